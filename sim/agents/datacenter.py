@@ -1,0 +1,137 @@
+"""Data centers: a monthly budget that grows, orders spread over suppliers by price, chips installed in cohorts.
+
+Each month a data center adds its (noisy) budget to any unspent cash it may carry, asks its suppliers for offers,
+and spreads its spending over them with a logit on price per H100e, favouring its own bloc's vendors by
+``home_vendor_preference``. Chips arrive after the edge's lead time and are installed as a cohort that retires
+after the chip lifetime. Installed compute is kept by source: ``domestic`` when the chip's vendor is of the owner's
+bloc, ``import`` otherwise (the leakage channels add their own sources).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.base import SupplyChainAgent
+from sim.agents.market import Order, logit_shares
+from sim.scenario.schema import DataCenter
+
+if TYPE_CHECKING:
+    from sim.model import ChipSupplyModel
+
+SOURCE_DOMESTIC = "domestic"
+SOURCE_IMPORT = "import"
+
+
+@dataclass
+class Cohort:
+    install_month: int
+    chip: str
+    count: int
+    source: str
+
+
+class DataCenterAgent(SupplyChainAgent):
+    kind = "data_center"
+
+    def __init__(self, model: ChipSupplyModel, spec: DataCenter) -> None:
+        super().__init__(model, spec.id, spec.country)
+        self.owner_bloc = spec.owner_bloc or self.bloc
+        self.base_budget_usd_per_month = spec.budget_usd_per_month
+        self.budget_growth_factor_per_year = spec.budget_growth_factor_per_year
+        self.home_vendor_preference = spec.home_vendor_preference
+        self.supplier_ids = list(dict.fromkeys(spec.suppliers))
+        self.suppliers: list[SupplyChainAgent] = []
+        self.cash_usd = 0.0
+        self.spent_usd_this_month = 0.0
+        self.budget_usd_this_month = 0.0
+        # Cohorts in install order, so the oldest are always at the left end (retirement pops from there).
+        self.cohorts: deque[Cohort] = deque()
+        self.installed_chips = 0
+        # Whole chips by (source, chip); compute is derived from these so it never drifts below zero.
+        self.installed_count: dict[tuple[str, str], int] = defaultdict(int)
+        start = model.start_month
+        for cohort in sorted(spec.initial_installed, key=lambda c: -c.age_months):
+            self._install(Cohort(start - cohort.age_months, cohort.chip, cohort.count, self.source_of(cohort.chip)))
+
+    def connect(self, suppliers: list[SupplyChainAgent]) -> None:
+        self.suppliers = suppliers
+
+    def source_of(self, chip: str) -> str:
+        vendor_bloc = self.model.vendor_bloc[self.model.catalog[chip].vendor_id]
+        return SOURCE_DOMESTIC if vendor_bloc == self.owner_bloc else SOURCE_IMPORT
+
+    def _install(self, cohort: Cohort) -> None:
+        self.cohorts.append(cohort)
+        self.installed_chips += cohort.count
+        self.installed_count[cohort.source, cohort.chip] += cohort.count
+
+    @property
+    def installed_h100e_by_source(self) -> dict[str, float]:
+        catalog = self.model.catalog
+        by_source: dict[str, float] = defaultdict(float)
+        for (source, chip), count in self.installed_count.items():
+            by_source[source] += count * catalog[chip].h100e
+        return by_source
+
+    @property
+    def installed_h100e(self) -> float:
+        return sum(self.installed_h100e_by_source.values())
+
+    def budget_usd_per_month(self, month: int) -> float:
+        years = (month - self.model.start_month) / 12
+        return self.base_budget_usd_per_month * self.budget_growth_factor_per_year**years
+
+    # --- phases -----------------------------------------------------------------------------------------------
+    def retire(self, month: int, lifetime_months: int) -> list[Cohort]:
+        retired = []
+        while self.cohorts and month - self.cohorts[0].install_month >= lifetime_months:
+            cohort = self.cohorts.popleft()
+            self.installed_chips -= cohort.count
+            self.installed_count[cohort.source, cohort.chip] -= cohort.count
+            retired.append(cohort)
+        return retired
+
+    def place_orders(self, month: int, budget_shock: float) -> None:
+        params = self.model.params
+        self.budget_usd_this_month = self.budget_usd_per_month(month) * budget_shock
+        self.cash_usd += self.budget_usd_this_month
+        self.spent_usd_this_month = 0.0
+        offers = [
+            (supplier, chip, price)
+            for supplier in self.suppliers
+            for chip, price, _stock in supplier.offers(month, self)
+        ]
+        if not offers or self.cash_usd <= 0:
+            return
+        catalog = self.model.catalog
+        effective_price = np.array(
+            [
+                price
+                / catalog[chip].h100e
+                * (1 - self.home_vendor_preference if self.source_of(chip) == SOURCE_DOMESTIC else 1.0)
+                for _supplier, chip, price in offers
+            ]
+        )
+        shares = logit_shares(effective_price, params.buyer_price_sensitivity)
+        for (supplier, chip, price), share in zip(offers, shares, strict=True):
+            quantity = int(self.cash_usd * share // price)
+            if quantity > 0:
+                supplier.take_order(Order(buyer=self, seller=supplier, chip=chip, requested=quantity, unit_price_usd=price))
+
+    def on_filled(self, order: Order) -> None:
+        self.spent_usd_this_month += order.value_usd
+
+    def settle(self, month: int) -> None:
+        """Pay for what was filled; keep at most ``budget_carryover_months`` of budget as cash."""
+        params = self.model.params
+        cap = params.budget_carryover_months * self.budget_usd_per_month(month)
+        self.cash_usd = min(self.cash_usd - self.spent_usd_this_month, cap)
+
+    def receive(self, chip: str, count: int, month: int, shipment_kind: str) -> Cohort:
+        cohort = Cohort(month, chip, count, self.source_of(chip))
+        self._install(cohort)
+        return cohort

@@ -1,0 +1,111 @@
+"""Fabs: wafer capacity by process node, yield, advanced packaging and HBM, turning bookings into chips.
+
+Each month vendors book wafers for their product lines. The fab grants wafers pro rata when a node is
+oversubscribed, then checks the two back-end limits that cap finished accelerators in practice: advanced packaging
+(CoWoS-class wafers) and HBM stacks (from this month's deliveries plus any stockpile). A line's output is the
+least of what its wafers, its packaging share and its HBM share allow; the yield draw is binomial per line, from
+the fab's own random stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.base import SupplyChainAgent
+from sim.scenario.schema import Fab, ProductLine
+
+if TYPE_CHECKING:
+    from sim.model import ChipSupplyModel
+
+
+@dataclass
+class Booking:
+    """A vendor's request for one product line this month, and what the fab made of it."""
+
+    vendor_id: str
+    line: ProductLine
+    hbm_stacks_per_chip: int
+    wafers_requested: float
+    wafers_granted: float = 0.0
+    chips_made: int = 0
+
+
+def _pro_rata(capacity: float, demands: np.ndarray) -> np.ndarray:
+    """Scale demands down to fit ``capacity`` (all granted when they fit)."""
+    total = demands.sum()
+    if total <= capacity or total <= 0:
+        return demands.copy()
+    return demands * (capacity / total)
+
+
+class FabAgent(SupplyChainAgent):
+    kind = "fab"
+
+    def __init__(self, model: ChipSupplyModel, spec: Fab) -> None:
+        super().__init__(model, spec.id, spec.country)
+        self.spec = spec
+        self.name = spec.name
+        self.uses_controlled_equipment = spec.uses_controlled_equipment
+        self.wafers_per_month = {node: n.wafers_per_month for node, n in spec.nodes.items()}
+        self.yield_fraction = {node: n.yield_fraction for node, n in spec.nodes.items()}
+        self.packaging_wafers_per_month = spec.packaging_wafers_per_month
+        self.hbm_stacks_per_month = spec.hbm_stacks_per_month
+        self.hbm_stacks_stock = spec.hbm_stacks_stock
+        # Growth multipliers applied each month; policies (SME controls) act on these and on yield.
+        self.node_growth_per_month = {node: n.growth_factor_per_year ** (1 / 12) for node, n in spec.nodes.items()}
+        self.packaging_growth_per_month = spec.packaging_growth_factor_per_year ** (1 / 12)
+        self.hbm_growth_per_month = spec.hbm_growth_factor_per_year ** (1 / 12)
+        self.chips_made_this_month = 0
+        self.wafers_started_this_month = 0.0
+
+    def grow_capacity(self) -> None:
+        for node, factor in self.node_growth_per_month.items():
+            self.wafers_per_month[node] *= factor
+        self.packaging_wafers_per_month *= self.packaging_growth_per_month
+        self.hbm_stacks_per_month *= self.hbm_growth_per_month
+
+    def produce(self, bookings: list[Booking]) -> None:
+        """Fill in ``wafers_granted`` and ``chips_made`` on each booking, within every capacity limit."""
+        self.chips_made_this_month = 0
+        self.wafers_started_this_month = 0.0
+        if not bookings:
+            self.hbm_stacks_stock += self.hbm_stacks_per_month
+            return
+        rng = self.model.streams[f"fab_yield.{self.agent_id}"]
+        requested = np.array([b.wafers_requested for b in bookings])
+        granted = np.zeros(len(bookings))
+        for node in dict.fromkeys(b.line.node for b in bookings):
+            on_node = np.array([b.line.node == node for b in bookings])
+            granted[on_node] = _pro_rata(self.wafers_per_month[node], requested[on_node])
+        yields = np.array([self.yield_fraction[b.line.node] for b in bookings])
+        expected_good = granted * np.array([b.line.chips_per_wafer for b in bookings]) * yields
+
+        per_packaging_wafer = np.array([b.line.chips_per_packaging_wafer or 0.0 for b in bookings])
+        packaged = per_packaging_wafer > 0
+        packaging_need = np.where(packaged, expected_good / np.where(packaged, per_packaging_wafer, 1.0), 0.0)
+        packaging_granted = _pro_rata(self.packaging_wafers_per_month, packaging_need)
+        packaging_cap = np.where(packaged, packaging_granted * per_packaging_wafer, np.inf)
+
+        stacks = np.array([b.hbm_stacks_per_chip for b in bookings], dtype=float)
+        hbm_available = self.hbm_stacks_stock + self.hbm_stacks_per_month
+        hbm_granted = _pro_rata(hbm_available, expected_good * stacks)
+        hbm_cap = np.where(stacks > 0, hbm_granted / np.where(stacks > 0, stacks, 1.0), np.inf)
+
+        # Wafers are only started for chips that can be finished: a fab does not start wafers it cannot package.
+        finishable = np.minimum(expected_good, np.minimum(packaging_cap, hbm_cap))
+        scale = np.divide(finishable, expected_good, out=np.zeros_like(finishable), where=expected_good > 0)
+        wafers = granted * scale
+        hbm_used = 0.0
+        for index, booking in enumerate(bookings):
+            candidates = int(wafers[index] * booking.line.chips_per_wafer)
+            good = int(rng.binomial(candidates, yields[index])) if candidates > 0 else 0
+            made = min(good, int(np.floor(min(packaging_cap[index], hbm_cap[index]) + 1e-9)))
+            booking.wafers_granted = float(wafers[index])
+            booking.chips_made = made
+            hbm_used += made * booking.hbm_stacks_per_chip
+            self.chips_made_this_month += made
+            self.wafers_started_this_month += float(wafers[index])
+        self.hbm_stacks_stock = max(0.0, hbm_available - hbm_used)

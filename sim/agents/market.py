@@ -1,0 +1,60 @@
+"""Orders between buyers and sellers, and how a seller rations scarce stock among them.
+
+A buyer places orders in whole chips at the seller's current price; the seller fills them from stock. When stock
+is short, every order gets the same share of what it asked for (largest-remainder rounding, ties to the earlier
+order), so rationing is fair, integer and deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from sim.world import largest_remainder
+
+if TYPE_CHECKING:
+    from sim.agents.base import SupplyChainAgent
+
+
+class Buyer(Protocol):
+    agent_id: str
+
+    def on_filled(self, order: Order) -> None: ...
+
+
+@dataclass
+class Order:
+    buyer: SupplyChainAgent
+    seller: SupplyChainAgent
+    chip: str
+    requested: int
+    unit_price_usd: float
+    filled: int = 0
+
+    @property
+    def value_usd(self) -> float:
+        return self.filled * self.unit_price_usd
+
+
+def ration(available: int, orders: list[Order]) -> None:
+    """Set ``filled`` on each order: all of it when stock suffices, else a pro-rata share of ``available``."""
+    requested = np.array([order.requested for order in orders], dtype=np.int64)
+    total = int(requested.sum())
+    if total <= available:
+        filled = requested
+    else:
+        filled = largest_remainder(available, requested)
+    for order, count in zip(orders, filled, strict=True):
+        order.filled = int(count)
+
+
+def logit_shares(price_per_h100e: np.ndarray, sensitivity: float) -> np.ndarray:
+    """Share of a buyer's spending going to each offer: cheaper compute gets more, nothing gets all of it.
+
+    ``sensitivity`` weighs the relative price premium over the cheapest offer (0 = indifferent).
+    """
+    relative = price_per_h100e / price_per_h100e.min() - 1.0
+    weights = np.exp(-sensitivity * relative)
+    return weights / weights.sum()

@@ -1,0 +1,146 @@
+"""Chip vendors: book fab capacity for their product lines, sell from stock, set prices, track revenue.
+
+A vendor forecasts demand with a smoothed average of the orders it receives (filled or not) and books enough
+wafers to keep its stock plus the chips in production near ``lead time + cover`` months of that demand, within its
+capacity reservation at the fab. Prices move with market pressure (orders plus the stock it wants to keep, over
+the stock it has) within a floor and a ceiling around list price. Revenue is kept by destination country.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from sim.agents.base import SupplyChainAgent
+from sim.agents.fab import Booking
+from sim.agents.market import Order, ration
+from sim.scenario.schema import ProductLine, Vendor
+
+if TYPE_CHECKING:
+    from sim.model import ChipSupplyModel
+
+DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand forecast
+ADJUSTMENT_MONTHS = 3.0  # a stock gap is closed over this many months, so bookings do not whipsaw
+
+
+class VendorAgent(SupplyChainAgent):
+    kind = "vendor"
+
+    def __init__(self, model: ChipSupplyModel, spec: Vendor) -> None:
+        super().__init__(model, spec.id, spec.country)
+        self.name = spec.name
+        self.product_lines: list[ProductLine] = list(spec.product_lines)
+        self.reservation_wafers = {id(line): line.max_wafers_per_month for line in self.product_lines}
+        self.chips = list(dict.fromkeys(line.chip for line in self.product_lines))
+        self.inventory: dict[str, int] = defaultdict(int)
+        self.in_production: dict[str, int] = defaultdict(int)
+        self.price_usd = {chip: model.catalog[chip].list_price_usd for chip in self.chips}
+        self.expected_demand: dict[str, float] = {}
+        self.orders: list[Order] = []
+        self.revenue_usd_by_country: dict[str, float] = defaultdict(float)
+        self.chips_sold_this_month = 0
+
+    # --- production -------------------------------------------------------------------------------------------
+    def full_reservation_output(self, line: ProductLine) -> float:
+        """Chips per month the line yields when its whole reservation is used (the cold-start forecast)."""
+        fab = self.model.agents_by_id[line.fab]
+        return self.reservation_wafers[id(line)] * line.chips_per_wafer * fab.yield_fraction[line.node]
+
+    def grow_reservations(self) -> None:
+        for line in self.product_lines:
+            self.reservation_wafers[id(line)] *= line.reservation_growth_factor_per_year ** (1 / 12)
+
+    def is_released(self, chip: str, month: int) -> bool:
+        return self.model.catalog[chip].release_month <= month
+
+    def bookings(self, month: int) -> list[Booking]:
+        """This month's wafer requests: enough to hold stock near target, within the reservations."""
+        params = self.model.params
+        lead = params.production_lead_time_months
+        requests: list[Booking] = []
+        for chip in self.chips:
+            # Book ahead of release so that the first chips arrive in the release month.
+            if self.model.catalog[chip].release_month > month + lead:
+                continue
+            lines = [line for line in self.product_lines if line.chip == chip]
+            expected = self.expected_demand.setdefault(chip, sum(self.full_reservation_output(li) for li in lines))
+            position = self.inventory[chip] + self.in_production[chip]
+            target = expected * (lead + params.vendor_inventory_cover_months)
+            wanted_chips = max(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
+            capacity_chips = [self.full_reservation_output(line) for line in lines]
+            total_capacity = sum(capacity_chips)
+            for line, line_capacity in zip(lines, capacity_chips, strict=True):
+                if total_capacity <= 0:
+                    continue
+                share = wanted_chips * line_capacity / total_capacity
+                fab = self.model.agents_by_id[line.fab]
+                good_per_wafer = line.chips_per_wafer * fab.yield_fraction[line.node]
+                wafers = min(self.reservation_wafers[id(line)], share / good_per_wafer if good_per_wafer else 0.0)
+                requests.append(
+                    Booking(self.agent_id, line, self.model.catalog[chip].hbm_stacks_per_chip, wafers)
+                )
+        return requests
+
+    def production_shipped(self, chip: str, count: int) -> None:
+        self.in_production[chip] += count
+
+    # --- sales ------------------------------------------------------------------------------------------------
+    def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
+        """(chip, price in USD, chips in stock) for every released chip this vendor may sell to ``buyer``."""
+        return [
+            (chip, self.price_usd[chip], self.inventory[chip])
+            for chip in self.chips
+            if self.is_released(chip, month) and self.model.may_sell(chip, buyer)
+        ]
+
+    def take_order(self, order: Order) -> None:
+        self.orders.append(order)
+
+    def receive(self, chip: str, count: int) -> None:
+        self.inventory[chip] += count
+        self.in_production[chip] -= count
+
+    def fill_orders(self, month: int) -> None:
+        """Ration stock among this month's orders, ship, get paid, update forecasts and prices."""
+        params = self.model.params
+        network = self.model.network
+        self.chips_sold_this_month = 0
+        by_chip: dict[str, list[Order]] = defaultdict(list)
+        for order in self.orders:
+            by_chip[order.chip].append(order)
+        for chip in self.chips:
+            orders = by_chip.get(chip, [])
+            available = self.inventory[chip]
+            ration(available, orders)
+            ordered = sum(order.requested for order in orders)
+            h100e = self.model.catalog[chip].h100e
+            for order in orders:
+                # An order placed before a control took effect this month is refused, not shipped.
+                if not self.model.may_sell(chip, order.buyer):
+                    order.filled = 0
+                if order.filled:
+                    network.ship(self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e, order.value_usd)
+                    self.inventory[chip] -= order.filled
+                    self.revenue_usd_by_country[order.buyer.country] += order.value_usd
+                    self.chips_sold_this_month += order.filled
+                order.buyer.on_filled(order)
+            if not self.is_released(chip, month):
+                continue
+            previous = self.expected_demand.get(chip, float(ordered))
+            self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
+            self._update_price(chip, ordered, available)
+        self.orders = []
+
+    def _update_price(self, chip: str, ordered: int, available: int) -> None:
+        params = self.model.params
+        wanted_stock = self.expected_demand[chip] * params.vendor_inventory_cover_months
+        pressure = (ordered + wanted_stock) / max(available, 1)
+        price = self.price_usd[chip] * pressure ** params.vendor_price_response
+        list_price = self.model.catalog[chip].list_price_usd
+        # The floor and ceiling are the vendor's pricing policy (it will not sell below cost or price gouge
+        # beyond what buyers bear), not a correction of input.
+        low, high = params.vendor_price_floor_ratio * list_price, params.vendor_price_ceiling_ratio * list_price
+        self.price_usd[chip] = min(high, max(low, price))
+
+    def begin_month(self) -> None:
+        self.revenue_usd_by_country = defaultdict(float)

@@ -1,0 +1,51 @@
+"""The chip catalog at run time: performance in H100-equivalents and list prices.
+
+The unit of compute is the H100-equivalent (H100e): a chip's total processing performance (TPP, the
+export-control metric) divided by the H100's TPP of 15,832 (source id ``tpp_h100``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.calendar import parse_month
+from sim.scenario.schema import Scenario
+
+H100_TPP = 15_832.0
+
+
+@dataclass(frozen=True)
+class ChipModel:
+    id: str
+    name: str
+    vendor_id: str
+    tpp: float
+    list_price_usd: float
+    node: str
+    release_month: int
+    hbm_stacks_per_chip: int
+
+    @property
+    def h100e(self) -> float:
+        """Compute of one chip in H100-equivalents."""
+        return self.tpp / H100_TPP
+
+    @property
+    def price_per_h100e_usd(self) -> float:
+        return self.list_price_usd / self.h100e
+
+
+def build_catalog(scenario: Scenario) -> dict[str, ChipModel]:
+    return {
+        chip_id: ChipModel(
+            id=chip_id,
+            name=chip.name,
+            vendor_id=chip.vendor,
+            tpp=chip.tpp,
+            list_price_usd=chip.price_usd,
+            node=chip.node,
+            release_month=parse_month(chip.release),
+            hbm_stacks_per_chip=chip.hbm_stacks_per_chip,
+        )
+        for chip_id, chip in scenario.catalog.items()
+    }

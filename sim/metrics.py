@@ -1,0 +1,184 @@
+"""Accounting: what the model reports each tick, per bloc and for the world. Units are in the column names.
+
+``Ledger`` counts the chip flows that stocks cannot show (produced, acquired, retired) as they happen;
+``TickRecorder`` reads the stocks at the end of each tick and turns both into rows of tidy tables:
+
+- ``blocs``: one row per month and bloc (owner bloc of the data centers): installed compute by source, chips
+  acquired and retired, spending, and production by fabs located in the bloc.
+- ``world``: one row per month: the US:China compute ratio, the implied lead in months, and the chip balance
+  (initial + produced = installed + inventories + in transit + retired) that the conservation tests check.
+- ``revenue``: vendor revenue per month by destination bloc (what controls cost vendors and allies).
+- ``flows``: chips shipped per month by edge kind, from bloc and to bloc.
+- ``prices``: each vendor's price per chip per month.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from sim.scenario.schema import BLOCS
+
+if TYPE_CHECKING:
+    from sim.model import ChipSupplyModel
+
+US_BLOC = "us_allies"
+CHINA_BLOC = "china"
+SOURCES = ("domestic", "import")
+
+
+def us_china_ratio(us_h100e: float, china_h100e: float) -> float:
+    """US-bloc effective compute over China's (inf when China has none)."""
+    return us_h100e / china_h100e if china_h100e > 0 else math.inf
+
+
+def lead_months(ratio: float, frontier_growth_per_year: float) -> float:
+    """Months of frontier compute growth that the compute ratio amounts to: 12 ln(ratio) / ln(g)."""
+    if ratio <= 0:
+        return -math.inf
+    if math.isinf(ratio):
+        return math.inf
+    return 12.0 * math.log(ratio) / math.log(frontier_growth_per_year)
+
+
+class Ledger:
+    """Running counts of chip flows, for the balance check and the per-tick tables."""
+
+    def __init__(self) -> None:
+        self.initial_installed_chips = 0
+        self.initial_in_transit_chips = 0
+        self.produced_chips_total = 0
+        self.retired_chips_total = 0
+        self.begin_tick()
+
+    def begin_tick(self) -> None:
+        self.produced_chips_by_bloc: dict[str, int] = defaultdict(int)
+        self.produced_h100e_by_bloc: dict[str, float] = defaultdict(float)
+        self.produced_chips_by_chip: dict[str, int] = defaultdict(int)
+        self.acquired_chips: dict[tuple[str, str], int] = defaultdict(int)
+        self.acquired_h100e: dict[tuple[str, str], float] = defaultdict(float)
+        self.retired_chips_by_bloc: dict[str, int] = defaultdict(int)
+        self.retired_h100e_by_bloc: dict[str, float] = defaultdict(float)
+
+    def produced(self, fab_bloc: str, chip: str, chips: int, h100e: float) -> None:
+        self.produced_chips_total += chips
+        self.produced_chips_by_bloc[fab_bloc] += chips
+        self.produced_h100e_by_bloc[fab_bloc] += h100e
+        self.produced_chips_by_chip[chip] += chips
+
+    def installed(self, owner_bloc: str, source: str, chips: int, h100e: float) -> None:
+        self.acquired_chips[owner_bloc, source] += chips
+        self.acquired_h100e[owner_bloc, source] += h100e
+
+    def retired(self, owner_bloc: str, chips: int, h100e: float) -> None:
+        self.retired_chips_total += chips
+        self.retired_chips_by_bloc[owner_bloc] += chips
+        self.retired_h100e_by_bloc[owner_bloc] += h100e
+
+
+class TickRecorder:
+    def __init__(self, model: ChipSupplyModel) -> None:
+        self.model = model
+        self.bloc_rows: list[dict] = []
+        self.world_rows: list[dict] = []
+        self.revenue_rows: list[dict] = []
+        self.flow_rows: list[dict] = []
+        self.price_rows: list[dict] = []
+
+    def record(self) -> None:
+        model = self.model
+        ledger = model.ledger
+        date, tick = model.date, model.month - model.start_month
+        installed = {bloc: dict.fromkeys(SOURCES, 0.0) for bloc in BLOCS}
+        installed_chips = dict.fromkeys(BLOCS, 0)
+        spend = dict.fromkeys(BLOCS, 0.0)
+        budget = dict.fromkeys(BLOCS, 0.0)
+        for center in model.data_centers:
+            for source, h100e in center.installed_h100e_by_source.items():
+                installed[center.owner_bloc][source] += h100e
+            installed_chips[center.owner_bloc] += center.installed_chips
+            spend[center.owner_bloc] += center.spent_usd_this_month
+            budget[center.owner_bloc] += center.budget_usd_this_month
+        for bloc in BLOCS:
+            row = {"date": date, "tick": tick, "bloc": bloc, "installed_h100e": sum(installed[bloc].values())}
+            for source in SOURCES:
+                row[f"installed_h100e_{source}"] = installed[bloc][source]
+            row.update(
+                installed_chips=installed_chips[bloc],
+                acquired_chips=sum(ledger.acquired_chips[bloc, s] for s in SOURCES),
+                acquired_h100e=sum(ledger.acquired_h100e[bloc, s] for s in SOURCES),
+                **{f"acquired_h100e_{s}": ledger.acquired_h100e[bloc, s] for s in SOURCES},
+                retired_chips=ledger.retired_chips_by_bloc[bloc],
+                retired_h100e=ledger.retired_h100e_by_bloc[bloc],
+                produced_chips=ledger.produced_chips_by_bloc[bloc],
+                produced_h100e=ledger.produced_h100e_by_bloc[bloc],
+                spend_usd=spend[bloc],
+                budget_usd=budget[bloc],
+            )
+            self.bloc_rows.append(row)
+
+        us = sum(installed[US_BLOC].values())
+        china = sum(installed[CHINA_BLOC].values())
+        ratio = us_china_ratio(us, china)
+        chips_installed = sum(installed_chips.values())
+        chips_inventory = model.chips_in_inventory()
+        chips_in_transit = model.chips_in_transit()
+        self.world_rows.append(
+            {
+                "date": date,
+                "tick": tick,
+                "us_china_ratio": ratio,
+                "lead_months": lead_months(ratio, model.params.frontier_growth_per_year),
+                "installed_h100e_total": sum(sum(v.values()) for v in installed.values()),
+                "chips_initial": ledger.initial_installed_chips + ledger.initial_in_transit_chips,
+                "chips_produced_total": ledger.produced_chips_total,
+                "chips_installed": chips_installed,
+                "chips_in_inventory": chips_inventory,
+                "chips_in_transit": chips_in_transit,
+                "chips_retired_total": ledger.retired_chips_total,
+                "inspections_per_month": sum(body.inspections_this_month for body in model.enforcement_bodies),
+            }
+        )
+
+        country_bloc = model.country_bloc
+        for vendor in model.vendors:
+            by_bloc = dict.fromkeys(BLOCS, 0.0)
+            for country, usd in vendor.revenue_usd_by_country.items():
+                by_bloc[country_bloc[country]] += usd
+            for bloc, usd in by_bloc.items():
+                self.revenue_rows.append(
+                    {"date": date, "tick": tick, "vendor": vendor.agent_id, "destination_bloc": bloc, "revenue_usd": usd}
+                )
+            for chip, price in vendor.price_usd.items():
+                self.price_rows.append(
+                    {"date": date, "tick": tick, "vendor": vendor.agent_id, "chip": chip, "price_usd": price}
+                )
+
+        flows: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+        graph_nodes = model.network.graph.nodes
+        for shipment, h100e, usd in model.network.shipped_this_tick:
+            key = (shipment.kind, graph_nodes[shipment.source]["bloc"], graph_nodes[shipment.target]["bloc"])
+            totals = flows[key]
+            totals[0] += shipment.count
+            totals[1] += h100e
+            totals[2] += usd
+        for (kind, source_bloc, target_bloc), (chips, h100e, usd) in sorted(flows.items()):
+            self.flow_rows.append(
+                {"date": date, "tick": tick, "kind": kind, "from_bloc": source_bloc, "to_bloc": target_bloc,
+                 "chips": int(chips), "h100e": h100e, "value_usd": usd}
+            )
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            "blocs": pd.DataFrame(self.bloc_rows),
+            "world": pd.DataFrame(self.world_rows),
+            "revenue": pd.DataFrame(self.revenue_rows),
+            "flows": pd.DataFrame(
+                self.flow_rows,
+                columns=["date", "tick", "kind", "from_bloc", "to_bloc", "chips", "h100e", "value_usd"],
+            ),
+            "prices": pd.DataFrame(self.price_rows),
+        }

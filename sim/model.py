@@ -1,0 +1,245 @@
+"""ChipSupplyModel: the Mesa model that wires the world together and runs one month per tick.
+
+``step()`` is the architecture: a list of phases in order. Policies act first, so a rule that takes effect this
+month governs this month's trade. Production is booked before orders are placed because fabs work from forecasts,
+not from this month's orders; intermediaries fill their customers from stock before restocking, and vendors fill
+last, when every order (from data centers and intermediaries alike) is in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+
+from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
+from sim.agents.base import SupplyChainAgent
+from sim.agents.fab import Booking
+from sim.calendar import format_month, parse_month
+from sim.catalog import build_catalog
+from sim.metrics import Ledger, TickRecorder
+from sim.policies.export_controls import ExportRules
+from sim.policies.registry import build_policies
+from sim.rng import RandomStreams
+from sim.scenario.schema import Scenario
+from sim.trade import Shipment, TradeNetwork
+from sim.world import build_world
+
+
+@dataclass(frozen=True)
+class RunParameters:
+    """The scenario's world parameters as plain numbers (read in hot loops)."""
+
+    frontier_growth_per_year: float
+    chip_lifetime_months: int
+    production_lead_time_months: int
+    shipping_lead_time_months: int
+    demand_noise_sigma: float
+    buyer_price_sensitivity: float
+    vendor_price_response: float
+    vendor_price_floor_ratio: float
+    vendor_price_ceiling_ratio: float
+    vendor_inventory_cover_months: float
+    intermediary_cover_months: float
+    budget_carryover_months: float
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> RunParameters:
+        values = {}
+        for name, field_type in cls.__annotations__.items():
+            value = getattr(scenario.parameters, name).value
+            values[name] = int(value) if field_type == "int" else float(value)
+        return cls(**values)
+
+
+class ChipSupplyModel(mesa.Model):
+    """The AI-chip supply chain of one scenario, run with one seed."""
+
+    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+        super().__init__(seed=seed)
+        self.scenario = scenario
+        self.seed = seed
+        self.streams = RandomStreams(seed)
+        self.params = RunParameters.from_scenario(scenario)
+        self.start_month = parse_month(scenario.start)
+        self.end_month = parse_month(scenario.end)
+        self.month = self.start_month - 1  # no month simulated yet
+        self.catalog = build_catalog(scenario)
+        self.country_bloc = {code: country.bloc for code, country in scenario.countries.items()}
+        self.country_tier = {code: country.tier for code, country in scenario.countries.items()}
+        self.vendor_bloc = {vendor.id: self.country_bloc[vendor.country] for vendor in scenario.vendors}
+        self.ledger = Ledger()
+        self.export_rules = ExportRules()
+
+        world = build_world(scenario, self.streams, self.catalog)
+        self.fabs = [FabAgent(self, spec) for spec in scenario.fabs]
+        self.vendors = [VendorAgent(self, spec) for spec in scenario.vendors]
+        self.intermediaries = [IntermediaryAgent(self, spec) for spec in world.intermediaries]
+        self.enforcement_bodies = [EnforcementAgent(self, spec) for spec in scenario.enforcement]
+        self.agents_by_id: dict[str, SupplyChainAgent] = {
+            agent.agent_id: agent
+            for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies]
+        }
+        # Data centers come last: their initial cohorts need the vendor blocs above.
+        self.data_centers = [DataCenterAgent(self, spec) for spec in world.data_centers]
+        self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
+
+        nodes = {
+            agent_id: {"kind": agent.kind, "country": agent.country, "bloc": agent.bloc, "tier": agent.tier}
+            for agent_id, agent in self.agents_by_id.items()
+        }
+        self.network = TradeNetwork(world.edges, nodes)
+        for item in self.intermediaries:
+            item.connect([self.agents_by_id[vendor_id] for vendor_id in item.vendor_ids])
+        for center in self.data_centers:
+            center.connect([self.agents_by_id[supplier] for supplier in center.supplier_ids])
+
+        self.policies = build_policies(scenario)
+        self.ledger.initial_installed_chips = sum(center.installed_chips for center in self.data_centers)
+        self._seed_production_pipeline()
+        self.recorder = TickRecorder(self)
+
+    def _seed_production_pipeline(self) -> None:
+        """Chips already in production at the start: one lead time of each line's full-reservation output."""
+        lead = self.params.production_lead_time_months
+        for vendor in self.vendors:
+            for line in vendor.product_lines:
+                chip = self.catalog[line.chip]
+                if chip.release_month > self.start_month:
+                    continue
+                monthly = int(vendor.full_reservation_output(line))
+                for months_ahead in range(lead):
+                    shipment = Shipment(line.fab, vendor.agent_id, line.chip, monthly, "production", self.start_month - 1)
+                    self.network.seed_in_transit(shipment, self.start_month + months_ahead)
+                    vendor.production_shipped(line.chip, monthly)
+                    self.ledger.initial_in_transit_chips += monthly
+
+    # --- the tick ---------------------------------------------------------------------------------------------
+    def step(self) -> None:
+        self._begin_month()
+        self._apply_policies()
+        self._grow_capacity()
+        self._deliver_arrivals()
+        self._retire_chips()
+        self._book_and_produce()
+        self._place_orders()
+        self._fill_intermediary_orders()
+        self._restock_intermediaries()
+        self._fill_vendor_orders()
+        self._settle_budgets()
+        self._inspect()
+        self.recorder.record()
+        if self.month >= self.end_month:
+            self.running = False
+
+    @property
+    def date(self) -> str:
+        """The month being (or last) simulated, as YYYY-MM."""
+        return format_month(self.month)
+
+    def _begin_month(self) -> None:
+        self.month += 1
+        self.network.begin_tick()
+        self.ledger.begin_tick()
+        for agent in (*self.vendors, *self.intermediaries):
+            agent.begin_month()
+
+    def _apply_policies(self) -> None:
+        for policy in self.policies:
+            policy.apply(self, self.month)
+
+    def _grow_capacity(self) -> None:
+        # Capacity at the start month is the scenario's; growth applies from the second month on.
+        if self.month == self.start_month:
+            return
+        for fab in self.fabs:
+            fab.grow_capacity()
+        for vendor in self.vendors:
+            vendor.grow_reservations()
+
+    def _deliver_arrivals(self) -> None:
+        for shipment in self.network.arrivals(self.month):
+            receiver = self.agents_by_id[shipment.target]
+            if isinstance(receiver, DataCenterAgent):
+                cohort = receiver.receive(shipment.chip, shipment.count, self.month, shipment.kind)
+                self.ledger.installed(receiver.owner_bloc, cohort.source, shipment.count,
+                                      shipment.count * self.catalog[shipment.chip].h100e)
+            else:
+                receiver.receive(shipment.chip, shipment.count)
+
+    def _retire_chips(self) -> None:
+        lifetime = self.params.chip_lifetime_months
+        for center in self.data_centers:
+            for cohort in center.retire(self.month, lifetime):
+                self.ledger.retired(center.owner_bloc, cohort.count, cohort.count * self.catalog[cohort.chip].h100e)
+
+    def _book_and_produce(self) -> None:
+        bookings_by_fab: dict[str, list[Booking]] = defaultdict(list)
+        for vendor in self.vendors:
+            for booking in vendor.bookings(self.month):
+                bookings_by_fab[booking.line.fab].append(booking)
+        for fab in self.fabs:
+            bookings = bookings_by_fab.get(fab.agent_id, [])
+            fab.produce(bookings)
+            for booking in bookings:
+                if booking.chips_made:
+                    chip = self.catalog[booking.line.chip]
+                    self.network.ship(fab.agent_id, booking.vendor_id, chip.id, booking.chips_made, self.month,
+                                      chip.h100e, 0.0)
+                    self.agents_by_id[booking.vendor_id].production_shipped(chip.id, booking.chips_made)
+                    self.ledger.produced(fab.bloc, chip.id, booking.chips_made, booking.chips_made * chip.h100e)
+
+    def _place_orders(self) -> None:
+        # One draw per data center from one stream, in a fixed order: a policy never shifts these shocks.
+        sigma = self.params.demand_noise_sigma
+        shocks = self.streams["demand_shocks"].lognormal(-0.5 * sigma**2, sigma, size=len(self.data_centers))
+        for center, shock in zip(self.data_centers, shocks, strict=True):
+            center.place_orders(self.month, float(shock))
+
+    def _fill_intermediary_orders(self) -> None:
+        for item in self.intermediaries:
+            item.fill_orders(self.month)
+
+    def _restock_intermediaries(self) -> None:
+        for item in self.intermediaries:
+            item.restock(self.month)
+
+    def _fill_vendor_orders(self) -> None:
+        for vendor in self.vendors:
+            vendor.fill_orders(self.month)
+
+    def _settle_budgets(self) -> None:
+        for center in self.data_centers:
+            center.settle(self.month)
+
+    def _inspect(self) -> None:
+        for body in self.enforcement_bodies:
+            body.plan_inspections()
+
+    def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
+        """Whether export controls in force allow this chip to be sold to this buyer."""
+        chip = self.catalog[chip_id]
+        return not self.export_rules.denied(
+            chip_id, chip.tpp, self.vendor_bloc[chip.vendor_id], buyer.country, buyer.tier
+        )
+
+    # --- stocks, for accounting and tests -------------------------------------------------------------------
+    def chips_installed(self) -> int:
+        return sum(center.installed_chips for center in self.data_centers)
+
+    def chips_in_inventory(self) -> int:
+        return sum(sum(v.inventory.values()) for v in self.vendors) + sum(
+            sum(i.inventory.values()) for i in self.intermediaries
+        )
+
+    def chips_in_transit(self) -> int:
+        return sum(self.network.in_transit_chips.values())
+
+    def all_stocks_non_negative(self) -> bool:
+        stocks = [center.installed_chips for center in self.data_centers]
+        for agent in (*self.vendors, *self.intermediaries):
+            stocks.extend(agent.inventory.values())
+        stocks.extend(self.network.in_transit_chips.values())
+        return bool(np.min(stocks, initial=0) >= 0)

@@ -1,0 +1,1 @@
+"""Policy levers: plug-ins registered by name, each acting on the model through one small interface."""

@@ -1,0 +1,97 @@
+"""The policy registry and the interface every policy lever implements.
+
+A policy is scenario data (``type``, ``announce``, ``effective``, optional ``end``, ``params``). Its class is found
+by ``type`` in ``REGISTRY`` and its ``params`` are validated by the class's own pydantic model, so an unknown
+policy type or parameter is an error that lists the known ones. Once built, a policy acts on the model only in
+the model's policy phase, through ``Policy.apply``; agents never import policies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ValidationError
+
+from sim.calendar import parse_month
+from sim.scenario.errors import Problem
+
+if TYPE_CHECKING:
+    from sim.model import ChipSupplyModel
+    from sim.scenario.schema import PolicySpec, Scenario
+
+
+class Policy:
+    """Base class of a policy lever. Subclasses set ``type_name`` and ``Params`` and override ``apply``."""
+
+    type_name: ClassVar[str]
+    Params: ClassVar[type[BaseModel]]
+
+    def __init__(self, spec: PolicySpec) -> None:
+        self.spec = spec
+        self.params = self.Params.model_validate(spec.params, strict=True)
+        self.announce_month = parse_month(spec.announce)
+        self.effective_month = parse_month(spec.effective)
+        self.end_month = parse_month(spec.end) if spec.end else None
+
+    def is_announced(self, month: int) -> bool:
+        return month >= self.announce_month and not self.has_ended(month)
+
+    def is_effective(self, month: int) -> bool:
+        return month >= self.effective_month and not self.has_ended(month)
+
+    def has_ended(self, month: int) -> bool:
+        return self.end_month is not None and month >= self.end_month
+
+    def apply(self, model: ChipSupplyModel, month: int) -> None:
+        """Act on the model at the start of a tick (called every tick, whatever the dates)."""
+        raise NotImplementedError
+
+    @classmethod
+    def reference_problems(cls, params: BaseModel, scenario: Scenario, path: tuple) -> list[Problem]:
+        """Problems with ids in ``params`` that the scenario does not declare (chips, countries, agents)."""
+        return []
+
+
+REGISTRY: dict[str, type[Policy]] = {}
+
+
+def register(policy_class: type[Policy]) -> type[Policy]:
+    """Class decorator that makes a policy available to scenario files under its ``type_name``."""
+    REGISTRY[policy_class.type_name] = policy_class
+    return policy_class
+
+
+def policy_problems(path: tuple, spec: PolicySpec, scenario: Scenario) -> list[Problem]:
+    """Problems with one policy entry: unknown type, bad parameters, dates out of order."""
+    _load_plugins()
+    known = ", ".join(sorted(REGISTRY)) or "(none yet)"
+    policy_class = REGISTRY.get(spec.type)
+    if policy_class is None:
+        return [Problem(path + ("type",), f"unknown policy type; known types are: {known}", spec.type, True)]
+    problems: list[Problem] = []
+    try:
+        policy_class.Params.model_validate(spec.params, strict=True)
+    except ValidationError as error:
+        for item in error.errors():
+            problems.append(Problem(path + ("params",) + tuple(item["loc"]), item["msg"], item.get("input"), True))
+    else:
+        params = policy_class.Params.model_validate(spec.params, strict=True)
+        problems.extend(policy_class.reference_problems(params, scenario, path + ("params",)))
+    if parse_month(spec.effective) < parse_month(spec.announce):
+        problems.append(
+            Problem(path + ("effective",), f"must not be before announce ({spec.announce})", spec.effective, True)
+        )
+    if spec.end is not None and parse_month(spec.end) <= parse_month(spec.effective):
+        problems.append(Problem(path + ("end",), f"must be after effective ({spec.effective})", spec.end, True))
+    return problems
+
+
+def _load_plugins() -> None:
+    """Import the policy modules so that their ``@register`` runs (they import this module, not the reverse)."""
+    from sim.policies import export_controls  # noqa: F401
+
+
+def build_policies(scenario: Scenario) -> list[Policy]:
+    """Instantiate the scenario's policies in file order (the order they act in each tick)."""
+    _load_plugins()
+    return [REGISTRY[spec.type](spec) for spec in scenario.policies]

@@ -1,0 +1,298 @@
+"""The scenario file's schema: pydantic models, strict, with unknown keys forbidden.
+
+A scenario has separate sections for the world (countries, catalog, fabs, vendors, intermediaries, data centers,
+enforcement bodies, population generators), the uncertain world parameters, and the policy levers. Validation
+never rewrites a value: types are strict (``"5"`` is not a number), NaN and infinity are refused, and every bound
+is an error rather than a clamp. Objects that carry calibrated numbers have a ``source`` (see ``sim.sources``).
+Cross-references between sections (an agent's country, a product line's fab) are checked in ``references.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.calendar import parse_month
+from sim.sources import citation_problem
+
+Bloc = Literal["us_allies", "china", "rest"]
+BLOCS: tuple[str, ...] = ("us_allies", "china", "rest")
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+GrowthFactor = Annotated[float, Field(gt=0, le=100)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+def _check_month(value: str) -> str:
+    parse_month(value)
+    return value
+
+
+Month = Annotated[str, Field(description="a calendar month, YYYY-MM")]
+
+
+class Sourced(Strict):
+    """An object whose numbers come from public sources or stated assumptions.
+
+    ``source`` is one citation for the whole object, or a mapping from field name to citation.
+    """
+
+    source: str | dict[str, str]
+
+    @model_validator(mode="after")
+    def _citations_are_known(self) -> Sourced:
+        citations = self.source if isinstance(self.source, dict) else {"": self.source}
+        fields = set(type(self).model_fields) - {"source"}
+        for field_name, citation in citations.items():
+            if field_name and field_name not in fields:
+                raise ValueError(
+                    f"source names field {field_name!r}, which this object does not have; "
+                    f"its fields are: {', '.join(sorted(fields))}"
+                )
+            problem = citation_problem(citation)
+            if problem:
+                where = f"source of {field_name!r}" if field_name else "source"
+                raise ValueError(f"{where} {citation!r}: {problem}")
+        return self
+
+
+class Parameter(Sourced):
+    value: float
+
+
+class Parameters(Strict):
+    """Uncertain world parameters: the things sweeps vary that are not policy choices."""
+
+    frontier_growth_per_year: Parameter = Field(description="g in the lead formula; x per year, > 1")
+    chip_lifetime_months: Parameter = Field(description="useful life before an installed chip retires")
+    production_lead_time_months: Parameter = Field(description="fab wafer start to finished chip at vendor")
+    shipping_lead_time_months: Parameter = Field(description="sale to arrival at the buyer")
+    demand_noise_sigma: Parameter = Field(description="lognormal sigma of monthly budget shocks")
+    buyer_price_sensitivity: Parameter = Field(description="logit weight on relative price per H100e")
+    vendor_price_response: Parameter = Field(description="elasticity of price to last month's demand/supply")
+    vendor_price_floor_ratio: Parameter = Field(description="lowest price as a share of list price")
+    vendor_price_ceiling_ratio: Parameter = Field(description="highest price as a multiple of list price")
+    vendor_inventory_cover_months: Parameter = Field(description="finished-goods stock a vendor aims to hold")
+    intermediary_cover_months: Parameter = Field(description="stock an intermediary aims to hold")
+    budget_carryover_months: Parameter = Field(description="unspent budget a buyer may carry, in months")
+
+    @model_validator(mode="after")
+    def _values_in_range(self) -> Parameters:
+        bounds = {
+            "frontier_growth_per_year": (1.0, 100.0, False),
+            "chip_lifetime_months": (1, 600, True),
+            "production_lead_time_months": (1, 24, True),
+            "shipping_lead_time_months": (1, 24, True),
+            "demand_noise_sigma": (0.0, 3.0, False),
+            "buyer_price_sensitivity": (0.0, 100.0, False),
+            "vendor_price_response": (0.0, 5.0, False),
+            "vendor_price_floor_ratio": (0.01, 1.0, False),
+            "vendor_price_ceiling_ratio": (1.0, 100.0, False),
+            "vendor_inventory_cover_months": (0.0, 24.0, False),
+            "intermediary_cover_months": (0.0, 24.0, False),
+            "budget_carryover_months": (0.0, 120.0, False),
+        }
+        for name, (low, high, whole) in bounds.items():
+            value = getattr(self, name).value
+            if name == "frontier_growth_per_year" and value <= low:
+                raise ValueError(f"{name}.value = {value}: must be > 1 (growth factor per year)")
+            if not low <= value <= high:
+                raise ValueError(f"{name}.value = {value}: allowed range is {low} to {high}")
+            if whole and value != int(value):
+                raise ValueError(f"{name}.value = {value}: must be a whole number of months")
+        return self
+
+
+class Country(Sourced):
+    name: str
+    bloc: Bloc
+    tier: Literal[1, 2, 3]
+
+
+class Chip(Sourced):
+    name: str
+    vendor: Identifier
+    tpp: Positive = Field(description="total processing performance (export-control TPP)")
+    price_usd: Positive
+    node: str
+    release: Month
+    hbm_stacks_per_chip: Count
+
+    @field_validator("release")
+    @classmethod
+    def _release_is_a_month(cls, value: str) -> str:
+        return _check_month(value)
+
+
+class ProcessNode(Sourced):
+    wafers_per_month: NonNegative
+    growth_factor_per_year: GrowthFactor
+    yield_fraction: Fraction
+
+
+class Fab(Sourced):
+    id: Identifier
+    name: str
+    country: CountryCode
+    nodes: dict[str, ProcessNode]
+    packaging_wafers_per_month: NonNegative = Field(description="advanced packaging (CoWoS-class) capacity")
+    packaging_growth_factor_per_year: GrowthFactor
+    hbm_stacks_per_month: NonNegative = Field(description="HBM stacks delivered to this fab's packaging per month")
+    hbm_growth_factor_per_year: GrowthFactor
+    hbm_stacks_stock: NonNegative = Field(0.0, description="HBM stacks already stockpiled at the start")
+    uses_controlled_equipment: bool = Field(
+        False, description="depends on controlled chip-making equipment (SME controls act on it)"
+    )
+
+
+class ProductLine(Sourced):
+    chip: Identifier
+    fab: Identifier
+    node: str
+    chips_per_wafer: Positive = Field(description="candidate chips per wafer, before yield")
+    chips_per_packaging_wafer: Positive | None = Field(
+        None, description="finished chips per advanced-packaging wafer; null when none is needed"
+    )
+    max_wafers_per_month: NonNegative = Field(description="the vendor's capacity reservation at the fab")
+    reservation_growth_factor_per_year: GrowthFactor = Field(description="growth of that reservation, x per year")
+
+
+class Vendor(Sourced):
+    id: Identifier
+    name: str
+    country: CountryCode
+    product_lines: list[ProductLine] = Field(min_length=1)
+
+
+class Intermediary(Sourced):
+    id: Identifier
+    country: CountryCode
+    vendors: list[Identifier] = Field(min_length=1)
+    markup_fraction: NonNegative
+
+
+class InstalledCohort(Sourced):
+    chip: Identifier
+    count: Count
+    age_months: Count
+
+
+class DataCenter(Sourced):
+    id: Identifier
+    country: CountryCode
+    owner_bloc: Bloc | None = Field(None, description="bloc that controls it; defaults to its country's bloc")
+    budget_usd_per_month: NonNegative
+    budget_growth_factor_per_year: GrowthFactor
+    suppliers: list[Identifier] = Field(min_length=1)
+    home_vendor_preference: NonNegative = Field(
+        0.0, description="price discount (share) a buyer grants vendors of its own bloc"
+    )
+    initial_installed: list[InstalledCohort] = Field(default_factory=list)
+
+
+class EnforcementBody(Sourced):
+    id: Identifier
+    name: str
+    country: CountryCode
+    jurisdiction: list[CountryCode] = Field(min_length=1)
+    budget_usd_per_year: NonNegative
+    cost_per_inspection_usd: Positive
+
+
+class LognormalShares(Strict):
+    """Relative sizes drawn lognormally (median 1) and normalised to sum to 1."""
+
+    sigma: Annotated[float, Field(ge=0, le=5)]
+
+
+class InitialStock(Sourced):
+    h100e_total: NonNegative
+    chip: Identifier
+    max_age_months: Count
+
+
+class DataCenterPopulation(Sourced):
+    """``count`` data centers in one country sharing a total budget, with seeded random sizes."""
+
+    id: Identifier = Field(description="prefix of the generated ids")
+    country: CountryCode
+    owner_bloc: Bloc | None = None
+    count: Annotated[int, Field(ge=1, le=1_000_000)]
+    total_budget_usd_per_month: NonNegative
+    budget_growth_factor_per_year: GrowthFactor
+    size_distribution: LognormalShares
+    vendors: list[Identifier] = Field(default_factory=list, description="vendors every member buys from directly")
+    intermediaries_per_buyer: Count = Field(0, description="local intermediaries each member buys from")
+    home_vendor_preference: NonNegative = 0.0
+    initial_stock: list[InitialStock] = Field(
+        default_factory=list, description="chips installed before the start, shared out by size"
+    )
+
+
+class IntermediaryPopulation(Sourced):
+    id: Identifier = Field(description="prefix of the generated ids")
+    country: CountryCode
+    count: Annotated[int, Field(ge=1, le=1_000_000)]
+    vendors: list[Identifier] = Field(min_length=1)
+    markup_fraction_low: NonNegative
+    markup_fraction_high: NonNegative
+
+    @model_validator(mode="after")
+    def _markup_range(self) -> IntermediaryPopulation:
+        if self.markup_fraction_high < self.markup_fraction_low:
+            raise ValueError(
+                f"markup_fraction_high ({self.markup_fraction_high}) is below markup_fraction_low "
+                f"({self.markup_fraction_low}); the range must run low to high"
+            )
+        return self
+
+
+class Populations(Strict):
+    data_centers: list[DataCenterPopulation] = Field(default_factory=list)
+    intermediaries: list[IntermediaryPopulation] = Field(default_factory=list)
+
+
+class PolicySpec(Sourced):
+    """One policy lever with its dates. Its parameters are checked by the policy registry."""
+
+    type: Identifier
+    announce: Month
+    effective: Month
+    end: Month | None = None
+    params: dict[str, object] = Field(default_factory=dict)
+
+    @field_validator("announce", "effective", "end")
+    @classmethod
+    def _months_are_months(cls, value: str | None) -> str | None:
+        return value if value is None else _check_month(value)
+
+
+class Scenario(Strict):
+    name: Identifier
+    description: str = ""
+    start: Month
+    end: Month
+    parameters: Parameters
+    countries: dict[CountryCode, Country] = Field(min_length=1)
+    catalog: dict[Identifier, Chip] = Field(min_length=1)
+    fabs: list[Fab] = Field(default_factory=list)
+    vendors: list[Vendor] = Field(default_factory=list)
+    intermediaries: list[Intermediary] = Field(default_factory=list)
+    data_centers: list[DataCenter] = Field(default_factory=list)
+    enforcement: list[EnforcementBody] = Field(default_factory=list)
+    populations: Populations = Field(default_factory=Populations)
+    policies: list[PolicySpec] = Field(default_factory=list)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _months_are_months(cls, value: str) -> str:
+        return _check_month(value)

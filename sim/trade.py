@@ -1,0 +1,105 @@
+"""The trade network: who can sell to whom, what is in transit, and what flowed this tick.
+
+Nodes are agent ids; edges carry their ``kind`` (production, legal, and the leakage kinds to come), a lead time
+and an optional capacity. A shipment leaves on an edge and arrives ``lead_time_months`` later (at least one month,
+so a chip sold this tick is never also installed this tick). This tick's flows are recorded on the edges, which is
+what the browser draws and what the flow tables aggregate.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import networkx as nx
+
+from sim.world import EdgeSpec
+
+
+@dataclass(frozen=True)
+class Shipment:
+    source: str
+    target: str
+    chip: str
+    count: int
+    kind: str
+    sent_month: int
+
+
+class EdgeCapacityExceeded(RuntimeError):
+    """A caller tried to ship more on an edge than its capacity allows this tick (a model bug, not user input)."""
+
+
+class TradeNetwork:
+    def __init__(self, edges: list[EdgeSpec], nodes: dict[str, dict]) -> None:
+        self.graph = nx.DiGraph()
+        for node_id, attributes in nodes.items():
+            self.graph.add_node(node_id, **attributes)
+        for edge in edges:
+            self.graph.add_edge(
+                edge.source,
+                edge.target,
+                kind=edge.kind,
+                lead_time_months=max(1, edge.lead_time_months),
+                capacity_chips_per_month=edge.capacity_chips_per_month,
+                flow_chips=0,
+                flow_h100e=0.0,
+                flow_usd=0.0,
+            )
+        self._arrivals: dict[int, list[Shipment]] = defaultdict(list)
+        self._touched: set[tuple[str, str]] = set()
+        self.in_transit_chips: dict[str, int] = defaultdict(int)
+        self.shipped_this_tick: list[tuple[Shipment, float, float]] = []
+
+    def begin_tick(self) -> None:
+        """Clear last tick's flows (only on the edges that carried any, so the cost follows the flows)."""
+        for source, target in self._touched:
+            data = self.graph.edges[source, target]
+            data["flow_chips"] = 0
+            data["flow_h100e"] = 0.0
+            data["flow_usd"] = 0.0
+        self._touched.clear()
+        self.shipped_this_tick = []
+
+    def remaining_capacity(self, source: str, target: str) -> int | None:
+        data = self.graph.edges[source, target]
+        capacity = data["capacity_chips_per_month"]
+        return None if capacity is None else capacity - data["flow_chips"]
+
+    def ship(
+        self, source: str, target: str, chip: str, count: int, month: int, h100e_per_chip: float, value_usd: float
+    ) -> None:
+        """Send ``count`` chips from ``source`` to ``target``; they arrive after the edge's lead time."""
+        if count <= 0:
+            return
+        data = self.graph.edges[source, target]
+        remaining = self.remaining_capacity(source, target)
+        if remaining is not None and count > remaining:
+            raise EdgeCapacityExceeded(f"{source}->{target}: {count} chips exceed the {remaining} left this month")
+        shipment = Shipment(source, target, chip, count, data["kind"], month)
+        self._arrivals[month + data["lead_time_months"]].append(shipment)
+        self.in_transit_chips[chip] += count
+        data["flow_chips"] += count
+        data["flow_h100e"] += count * h100e_per_chip
+        data["flow_usd"] += value_usd
+        self._touched.add((source, target))
+        self.shipped_this_tick.append((shipment, count * h100e_per_chip, value_usd))
+
+    def arrivals(self, month: int) -> list[Shipment]:
+        """Shipments that arrive in ``month``, in the order they were sent; they leave the transit pipeline."""
+        arriving = self._arrivals.pop(month, [])
+        for shipment in arriving:
+            self.in_transit_chips[shipment.chip] -= shipment.count
+        return arriving
+
+    def pending(self) -> list[Shipment]:
+        """All shipments still in transit, earliest arrival first."""
+        return [shipment for month in sorted(self._arrivals) for shipment in self._arrivals[month]]
+
+    def seed_in_transit(self, shipment: Shipment, arrival_month: int) -> None:
+        """Put a shipment already under way at the start of the run into the pipeline."""
+        self._arrivals[arrival_month].append(shipment)
+        self.in_transit_chips[shipment.chip] += shipment.count
+
+    def suppliers_of(self, node: str) -> list[str]:
+        return list(self.graph.predecessors(node))

@@ -1,0 +1,163 @@
+"""Building the world from a scenario: the full agent population and the trade relationships (pure, no Mesa).
+
+Agents given one by one are taken as they are; population specs are expanded into individual agents (built
+with ``model_construct``: their values were validated as part of the population) with
+seeded random sizes and supplier choices. Each population draws from its own named stream
+(``population.<id>``), so adding a population leaves the members of the others unchanged. Everything here is
+linear in the number of agents and edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.catalog import ChipModel
+from sim.rng import RandomStreams
+from sim.scenario.schema import (
+    DataCenter,
+    DataCenterPopulation,
+    InstalledCohort,
+    Intermediary,
+    IntermediaryPopulation,
+    Scenario,
+)
+
+EDGE_PRODUCTION = "production"
+EDGE_LEGAL = "legal"
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    """A trade relationship: ``source`` sells to (or produces for) ``target``."""
+
+    source: str
+    target: str
+    kind: str
+    lead_time_months: int
+    capacity_chips_per_month: int | None = None
+
+
+@dataclass
+class World:
+    intermediaries: list[Intermediary]
+    data_centers: list[DataCenter]
+    edges: list[EdgeSpec] = field(default_factory=list)
+
+
+def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split a whole number ``total`` into integers proportional to ``weights`` that sum exactly to ``total``."""
+    weights = np.asarray(weights, dtype=float)
+    if total <= 0 or weights.sum() <= 0:
+        return np.zeros(len(weights), dtype=np.int64)
+    exact = total * weights / weights.sum()
+    whole = np.floor(exact).astype(np.int64)
+    short = int(total - whole.sum())
+    if short > 0:
+        # Stable sort so that ties go to the earlier item: deterministic whatever the platform.
+        order = np.argsort(-(exact - whole), kind="stable")
+        whole[order[:short]] += 1
+    return whole
+
+
+def member_ids(prefix: str, count: int) -> list[str]:
+    width = len(str(count))
+    return [f"{prefix}_{index:0{width}d}" for index in range(1, count + 1)]
+
+
+def expand_intermediaries(pop: IntermediaryPopulation, streams: RandomStreams) -> list[Intermediary]:
+    rng = streams[f"population.{pop.id}"]
+    markups = rng.uniform(pop.markup_fraction_low, pop.markup_fraction_high, size=pop.count)
+    return [
+        Intermediary.model_construct(
+            id=member_id,
+            country=pop.country,
+            vendors=list(pop.vendors),
+            markup_fraction=float(markup),
+            source=pop.source,
+        )
+        for member_id, markup in zip(member_ids(pop.id, pop.count), markups, strict=True)
+    ]
+
+
+def _initial_cohorts(
+    chips: int, chip_id: str, max_age_months: int, rng: np.random.Generator, source: str
+) -> list[InstalledCohort]:
+    """Spread a data center's starting chips evenly over install ages 0..max_age (a steady build-out)."""
+    ages = max_age_months + 1
+    counts = rng.multinomial(chips, np.full(ages, 1.0 / ages)) if chips else np.zeros(ages, dtype=np.int64)
+    return [
+        InstalledCohort.model_construct(chip=chip_id, count=int(count), age_months=age, source=source)
+        for age, count in enumerate(counts)
+        if count
+    ]
+
+
+def expand_data_centers(
+    pop: DataCenterPopulation,
+    streams: RandomStreams,
+    catalog: dict[str, ChipModel],
+    intermediaries_by_country: dict[str, list[str]],
+) -> list[DataCenter]:
+    rng = streams[f"population.{pop.id}"]
+    sizes = rng.lognormal(mean=0.0, sigma=pop.size_distribution.sigma, size=pop.count)
+    shares = sizes / sizes.sum()
+    local = intermediaries_by_country.get(pop.country, [])
+    per_buyer = min(pop.intermediaries_per_buyer, len(local))
+    stock_chips = [
+        largest_remainder(int(round(stock.h100e_total / catalog[stock.chip].h100e)), shares)
+        for stock in pop.initial_stock
+    ]
+    members = []
+    for index, member_id in enumerate(member_ids(pop.id, pop.count)):
+        chosen = sorted(rng.choice(len(local), size=per_buyer, replace=False)) if per_buyer else []
+        cohorts = [
+            cohort
+            for stock, chips in zip(pop.initial_stock, stock_chips, strict=True)
+            for cohort in _initial_cohorts(int(chips[index]), stock.chip, stock.max_age_months, rng, stock.source)
+        ]
+        members.append(
+            DataCenter.model_construct(
+                id=member_id,
+                country=pop.country,
+                owner_bloc=pop.owner_bloc,
+                budget_usd_per_month=float(pop.total_budget_usd_per_month * shares[index]),
+                budget_growth_factor_per_year=pop.budget_growth_factor_per_year,
+                suppliers=list(pop.vendors) + [local[i] for i in chosen],
+                home_vendor_preference=pop.home_vendor_preference,
+                initial_installed=cohorts,
+                source=pop.source,
+            )
+        )
+    return members
+
+
+def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, ChipModel]) -> World:
+    intermediaries = list(scenario.intermediaries)
+    for pop in scenario.populations.intermediaries:
+        intermediaries.extend(expand_intermediaries(pop, streams))
+    by_country: dict[str, list[str]] = {}
+    for item in intermediaries:
+        by_country.setdefault(item.country, []).append(item.id)
+
+    data_centers = list(scenario.data_centers)
+    for pop in scenario.populations.data_centers:
+        data_centers.extend(expand_data_centers(pop, streams, catalog, by_country))
+
+    production_lead = int(scenario.parameters.production_lead_time_months.value)
+    shipping_lead = int(scenario.parameters.shipping_lead_time_months.value)
+    edges: list[EdgeSpec] = []
+    seen: set[tuple[str, str]] = set()
+    for vendor in scenario.vendors:
+        for line in vendor.product_lines:
+            if (line.fab, vendor.id) not in seen:
+                seen.add((line.fab, vendor.id))
+                edges.append(EdgeSpec(line.fab, vendor.id, EDGE_PRODUCTION, production_lead))
+    for item in intermediaries:
+        for vendor_id in item.vendors:
+            edges.append(EdgeSpec(vendor_id, item.id, EDGE_LEGAL, shipping_lead))
+    for center in data_centers:
+        for supplier in dict.fromkeys(center.suppliers):
+            edges.append(EdgeSpec(supplier, center.id, EDGE_LEGAL, shipping_lead))
+    return World(intermediaries=intermediaries, data_centers=data_centers, edges=edges)
