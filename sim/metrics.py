@@ -10,6 +10,7 @@
 - ``revenue``: vendor revenue per month by destination bloc (what controls cost vendors and allies).
 - ``flows``: chips shipped per month by edge kind, from bloc and to bloc.
 - ``prices``: each vendor's price per chip per month.
+- ``production``: chips finished per month by fab and chip.
 """
 
 from __future__ import annotations
@@ -57,17 +58,17 @@ class Ledger:
     def begin_tick(self) -> None:
         self.produced_chips_by_bloc: dict[str, int] = defaultdict(int)
         self.produced_h100e_by_bloc: dict[str, float] = defaultdict(float)
-        self.produced_chips_by_chip: dict[str, int] = defaultdict(int)
+        self.produced_chips_by_fab_chip: dict[tuple[str, str], int] = defaultdict(int)
         self.acquired_chips: dict[tuple[str, str], int] = defaultdict(int)
         self.acquired_h100e: dict[tuple[str, str], float] = defaultdict(float)
         self.retired_chips_by_bloc: dict[str, int] = defaultdict(int)
         self.retired_h100e_by_bloc: dict[str, float] = defaultdict(float)
 
-    def produced(self, fab_bloc: str, chip: str, chips: int, h100e: float) -> None:
+    def produced(self, fab_id: str, fab_bloc: str, chip: str, chips: int, h100e: float) -> None:
         self.produced_chips_total += chips
         self.produced_chips_by_bloc[fab_bloc] += chips
         self.produced_h100e_by_bloc[fab_bloc] += h100e
-        self.produced_chips_by_chip[chip] += chips
+        self.produced_chips_by_fab_chip[fab_id, chip] += chips
 
     def installed(self, owner_bloc: str, source: str, chips: int, h100e: float) -> None:
         self.acquired_chips[owner_bloc, source] += chips
@@ -87,6 +88,7 @@ class TickRecorder:
         self.revenue_rows: list[dict] = []
         self.flow_rows: list[dict] = []
         self.price_rows: list[dict] = []
+        self.production_rows: list[dict] = []
 
     def record(self) -> None:
         model = self.model
@@ -150,12 +152,19 @@ class TickRecorder:
                 by_bloc[country_bloc[country]] += usd
             for bloc, usd in by_bloc.items():
                 self.revenue_rows.append(
-                    {"date": date, "tick": tick, "vendor": vendor.agent_id, "destination_bloc": bloc, "revenue_usd": usd}
+                    {"date": date, "tick": tick, "vendor": vendor.agent_id, "destination_bloc": bloc,
+                     "revenue_usd": usd}
                 )
             for chip, price in vendor.price_usd.items():
                 self.price_rows.append(
                     {"date": date, "tick": tick, "vendor": vendor.agent_id, "chip": chip, "price_usd": price}
                 )
+
+        for (fab_id, chip), chips in sorted(ledger.produced_chips_by_fab_chip.items()):
+            self.production_rows.append(
+                {"date": date, "tick": tick, "fab": fab_id, "chip": chip, "chips": chips,
+                 "h100e": chips * model.catalog[chip].h100e}
+            )
 
         flows: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
         graph_nodes = model.network.graph.nodes
@@ -181,4 +190,7 @@ class TickRecorder:
                 columns=["date", "tick", "kind", "from_bloc", "to_bloc", "chips", "h100e", "value_usd"],
             ),
             "prices": pd.DataFrame(self.price_rows),
+            "production": pd.DataFrame(
+                self.production_rows, columns=["date", "tick", "fab", "chip", "chips", "h100e"]
+            ),
         }

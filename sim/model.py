@@ -111,7 +111,9 @@ class ChipSupplyModel(mesa.Model):
                     continue
                 monthly = int(vendor.full_reservation_output(line))
                 for months_ahead in range(lead):
-                    shipment = Shipment(line.fab, vendor.agent_id, line.chip, monthly, "production", self.start_month - 1)
+                    shipment = Shipment(
+                        line.fab, vendor.agent_id, line.chip, monthly, "production", self.start_month - 1
+                    )
                     self.network.seed_in_transit(shipment, self.start_month + months_ahead)
                     vendor.production_shipped(line.chip, monthly)
                     self.ledger.initial_in_transit_chips += monthly
@@ -189,7 +191,9 @@ class ChipSupplyModel(mesa.Model):
                     self.network.ship(fab.agent_id, booking.vendor_id, chip.id, booking.chips_made, self.month,
                                       chip.h100e, 0.0)
                     self.agents_by_id[booking.vendor_id].production_shipped(chip.id, booking.chips_made)
-                    self.ledger.produced(fab.bloc, chip.id, booking.chips_made, booking.chips_made * chip.h100e)
+                    self.ledger.produced(
+                        fab.agent_id, fab.bloc, chip.id, booking.chips_made, booking.chips_made * chip.h100e
+                    )
 
     def _place_orders(self) -> None:
         # One draw per data center from one stream, in a fixed order: a policy never shifts these shocks.

@@ -120,7 +120,8 @@ class DataCenterAgent(SupplyChainAgent):
         for (supplier, chip, price), share in zip(offers, shares, strict=True):
             quantity = int(self.cash_usd * share // price)
             if quantity > 0:
-                supplier.take_order(Order(buyer=self, seller=supplier, chip=chip, requested=quantity, unit_price_usd=price))
+                order = Order(buyer=self, seller=supplier, chip=chip, requested=quantity, unit_price_usd=price)
+                supplier.take_order(order)
 
     def on_filled(self, order: Order) -> None:
         self.spent_usd_this_month += order.value_usd

@@ -67,45 +67,51 @@ class FabAgent(SupplyChainAgent):
         self.packaging_wafers_per_month *= self.packaging_growth_per_month
         self.hbm_stacks_per_month *= self.hbm_growth_per_month
 
+    def _back_end_caps(self, bookings: list[Booking], chips: np.ndarray, hbm_available: float) -> np.ndarray:
+        """Most chips each booking can finish out of ``chips`` good dies, given packaging and HBM (inf: no limit)."""
+        per_packaging_wafer = np.array([b.line.chips_per_packaging_wafer or 0.0 for b in bookings])
+        packaged = per_packaging_wafer > 0
+        packaging_need = np.where(packaged, chips / np.where(packaged, per_packaging_wafer, 1.0), 0.0)
+        packaging_granted = _pro_rata(self.packaging_wafers_per_month, packaging_need)
+        packaging_cap = np.where(packaged, packaging_granted * per_packaging_wafer, np.inf)
+        stacks = np.array([b.hbm_stacks_per_chip for b in bookings], dtype=float)
+        hbm_granted = _pro_rata(hbm_available, chips * stacks)
+        hbm_cap = np.where(stacks > 0, hbm_granted / np.where(stacks > 0, stacks, 1.0), np.inf)
+        return np.minimum(packaging_cap, hbm_cap)
+
     def produce(self, bookings: list[Booking]) -> None:
         """Fill in ``wafers_granted`` and ``chips_made`` on each booking, within every capacity limit."""
         self.chips_made_this_month = 0
         self.wafers_started_this_month = 0.0
+        hbm_available = self.hbm_stacks_stock + self.hbm_stacks_per_month
         if not bookings:
-            self.hbm_stacks_stock += self.hbm_stacks_per_month
+            self.hbm_stacks_stock = hbm_available
             return
-        rng = self.model.streams[f"fab_yield.{self.agent_id}"]
         requested = np.array([b.wafers_requested for b in bookings])
         granted = np.zeros(len(bookings))
         for node in dict.fromkeys(b.line.node for b in bookings):
             on_node = np.array([b.line.node == node for b in bookings])
             granted[on_node] = _pro_rata(self.wafers_per_month[node], requested[on_node])
         yields = np.array([self.yield_fraction[b.line.node] for b in bookings])
-        expected_good = granted * np.array([b.line.chips_per_wafer for b in bookings]) * yields
-
-        per_packaging_wafer = np.array([b.line.chips_per_packaging_wafer or 0.0 for b in bookings])
-        packaged = per_packaging_wafer > 0
-        packaging_need = np.where(packaged, expected_good / np.where(packaged, per_packaging_wafer, 1.0), 0.0)
-        packaging_granted = _pro_rata(self.packaging_wafers_per_month, packaging_need)
-        packaging_cap = np.where(packaged, packaging_granted * per_packaging_wafer, np.inf)
-
-        stacks = np.array([b.hbm_stacks_per_chip for b in bookings], dtype=float)
-        hbm_available = self.hbm_stacks_stock + self.hbm_stacks_per_month
-        hbm_granted = _pro_rata(hbm_available, expected_good * stacks)
-        hbm_cap = np.where(stacks > 0, hbm_granted / np.where(stacks > 0, stacks, 1.0), np.inf)
+        chips_per_wafer = np.array([b.line.chips_per_wafer for b in bookings])
 
         # Wafers are only started for chips that can be finished: a fab does not start wafers it cannot package.
-        finishable = np.minimum(expected_good, np.minimum(packaging_cap, hbm_cap))
-        scale = np.divide(finishable, expected_good, out=np.zeros_like(finishable), where=expected_good > 0)
-        wafers = granted * scale
+        expected_good = granted * chips_per_wafer * yields
+        finishable = np.minimum(expected_good, self._back_end_caps(bookings, expected_good, hbm_available))
+        wafers = granted * np.divide(finishable, expected_good, out=np.zeros_like(finishable), where=expected_good > 0)
+
+        rng = self.model.streams[f"fab_yield.{self.agent_id}"]
+        candidates = (wafers * chips_per_wafer).astype(np.int64)
+        good = rng.binomial(candidates, yields)
+        # A lucky yield can outrun the back end sized for the expected yield; the back end then trims the excess.
+        caps = self._back_end_caps(bookings, good.astype(float), hbm_available)
+        # The small tolerance keeps 49.999999 (float division) from costing a whole chip.
+        made = np.where(np.isinf(caps), good, np.minimum(good, np.floor(np.where(np.isinf(caps), 0, caps) + 1e-9)))
         hbm_used = 0.0
         for index, booking in enumerate(bookings):
-            candidates = int(wafers[index] * booking.line.chips_per_wafer)
-            good = int(rng.binomial(candidates, yields[index])) if candidates > 0 else 0
-            made = min(good, int(np.floor(min(packaging_cap[index], hbm_cap[index]) + 1e-9)))
             booking.wafers_granted = float(wafers[index])
-            booking.chips_made = made
-            hbm_used += made * booking.hbm_stacks_per_chip
-            self.chips_made_this_month += made
-            self.wafers_started_this_month += float(wafers[index])
+            booking.chips_made = int(made[index])
+            hbm_used += booking.chips_made * booking.hbm_stacks_per_chip
+        self.chips_made_this_month = int(made.sum())
+        self.wafers_started_this_month = float(wafers.sum())
         self.hbm_stacks_stock = max(0.0, hbm_available - hbm_used)

@@ -88,7 +88,8 @@ class IntermediaryAgent(SupplyChainAgent):
                     self.sales_usd_this_month += order.value_usd
                 order.buyer.on_filled(order)
             ordered = sum(order.requested for order in orders)
-            self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * self.expected_demand[chip] + DEMAND_SMOOTHING * ordered
+            previous = self.expected_demand[chip]
+            self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
         self.orders = []
 
     def restock(self, month: int) -> None:

@@ -102,7 +102,6 @@ class VendorAgent(SupplyChainAgent):
 
     def fill_orders(self, month: int) -> None:
         """Ration stock among this month's orders, ship, get paid, update forecasts and prices."""
-        params = self.model.params
         network = self.model.network
         self.chips_sold_this_month = 0
         by_chip: dict[str, list[Order]] = defaultdict(list)

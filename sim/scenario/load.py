@@ -113,7 +113,8 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict:
         return data
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(
-            str(path), [Problem(("extends",), "must be the path of a scenario file, relative to this one", parent, True)]
+            str(path),
+            [Problem(("extends",), "must be the path of a scenario file, relative to this one", parent, True)],
         )
     parent_path = path.parent / parent
     if not parent_path.is_file():
@@ -127,7 +128,9 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict:
 def _split_override_path(path: str) -> list[str]:
     parts = path.split(".")
     if not path or any(not part for part in parts):
-        raise ValueError(f"an override path is keys joined by dots, e.g. 'parameters.demand_noise_sigma.value'; got {path!r}")
+        raise ValueError(
+            f"an override path is keys joined by dots, e.g. 'parameters.demand_noise_sigma.value'; got {path!r}"
+        )
     return parts
 
 
@@ -173,7 +176,7 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], origin: str) -> di
             else:
                 problems.append(
                     Problem(tuple(walked), f"override {dotted!r}: {format_path(tuple(walked))} is a value, "
-                            "not a section; it has no key {part!r}")
+                            f"not a section; it has no key {part!r}")
                 )
                 break
     if problems:

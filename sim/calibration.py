@@ -1,0 +1,80 @@
+"""Calibration targets for the baseline: public figures, the tolerance we accept, and how to measure the model.
+
+Each target names its source id (``sim/data/sources.csv``). Tolerances reflect the sources' own ranges or
+confidence; where two sources disagree (the 3.3x/yr stock growth estimate against the 10M and 15M stock levels)
+the model is held to the levels, which are the higher-confidence figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.run import RunResult
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    description: str
+    source: str
+    low: float
+    high: float
+    unit: str
+    measure: Callable[[RunResult], float]
+
+
+def _installed_total(result: RunResult, date: str) -> float:
+    blocs = result.blocs
+    return float(blocs.loc[blocs["date"] == date, "installed_h100e"].sum())
+
+
+def _bloc_share(result: RunResult, bloc: str, date: str) -> float:
+    rows = result.blocs[result.blocs["date"] == date].set_index("bloc")["installed_h100e"]
+    return float(rows[bloc] / rows.sum())
+
+
+def _produced(result: RunResult, chips: tuple[str, ...], year: str) -> float:
+    production = result.tables["production"]
+    in_year = production["date"].str.startswith(year) & production["chip"].isin(chips)
+    return float(production.loc[in_year, "chips"].sum())
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("global_stock_2026", "global installed compute, Dec 2025", "global_stock_2026q1",
+           12.75e6, 17.25e6, "H100e", lambda r: _installed_total(r, "2025-12")),
+    Target("us_bloc_share_2025", "US & allies share of installed compute, May 2025", "share_us_2025",
+           0.75, 0.85, "share", lambda r: _bloc_share(r, "us_allies", "2025-05")),
+    Target("china_share_2025", "China's share of installed compute, May 2025", "share_china_2025",
+           0.12, 0.18, "share", lambda r: _bloc_share(r, "china", "2025-05")),
+    Target("huawei_output_2025", "Huawei Ascend chips made in 2025", "huawei_2025_low+huawei_2025_high",
+           200_000, 805_000, "chips", lambda r: _produced(r, ("ascend_910b", "ascend_910c"), "2025")),
+    Target("blackwell_output_2025", "NVIDIA Blackwell packages made in 2025 (6M dies / 2, +-35%)",
+           "nvidia_blackwell_year", 1.95e6, 4.05e6, "chips", lambda r: _produced(r, ("b200",), "2025")),
+)
+
+LAST_MONTH_NEEDED = "2025-12"
+
+
+def check(results: list[RunResult]) -> pd.DataFrame:
+    """Model against target for each calibration target, over one or more runs (seeds)."""
+    rows = []
+    for target in TARGETS:
+        values = pd.Series([target.measure(result) for result in results])
+        rows.append(
+            {
+                "target": target.id,
+                "description": target.description,
+                "source": target.source,
+                "unit": target.unit,
+                "low": target.low,
+                "high": target.high,
+                "model_median": float(values.median()),
+                "model_min": float(values.min()),
+                "model_max": float(values.max()),
+                "ok": bool(values.between(target.low, target.high).all()),
+            }
+        )
+    return pd.DataFrame(rows)

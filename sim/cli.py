@@ -1,0 +1,277 @@
+"""The ``chipsim`` command line, and the only module that writes files.
+
+Results of a run are written into a hidden ``.partial`` folder next to their final place and renamed into place
+only when every file is complete, so a crash or Ctrl-C never leaves a folder that looks like a finished result.
+Bad input exits with code 2 and a message that names the file, the key path, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+TABLE_FORMATS = ("parquet", "csv")
+
+
+PIPE_WIDTH = 160  # rich assumes 80 columns when output is not a terminal; tables read better wider in logs
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
+
+
+def _error_console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _print_summary(console: Console, result) -> None:
+    from sim.report import summary_table
+
+    table = Table(title=f"{result.scenario.name}, seed {result.seed}: installed compute in H100e", title_justify="left")
+    for column in ("date", "US+allies", "China", "Rest", "US:China", "lead (months)"):
+        table.add_column(column, justify="right")
+    for date, row in summary_table(result).iterrows():
+        table.add_row(
+            date,
+            f"{row.us_allies_h100e / 1e6:,.2f}M",
+            f"{row.china_h100e / 1e6:,.2f}M",
+            f"{row.rest_h100e / 1e6:,.2f}M",
+            f"{row.us_china_ratio:,.1f}x",
+            f"{row.lead_months:,.1f}",
+        )
+    console.print(table)
+
+
+def _run_id(seed: int, resolved_sha256: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-seed{seed}-{resolved_sha256[:8]}-{uuid.uuid4().hex[:4]}"
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def write_run_outputs(result, loaded, out_root: Path) -> Path:
+    """Write a run's tables, figure, resolved scenario and summary.json atomically; return the final folder."""
+    from sim.provenance import environment
+    from sim.report import compute_figure, summary_table
+
+    scenario = result.scenario
+    run_dir = out_root / scenario.name / _run_id(result.seed, loaded.resolved_sha256)
+    if run_dir.exists():
+        raise FileExistsError(f"{run_dir} already exists; results are never overwritten")
+    partial = run_dir.with_name(f".{run_dir.name}.partial")
+    partial.mkdir(parents=True)
+    try:
+        for name, frame in result.tables.items():
+            frame.to_parquet(partial / f"{name}.parquet", index=False)
+            frame.to_csv(partial / f"{name}.csv", index=False)
+        (partial / "scenario.resolved.yaml").write_text(
+            yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        figure = compute_figure(result)
+        figure.savefig(partial / "compute_by_bloc.png", dpi=120)
+        last = summary_table(result).iloc[-1]
+        summary = {
+            "scenario": scenario.name,
+            "scenario_file": str(loaded.path) if loaded.path else None,
+            "scenario_file_sha256": loaded.file_sha256,
+            "resolved_scenario_sha256": loaded.resolved_sha256,
+            "overrides": loaded.overrides,
+            "seed": result.seed,
+            "start": scenario.start,
+            "until": result.until,
+            "months": len(result.world),
+            "wall_time_s": round(result.wall_time_s, 4),
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "final": {
+                "date": result.until,
+                "us_allies_h100e": float(last.us_allies_h100e),
+                "china_h100e": float(last.china_h100e),
+                "rest_h100e": float(last.rest_h100e),
+                "us_china_ratio": float(last.us_china_ratio),
+                "lead_months": float(last.lead_months),
+            },
+            "provenance": environment(),
+            "files": sorted(p.name for p in partial.iterdir()) + ["summary.json"],
+        }
+        # summary.json is written last: its presence marks a complete result.
+        _write_json(partial / "summary.json", summary)
+        os.replace(partial, run_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return run_dir
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from sim.run import resolve_until, run_scenario
+    from sim.scenario import load_scenario
+
+    loaded = load_scenario(args.scenario)
+    until = resolve_until(loaded.scenario, args.until, origin=str(args.scenario))
+    console = _console()
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[date]}"),
+        TimeRemainingColumn(),
+        console=_error_console(),
+        transient=True,
+        disable=args.quiet,
+    ) as progress:
+        task = progress.add_task(f"running {loaded.scenario.name}", total=None, date="")
+
+        def report(done: int, total: int, date: str) -> None:
+            progress.update(task, completed=done, total=total, date=date)
+
+        result = run_scenario(loaded, seed=args.seed, until=until, progress=report)
+    run_dir = write_run_outputs(result, loaded, Path(args.out))
+    if not args.quiet:
+        _print_summary(console, result)
+    console.print(f"results: {run_dir}  ({result.wall_time_s:.2f} s of model time)")
+    return EXIT_OK
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    from sim.scenario import ScenarioError, load_scenario
+
+    failures = 0
+    for path in args.scenarios:
+        try:
+            loaded = load_scenario(path)
+        except ScenarioError as error:
+            _error_console().print(f"[red]invalid[/red] {error}", markup=True)
+            failures += 1
+            continue
+        scenario = loaded.scenario
+        print(
+            f"ok {path}: scenario {scenario.name!r}, {scenario.start} to {scenario.end}, "
+            f"{len(scenario.countries)} countries, {len(scenario.catalog)} chips, {len(scenario.policies)} policies"
+        )
+    return EXIT_BAD_INPUT if failures else EXIT_OK
+
+
+def command_calibrate(args: argparse.Namespace) -> int:
+    from sim.calendar import parse_month
+    from sim.calibration import LAST_MONTH_NEEDED, check
+    from sim.run import run_scenario
+    from sim.scenario import load_scenario
+
+    loaded = load_scenario(args.scenario)
+    if parse_month(loaded.scenario.end) < parse_month(LAST_MONTH_NEEDED):
+        raise SystemExit(f"error: calibration needs a run to {LAST_MONTH_NEEDED}; {args.scenario} ends earlier")
+    results = [run_scenario(loaded, seed=seed, until=LAST_MONTH_NEEDED) for seed in range(args.seeds)]
+    report = check(results)
+    table = Table(title=f"{loaded.scenario.name}: model vs calibration targets ({args.seeds} seeds)",
+                  title_justify="left")
+    for column in ("target", "source", "model (median)", "model range", "target range", ""):
+        table.add_column(column, overflow="fold")
+    for row in report.itertuples():
+        table.add_row(
+            row.description, row.source, _fmt(row.model_median, row.unit),
+            f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
+            f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}",
+            "[green]ok[/green]" if row.ok else "[red]OUT[/red]",
+        )
+    _console().print(table)
+    return EXIT_OK if report["ok"].all() else 1
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "share":
+        return f"{value:.1%}"
+    return f"{value / 1e6:,.2f}M" if abs(value) >= 1e6 else f"{value:,.0f}"
+
+
+def command_sources(args: argparse.Namespace) -> int:
+    from sim.sources import registry
+
+    table = Table(title="Sources behind scenario numbers (cite these ids)", title_justify="left")
+    for column in ("id", "value", "unit", "origin", "confidence"):
+        table.add_column(column, overflow="fold")
+    for source in registry().values():
+        table.add_row(source.id, source.value, source.unit, source.origin, source.confidence)
+    _console().print(table)
+    return EXIT_OK
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a whole number >= 1, got 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chipsim", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a scenario and write its results")
+    run.add_argument("scenario", type=Path, help="scenario YAML file, e.g. scenarios/baseline.yaml")
+    run.add_argument("--seed", type=_non_negative_int, default=0, help="random seed (default 0)")
+    run.add_argument("--until", metavar="YYYY-MM", help="last month to simulate (default: the scenario's end)")
+    run.add_argument("--out", default="outputs", help="results folder (default: outputs)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    run.set_defaults(handler=command_run)
+
+    validate = sub.add_parser("validate", help="check scenario files and say what is wrong")
+    validate.add_argument("scenarios", nargs="+", type=Path)
+    validate.set_defaults(handler=command_validate)
+
+    calibrate = sub.add_parser("calibrate", help="compare a scenario's 2025 figures with the calibration targets")
+    calibrate.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.yaml"))
+    calibrate.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds (default 3)")
+    calibrate.set_defaults(handler=command_calibrate)
+
+    sources = sub.add_parser("sources", help="list the source ids scenario files can cite")
+    sources.set_defaults(handler=command_sources)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sim.scenario import ScenarioError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ScenarioError as error:
+        _error_console().print(f"error: {error}", markup=False)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _error_console().print("interrupted: no partial results were kept", markup=False)
+        return EXIT_INTERRUPTED
+    except OSError as error:
+        _error_console().print(f"error: {error}", markup=False)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Tables and plots from a run: the end-of-run summary and the compute-by-bloc figure (no file IO here)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: the figure is saved, never shown
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from sim.run import RunResult  # noqa: E402
+
+BLOC_LABELS = {"us_allies": "US & allies", "china": "China", "rest": "Rest of world"}
+BLOC_COLOURS = {"us_allies": "#1f5fa8", "china": "#c0392b", "rest": "#7f8c8d"}
+SOURCE_COLOURS = {"domestic": "#2c7fb8", "import": "#f39c12"}
+
+
+def summary_dates(result: RunResult) -> list[str]:
+    """The first month, every December, and the last month."""
+    dates = list(result.world["date"])
+    picked = [dates[0]] + [d for d in dates[1:-1] if d.endswith("-12")] + [dates[-1]]
+    return list(dict.fromkeys(picked))
+
+
+def summary_table(result: RunResult) -> pd.DataFrame:
+    """Compute per bloc (H100e), the US:China ratio and the lead in months at the summary dates."""
+    wide = result.blocs.pivot(index="date", columns="bloc", values="installed_h100e")
+    world = result.world.set_index("date")
+    dates = summary_dates(result)
+    table = pd.DataFrame(
+        {
+            "us_allies_h100e": wide.loc[dates, "us_allies"],
+            "china_h100e": wide.loc[dates, "china"],
+            "rest_h100e": wide.loc[dates, "rest"],
+            "us_china_ratio": world.loc[dates, "us_china_ratio"],
+            "lead_months": world.loc[dates, "lead_months"],
+        }
+    )
+    table.index.name = "date"
+    return table
+
+
+def compute_figure(result: RunResult) -> Figure:
+    """Installed compute by bloc, China's compute by source, and the lead in months, over time."""
+    blocs = result.blocs.copy()
+    blocs["month"] = pd.to_datetime(blocs["date"], format="%Y-%m")
+    world = result.world.copy()
+    world["month"] = pd.to_datetime(world["date"], format="%Y-%m")
+    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5), constrained_layout=True)
+
+    by_bloc = axes[0]
+    for bloc, rows in blocs.groupby("bloc", sort=False):
+        by_bloc.plot(rows["month"], rows["installed_h100e"] / 1e6, label=BLOC_LABELS.get(bloc, bloc),
+                     color=BLOC_COLOURS.get(bloc), linewidth=2)
+    by_bloc.set_yscale("log")
+    by_bloc.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
+    by_bloc.set_ylabel("installed compute (million H100e, log scale)")
+    by_bloc.set_title("Compute by bloc")
+    by_bloc.legend()
+
+    china = blocs[blocs["bloc"] == "china"]
+    sources = [c for c in china.columns if c.startswith("installed_h100e_")]
+    china_axis = axes[1]
+    china_axis.stackplot(
+        china["month"],
+        *[china[c] / 1e6 for c in sources],
+        labels=[c.removeprefix("installed_h100e_") for c in sources],
+        colors=[SOURCE_COLOURS.get(c.removeprefix("installed_h100e_"), None) for c in sources],
+        alpha=0.85,
+    )
+    china_axis.set_ylabel("installed compute (million H100e)")
+    china_axis.set_title("China's compute by source")
+    china_axis.legend(loc="upper left")
+
+    lead = axes[2]
+    lead.plot(world["month"], world["lead_months"], color="#34495e", linewidth=2)
+    lead.set_ylabel("US lead over China (months)")
+    lead.set_title("Implied capability lead")
+    ratio_axis = lead.twinx()
+    ratio_axis.plot(world["month"], world["us_china_ratio"], color="#95a5a6", linestyle="--")
+    ratio_axis.set_ylabel("US:China compute ratio (dashed)")
+    for axis in axes:
+        axis.grid(alpha=0.3)
+    figure.suptitle(f"{result.scenario.name}, seed {result.seed}, {result.scenario.start} to {result.until}")
+    return figure

@@ -1,0 +1,117 @@
+"""Shared fixtures: a tiny hand-built world whose flows can be written out by hand.
+
+Yields are 1.0 and demand noise is 0, so every flow in it is exact; tests change one thing with ``tiny(...)``.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sim.scenario import Scenario, validate
+from sim.scenario.load import apply_overrides
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((REPO / "scenarios").glob("*.yaml"))
+BASELINE = REPO / "scenarios" / "baseline.yaml"
+
+
+def _param(value: float) -> dict:
+    return {"value": value, "source": "assumption: test world"}
+
+
+TINY: dict[str, Any] = {
+    "name": "tiny",
+    "start": "2025-01",
+    "end": "2025-12",
+    "parameters": {
+        "frontier_growth_per_year": _param(4.5),
+        "chip_lifetime_months": _param(60),
+        "production_lead_time_months": _param(1),
+        "shipping_lead_time_months": _param(1),
+        "demand_noise_sigma": _param(0.0),
+        "buyer_price_sensitivity": _param(3.0),
+        "vendor_price_response": _param(0.0),
+        "vendor_price_floor_ratio": _param(0.5),
+        "vendor_price_ceiling_ratio": _param(2.0),
+        "vendor_inventory_cover_months": _param(0.0),
+        "intermediary_cover_months": _param(0.0),
+        "budget_carryover_months": _param(0.0),
+    },
+    "countries": {
+        "US": {"name": "United States", "bloc": "us_allies", "tier": 1, "source": "diffusion_tier1"},
+        "CN": {"name": "China", "bloc": "china", "tier": 3, "source": "diffusion_tier3"},
+        "SG": {"name": "Singapore", "bloc": "rest", "tier": 2, "source": "assumption: test world"},
+    },
+    "catalog": {
+        "big": {"name": "Big", "vendor": "usv", "tpp": 15832.0, "price_usd": 10000.0, "node": "N4",
+                "release": "2024-01", "hbm_stacks_per_chip": 2, "source": "assumption: test world"},
+        "dom": {"name": "Domestic", "vendor": "cnv", "tpp": 7916.0, "price_usd": 10000.0, "node": "N7",
+                "release": "2024-01", "hbm_stacks_per_chip": 0, "source": "assumption: test world"},
+    },
+    "fabs": [
+        {"id": "usfab", "name": "US fab", "country": "US",
+         "nodes": {"N4": {"wafers_per_month": 1000.0, "growth_factor_per_year": 1.0, "yield_fraction": 1.0,
+                          "source": "assumption: test world"}},
+         "packaging_wafers_per_month": 1000.0, "packaging_growth_factor_per_year": 1.0,
+         "hbm_stacks_per_month": 1.0e9, "hbm_growth_factor_per_year": 1.0, "source": "assumption: test world"},
+        {"id": "cnfab", "name": "CN fab", "country": "CN",
+         "nodes": {"N7": {"wafers_per_month": 1000.0, "growth_factor_per_year": 1.0, "yield_fraction": 1.0,
+                          "source": "assumption: test world"}},
+         "packaging_wafers_per_month": 0.0, "packaging_growth_factor_per_year": 1.0,
+         "hbm_stacks_per_month": 0.0, "hbm_growth_factor_per_year": 1.0, "uses_controlled_equipment": True,
+         "source": "assumption: test world"},
+    ],
+    "vendors": [
+        {"id": "usv", "name": "US vendor", "country": "US", "source": "assumption: test world",
+         "product_lines": [{"chip": "big", "fab": "usfab", "node": "N4", "chips_per_wafer": 10.0,
+                            "chips_per_packaging_wafer": 10.0, "max_wafers_per_month": 10.0,
+                            "reservation_growth_factor_per_year": 1.0, "source": "assumption: test world"}]},
+        {"id": "cnv", "name": "CN vendor", "country": "CN", "source": "assumption: test world",
+         "product_lines": [{"chip": "dom", "fab": "cnfab", "node": "N7", "chips_per_wafer": 10.0,
+                            "max_wafers_per_month": 5.0, "reservation_growth_factor_per_year": 1.0,
+                            "source": "assumption: test world"}]},
+    ],
+    "intermediaries": [
+        {"id": "sgdist", "country": "SG", "vendors": ["usv"], "markup_fraction": 0.1,
+         "source": "assumption: test world"},
+    ],
+    "data_centers": [
+        {"id": "usdc", "country": "US", "budget_usd_per_month": 500000.0, "budget_growth_factor_per_year": 1.0,
+         "suppliers": ["usv"], "source": "assumption: test world",
+         "initial_installed": [{"chip": "big", "count": 100, "age_months": 10, "source": "assumption: test world"}]},
+        {"id": "cndc", "country": "CN", "budget_usd_per_month": 500000.0, "budget_growth_factor_per_year": 1.0,
+         "suppliers": ["cnv"], "source": "assumption: test world"},
+        {"id": "sgdc", "country": "SG", "budget_usd_per_month": 220000.0, "budget_growth_factor_per_year": 1.0,
+         "suppliers": ["sgdist"], "source": "assumption: test world"},
+    ],
+    "enforcement": [
+        {"id": "agency", "name": "Agency", "country": "US", "jurisdiction": ["US", "SG"],
+         "budget_usd_per_year": 1.2e6, "cost_per_inspection_usd": 10000.0, "source": "assumption: test world"},
+    ],
+    "policies": [],
+}
+
+
+def tiny_dict(**overrides: Any) -> dict:
+    """The tiny world as a raw mapping, with dotted-path overrides applied."""
+    return apply_overrides(copy.deepcopy(TINY), overrides, "tiny") if overrides else copy.deepcopy(TINY)
+
+
+def tiny(**overrides: Any) -> Scenario:
+    """The tiny world, validated, with dotted-path overrides (e.g. ``{"fabs.usfab.packaging_wafers_per_month": 1}``)."""
+    return validate(tiny_dict(**overrides), "tiny")
+
+
+def write_yaml(path: Path, data: Any) -> Path:
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_file(tmp_path: Path) -> Path:
+    return write_yaml(tmp_path / "tiny.yaml", tiny_dict())

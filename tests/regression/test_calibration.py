@@ -1,0 +1,39 @@
+"""The shipped baseline reproduces its calibration targets (sim/calibration.py) on several seeds."""
+
+from __future__ import annotations
+
+from sim import run_scenario
+from sim.calibration import LAST_MONTH_NEEDED, TARGETS, check
+from sim.cli import main
+from sim.sources import registry
+from tests.conftest import BASELINE
+
+
+def test_baseline_meets_every_calibration_target() -> None:
+    results = [run_scenario(BASELINE, seed=seed, until=LAST_MONTH_NEEDED) for seed in (0, 1, 2)]
+    report = check(results)
+    assert report["ok"].all(), report[~report["ok"]].to_string()
+
+
+def test_every_target_cites_known_sources() -> None:
+    for target in TARGETS:
+        assert all(part in registry() for part in target.source.split("+")), target.id
+
+
+def test_calibrate_command_prints_model_vs_target(capsys) -> None:
+    assert main(["calibrate", str(BASELINE), "--seeds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "huawei_2025_low+huawei_2025_high" in out and "ok" in out
+
+
+def test_calibrate_command_fails_when_a_target_is_missed(tmp_path, capsys) -> None:
+    from tests.conftest import write_yaml
+
+    starved = write_yaml(tmp_path / "starved.yaml", {
+        "extends": str(BASELINE), "name": "starved",
+        "vendors": [{"id": "huawei", "product_lines": [
+            {"chip": "ascend_910c", "fab": "smic", "node": "N7", "chips_per_wafer": 30, "max_wafers_per_month": 1,
+             "reservation_growth_factor_per_year": 1.0, "source": "assumption: test"}]}],
+    })
+    assert main(["calibrate", str(starved), "--seeds", "1"]) == 1
+    assert "OUT" in capsys.readouterr().out

@@ -1,0 +1,74 @@
+"""Variant scenarios extend a base and override a few keys; code can override by key path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim import run_scenario
+from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.load import merge
+from tests.conftest import BASELINE, write_yaml
+
+
+def test_variant_overrides_only_what_it_names(tmp_path: Path) -> None:
+    variant = write_yaml(tmp_path / "variant.yaml", {
+        "extends": str(BASELINE),
+        "name": "variant",
+        "fabs": [{"id": "tsmc", "packaging_wafers_per_month": 90000}],
+    })
+    base, child = load_scenario(BASELINE).scenario, load_scenario(variant).scenario
+    assert child.name == "variant"
+    tsmc = {fab.id: fab for fab in child.fabs}["tsmc"]
+    assert tsmc.packaging_wafers_per_month == 90000
+    assert tsmc.nodes == {fab.id: fab for fab in base.fabs}["tsmc"].nodes
+    assert [fab.id for fab in child.fabs] == [fab.id for fab in base.fabs]
+    assert child.catalog == base.catalog
+
+
+def test_merge_rules() -> None:
+    base = {"a": {"x": 1, "y": 2}, "items": [{"id": "p", "v": 1}, {"id": "q", "v": 2}], "plain": [1, 2]}
+    over = {"a": {"y": 3}, "items": [{"id": "q", "v": 5}, {"id": "r", "v": 6}], "plain": [9]}
+    assert merge(base, over) == {
+        "a": {"x": 1, "y": 3},
+        "items": [{"id": "p", "v": 1}, {"id": "q", "v": 5}, {"id": "r", "v": 6}],
+        "plain": [9],
+    }
+
+
+def test_override_by_key_path_selects_list_items_by_id() -> None:
+    loaded = load_scenario(BASELINE, overrides={
+        "fabs.tsmc.packaging_growth_factor_per_year": 2.0,
+        "parameters.demand_noise_sigma.value": 0.25,
+    })
+    assert {fab.id: fab for fab in loaded.scenario.fabs}["tsmc"].packaging_growth_factor_per_year == 2.0
+    assert loaded.scenario.parameters.demand_noise_sigma.value == 0.25
+    assert loaded.overrides["parameters.demand_noise_sigma.value"] == 0.25
+
+
+@pytest.mark.parametrize(
+    "override, words",
+    [
+        ({"fabs.intel.packaging_wafers_per_month": 1.0}, "no item 'intel' here; items are: tsmc, smic"),
+        ({"parameters.no_such_parameter.value": 1.0}, "parameters.no_such_parameter: unknown key"),
+        ({"fabs.tsmc.packaging_wafers_per_month": -1.0}, "greater than or equal to 0"),
+        ({"start.year": 2026}, "is a value, not a section"),
+    ],
+)
+def test_bad_overrides_are_clear_errors(override: dict, words: str) -> None:
+    with pytest.raises(ScenarioError, match=words):
+        load_scenario(BASELINE, overrides=override)
+
+
+def test_override_changes_the_run() -> None:
+    base = run_scenario(BASELINE, seed=1, until="2025-12").blocs
+    richer = run_scenario(
+        BASELINE, seed=1, until="2025-12",
+        overrides={"populations.data_centers.cn_cloud.total_budget_usd_per_month": 3.0e9},
+    ).blocs
+
+    def china_budget(frame):
+        return frame[frame["bloc"] == "china"]["budget_usd"].sum()
+
+    assert china_budget(richer) > china_budget(base)

@@ -1,0 +1,158 @@
+"""Bad scenario files get one clear error naming the file, the key path, the value and what is allowed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.scenario import ScenarioError, load_scenario
+from tests.conftest import BASELINE, tiny_dict, write_yaml
+
+# (case id, mutation of the tiny world's raw mapping, path expected in the error, words expected in the error)
+CASES = [
+    ("unknown_top_level_key", lambda d: d.update(horizon="2030-12"), "horizon", "allowed keys here are: name"),
+    ("unknown_nested_key", lambda d: d["fabs"][0].update(wafer_capacity=5), "fabs[0].wafer_capacity",
+     "allowed keys here are: source, id, name, country, nodes"),
+    ("wrong_type_string_for_number", lambda d: d["data_centers"][0].update(budget_usd_per_month="500000"),
+     "data_centers[0].budget_usd_per_month", "'500000'"),
+    ("negative_capacity", lambda d: d["fabs"][0]["nodes"]["N4"].update(wafers_per_month=-5.0),
+     "fabs[0].nodes.N4.wafers_per_month", "greater than or equal to 0"),
+    ("share_above_one", lambda d: d["fabs"][0]["nodes"]["N4"].update(yield_fraction=1.2),
+     "fabs[0].nodes.N4.yield_fraction", "less than or equal to 1"),
+    ("unknown_bloc", lambda d: d["countries"]["SG"].update(bloc="asean"), "countries.SG.bloc",
+     "'us_allies', 'china' or 'rest'"),
+    ("unknown_country_in_agent", lambda d: d["data_centers"][0].update(country="FR"), "data_centers[0].country",
+     "declared countrys are: CN, SG, US"),
+    ("unknown_supplier", lambda d: d["data_centers"][0].update(suppliers=["nobody"]),
+     "data_centers[0].suppliers[0]", "'nobody'"),
+    ("end_before_start", lambda d: d.update(start="2026-01", end="2025-06"), "end", "must be after start (2026-01)"),
+    ("month_out_of_range", lambda d: d.update(end="2025-13"), "end", "YYYY-MM"),
+    ("year_out_of_range", lambda d: d.update(end="2230-01"), "end", "outside the supported range"),
+    ("unknown_source_id", lambda d: d["catalog"]["big"].update(source="made_up_figure"), "catalog.big",
+     "unknown source id 'made_up_figure'"),
+    ("missing_required_key", lambda d: d["parameters"].pop("chip_lifetime_months"),
+     "parameters.chip_lifetime_months", "required key is missing"),
+    ("nan_value", lambda d: d["fabs"][0].update(packaging_wafers_per_month=float("nan")),
+     "fabs[0].packaging_wafers_per_month", "finite number"),
+    ("parameter_out_of_range", lambda d: d["parameters"]["frontier_growth_per_year"].update(value=0.5),
+     "parameters", "must be > 1"),
+    ("duplicate_ids", lambda d: d["data_centers"][1].update(id="usdc"), "(top level)", "'usdc' is used 2 times"),
+    ("unknown_policy_type", lambda d: d["policies"].append(
+        {"type": "ban_everything", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x"}),
+     "policies[0].type", "known types are: export_control"),
+    ("unknown_policy_parameter", lambda d: d["policies"].append(
+        {"type": "export_control", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x",
+         "params": {"tpp_threshold": 4800.0, "destination_tiers": [3], "tpp_limit": 1.0}}),
+     "policies[0].params.tpp_limit", "Extra inputs are not permitted"),
+    ("policy_effective_before_announce", lambda d: d["policies"].append(
+        {"type": "export_control", "announce": "2025-05", "effective": "2025-02", "source": "assumption: x",
+         "params": {"tpp_threshold": 4800.0, "destination_tiers": [3]}}),
+     "policies[0].effective", "must not be before announce (2025-05)"),
+    ("product_line_wrong_node", lambda d: d["vendors"][0]["product_lines"][0].update(node="N2"),
+     "vendors[0].product_lines[0].node", "declared node of fab 'usfab's are: N4"),
+]
+
+
+@pytest.mark.parametrize("mutate, path, words", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_malformed_scenario_names_file_path_value_and_allowed(tmp_path: Path, mutate, path: str, words: str) -> None:
+    data = tiny_dict()
+    mutate(data)
+    scenario_file = write_yaml(tmp_path / "bad.yaml", data)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario_file)
+    message = str(caught.value)
+    assert message.startswith(str(scenario_file))
+    assert any(line.strip().startswith(path) for line in message.splitlines()[1:]), message
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("", "the file is empty"),
+        ("name: [unclosed\n", "not valid YAML at line"),
+        ("- just\n- a list\n", "top level must be a mapping"),
+        ("name: a\nname: b\n", "duplicate key 'name'"),
+        ("!!python/object/apply:os.system ['echo pwned']\n", "not valid YAML"),
+    ],
+    ids=["empty", "not_yaml", "not_a_mapping", "duplicate_key", "python_tag"],
+)
+def test_unreadable_files_are_clear_errors(tmp_path: Path, text: str, words: str) -> None:
+    scenario_file = tmp_path / "bad.yaml"
+    scenario_file.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=words):
+        load_scenario(scenario_file)
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario(tmp_path / "nowhere.yaml")
+
+
+def test_missing_extends_target_names_it(tmp_path: Path) -> None:
+    scenario_file = write_yaml(tmp_path / "child.yaml", {"extends": "missing_parent.yaml", "name": "child"})
+    with pytest.raises(ScenarioError, match="no such scenario file") as caught:
+        load_scenario(scenario_file)
+    assert "extends = 'missing_parent.yaml'" in str(caught.value)
+
+
+def test_cyclic_extends_is_reported_with_the_cycle(tmp_path: Path) -> None:
+    write_yaml(tmp_path / "a.yaml", {"extends": "b.yaml", "name": "a"})
+    write_yaml(tmp_path / "b.yaml", {"extends": "a.yaml", "name": "b"})
+    with pytest.raises(ScenarioError, match="extends forms a cycle") as caught:
+        load_scenario(tmp_path / "a.yaml")
+    assert "a.yaml -> " in str(caught.value) and "b.yaml" in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    data = tiny_dict()
+    data["fabs"][0]["nodes"]["N4"]["wafers_per_month"] = -1.0
+    data["data_centers"][0]["budget_usd_per_month"] = -2.0
+    scenario_file = write_yaml(tmp_path / "bad.yaml", data)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario_file)
+    assert len(caught.value.problems) == 2
+
+
+def test_validation_never_rewrites_a_value(tmp_path: Path) -> None:
+    """An integer where a float is expected is kept as written, and a number-like string is refused."""
+    data = tiny_dict()
+    data["fabs"][0]["packaging_wafers_per_month"] = 1000
+    loaded = load_scenario(write_yaml(tmp_path / "ok.yaml", data))
+    assert loaded.scenario.fabs[0].packaging_wafers_per_month == 1000
+    data["fabs"][0]["packaging_wafers_per_month"] = "1000"
+    with pytest.raises(ScenarioError, match="'1000'"):
+        load_scenario(write_yaml(tmp_path / "bad.yaml", data))
+
+
+def test_cli_exits_2_with_the_error_and_no_traceback(tmp_path: Path, capsys) -> None:
+    data = tiny_dict()
+    data["fabs"][0]["nodes"]["N4"]["wafers_per_month"] = -5.0
+    scenario_file = write_yaml(tmp_path / "bad.yaml", data)
+    for argv in (["run", str(scenario_file), "--out", str(tmp_path / "out")], ["validate", str(scenario_file)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "fabs[0].nodes.N4.wafers_per_month = -5.0" in err
+        assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_rejects_until_out_of_range(tmp_path: Path, capsys) -> None:
+    assert main(["run", str(BASELINE), "--until", "2024-06", "--out", str(tmp_path)]) == 2
+    assert "until = '2024-06': must not be before the scenario start (2025-01)" in capsys.readouterr().err
+    assert main(["run", str(BASELINE), "--until", "June", "--out", str(tmp_path)]) == 2
+    assert "YYYY-MM" in capsys.readouterr().err
+
+
+def test_installed_command_reports_bad_input_with_exit_2(tmp_path: Path) -> None:
+    scenario_file = tmp_path / "bad.yaml"
+    scenario_file.write_text("name: [unclosed\n", encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", str(scenario_file)], capture_output=True, text=True
+    )
+    assert completed.returncode == 2
+    assert "not valid YAML" in completed.stderr and "Traceback" not in completed.stderr
