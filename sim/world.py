@@ -10,6 +10,7 @@ linear in the number of agents and edges.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,11 +19,19 @@ from sim.rng import RandomStreams
 from sim.scenario.schema import (
     DataCenter,
     DataCenterPopulation,
-    InstalledCohort,
     Intermediary,
     IntermediaryPopulation,
     Scenario,
 )
+
+class InitialCohort(NamedTuple):
+    """Chips installed before the start (same fields as the schema's InstalledCohort, without validation cost)."""
+
+    chip: str
+    count: int
+    age_months: int
+    source: str
+
 
 EDGE_PRODUCTION = "production"
 EDGE_LEGAL = "legal"
@@ -83,12 +92,12 @@ def expand_intermediaries(pop: IntermediaryPopulation, streams: RandomStreams) -
 
 def _initial_cohorts(
     chips: int, chip_id: str, max_age_months: int, rng: np.random.Generator, source: str
-) -> list[InstalledCohort]:
+) -> list[InitialCohort]:
     """Spread a data center's starting chips evenly over install ages 0..max_age (a steady build-out)."""
     ages = max_age_months + 1
     counts = rng.multinomial(chips, np.full(ages, 1.0 / ages)) if chips else np.zeros(ages, dtype=np.int64)
     return [
-        InstalledCohort.model_construct(chip=chip_id, count=int(count), age_months=age, source=source)
+        InitialCohort(chip_id, int(count), age, source)
         for age, count in enumerate(counts)
         if count
     ]

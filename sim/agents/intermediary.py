@@ -35,6 +35,7 @@ class IntermediaryAgent(SupplyChainAgent):
         self.orders: list[Order] = []
         self.last_cost_usd: dict[str, float] = {}
         self._sourceable: set[str] = set()
+        self._offers: list[tuple[str, float, int]] | None = None  # valid until this month's orders are filled
         self.sales_usd_this_month = 0.0
         self.purchases_usd_this_month = 0.0
 
@@ -56,18 +57,21 @@ class IntermediaryAgent(SupplyChainAgent):
         Stock of a chip it can no longer source (after a control took effect) is still sold locally, at the last
         cost it paid.
         """
-        for chip, (_vendor, price) in self._cheapest_vendor_offers(month).items():
-            self.last_cost_usd[chip] = price
-        return [
-            (chip, cost * (1 + self.markup_fraction), self.inventory[chip])
-            for chip, cost in self.last_cost_usd.items()
-            if chip in self._sourceable or self.inventory[chip] > 0
-        ]
+        if self._offers is None:
+            for chip, (_vendor, price) in self._cheapest_vendor_offers(month).items():
+                self.last_cost_usd[chip] = price
+            self._offers = [
+                (chip, cost * (1 + self.markup_fraction), self.inventory[chip])
+                for chip, cost in self.last_cost_usd.items()
+                if chip in self._sourceable or self.inventory[chip] > 0
+            ]
+        return self._offers
 
     def take_order(self, order: Order) -> None:
         self.orders.append(order)
 
     def begin_month(self) -> None:
+        self._offers = None
         self.sales_usd_this_month = 0.0
         self.purchases_usd_this_month = 0.0
 
@@ -91,6 +95,7 @@ class IntermediaryAgent(SupplyChainAgent):
             previous = self.expected_demand[chip]
             self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
         self.orders = []
+        self._offers = None
 
     def restock(self, month: int) -> None:
         params = self.model.params

@@ -37,6 +37,9 @@ class VendorAgent(SupplyChainAgent):
         self.price_usd = {chip: model.catalog[chip].list_price_usd for chip in self.chips}
         self.expected_demand: dict[str, float] = {}
         self.orders: list[Order] = []
+        # Offers depend on the buyer only through its country (export rules); prices and stock only change when
+        # orders are filled, so one list per country serves every buyer until then.
+        self._offers_by_country: dict[str, list[tuple[str, float, int]]] = {}
         self.revenue_usd_by_country: dict[str, float] = defaultdict(float)
         self.chips_sold_this_month = 0
 
@@ -87,11 +90,15 @@ class VendorAgent(SupplyChainAgent):
     # --- sales ------------------------------------------------------------------------------------------------
     def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
         """(chip, price in USD, chips in stock) for every released chip this vendor may sell to ``buyer``."""
-        return [
-            (chip, self.price_usd[chip], self.inventory[chip])
-            for chip in self.chips
-            if self.is_released(chip, month) and self.model.may_sell(chip, buyer)
-        ]
+        offers = self._offers_by_country.get(buyer.country)
+        if offers is None:
+            offers = [
+                (chip, self.price_usd[chip], self.inventory[chip])
+                for chip in self.chips
+                if self.is_released(chip, month) and self.model.may_sell(chip, buyer)
+            ]
+            self._offers_by_country[buyer.country] = offers
+        return offers
 
     def take_order(self, order: Order) -> None:
         self.orders.append(order)
@@ -129,6 +136,7 @@ class VendorAgent(SupplyChainAgent):
             self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
             self._update_price(chip, ordered, available)
         self.orders = []
+        self._offers_by_country = {}
 
     def _update_price(self, chip: str, ordered: int, available: int) -> None:
         params = self.model.params
@@ -143,3 +151,4 @@ class VendorAgent(SupplyChainAgent):
 
     def begin_month(self) -> None:
         self.revenue_usd_by_country = defaultdict(float)
+        self._offers_by_country = {}  # policies may have changed what may be sold where

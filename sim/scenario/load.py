@@ -1,8 +1,9 @@
 """Reading scenario files: safe YAML, ``extends`` chains, overrides, and validation with readable errors.
 
-The raw YAML is merged along its ``extends`` chain (mappings merge key by key; lists of objects with an ``id``
-merge item by item; other values are replaced), then overrides given in code are applied by key path, and only
-then is the whole validated, so a variant file or an override is checked exactly like a full scenario.
+The raw YAML is merged along its ``extends`` chain (mappings merge key by key; lists of objects with an ``id``, or
+a ``chip`` for product lines, merge item by item; other values are replaced). A file's ``overrides`` mapping
+(dotted key paths) is applied after its merge, then overrides given in code, and only then is the whole validated,
+so a variant file or an override is checked exactly like a full scenario.
 """
 
 from __future__ import annotations
@@ -82,8 +83,17 @@ def read_yaml_mapping(path: Path) -> dict:
     return data
 
 
-def _all_have_ids(items: list) -> bool:
-    return bool(items) and all(isinstance(item, dict) and "id" in item for item in items)
+ITEM_KEYS = ("id", "chip")  # what identifies an item in a list of objects: agents by id, product lines by chip
+
+
+def _item_key(items: list) -> str | None:
+    """The field that identifies every item of a list of objects, or None when items cannot be told apart."""
+    for key in ITEM_KEYS:
+        if items and all(isinstance(item, dict) and key in item for item in items):
+            values = [item[key] for item in items]
+            if len(set(map(str, values))) == len(values):
+                return key
+    return None
 
 
 def merge(base: Any, override: Any) -> Any:
@@ -93,10 +103,12 @@ def merge(base: Any, override: Any) -> Any:
         for key, value in override.items():
             merged[key] = merge(base[key], value) if key in base else copy.deepcopy(value)
         return merged
-    if isinstance(base, list) and isinstance(override, list) and _all_have_ids(base) and _all_have_ids(override):
-        merged_items = {item["id"]: item for item in base}
+    key = _item_key(base) if isinstance(base, list) and isinstance(override, list) else None
+    if key is not None and _item_key(override) == key:
+        merged_items = {item[key]: item for item in base}
         for item in override:
-            merged_items[item["id"]] = merge(merged_items[item["id"]], item) if item["id"] in merged_items else item
+            name = item[key]
+            merged_items[name] = merge(merged_items[name], item) if name in merged_items else copy.deepcopy(item)
         return list(merged_items.values())
     return copy.deepcopy(override)
 
@@ -109,8 +121,13 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict:
         raise ScenarioError(str(chain[0]), [Problem(("extends",), f"extends forms a cycle: {cycle}")])
     data = read_yaml_mapping(path)
     parent = data.pop("extends", None)
+    file_overrides = data.pop("overrides", None)
+    if file_overrides is not None and not isinstance(file_overrides, dict):
+        raise ScenarioError(
+            str(path), [Problem(("overrides",), "must be a mapping of dotted key paths to values", file_overrides, True)]
+        )
     if parent is None:
-        return data
+        return apply_overrides(data, file_overrides, str(path)) if file_overrides else data
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(
             str(path),
@@ -122,7 +139,8 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict:
             str(path),
             [Problem(("extends",), f"no such scenario file: {parent_path}", parent, True)],
         )
-    return merge(resolve_extends(parent_path, chain + (path,)), data)
+    merged = merge(resolve_extends(parent_path, chain + (path,)), data)
+    return apply_overrides(merged, file_overrides, str(path)) if file_overrides else merged
 
 
 def _split_override_path(path: str) -> list[str]:
@@ -135,7 +153,8 @@ def _split_override_path(path: str) -> list[str]:
 
 
 def apply_overrides(data: dict, overrides: Mapping[str, Any], origin: str) -> dict:
-    """Set values by dotted key path. In a list, a path part selects the item with that ``id`` (or an index)."""
+    """Set values by dotted key path. In a list, a path part selects the item with that ``id`` (a product line by
+    its ``chip``), or an index."""
     result = copy.deepcopy(data)
     problems: list[Problem] = []
     for dotted, value in overrides.items():
@@ -157,7 +176,8 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], origin: str) -> di
                     node = node.setdefault(part, {})
                 walked.append(part)
             elif isinstance(node, list):
-                ids = [item.get("id") for item in node if isinstance(item, dict)]
+                key = _item_key(node) or "id"
+                ids = [item.get(key) for item in node if isinstance(item, dict)]
                 if part in ids:
                     index = ids.index(part)
                 elif part.isdigit() and int(part) < len(node):

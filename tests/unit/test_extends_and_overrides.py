@@ -72,3 +72,23 @@ def test_override_changes_the_run() -> None:
         return frame[frame["bloc"] == "china"]["budget_usd"].sum()
 
     assert china_budget(richer) > china_budget(base)
+
+
+def test_product_lines_merge_by_chip_and_files_can_carry_overrides(tmp_path: Path) -> None:
+    variant = write_yaml(tmp_path / "variant.yaml", {
+        "extends": str(BASELINE),
+        "name": "variant",
+        "vendors": [{"id": "nvidia", "product_lines": [{"chip": "h20", "max_wafers_per_month": 1}]}],
+        "overrides": {"vendors.nvidia.product_lines.b200.reservation_growth_factor_per_year": 2.5},
+    })
+    nvidia = {v.id: v for v in load_scenario(variant).scenario.vendors}["nvidia"]
+    lines = {line.chip: line for line in nvidia.product_lines}
+    assert list(lines) == ["b200", "h200", "h20"]
+    assert lines["h20"].max_wafers_per_month == 1 and lines["h20"].chips_per_wafer == 60
+    assert lines["b200"].reservation_growth_factor_per_year == 2.5
+
+
+def test_file_overrides_must_be_a_mapping(tmp_path: Path) -> None:
+    variant = write_yaml(tmp_path / "variant.yaml", {"extends": str(BASELINE), "overrides": ["not", "a", "mapping"]})
+    with pytest.raises(ScenarioError, match="must be a mapping of dotted key paths"):
+        load_scenario(variant)
