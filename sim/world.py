@@ -24,6 +24,7 @@ from sim.scenario.schema import (
     Scenario,
 )
 
+
 class InitialCohort(NamedTuple):
     """Chips installed before the start (same fields as the schema's InstalledCohort, without validation cost)."""
 

@@ -123,9 +123,8 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     parent = data.pop("extends", None)
     file_overrides = data.pop("overrides", None)
     if file_overrides is not None and not isinstance(file_overrides, dict):
-        raise ScenarioError(
-            str(path), [Problem(("overrides",), "must be a mapping of dotted key paths to values", file_overrides, True)]
-        )
+        problem = Problem(("overrides",), "must be a mapping of dotted key paths to values", file_overrides, True)
+        raise ScenarioError(str(path), [problem])
     if parent is None:
         return apply_overrides(data, file_overrides, str(path)) if file_overrides else data
     if not isinstance(parent, str) or not parent:

@@ -26,7 +26,7 @@ CASES = [
     ("unknown_bloc", lambda d: d["countries"]["SG"].update(bloc="asean"), "countries.SG.bloc",
      "'us_allies', 'china' or 'rest'"),
     ("unknown_country_in_agent", lambda d: d["data_centers"][0].update(country="FR"), "data_centers[0].country",
-     "declared countrys are: CN, SG, US"),
+     "unknown country; declared: CN, SG, US"),
     ("unknown_supplier", lambda d: d["data_centers"][0].update(suppliers=["nobody"]),
      "data_centers[0].suppliers[0]", "'nobody'"),
     ("end_before_start", lambda d: d.update(start="2026-01", end="2025-06"), "end", "must be after start (2026-01)"),
@@ -53,7 +53,7 @@ CASES = [
          "params": {"tpp_threshold": 4800.0, "destination_tiers": [3]}}),
      "policies[0].effective", "must not be before announce (2025-05)"),
     ("product_line_wrong_node", lambda d: d["vendors"][0]["product_lines"][0].update(node="N2"),
-     "vendors[0].product_lines[0].node", "declared node of fab 'usfab's are: N4"),
+     "vendors[0].product_lines[0].node", "unknown node of fab 'usfab'; declared: N4"),
 ]
 
 
