@@ -36,6 +36,21 @@ def _bloc_share(result: RunResult, bloc: str, date: str) -> float:
     return float(rows[bloc] / rows.sum())
 
 
+def _world_sum(result: RunResult, column: str, year: str) -> float:
+    world = result.world
+    return float(world.loc[world["date"].str.startswith(year), column].sum())
+
+
+def _smuggled_share(result: RunResult, date: str) -> float:
+    row = result.blocs[(result.blocs["date"] == date) & (result.blocs["bloc"] == "china")].iloc[0]
+    return float(row["installed_h100e_smuggled"] / row["installed_h100e"])
+
+
+def _seized_share(result: RunResult, year: str) -> float:
+    diverted = _world_sum(result, "smuggled_chips", year)
+    return _world_sum(result, "seized_chips", year) / diverted if diverted else 0.0
+
+
 def _produced(result: RunResult, chips: tuple[str, ...], year: str) -> float:
     production = result.tables["production"]
     in_year = production["date"].str.startswith(year) & production["chip"].isin(chips)
@@ -53,6 +68,14 @@ TARGETS: tuple[Target, ...] = (
            200_000, 805_000, "chips", lambda r: _produced(r, ("ascend_910b", "ascend_910c"), "2025")),
     Target("blackwell_output_2025", "NVIDIA Blackwell packages made in 2025 (6M dies / 2, +-35%)",
            "nvidia_blackwell_year", 1.95e6, 4.05e6, "chips", lambda r: _produced(r, ("b200",), "2025")),
+    # The 2024 estimate counts Hopper-class chips (about 1 H100e each); in 2025 the model smuggles Blackwells, so the
+    # comparison is made in H100e over the estimate's own wide range.
+    Target("smuggled_2025", "compute smuggled into China in 2025 (2024: 140k Hopper-class chips)", "smuggled_2024",
+           50_000, 400_000, "H100e", lambda r: _world_sum(r, "smuggled_h100e", "2025")),
+    Target("smuggled_share_2025", "smuggled share of China's installed compute, Dec 2025", "smuggled_share_2024",
+           0.01, 0.40, "share", lambda r: _smuggled_share(r, "2025-12")),
+    Target("seized_share_2025", "share of diverted chips seized in 2025", "seizure_cases",
+           0.005, 0.30, "share", lambda r: _seized_share(r, "2025")),
 )
 
 LAST_MONTH_NEEDED = "2025-12"

@@ -49,13 +49,22 @@ def _print_summary(console: Console, result) -> None:
     for date, row in summary_table(result).iterrows():
         table.add_row(
             date,
-            f"{row.us_allies_h100e / 1e6:,.2f}M",
-            f"{row.china_h100e / 1e6:,.2f}M",
-            f"{row.rest_h100e / 1e6:,.2f}M",
+            _compact(row.us_allies_h100e),
+            _compact(row.china_h100e),
+            _compact(row.rest_h100e),
             f"{row.us_china_ratio:,.1f}x",
             f"{row.lead_months:,.1f}",
         )
     console.print(table)
+
+
+def _compact(value: float) -> str:
+    """1234567 -> '1.23M', 45600 -> '45.6k', 12 -> '12'."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f}M"
+    if abs(value) >= 1e3:
+        return f"{value / 1e3:,.1f}k"
+    return f"{value:,.0f}"
 
 
 def _run_id(seed: int, resolved_sha256: str) -> str:
@@ -196,9 +205,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 
 def _fmt(value: float, unit: str) -> str:
-    if unit == "share":
-        return f"{value:.1%}"
-    return f"{value / 1e6:,.2f}M" if abs(value) >= 1e6 else f"{value:,.0f}"
+    return f"{value:.1%}" if unit == "share" else _compact(value)
 
 
 def command_sources(args: argparse.Namespace) -> int:

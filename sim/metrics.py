@@ -5,8 +5,10 @@
 
 - ``blocs``: one row per month and bloc (owner bloc of the data centers): installed compute by source, chips
   acquired and retired, spending, and production by fabs located in the bloc.
-- ``world``: one row per month: the US:China compute ratio, the implied lead in months, and the chip balance
-  (initial + produced = installed + inventories + in transit + retired) that the conservation tests check.
+- ``world``: one row per month: the US:China compute ratio, the implied lead in months, smuggling and
+  enforcement (chips diverted and seized this month, intermediaries listed so far), and the chip balance
+  (initial + produced = installed + inventories + in transit + retired + seized) that the conservation tests check.
+- ``routes``: chips diverted and seized per month by the country they were diverted from.
 - ``revenue``: vendor revenue per month by destination bloc (what controls cost vendors and allies).
 - ``flows``: chips shipped per month by edge kind, from bloc and to bloc.
 - ``prices``: each vendor's price per chip per month.
@@ -21,14 +23,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.agents.datacenter import INSTALLED_SOURCES
 from sim.scenario.schema import BLOCS
+from sim.world import EDGE_SMUGGLED
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
 
 US_BLOC = "us_allies"
 CHINA_BLOC = "china"
-SOURCES = ("domestic", "import")
+SOURCES = INSTALLED_SOURCES
 
 
 def us_china_ratio(us_h100e: float, china_h100e: float) -> float:
@@ -53,6 +57,7 @@ class Ledger:
         self.initial_in_transit_chips = 0
         self.produced_chips_total = 0
         self.retired_chips_total = 0
+        self.seized_chips_total = 0
         self.begin_tick()
 
     def begin_tick(self) -> None:
@@ -63,6 +68,8 @@ class Ledger:
         self.acquired_h100e: dict[tuple[str, str], float] = defaultdict(float)
         self.retired_chips_by_bloc: dict[str, int] = defaultdict(int)
         self.retired_h100e_by_bloc: dict[str, float] = defaultdict(float)
+        self.seized_chips = 0
+        self.seized_h100e = 0.0
 
     def produced(self, fab_id: str, fab_bloc: str, chip: str, chips: int, h100e: float) -> None:
         self.produced_chips_total += chips
@@ -73,6 +80,11 @@ class Ledger:
     def installed(self, owner_bloc: str, source: str, chips: int, h100e: float) -> None:
         self.acquired_chips[owner_bloc, source] += chips
         self.acquired_h100e[owner_bloc, source] += h100e
+
+    def seize(self, destination_bloc: str, chips: int, h100e: float) -> None:
+        self.seized_chips_total += chips
+        self.seized_chips += chips
+        self.seized_h100e += h100e
 
     def retired(self, owner_bloc: str, chips: int, h100e: float) -> None:
         self.retired_chips_total += chips
@@ -89,6 +101,7 @@ class TickRecorder:
         self.flow_rows: list[dict] = []
         self.price_rows: list[dict] = []
         self.production_rows: list[dict] = []
+        self.route_rows: list[dict] = []
 
     def record(self) -> None:
         model = self.model
@@ -122,6 +135,16 @@ class TickRecorder:
             )
             self.bloc_rows.append(row)
 
+        smuggled_chips, smuggled_h100e = 0, 0.0
+        diverted_by_country: dict[str, int] = defaultdict(int)
+        for shipment, h100e, _usd in model.network.shipped_this_tick:
+            if shipment.kind == EDGE_SMUGGLED:
+                smuggled_chips += shipment.count
+                smuggled_h100e += h100e
+                diverted_by_country[model.agents_by_id[shipment.source].country] += shipment.count
+        for country, chips in sorted(diverted_by_country.items()):
+            self.route_rows.append({"date": date, "tick": tick, "from_country": country, "chips_diverted": chips})
+
         us = sum(installed[US_BLOC].values())
         china = sum(installed[CHINA_BLOC].values())
         ratio = us_china_ratio(us, china)
@@ -141,7 +164,14 @@ class TickRecorder:
                 "chips_in_inventory": chips_inventory,
                 "chips_in_transit": chips_in_transit,
                 "chips_retired_total": ledger.retired_chips_total,
-                "inspections_per_month": sum(body.inspections_this_month for body in model.enforcement_bodies),
+                "chips_seized_total": ledger.seized_chips_total,
+                "smuggled_chips": smuggled_chips,
+                "smuggled_h100e": smuggled_h100e,
+                "seized_chips": ledger.seized_chips,
+                "seized_h100e": ledger.seized_h100e,
+                "intermediaries_listed": model.intermediaries_listed(),
+                "inspection_capacity": sum(body.inspections_per_month for body in model.enforcement_bodies),
+                "inspections": sum(body.inspections_this_month for body in model.enforcement_bodies),
             }
         )
 
@@ -193,4 +223,5 @@ class TickRecorder:
             "production": pd.DataFrame(
                 self.production_rows, columns=["date", "tick", "fab", "chip", "chips", "h100e"]
             ),
+            "routes": pd.DataFrame(self.route_rows, columns=["date", "tick", "from_country", "chips_diverted"]),
         }

@@ -25,7 +25,7 @@ from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import Scenario
 from sim.trade import Shipment, TradeNetwork
-from sim.world import build_world
+from sim.world import EDGE_SMUGGLED, build_world
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,10 @@ class RunParameters:
     vendor_inventory_cover_months: float
     intermediary_cover_months: float
     budget_carryover_months: float
+    smuggling_price_markup: float
+    smuggling_fine_usd_per_chip: float
+    perceived_detection_initial: float
+    perceived_detection_learning_rate: float
 
     @classmethod
     def from_scenario(cls, scenario: Scenario) -> RunParameters:
@@ -52,6 +56,9 @@ class RunParameters:
             value = getattr(scenario.parameters, name).value
             values[name] = int(value) if field_type == "int" else float(value)
         return cls(**values)
+
+
+ENTITY_LIST_BLOC = "us_allies"
 
 
 class ChipSupplyModel(mesa.Model):
@@ -91,10 +98,14 @@ class ChipSupplyModel(mesa.Model):
             for agent_id, agent in self.agents_by_id.items()
         }
         self.network = TradeNetwork(world.edges, nodes)
+        graph = self.network.graph
         for item in self.intermediaries:
-            item.connect([self.agents_by_id[vendor_id] for vendor_id in item.vendor_ids])
+            routes = [target for target in graph.successors(item.agent_id)
+                      if graph.edges[item.agent_id, target]["kind"] == EDGE_SMUGGLED]
+            item.connect([self.agents_by_id[vendor_id] for vendor_id in item.vendor_ids], routes)
         for center in self.data_centers:
-            center.connect([self.agents_by_id[supplier] for supplier in center.supplier_ids])
+            # Legal suppliers first (in the scenario's order), then smuggling routes: the graph keeps that order.
+            center.connect([self.agents_by_id[supplier] for supplier in self.network.suppliers_of(center.agent_id)])
 
         self.policies = build_policies(scenario)
         self.ledger.initial_installed_chips = sum(center.installed_chips for center in self.data_centers)
@@ -151,6 +162,9 @@ class ChipSupplyModel(mesa.Model):
     def _apply_policies(self) -> None:
         for policy in self.policies:
             policy.apply(self, self.month)
+        # Listed diverters whose owners set up a new shell company are back in business this month.
+        for item in self.intermediaries:
+            item.maybe_reenter(self.month)
 
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.
@@ -219,15 +233,52 @@ class ChipSupplyModel(mesa.Model):
             center.settle(self.month)
 
     def _inspect(self) -> None:
+        """Enforcement inspects this month's shipments from intermediaries; finds are seized and listed."""
+        from_intermediaries = [
+            shipment
+            for shipment, _h100e, _usd in self.network.shipped_this_tick
+            if isinstance(self.agents_by_id[shipment.source], IntermediaryAgent)
+        ]
+        seized: set[int] = set()
         for body in self.enforcement_bodies:
-            body.plan_inspections()
+            in_reach = [s for s in from_intermediaries
+                        if self.agents_by_id[s.source].country in body.jurisdiction and id(s) not in seized]
+            legal = [s for s in in_reach if s.kind != EDGE_SMUGGLED]
+            diverted = [s for s in in_reach if s.kind == EDGE_SMUGGLED]
+            for shipment in body.inspect(legal, diverted, self.streams[f"enforcement.{body.agent_id}"]):
+                seized.add(id(shipment))
+                self.network.seize(shipment)
+                destination_bloc = self.country_bloc[self.agents_by_id[shipment.target].country]
+                self.ledger.seize(destination_bloc, shipment.count, shipment.count * self.catalog[shipment.chip].h100e)
+                self.agents_by_id[shipment.source].list_on_entity_list(self.month)
+        self._update_diversion_beliefs(from_intermediaries, seized)
+
+    def _update_diversion_beliefs(self, shipments: list[Shipment], seized: set[int]) -> None:
+        """Diverters in a country learn from the share of that country's diverted shipments caught this month.
+
+        With nothing diverted from their country to learn from, beliefs drift back towards the prior (memory fades),
+        so one scare does not close a route for ever.
+        """
+        diverted_by_country: dict[str, int] = defaultdict(int)
+        caught_by_country: dict[str, int] = defaultdict(int)
+        for shipment in shipments:
+            if shipment.kind == EDGE_SMUGGLED:
+                country = self.agents_by_id[shipment.source].country
+                diverted_by_country[country] += 1
+                caught_by_country[country] += id(shipment) in seized
+        prior = self.params.perceived_detection_initial
+        for item in self.intermediaries:
+            diverted = diverted_by_country.get(item.country, 0)
+            item.update_belief(caught_by_country[item.country] / diverted if diverted else prior)
 
     def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
-        """Whether export controls in force allow this chip to be sold to this buyer."""
+        """Whether export controls and the entity list allow this chip to be sold to this buyer."""
         chip = self.catalog[chip_id]
-        return not self.export_rules.denied(
-            chip_id, chip.tpp, self.vendor_bloc[chip.vendor_id], buyer.country, buyer.tier
-        )
+        vendor_bloc = self.vendor_bloc[chip.vendor_id]
+        # The entity list is the controlling bloc's: a listed buyer is cut off from its vendors, not from Huawei.
+        if getattr(buyer, "listed", False) and vendor_bloc == ENTITY_LIST_BLOC:
+            return False
+        return not self.export_rules.denied(chip_id, chip.tpp, vendor_bloc, buyer.country, buyer.tier)
 
     # --- stocks, for accounting and tests -------------------------------------------------------------------
     def chips_installed(self) -> int:
@@ -240,6 +291,9 @@ class ChipSupplyModel(mesa.Model):
 
     def chips_in_transit(self) -> int:
         return sum(self.network.in_transit_chips.values())
+
+    def intermediaries_listed(self) -> int:
+        return sum(item.listed for item in self.intermediaries)
 
     def all_stocks_non_negative(self) -> bool:
         stocks = [center.installed_chips for center in self.data_centers]

@@ -15,7 +15,14 @@ from sim.run import RunResult  # noqa: E402
 
 BLOC_LABELS = {"us_allies": "US & allies", "china": "China", "rest": "Rest of world"}
 BLOC_COLOURS = {"us_allies": "#1f5fa8", "china": "#c0392b", "rest": "#7f8c8d"}
-SOURCE_COLOURS = {"domestic": "#2c7fb8", "import": "#f39c12"}
+SOURCE_COLOURS = {
+    "domestic": "#2c7fb8",
+    "import": "#f39c12",
+    "smuggled": "#c0392b",
+    "proxy_fab": "#8e44ad",
+    "rented_offshore": "#16a085",
+    "distillation": "#7f8c8d",
+}
 
 
 def summary_dates(result: RunResult) -> list[str]:
@@ -68,7 +75,7 @@ def compute_figure(result: RunResult) -> Figure:
         china["month"],
         *[china[c] / 1e6 for c in sources],
         labels=[c.removeprefix("installed_h100e_") for c in sources],
-        colors=[SOURCE_COLOURS.get(c.removeprefix("installed_h100e_"), None) for c in sources],
+        colors=[SOURCE_COLOURS.get(c.removeprefix("installed_h100e_"), "#bdc3c7") for c in sources],
         alpha=0.85,
     )
     china_axis.set_ylabel("installed compute (million H100e)")

@@ -85,6 +85,12 @@ class TradeNetwork:
         self._touched.add((source, target))
         self.shipped_this_tick.append((shipment, count * h100e_per_chip, value_usd))
 
+    def seize(self, shipment: Shipment) -> None:
+        """Take a shipment out of transit (an enforcement find): it will not arrive."""
+        arrival = shipment.sent_month + self.graph.edges[shipment.source, shipment.target]["lead_time_months"]
+        self._arrivals[arrival].remove(shipment)
+        self.in_transit_chips[shipment.chip] -= shipment.count
+
     def arrivals(self, month: int) -> list[Shipment]:
         """Shipments that arrive in ``month``, in the order they were sent; they leave the transit pipeline."""
         arriving = self._arrivals.pop(month, [])

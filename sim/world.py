@@ -36,6 +36,7 @@ class InitialCohort(NamedTuple):
 
 EDGE_PRODUCTION = "production"
 EDGE_LEGAL = "legal"
+EDGE_SMUGGLED = "smuggled"
 
 
 @dataclass(frozen=True)
@@ -77,18 +78,45 @@ def member_ids(prefix: str, count: int) -> list[str]:
 
 
 def expand_intermediaries(pop: IntermediaryPopulation, streams: RandomStreams) -> list[Intermediary]:
+    """Members with drawn markups; a drawn share of them will divert (their routes are drawn later)."""
     rng = streams[f"population.{pop.id}"]
     markups = rng.uniform(pop.markup_fraction_low, pop.markup_fraction_high, size=pop.count)
+    diverts = rng.random(pop.count) < pop.diverting_share
+    risk_aversion = rng.lognormal(0.0, pop.risk_aversion_sigma, size=pop.count)
     return [
         Intermediary.model_construct(
             id=member_id,
             country=pop.country,
             vendors=list(pop.vendors),
             markup_fraction=float(markup),
+            diversion_capacity_chips_per_month=pop.diversion_capacity_chips_per_month if diverter else 0,
+            risk_aversion=float(aversion),
+            smuggling_routes=[],
+            shell_reentry_months=pop.shell_reentry_months,
             source=pop.source,
         )
-        for member_id, markup in zip(member_ids(pop.id, pop.count), markups, strict=True)
+        for member_id, markup, diverter, aversion in zip(
+            member_ids(pop.id, pop.count), markups, diverts, risk_aversion, strict=True
+        )
     ]
+
+
+def draw_smuggling_routes(
+    pop: IntermediaryPopulation,
+    members: list[Intermediary],
+    destinations: list[str],
+    streams: RandomStreams,
+) -> list[Intermediary]:
+    """Give each diverting member ``routes_per_diverter`` destination data centers, drawn without replacement."""
+    rng = streams[f"population.{pop.id}.routes"]
+    per_member = min(pop.routes_per_diverter, len(destinations))
+    routed = []
+    for member in members:
+        if member.diversion_capacity_chips_per_month and per_member:
+            chosen = sorted(rng.choice(len(destinations), size=per_member, replace=False))
+            member = member.model_copy(update={"smuggling_routes": [destinations[i] for i in chosen]})
+        routed.append(member)
+    return routed
 
 
 def _initial_cohorts(
@@ -145,15 +173,23 @@ def expand_data_centers(
 
 def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, ChipModel]) -> World:
     intermediaries = list(scenario.intermediaries)
+    expanded: dict[str, list[Intermediary]] = {}
     for pop in scenario.populations.intermediaries:
-        intermediaries.extend(expand_intermediaries(pop, streams))
+        expanded[pop.id] = expand_intermediaries(pop, streams)
     by_country: dict[str, list[str]] = {}
-    for item in intermediaries:
+    for item in intermediaries + [member for members in expanded.values() for member in members]:
         by_country.setdefault(item.country, []).append(item.id)
 
     data_centers = list(scenario.data_centers)
+    members_of: dict[str, list[str]] = {center.id: [center.id] for center in scenario.data_centers}
     for pop in scenario.populations.data_centers:
-        data_centers.extend(expand_data_centers(pop, streams, catalog, by_country))
+        members = expand_data_centers(pop, streams, catalog, by_country)
+        members_of[pop.id] = [member.id for member in members]
+        data_centers.extend(members)
+
+    for pop in scenario.populations.intermediaries:
+        destinations = [dc_id for target in pop.smuggles_to for dc_id in members_of[target]]
+        intermediaries.extend(draw_smuggling_routes(pop, expanded[pop.id], destinations, streams))
 
     production_lead = int(scenario.parameters.production_lead_time_months.value)
     shipping_lead = int(scenario.parameters.shipping_lead_time_months.value)
@@ -167,7 +203,14 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
     for item in intermediaries:
         for vendor_id in item.vendors:
             edges.append(EdgeSpec(vendor_id, item.id, EDGE_LEGAL, shipping_lead))
+    legal_pairs = set()
     for center in data_centers:
         for supplier in dict.fromkeys(center.suppliers):
             edges.append(EdgeSpec(supplier, center.id, EDGE_LEGAL, shipping_lead))
+            legal_pairs.add((supplier, center.id))
+    for item in intermediaries:
+        for destination in item.smuggling_routes:
+            # A buyer that also buys from this intermediary legally is not a smuggling route.
+            if (item.id, destination) not in legal_pairs:
+                edges.append(EdgeSpec(item.id, destination, EDGE_SMUGGLED, shipping_lead))
     return World(intermediaries=intermediaries, data_centers=data_centers, edges=edges)

@@ -41,6 +41,10 @@ TINY: dict[str, Any] = {
         "vendor_inventory_cover_months": _param(0.0),
         "intermediary_cover_months": _param(0.0),
         "budget_carryover_months": _param(0.0),
+        "smuggling_price_markup": _param(1.5),
+        "smuggling_fine_usd_per_chip": _param(20000.0),
+        "perceived_detection_initial": _param(0.1),
+        "perceived_detection_learning_rate": _param(0.5),
     },
     "countries": {
         "US": {"name": "United States", "bloc": "us_allies", "tier": 1, "source": "diffusion_tier1"},
@@ -91,7 +95,8 @@ TINY: dict[str, Any] = {
     ],
     "enforcement": [
         {"id": "agency", "name": "Agency", "country": "US", "jurisdiction": ["US", "SG"],
-         "budget_usd_per_year": 1.2e6, "cost_per_inspection_usd": 10000.0, "source": "assumption: test world"},
+         "budget_usd_per_year": 1.2e6, "cost_per_inspection_usd": 10000.0, "chips_per_inspection": 10.0,
+         "detection_efficacy": 0.5, "targeting": 1.0, "source": "assumption: test world"},
     ],
     "policies": [],
 }

@@ -4,7 +4,7 @@ Each month a data center adds its (noisy) budget to any unspent cash it may carr
 and spreads its spending over them with a logit on price per H100e, favouring its own bloc's vendors by
 ``home_vendor_preference``. Chips arrive after the edge's lead time and are installed as a cohort that retires
 after the chip lifetime. Installed compute is kept by source: ``domestic`` when the chip's vendor is of the owner's
-bloc, ``import`` otherwise (the leakage channels add their own sources).
+bloc, ``import`` otherwise, ``smuggled`` when it came over a smuggling route.
 """
 
 from __future__ import annotations
@@ -18,12 +18,15 @@ import numpy as np
 from sim.agents.base import SupplyChainAgent
 from sim.agents.market import Order, logit_shares
 from sim.scenario.schema import DataCenter
+from sim.world import EDGE_SMUGGLED
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
 
 SOURCE_DOMESTIC = "domestic"
 SOURCE_IMPORT = "import"
+SOURCE_SMUGGLED = "smuggled"
+INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED)
 
 
 @dataclass
@@ -43,7 +46,6 @@ class DataCenterAgent(SupplyChainAgent):
         self.base_budget_usd_per_month = spec.budget_usd_per_month
         self.budget_growth_factor_per_year = spec.budget_growth_factor_per_year
         self.home_vendor_preference = spec.home_vendor_preference
-        self.supplier_ids = list(dict.fromkeys(spec.suppliers))
         self.suppliers: list[SupplyChainAgent] = []
         self.cash_usd = 0.0
         self.spent_usd_this_month = 0.0
@@ -133,6 +135,7 @@ class DataCenterAgent(SupplyChainAgent):
         self.cash_usd = min(self.cash_usd - self.spent_usd_this_month, cap)
 
     def receive(self, chip: str, count: int, month: int, shipment_kind: str) -> Cohort:
-        cohort = Cohort(month, chip, count, self.source_of(chip))
+        source = SOURCE_SMUGGLED if shipment_kind == EDGE_SMUGGLED else self.source_of(chip)
+        cohort = Cohort(month, chip, count, source)
         self._install(cohort)
         return cohort

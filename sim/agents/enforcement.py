@@ -1,16 +1,21 @@
 """Enforcement bodies (BIS-like agencies and their allied and hub-country counterparts).
 
-A body turns its budget into a monthly capacity of inspections in its jurisdiction. What inspections find, and the
-seizures and entity listings that follow, come with the leakage channels; here the capacity is set up, reported
-and available to policies that change funding.
+A body turns its budget into inspections each month; each inspection examines a consignment of
+``chips_per_inspection`` chips among those leaving intermediaries in its jurisdiction. A diverted shipment's chance of
+being examined is its share of those chips, weighted ``targeting`` times up for intelligence on diverted flows; an
+examined diverted shipment is found with probability ``detection_efficacy``. Finds are seized and the intermediary
+is entity-listed (the model does both). Policies change budgets, efficacy and targeting.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.agents.base import SupplyChainAgent
 from sim.scenario.schema import EnforcementBody
+from sim.trade import Shipment
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -22,15 +27,42 @@ class EnforcementAgent(SupplyChainAgent):
     def __init__(self, model: ChipSupplyModel, spec: EnforcementBody) -> None:
         super().__init__(model, spec.id, spec.country)
         self.name = spec.name
-        self.jurisdiction = list(spec.jurisdiction)
+        self.jurisdiction = set(spec.jurisdiction)
         self.budget_usd_per_year = spec.budget_usd_per_year
         self.cost_per_inspection_usd = spec.cost_per_inspection_usd
+        self.chips_per_inspection = spec.chips_per_inspection
+        self.detection_efficacy = spec.detection_efficacy
+        self.targeting = spec.targeting
         self.inspections_this_month = 0
+        self.finds_this_month = 0
 
     @property
     def inspections_per_month(self) -> int:
         """Inspections the budget pays for each month."""
         return int(self.budget_usd_per_year / 12 // self.cost_per_inspection_usd)
 
-    def plan_inspections(self) -> None:
-        self.inspections_this_month = self.inspections_per_month
+    def examined_share(self, legal_chips: int, diverted_chips: int) -> float:
+        """Share of a diverted chip flow that this month's inspections examine (targeted)."""
+        weight = legal_chips + self.targeting * diverted_chips
+        if weight == 0:
+            return 0.0
+        return min(1.0, self.inspections_per_month * self.chips_per_inspection * self.targeting / weight)
+
+    def inspect(self, legal: list[Shipment], diverted: list[Shipment], rng: np.random.Generator) -> list[Shipment]:
+        """The diverted shipments this month's inspections find (one draw per diverted shipment, in order).
+
+        Each diverted shipment is found with probability ``examined share x detection_efficacy``, and a find exposes
+        the whole shipment: in expectation that share of diverted chips is seized.
+        """
+        legal_chips = sum(s.count for s in legal)
+        diverted_chips = sum(s.count for s in diverted)
+        flow = legal_chips + diverted_chips
+        self.inspections_this_month = min(self.inspections_per_month, int(-(-flow // self.chips_per_inspection)))
+        share = self.examined_share(legal_chips, diverted_chips)
+        draws = rng.random(len(diverted))
+        found = []
+        for shipment, draw in zip(diverted, draws, strict=True):
+            if draw < share * self.detection_efficacy:
+                found.append(shipment)
+        self.finds_this_month = len(found)
+        return found

@@ -1,8 +1,20 @@
-"""Intermediaries (distributors, resellers, system integrators): buy from vendors, resell to local buyers.
+"""Intermediaries (distributors, resellers, system integrators, shell companies): buy from vendors, resell.
 
-An intermediary quotes its vendors' cheapest price plus its own markup, fills its customers' orders from stock
-(rationing when short), and restocks from the cheapest vendor to keep ``lead time + cover`` months of smoothed
-demand in stock and on order. Diversion to other destinations comes with the leakage channels.
+An intermediary quotes its vendors' cheapest price plus its own markup to local buyers, fills their orders from
+stock (rationing when short), and restocks from the cheapest vendor to keep ``lead time + cover`` months of
+smoothed demand in stock and on order.
+
+Some intermediaries (mostly in Tier-2 hubs) can also divert chips over smuggling routes to buyers in a controlled
+destination, at the grey-market price (list cost x ``smuggling_price_markup``). They do so when the expected
+profit beats the expected penalty by their own reckoning::
+
+    (1 - p) * grey_price - cost - p * fine * risk_aversion > 0
+
+where ``p`` is their belief that a shipment is caught. Beliefs start at ``perceived_detection_initial`` and move
+towards the seizure rate they see among diverted shipments from their country (others react to the risk they see).
+Diversion is limited by each intermediary's covert capacity per month. A caught intermediary is entity-listed:
+vendors of the controlling bloc stop selling to it and it diverts no more. Its owners may come back as a new shell
+company ``shell_reentry_months`` later (delisted, with a warier belief), as the seizure record suggests they do.
 """
 
 from __future__ import annotations
@@ -11,7 +23,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from sim.agents.base import SupplyChainAgent
-from sim.agents.market import Order, ration
+from sim.agents.market import Order, ration, ration_quantities
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -38,9 +50,20 @@ class IntermediaryAgent(SupplyChainAgent):
         self._offers: list[tuple[str, float, int]] | None = None  # valid until this month's orders are filled
         self.sales_usd_this_month = 0.0
         self.purchases_usd_this_month = 0.0
+        # Diversion
+        self.diversion_capacity_chips_per_month = spec.diversion_capacity_chips_per_month
+        self.risk_aversion = spec.risk_aversion
+        self.smuggling_customers: set[str] = set()
+        self.believed_detection = model.params.perceived_detection_initial
+        self.listed = False
+        self.listed_month: int | None = None
+        self.shell_reentry_months = spec.shell_reentry_months
+        self.times_listed = 0
+        self.diverted_chips_this_month = 0
 
-    def connect(self, vendors: list[VendorAgent]) -> None:
+    def connect(self, vendors: list[VendorAgent], smuggling_customers: list[str]) -> None:
         self.vendors = vendors
+        self.smuggling_customers = set(smuggling_customers)
 
     def _cheapest_vendor_offers(self, month: int) -> dict[str, tuple[VendorAgent, float]]:
         best: dict[str, tuple[VendorAgent, float]] = {}
@@ -51,11 +74,47 @@ class IntermediaryAgent(SupplyChainAgent):
         self._sourceable = set(best)
         return best
 
-    def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
-        """(chip, price in USD, chips in stock): cost plus markup for every chip it can source or has in stock.
+    # --- diversion --------------------------------------------------------------------------------------------
+    def grey_price_usd(self, cost_usd: float) -> float:
+        return cost_usd * self.model.params.smuggling_price_markup
 
-        Stock of a chip it can no longer source (after a control took effect) is still sold locally, at the last
-        cost it paid.
+    def diversion_pays(self, cost_usd: float) -> bool:
+        """Whether diverting one chip bought at ``cost_usd`` beats the expected penalty, by this agent's beliefs."""
+        if self.listed or self.diversion_capacity_chips_per_month == 0:
+            return False
+        caught = self.believed_detection
+        fine = self.model.params.smuggling_fine_usd_per_chip
+        expected_profit = (1 - caught) * self.grey_price_usd(cost_usd) - cost_usd - caught * fine * self.risk_aversion
+        return expected_profit > 0
+
+    def update_belief(self, observed_seizure_rate: float) -> None:
+        rate = self.model.params.perceived_detection_learning_rate
+        self.believed_detection = (1 - rate) * self.believed_detection + rate * observed_seizure_rate
+
+    def list_on_entity_list(self, month: int) -> None:
+        if not self.listed:
+            self.listed = True
+            self.listed_month = month
+            self.times_listed += 1
+            self._offers = None
+            # Having been caught, its owners take the risk more seriously.
+            self.believed_detection = max(self.believed_detection, 2 * self.model.params.perceived_detection_initial)
+
+    def maybe_reenter(self, month: int) -> bool:
+        """Come back as a new shell company once the re-entry delay has passed; True if it did."""
+        if self.listed and self.shell_reentry_months and month - self.listed_month >= self.shell_reentry_months:
+            self.listed = False
+            self._offers = None
+            return True
+        return False
+
+    # --- trade ------------------------------------------------------------------------------------------------
+    def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
+        """(chip, price in USD, chips in stock) for ``buyer``.
+
+        Local buyers get cost plus markup for every chip it can source or has in stock (stock of a chip it can no
+        longer source is still sold, at the last cost it paid). Buyers on a smuggling route get the grey-market
+        price for chips whose diversion pays.
         """
         if self._offers is None:
             for chip, (_vendor, price) in self._cheapest_vendor_offers(month).items():
@@ -64,6 +123,12 @@ class IntermediaryAgent(SupplyChainAgent):
                 (chip, cost * (1 + self.markup_fraction), self.inventory[chip])
                 for chip, cost in self.last_cost_usd.items()
                 if chip in self._sourceable or self.inventory[chip] > 0
+            ]
+        if buyer.agent_id in self.smuggling_customers:
+            return [
+                (chip, self.grey_price_usd(self.last_cost_usd[chip]), stock)
+                for chip, _price, stock in self._offers
+                if self.diversion_pays(self.last_cost_usd[chip])
             ]
         return self._offers
 
@@ -74,24 +139,36 @@ class IntermediaryAgent(SupplyChainAgent):
         self._offers = None
         self.sales_usd_this_month = 0.0
         self.purchases_usd_this_month = 0.0
+        self.diverted_chips_this_month = 0
 
     def fill_orders(self, month: int) -> None:
         by_chip: dict[str, list[Order]] = defaultdict(list)
         for order in self.orders:
             by_chip[order.chip].append(order)
+        capacity_left = self.diversion_capacity_chips_per_month
         for chip in sorted(set(by_chip) | set(self.expected_demand)):  # sorted: set order varies by process
             orders = by_chip.get(chip, [])
-            ration(self.inventory[chip], orders)
+            covert = [i for i, order in enumerate(orders) if order.buyer.agent_id in self.smuggling_customers]
+            limits = [order.requested for order in orders]
+            # Diverted orders share what is left of the covert capacity this month.
+            allowed = ration_quantities(capacity_left, [limits[i] for i in covert]) if covert else []
+            for i, quantity in zip(covert, allowed, strict=True):
+                limits[i] = quantity
+            ration(self.inventory[chip], orders, limits)
             h100e = self.model.catalog[chip].h100e
-            for order in orders:
+            for index, order in enumerate(orders):
                 if order.filled:
                     self.model.network.ship(
                         self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e, order.value_usd
                     )
                     self.inventory[chip] -= order.filled
                     self.sales_usd_this_month += order.value_usd
+                    if index in covert:
+                        self.diverted_chips_this_month += order.filled
+                        capacity_left -= order.filled
                 order.buyer.on_filled(order)
-            ordered = sum(order.requested for order in orders)
+            # The forecast counts the demand it means to serve: local orders and the diversion it can carry.
+            ordered = sum(limits)
             previous = self.expected_demand[chip]
             self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
         self.orders = []

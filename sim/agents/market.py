@@ -38,16 +38,19 @@ class Order:
         return self.filled * self.unit_price_usd
 
 
-def ration(available: int, orders: list[Order]) -> None:
-    """Set ``filled`` on each order: all of it when stock suffices, else a pro-rata share of ``available``."""
-    requested = np.array([order.requested for order in orders], dtype=np.int64)
-    total = int(requested.sum())
-    if total <= available:
-        filled = requested
-    else:
-        filled = largest_remainder(available, requested)
-    for order, count in zip(orders, filled, strict=True):
-        order.filled = int(count)
+def ration_quantities(available: int, requested: list[int]) -> list[int]:
+    """All of each request when ``available`` suffices, else pro-rata whole shares that sum to ``available``."""
+    wanted = np.array(requested, dtype=np.int64)
+    if int(wanted.sum()) <= available:
+        return [int(count) for count in wanted]
+    return [int(count) for count in largest_remainder(max(available, 0), wanted)]
+
+
+def ration(available: int, orders: list[Order], limits: list[int] | None = None) -> None:
+    """Set ``filled`` on each order: all of it (up to its limit) when stock suffices, else a pro-rata share."""
+    requested = [order.requested for order in orders] if limits is None else limits
+    for order, count in zip(orders, ration_quantities(available, requested), strict=True):
+        order.filled = count
 
 
 def logit_shares(price_per_h100e: np.ndarray, sensitivity: float) -> np.ndarray:

@@ -68,9 +68,13 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
                 checks.known(path + ("node",), line.node, f"node of fab {line.fab!r}", fabs[line.fab].nodes)
 
     intermediary_ids = [item.id for item in scenario.intermediaries]
+    data_center_ids = [center.id for center in scenario.data_centers]
+    destinations = data_center_ids + [pop.id for pop in scenario.populations.data_centers]
     for index, item in enumerate(scenario.intermediaries):
         checks.known(("intermediaries", index, "country"), item.country, "country", countries)
         checks.all_known(("intermediaries", index, "vendors"), item.vendors, "vendor", vendor_ids)
+        checks.all_known(("intermediaries", index, "smuggling_routes"), item.smuggling_routes, "data center",
+                         data_center_ids)
 
     for index, center in enumerate(scenario.data_centers):
         checks.known(("data_centers", index, "country"), center.country, "country", countries)
@@ -87,6 +91,8 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
         path = ("populations", "intermediaries", index)
         checks.known(path + ("country",), pop.country, "country", countries)
         checks.all_known(path + ("vendors",), pop.vendors, "vendor", vendor_ids)
+        checks.all_known(path + ("smuggles_to",), pop.smuggles_to, "data center or data-center population",
+                         destinations)
 
     intermediary_countries = {pop.country for pop in scenario.populations.intermediaries} | {
         item.country for item in scenario.intermediaries

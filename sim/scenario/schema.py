@@ -84,6 +84,10 @@ class Parameters(Strict):
     vendor_inventory_cover_months: Parameter = Field(description="finished-goods stock a vendor aims to hold")
     intermediary_cover_months: Parameter = Field(description="stock an intermediary aims to hold")
     budget_carryover_months: Parameter = Field(description="unspent budget a buyer may carry, in months")
+    smuggling_price_markup: Parameter = Field(description="grey-market price in the destination over list price")
+    smuggling_fine_usd_per_chip: Parameter = Field(description="penalty a caught diverter expects per chip")
+    perceived_detection_initial: Parameter = Field(description="diverters' prior chance that a shipment is caught")
+    perceived_detection_learning_rate: Parameter = Field(description="weight of last month's seizures in beliefs")
 
     @model_validator(mode="after")
     def _values_in_range(self) -> Parameters:
@@ -100,6 +104,10 @@ class Parameters(Strict):
             "vendor_inventory_cover_months": (0.0, 24.0, False),
             "intermediary_cover_months": (0.0, 24.0, False),
             "budget_carryover_months": (0.0, 120.0, False),
+            "smuggling_price_markup": (1.0, 100.0, False),
+            "smuggling_fine_usd_per_chip": (0.0, 1e9, False),
+            "perceived_detection_initial": (0.0, 1.0, False),
+            "perceived_detection_learning_rate": (0.0, 1.0, False),
         }
         for name, (low, high, whole) in bounds.items():
             value = getattr(self, name).value
@@ -178,6 +186,14 @@ class Intermediary(Sourced):
     country: CountryCode
     vendors: list[Identifier] = Field(min_length=1)
     markup_fraction: NonNegative
+    diversion_capacity_chips_per_month: Count = Field(
+        0, description="chips a month it can move covertly to smuggling routes; 0: it never diverts"
+    )
+    risk_aversion: NonNegative = Field(1.0, description="weight it puts on the expected fine when deciding to divert")
+    smuggling_routes: list[Identifier] = Field(default_factory=list, description="data centers it can divert to")
+    shell_reentry_months: Count = Field(
+        0, description="months after being listed that its owners return as a new shell company; 0: never"
+    )
 
 
 class InstalledCohort(Sourced):
@@ -206,6 +222,11 @@ class EnforcementBody(Sourced):
     jurisdiction: list[CountryCode] = Field(min_length=1)
     budget_usd_per_year: NonNegative
     cost_per_inspection_usd: Positive
+    chips_per_inspection: Positive = Field(description="chips in the consignment one inspection examines")
+    detection_efficacy: Fraction = Field(description="chance that inspecting a diverted shipment finds it")
+    targeting: Annotated[float, Field(ge=1, le=1000)] = Field(
+        description="how much likelier a diverted shipment is to be picked for inspection than a legal one"
+    )
 
 
 class LognormalShares(Strict):
@@ -245,6 +266,24 @@ class IntermediaryPopulation(Sourced):
     vendors: list[Identifier] = Field(min_length=1)
     markup_fraction_low: NonNegative
     markup_fraction_high: NonNegative
+    diverting_share: Fraction = Field(0.0, description="share of members willing to divert when it pays")
+    diversion_capacity_chips_per_month: Count = Field(0, description="covert capacity of each willing member")
+    risk_aversion_sigma: Annotated[float, Field(ge=0, le=5)] = Field(
+        0.0, description="lognormal spread of members' risk aversion around 1"
+    )
+    smuggles_to: list[Identifier] = Field(
+        default_factory=list, description="data-center populations (or data centers) its diverters can reach"
+    )
+    routes_per_diverter: Count = Field(0, description="destination data centers each willing member can reach")
+    shell_reentry_months: Count = Field(
+        0, description="months after being listed that a diverter returns as a new shell company; 0: never"
+    )
+
+    @model_validator(mode="after")
+    def _diverters_have_routes(self) -> IntermediaryPopulation:
+        if self.diverting_share > 0 and (not self.smuggles_to or self.routes_per_diverter == 0):
+            raise ValueError("diverting members need smuggles_to and routes_per_diverter >= 1")
+        return self
 
     @model_validator(mode="after")
     def _markup_range(self) -> IntermediaryPopulation:

@@ -1,4 +1,4 @@
-"""Chips are conserved every month: initial + produced = installed + inventories + in transit + retired."""
+"""Chips are conserved every month: initial + produced = installed + inventories + in transit + retired + seized."""
 
 from __future__ import annotations
 
@@ -20,7 +20,11 @@ def assert_balanced_each_month(model: ChipSupplyModel, months: int) -> None:
     for _ in range(months):
         model.step()
         accounted = (
-            model.chips_installed() + model.chips_in_inventory() + model.chips_in_transit() + ledger.retired_chips_total
+            model.chips_installed()
+            + model.chips_in_inventory()
+            + model.chips_in_transit()
+            + ledger.retired_chips_total
+            + ledger.seized_chips_total
         )
         assert initial + ledger.produced_chips_total == accounted, f"chips unbalanced in {model.date}"
         assert model.all_stocks_non_negative(), f"a stock went negative in {model.date}"
@@ -50,6 +54,6 @@ def test_tiny_world_conserves_chips_through_retirement(seed: int) -> None:
 def test_world_table_carries_a_balance_that_closes() -> None:
     world = run_scenario(tiny(), seed=3).world
     lhs = world["chips_initial"] + world["chips_produced_total"]
-    rhs = world["chips_installed"] + world["chips_in_inventory"] + world["chips_in_transit"] + world[
-        "chips_retired_total"]
+    rhs = (world["chips_installed"] + world["chips_in_inventory"] + world["chips_in_transit"]
+           + world["chips_retired_total"] + world["chips_seized_total"])
     assert (lhs == rhs).all()

@@ -133,7 +133,8 @@ def test_vendor_cuts_its_price_in_a_glut_down_to_its_floor() -> None:
 
 def test_enforcement_budget_buys_inspections() -> None:
     world = run_scenario(tiny(), seed=0).world
-    assert (world["inspections_per_month"] == 10).all()  # 1.2M USD a year / 12 / 10k per inspection
+    assert (world["inspection_capacity"] == 10).all()  # 1.2M USD a year / 12 / 10k per inspection
+    assert (world["inspections"] <= 10).all()
 
 
 def test_export_control_stops_sales_to_controlled_destinations_from_its_effective_month() -> None:
