@@ -79,6 +79,7 @@ class ChipSupplyModel(mesa.Model):
         self.vendor_bloc = {vendor.id: self.country_bloc[vendor.country] for vendor in scenario.vendors}
         self.ledger = Ledger()
         self.export_rules = ExportRules()
+        self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
 
         world = build_world(scenario, self.streams, self.catalog)
         self.fabs = [FabAgent(self, spec) for spec in scenario.fabs]
@@ -160,11 +161,20 @@ class ChipSupplyModel(mesa.Model):
             agent.begin_month()
 
     def _apply_policies(self) -> None:
+        self._reset_policy_settings()
         for policy in self.policies:
             policy.apply(self, self.month)
         # Listed diverters whose owners set up a new shell company are back in business this month.
         for item in self.intermediaries:
             item.maybe_reenter(self.month)
+
+    def _reset_policy_settings(self) -> None:
+        """Every setting a policy may change, back to the scenario's value (see sim.policies.registry)."""
+        self.export_rules = ExportRules()
+        self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
+        self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
+        for body in self.enforcement_bodies:
+            body.reset_to_scenario()
 
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.

@@ -26,15 +26,20 @@ class EnforcementAgent(SupplyChainAgent):
 
     def __init__(self, model: ChipSupplyModel, spec: EnforcementBody) -> None:
         super().__init__(model, spec.id, spec.country)
+        self.spec = spec
         self.name = spec.name
         self.jurisdiction = set(spec.jurisdiction)
-        self.budget_usd_per_year = spec.budget_usd_per_year
         self.cost_per_inspection_usd = spec.cost_per_inspection_usd
         self.chips_per_inspection = spec.chips_per_inspection
-        self.detection_efficacy = spec.detection_efficacy
-        self.targeting = spec.targeting
+        self.reset_to_scenario()
         self.inspections_this_month = 0
         self.finds_this_month = 0
+
+    def reset_to_scenario(self) -> None:
+        """Budget, efficacy and targeting as the scenario gives them (policies then adjust them each month)."""
+        self.budget_usd_per_year = self.spec.budget_usd_per_year
+        self.detection_efficacy = self.spec.detection_efficacy
+        self.targeting = self.spec.targeting
 
     @property
     def inspections_per_month(self) -> int:

@@ -83,7 +83,7 @@ class IntermediaryAgent(SupplyChainAgent):
         if self.listed or self.diversion_capacity_chips_per_month == 0:
             return False
         caught = self.believed_detection
-        fine = self.model.params.smuggling_fine_usd_per_chip
+        fine = self.model.smuggling_fine_usd_per_chip
         expected_profit = (1 - caught) * self.grey_price_usd(cost_usd) - cost_usd - caught * fine * self.risk_aversion
         return expected_profit > 0
 

@@ -44,16 +44,13 @@ class ExportRules:
     """The export controls in force this month, as the vendors see them."""
 
     def __init__(self) -> None:
-        self._in_force: dict[int, ExportControlParams] = {}
+        self._in_force: list[ExportControlParams] = []
 
-    def set_in_force(self, key: int, params: ExportControlParams, in_force: bool) -> None:
-        if in_force:
-            self._in_force[key] = params
-        else:
-            self._in_force.pop(key, None)
+    def add(self, params: ExportControlParams) -> None:
+        self._in_force.append(params)
 
     def denied(self, chip_id: str, chip_tpp: float, vendor_bloc: str, country: str, tier: int) -> bool:
-        for params in self._in_force.values():
+        for params in self._in_force:
             if vendor_bloc not in params.origin_blocs:
                 continue
             controlled_chip = chip_id in params.chips or (
@@ -71,7 +68,8 @@ class ExportControl(Policy):
     Params = ExportControlParams
 
     def apply(self, model: ChipSupplyModel, month: int) -> None:
-        model.export_rules.set_in_force(id(self), self.params, self.is_effective(month))
+        if self.is_effective(month):
+            model.export_rules.add(self.params)
 
     @classmethod
     def reference_problems(cls, params: ExportControlParams, scenario: Scenario, path: tuple) -> list[Problem]:

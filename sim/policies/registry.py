@@ -4,6 +4,10 @@ A policy is scenario data (``type``, ``announce``, ``effective``, optional ``end
 by ``type`` in ``REGISTRY`` and its ``params`` are validated by the class's own pydantic model, so an unknown
 policy type or parameter is an error that lists the known ones. Once built, a policy acts on the model only in
 the model's policy phase, through ``Policy.apply``; agents never import policies.
+
+Every month the model first resets each policy-controlled setting (export rules, enforcement budgets, fines, ...)
+to its scenario value, then calls ``apply`` on every policy in file order. A policy therefore only says what holds
+while it is in force; it never has to undo itself when it ends, and two policies on one setting compose in order.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ class Policy:
         return self.end_month is not None and month >= self.end_month
 
     def apply(self, model: ChipSupplyModel, month: int) -> None:
-        """Act on the model at the start of a tick (called every tick, whatever the dates)."""
+        """Set what holds this month (called every month, after the reset, whatever the dates)."""
         raise NotImplementedError
 
     @classmethod
@@ -88,7 +92,7 @@ def policy_problems(path: tuple, spec: PolicySpec, scenario: Scenario) -> list[P
 
 def _load_plugins() -> None:
     """Import the policy modules so that their ``@register`` runs (they import this module, not the reverse)."""
-    from sim.policies import export_controls  # noqa: F401
+    from sim.policies import enforcement, export_controls  # noqa: F401
 
 
 def build_policies(scenario: Scenario) -> list[Policy]:

@@ -1,0 +1,32 @@
+"""Directional effects of the levers on the baseline, with paired seeds (same seed, lever on vs off)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from sim import run_scenario
+from sim.scenario import load_scenario
+from tests.conftest import BASELINE
+
+SEEDS = (0, 1, 2)
+UNTIL = "2027-12"
+BASE_POLICIES = yaml.safe_load(BASELINE.read_text())["policies"]
+
+
+def run_with(extra_policies: list[dict], seed: int):
+    loaded = load_scenario(BASELINE, overrides={"policies": BASE_POLICIES + extra_policies})
+    return run_scenario(loaded, seed=seed, until=UNTIL)
+
+
+def policy(type_name: str, **params) -> dict:
+    return {"type": type_name, "announce": "2025-01", "effective": "2025-01", "source": "assumption: test",
+            "params": params}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_more_enforcement_funding_means_fewer_chips_smuggled_and_more_seized(seed: int) -> None:
+    off = run_with([], seed).world
+    on = run_with([policy("enforcement_funding", budget_multiplier=10.0)], seed).world
+    assert on["smuggled_chips"].sum() < off["smuggled_chips"].sum()
+    assert on["seized_chips"].sum() > off["seized_chips"].sum()
