@@ -31,6 +31,11 @@ def _installed_total(result: RunResult, date: str) -> float:
     return float(blocs.loc[blocs["date"] == date, "installed_h100e"].sum())
 
 
+def _bloc_value(result: RunResult, bloc: str, date: str, column: str) -> float:
+    blocs = result.blocs
+    return float(blocs.loc[(blocs["date"] == date) & (blocs["bloc"] == bloc), column].iloc[0])
+
+
 def _bloc_share(result: RunResult, bloc: str, date: str) -> float:
     rows = result.blocs[result.blocs["date"] == date].set_index("bloc")["installed_h100e"]
     return float(rows[bloc] / rows.sum())
@@ -76,9 +81,12 @@ TARGETS: tuple[Target, ...] = (
            0.01, 0.40, "share", lambda r: _smuggled_share(r, "2025-12")),
     Target("seized_share_2025", "share of diverted chips seized in 2025", "seizure_cases",
            0.005, 0.30, "share", lambda r: _seized_share(r, "2025")),
+    # 250k B300-equivalents, taking a B300 as B200-class (2.27 H100e): about 570k H100e, +-60%.
+    Target("rented_offshore_2026", "compute rented offshore by Chinese tenants, Jun 2026", "offshore_bytedance",
+           200_000, 900_000, "H100e", lambda r: _bloc_value(r, "china", "2026-06", "rented_in_h100e")),
 )
 
-LAST_MONTH_NEEDED = "2025-12"
+LAST_MONTH_NEEDED = "2026-06"
 
 
 def check(results: list[RunResult]) -> pd.DataFrame:

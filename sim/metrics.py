@@ -3,9 +3,10 @@
 ``Ledger`` counts the chip flows that stocks cannot show (produced, acquired, retired) as they happen;
 ``TickRecorder`` reads the stocks at the end of each tick and turns both into rows of tidy tables:
 
-- ``blocs``: one row per month and bloc (owner bloc of the data centers): installed compute by source, chips
+- ``blocs``: one row per month and bloc (owner bloc of the data centers): installed compute by source, compute
+  rented in from abroad and out to foreign tenants, effective compute (installed + rented in - rented out), chips
   acquired and retired, spending, and production by fabs located in the bloc.
-- ``world``: one row per month: the US:China compute ratio, the implied lead in months, smuggling and
+- ``world``: one row per month: the US:China ratio of effective compute, the implied lead in months, smuggling and
   enforcement (chips diverted and seized this month, intermediaries listed so far), and the chip balance
   (initial + produced = installed + inventories + in transit + retired + seized) that the conservation tests check.
 - ``routes``: chips diverted and seized per month by the country they were diverted from.
@@ -111,17 +112,25 @@ class TickRecorder:
         installed_chips = dict.fromkeys(BLOCS, 0)
         spend = dict.fromkeys(BLOCS, 0.0)
         budget = dict.fromkeys(BLOCS, 0.0)
+        rented_in = dict.fromkeys(BLOCS, 0.0)
+        rented_out = dict.fromkeys(BLOCS, 0.0)
         for center in model.data_centers:
+            rented_in[center.owner_bloc] += center.rented_in_h100e
+            rented_out[center.owner_bloc] += center.rented_out_h100e
             for source, h100e in center.installed_h100e_by_source.items():
                 installed[center.owner_bloc][source] += h100e
             installed_chips[center.owner_bloc] += center.installed_chips
             spend[center.owner_bloc] += center.spent_usd_this_month
             budget[center.owner_bloc] += center.budget_usd_this_month
+        effective = {bloc: sum(installed[bloc].values()) + rented_in[bloc] - rented_out[bloc] for bloc in BLOCS}
         for bloc in BLOCS:
-            row = {"date": date, "tick": tick, "bloc": bloc, "installed_h100e": sum(installed[bloc].values())}
+            row = {"date": date, "tick": tick, "bloc": bloc, "effective_h100e": effective[bloc],
+                   "installed_h100e": sum(installed[bloc].values())}
             for source in SOURCES:
                 row[f"installed_h100e_{source}"] = installed[bloc][source]
             row.update(
+                rented_in_h100e=rented_in[bloc],
+                rented_out_h100e=rented_out[bloc],
                 installed_chips=installed_chips[bloc],
                 acquired_chips=sum(ledger.acquired_chips[bloc, s] for s in SOURCES),
                 acquired_h100e=sum(ledger.acquired_h100e[bloc, s] for s in SOURCES),
@@ -145,9 +154,7 @@ class TickRecorder:
         for country, chips in sorted(diverted_by_country.items()):
             self.route_rows.append({"date": date, "tick": tick, "from_country": country, "chips_diverted": chips})
 
-        us = sum(installed[US_BLOC].values())
-        china = sum(installed[CHINA_BLOC].values())
-        ratio = us_china_ratio(us, china)
+        ratio = us_china_ratio(effective[US_BLOC], effective[CHINA_BLOC])
         chips_installed = sum(installed_chips.values())
         chips_inventory = model.chips_in_inventory()
         chips_in_transit = model.chips_in_transit()

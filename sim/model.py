@@ -17,15 +17,17 @@ import numpy as np
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
 from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
+from sim.agents.rental import clear_rental_market
 from sim.calendar import format_month, parse_month
 from sim.catalog import build_catalog
 from sim.metrics import Ledger, TickRecorder
+from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import Scenario
 from sim.trade import Shipment, TradeNetwork
-from sim.world import EDGE_SMUGGLED, build_world
+from sim.world import EDGE_RENTED, EDGE_SMUGGLED, build_world
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class RunParameters:
     vendor_inventory_cover_months: float
     intermediary_cover_months: float
     budget_carryover_months: float
+    rental_price_usd_per_h100e_month: float
     smuggling_price_markup: float
     smuggling_fine_usd_per_chip: float
     perceived_detection_initial: float
@@ -78,8 +81,6 @@ class ChipSupplyModel(mesa.Model):
         self.country_tier = {code: country.tier for code, country in scenario.countries.items()}
         self.vendor_bloc = {vendor.id: self.country_bloc[vendor.country] for vendor in scenario.vendors}
         self.ledger = Ledger()
-        self.export_rules = ExportRules()
-        self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
 
         world = build_world(scenario, self.streams, self.catalog)
         self.fabs = [FabAgent(self, spec) for spec in scenario.fabs]
@@ -106,9 +107,15 @@ class ChipSupplyModel(mesa.Model):
             item.connect([self.agents_by_id[vendor_id] for vendor_id in item.vendor_ids], routes)
         for center in self.data_centers:
             # Legal suppliers first (in the scenario's order), then smuggling routes: the graph keeps that order.
-            center.connect([self.agents_by_id[supplier] for supplier in self.network.suppliers_of(center.agent_id)])
+            suppliers = [
+                self.agents_by_id[source]
+                for source in self.network.suppliers_of(center.agent_id)
+                if graph.edges[source, center.agent_id]["kind"] != EDGE_RENTED
+            ]
+            center.connect(suppliers, [self.agents_by_id[host] for host in center.rental_host_ids])
 
         self.policies = build_policies(scenario)
+        self._reset_policy_settings()
         self.ledger.initial_installed_chips = sum(center.installed_chips for center in self.data_centers)
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self)
@@ -138,6 +145,8 @@ class ChipSupplyModel(mesa.Model):
         self._deliver_arrivals()
         self._retire_chips()
         self._book_and_produce()
+        self._receive_budgets()
+        self._rent_offshore_compute()
         self._place_orders()
         self._fill_intermediary_orders()
         self._restock_intermediaries()
@@ -171,7 +180,7 @@ class ChipSupplyModel(mesa.Model):
     def _reset_policy_settings(self) -> None:
         """Every setting a policy may change, back to the scenario's value (see sim.policies.registry)."""
         self.export_rules = ExportRules()
-        self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
+        self.cloud_rules = CloudRules()
         self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
         for body in self.enforcement_bodies:
             body.reset_to_scenario()
@@ -219,12 +228,19 @@ class ChipSupplyModel(mesa.Model):
                         fab.agent_id, fab.bloc, chip.id, booking.chips_made, booking.chips_made * chip.h100e
                     )
 
-    def _place_orders(self) -> None:
+    def _receive_budgets(self) -> None:
         # One draw per data center from one stream, in a fixed order: a policy never shifts these shocks.
         sigma = self.params.demand_noise_sigma
         shocks = self.streams["demand_shocks"].lognormal(-0.5 * sigma**2, sigma, size=len(self.data_centers))
         for center, shock in zip(self.data_centers, shocks, strict=True):
-            center.place_orders(self.month, float(shock))
+            center.receive_budget(self.month, float(shock))
+
+    def _rent_offshore_compute(self) -> None:
+        clear_rental_market(self)
+
+    def _place_orders(self) -> None:
+        for center in self.data_centers:
+            center.place_orders(self.month)
 
     def _fill_intermediary_orders(self) -> None:
         for item in self.intermediaries:

@@ -33,8 +33,8 @@ def summary_dates(result: RunResult) -> list[str]:
 
 
 def summary_table(result: RunResult) -> pd.DataFrame:
-    """Compute per bloc (H100e), the US:China ratio and the lead in months at the summary dates."""
-    wide = result.blocs.pivot(index="date", columns="bloc", values="installed_h100e")
+    """Effective compute per bloc (H100e), the US:China ratio and the lead in months at the summary dates."""
+    wide = result.blocs.pivot(index="date", columns="bloc", values="effective_h100e")
     world = result.world.set_index("date")
     dates = summary_dates(result)
     table = pd.DataFrame(
@@ -50,6 +50,13 @@ def summary_table(result: RunResult) -> pd.DataFrame:
     return table
 
 
+def china_sources(china: pd.DataFrame) -> dict[str, pd.Series]:
+    """China's effective compute split by where it came from (the stack in the figure)."""
+    layers = {c.removeprefix("installed_h100e_"): china[c] for c in china.columns if c.startswith("installed_h100e_")}
+    layers["rented_offshore"] = china["rented_in_h100e"]
+    return layers
+
+
 def compute_figure(result: RunResult) -> Figure:
     """Installed compute by bloc, China's compute by source, and the lead in months, over time."""
     blocs = result.blocs.copy()
@@ -60,25 +67,25 @@ def compute_figure(result: RunResult) -> Figure:
 
     by_bloc = axes[0]
     for bloc, rows in blocs.groupby("bloc", sort=False):
-        by_bloc.plot(rows["month"], rows["installed_h100e"] / 1e6, label=BLOC_LABELS.get(bloc, bloc),
+        by_bloc.plot(rows["month"], rows["effective_h100e"] / 1e6, label=BLOC_LABELS.get(bloc, bloc),
                      color=BLOC_COLOURS.get(bloc), linewidth=2)
     by_bloc.set_yscale("log")
     by_bloc.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: f"{value:g}"))
-    by_bloc.set_ylabel("installed compute (million H100e, log scale)")
+    by_bloc.set_ylabel("effective compute (million H100e, log scale)")
     by_bloc.set_title("Compute by bloc")
     by_bloc.legend()
 
     china = blocs[blocs["bloc"] == "china"]
-    sources = [c for c in china.columns if c.startswith("installed_h100e_")]
+    layers = china_sources(china)
     china_axis = axes[1]
     china_axis.stackplot(
         china["month"],
-        *[china[c] / 1e6 for c in sources],
-        labels=[c.removeprefix("installed_h100e_") for c in sources],
-        colors=[SOURCE_COLOURS.get(c.removeprefix("installed_h100e_"), "#bdc3c7") for c in sources],
+        *[values / 1e6 for values in layers.values()],
+        labels=list(layers),
+        colors=[SOURCE_COLOURS.get(name, "#bdc3c7") for name in layers],
         alpha=0.85,
     )
-    china_axis.set_ylabel("installed compute (million H100e)")
+    china_axis.set_ylabel("effective compute (million H100e)")
     china_axis.set_title("China's compute by source")
     china_axis.legend(loc="upper left")
 

@@ -61,6 +61,14 @@ class TradeNetwork:
         self._touched.clear()
         self.shipped_this_tick = []
 
+    def record_flow(self, source: str, target: str, chips: int, h100e: float, value_usd: float) -> None:
+        """Record a flow that is not a shipment (compute rented over a ``rented`` edge)."""
+        data = self.graph.edges[source, target]
+        data["flow_chips"] += chips
+        data["flow_h100e"] += h100e
+        data["flow_usd"] += value_usd
+        self._touched.add((source, target))
+
     def remaining_capacity(self, source: str, target: str) -> int | None:
         data = self.graph.edges[source, target]
         capacity = data["capacity_chips_per_month"]

@@ -37,6 +37,7 @@ class InitialCohort(NamedTuple):
 EDGE_PRODUCTION = "production"
 EDGE_LEGAL = "legal"
 EDGE_SMUGGLED = "smuggled"
+EDGE_RENTED = "rented"  # host data center -> foreign tenant: compute, not chips, flows
 
 
 @dataclass(frozen=True)
@@ -165,10 +166,32 @@ def expand_data_centers(
                 suppliers=list(pop.vendors) + [local[i] for i in chosen],
                 home_vendor_preference=pop.home_vendor_preference,
                 initial_installed=cohorts,
+                max_foreign_rental_share=pop.max_foreign_rental_share,
+                offshore_rental_share=pop.offshore_rental_share,
+                rental_routes=[],
                 source=pop.source,
             )
         )
     return members
+
+
+def draw_rental_routes(
+    scenario: Scenario, data_centers: list[DataCenter], members_of: dict[str, list[str]], streams: RandomStreams
+) -> list[DataCenter]:
+    """Give each member of a renting population ``rental_routes_per_tenant`` hosts, drawn without replacement."""
+    by_id = {center.id: index for index, center in enumerate(data_centers)}
+    routed = list(data_centers)
+    for pop in scenario.populations.data_centers:
+        if not pop.rents_from or not pop.rental_routes_per_tenant:
+            continue
+        rng = streams[f"population.{pop.id}.rental"]
+        hosts = [dc_id for target in pop.rents_from for dc_id in members_of[target]]
+        per_tenant = min(pop.rental_routes_per_tenant, len(hosts))
+        for tenant in members_of[pop.id]:
+            chosen = sorted(rng.choice(len(hosts), size=per_tenant, replace=False))
+            index = by_id[tenant]
+            routed[index] = routed[index].model_copy(update={"rental_routes": [hosts[i] for i in chosen]})
+    return routed
 
 
 def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, ChipModel]) -> World:
@@ -190,6 +213,7 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
     for pop in scenario.populations.intermediaries:
         destinations = [dc_id for target in pop.smuggles_to for dc_id in members_of[target]]
         intermediaries.extend(draw_smuggling_routes(pop, expanded[pop.id], destinations, streams))
+    data_centers = draw_rental_routes(scenario, data_centers, members_of, streams)
 
     production_lead = int(scenario.parameters.production_lead_time_months.value)
     shipping_lead = int(scenario.parameters.shipping_lead_time_months.value)
@@ -208,6 +232,9 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
         for supplier in dict.fromkeys(center.suppliers):
             edges.append(EdgeSpec(supplier, center.id, EDGE_LEGAL, shipping_lead))
             legal_pairs.add((supplier, center.id))
+    for center in data_centers:
+        for host in center.rental_routes:
+            edges.append(EdgeSpec(host, center.id, EDGE_RENTED, 0))
     for item in intermediaries:
         for destination in item.smuggling_routes:
             # A buyer that also buys from this intermediary legally is not a smuggling route.

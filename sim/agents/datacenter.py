@@ -46,6 +46,13 @@ class DataCenterAgent(SupplyChainAgent):
         self.base_budget_usd_per_month = spec.budget_usd_per_month
         self.budget_growth_factor_per_year = spec.budget_growth_factor_per_year
         self.home_vendor_preference = spec.home_vendor_preference
+        self.max_foreign_rental_share = spec.max_foreign_rental_share
+        self.offshore_rental_share = spec.offshore_rental_share
+        self.rental_host_ids = list(spec.rental_routes)
+        self.rental_hosts: list[DataCenterAgent] = []
+        self.rented_in_h100e = 0.0
+        self.rented_out_h100e = 0.0
+        self.rental_revenue_usd = 0.0
         self.suppliers: list[SupplyChainAgent] = []
         self.cash_usd = 0.0
         self.spent_usd_this_month = 0.0
@@ -59,8 +66,9 @@ class DataCenterAgent(SupplyChainAgent):
         for cohort in sorted(spec.initial_installed, key=lambda c: -c.age_months):
             self._install(Cohort(start - cohort.age_months, cohort.chip, cohort.count, self.source_of(cohort.chip)))
 
-    def connect(self, suppliers: list[SupplyChainAgent]) -> None:
+    def connect(self, suppliers: list[SupplyChainAgent], rental_hosts: list[DataCenterAgent]) -> None:
         self.suppliers = suppliers
+        self.rental_hosts = rental_hosts
 
     def source_of(self, chip: str) -> str:
         vendor_bloc = self.model.vendor_bloc[self.model.catalog[chip].vendor_id]
@@ -97,11 +105,26 @@ class DataCenterAgent(SupplyChainAgent):
             retired.append(cohort)
         return retired
 
-    def place_orders(self, month: int, budget_shock: float) -> None:
-        params = self.model.params
+    def receive_budget(self, month: int, budget_shock: float) -> None:
         self.budget_usd_this_month = self.budget_usd_per_month(month) * budget_shock
         self.cash_usd += self.budget_usd_this_month
         self.spent_usd_this_month = 0.0
+        self.rented_in_h100e = 0.0
+        self.rented_out_h100e = 0.0
+        self.rental_revenue_usd = 0.0
+
+    def rent_in(self, h100e: float, cost_usd: float) -> None:
+        """Compute rented abroad this month: paid now, counted for this data center's bloc this month."""
+        self.rented_in_h100e += h100e
+        self.cash_usd -= cost_usd
+        self.spent_usd_this_month += cost_usd
+
+    def rent_out(self, h100e: float, revenue_usd: float) -> None:
+        self.rented_out_h100e += h100e
+        self.rental_revenue_usd += revenue_usd
+
+    def place_orders(self, month: int) -> None:
+        params = self.model.params
         offers = [
             (supplier, chip, price)
             for supplier in self.suppliers
@@ -127,12 +150,12 @@ class DataCenterAgent(SupplyChainAgent):
 
     def on_filled(self, order: Order) -> None:
         self.spent_usd_this_month += order.value_usd
+        self.cash_usd -= order.value_usd
 
     def settle(self, month: int) -> None:
-        """Pay for what was filled; keep at most ``budget_carryover_months`` of budget as cash."""
-        params = self.model.params
-        cap = params.budget_carryover_months * self.budget_usd_per_month(month)
-        self.cash_usd = min(self.cash_usd - self.spent_usd_this_month, cap)
+        """Keep at most ``budget_carryover_months`` of budget as cash for next month."""
+        cap = self.model.params.budget_carryover_months * self.budget_usd_per_month(month)
+        self.cash_usd = min(self.cash_usd, cap)
 
     def receive(self, chip: str, count: int, month: int, shipment_kind: str) -> Cohort:
         source = SOURCE_SMUGGLED if shipment_kind == EDGE_SMUGGLED else self.source_of(chip)

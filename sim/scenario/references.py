@@ -80,6 +80,8 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
         checks.known(("data_centers", index, "country"), center.country, "country", countries)
         checks.all_known(("data_centers", index, "suppliers"), center.suppliers, "vendor or intermediary",
                          vendor_ids + intermediary_ids)
+        checks.all_known(("data_centers", index, "rental_routes"), center.rental_routes, "data center",
+                         data_center_ids)
         for cohort_index, cohort in enumerate(center.initial_installed):
             checks.known(("data_centers", index, "initial_installed", cohort_index, "chip"), cohort.chip, "chip", chips)
 
@@ -101,6 +103,7 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
         path = ("populations", "data_centers", index)
         checks.known(path + ("country",), pop.country, "country", countries)
         checks.all_known(path + ("vendors",), pop.vendors, "vendor", vendor_ids)
+        checks.all_known(path + ("rents_from",), pop.rents_from, "data center or data-center population", destinations)
         if pop.intermediaries_per_buyer and pop.country not in intermediary_countries:
             problems.append(
                 Problem(path + ("intermediaries_per_buyer",),

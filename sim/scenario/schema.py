@@ -84,6 +84,7 @@ class Parameters(Strict):
     vendor_inventory_cover_months: Parameter = Field(description="finished-goods stock a vendor aims to hold")
     intermediary_cover_months: Parameter = Field(description="stock an intermediary aims to hold")
     budget_carryover_months: Parameter = Field(description="unspent budget a buyer may carry, in months")
+    rental_price_usd_per_h100e_month: Parameter = Field(description="offshore cloud price of one H100e for a month")
     smuggling_price_markup: Parameter = Field(description="grey-market price in the destination over list price")
     smuggling_fine_usd_per_chip: Parameter = Field(description="penalty a caught diverter expects per chip")
     perceived_detection_initial: Parameter = Field(description="diverters' prior chance that a shipment is caught")
@@ -104,6 +105,7 @@ class Parameters(Strict):
             "vendor_inventory_cover_months": (0.0, 24.0, False),
             "intermediary_cover_months": (0.0, 24.0, False),
             "budget_carryover_months": (0.0, 120.0, False),
+            "rental_price_usd_per_h100e_month": (1.0, 1e6, False),
             "smuggling_price_markup": (1.0, 100.0, False),
             "smuggling_fine_usd_per_chip": (0.0, 1e9, False),
             "perceived_detection_initial": (0.0, 1.0, False),
@@ -213,6 +215,9 @@ class DataCenter(Sourced):
         0.0, description="price discount (share) a buyer grants vendors of its own bloc"
     )
     initial_installed: list[InstalledCohort] = Field(default_factory=list)
+    max_foreign_rental_share: Fraction = Field(0.0, description="share of its compute it will rent to foreign tenants")
+    offshore_rental_share: Fraction = Field(0.0, description="share of its budget it spends renting compute abroad")
+    rental_routes: list[Identifier] = Field(default_factory=list, description="data centers it can rent from")
 
 
 class EnforcementBody(Sourced):
@@ -257,6 +262,18 @@ class DataCenterPopulation(Sourced):
     initial_stock: list[InitialStock] = Field(
         default_factory=list, description="chips installed before the start, shared out by size"
     )
+    max_foreign_rental_share: Fraction = Field(0.0, description="share of compute members rent to foreign tenants")
+    offshore_rental_share: Fraction = Field(0.0, description="share of members' budget spent renting abroad")
+    rents_from: list[Identifier] = Field(
+        default_factory=list, description="data-center populations (or data centers) members can rent from"
+    )
+    rental_routes_per_tenant: Count = Field(0, description="hosts each member can rent from")
+
+    @model_validator(mode="after")
+    def _tenants_have_hosts(self) -> DataCenterPopulation:
+        if self.offshore_rental_share > 0 and (not self.rents_from or self.rental_routes_per_tenant == 0):
+            raise ValueError("members that rent abroad need rents_from and rental_routes_per_tenant >= 1")
+        return self
 
 
 class IntermediaryPopulation(Sourced):

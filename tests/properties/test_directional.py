@@ -30,3 +30,12 @@ def test_more_enforcement_funding_means_fewer_chips_smuggled_and_more_seized(see
     on = run_with([policy("enforcement_funding", budget_multiplier=10.0)], seed).world
     assert on["smuggled_chips"].sum() < off["smuggled_chips"].sum()
     assert on["seized_chips"].sum() > off["seized_chips"].sum()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_cloud_kyc_means_less_compute_rented_offshore(seed: int) -> None:
+    off = run_with([], seed).blocs
+    on = run_with([policy("cloud_access", kyc_detection=0.8)], seed).blocs
+    rented = lambda blocs: blocs.loc[blocs["bloc"] == "china", "rented_in_h100e"].sum()  # noqa: E731
+    # Tenants refused by some hosts move their demand to the others, so KYC leaks: less, not proportionally less.
+    assert rented(on) < 0.8 * rented(off)
