@@ -56,6 +56,12 @@ def _seized_share(result: RunResult, year: str) -> float:
     return _world_sum(result, "seized_chips", year) / diverted if diverted else 0.0
 
 
+def _acquired(result: RunResult, bloc: str, year: str) -> float:
+    blocs = result.blocs
+    rows = blocs[(blocs["bloc"] == bloc) & blocs["date"].str.startswith(year)]
+    return float(rows["acquired_h100e"].sum())
+
+
 def _produced(result: RunResult, chips: tuple[str, ...], year: str) -> float:
     production = result.tables["production"]
     in_year = production["date"].str.startswith(year) & production["chip"].isin(chips)
@@ -84,9 +90,12 @@ TARGETS: tuple[Target, ...] = (
     # 250k B300-equivalents, taking a B300 as B200-class (2.27 H100e): about 570k H100e, +-60%.
     Target("rented_offshore_2026", "compute rented offshore by Chinese tenants, Jun 2026", "offshore_bytedance",
            200_000, 900_000, "H100e", lambda r: _bloc_value(r, "china", "2026-06", "rented_in_h100e")),
+    # 320k B300-equivalents (90% CI 150k-600k), a B300 taken as 2.27 H100e; chips installed in China in 2026.
+    Target("china_acquired_2026", "compute China acquired in 2026 (legal, domestic, smuggled)", "china_2026_inflow",
+           340_000, 1_360_000, "H100e", lambda r: _acquired(r, "china", "2026")),
 )
 
-LAST_MONTH_NEEDED = "2026-06"
+LAST_MONTH_NEEDED = "2026-12"
 
 
 def check(results: list[RunResult]) -> pd.DataFrame:

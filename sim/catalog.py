@@ -24,6 +24,13 @@ class ChipModel:
     node: str
     release_month: int
     hbm_stacks_per_chip: int
+    die_area_mm2: float | None = None
+    variant_of: str | None = None  # the chip a design-to-threshold variant was cut down from
+
+    @property
+    def performance_density(self) -> float | None:
+        """TPP per mm2 of die (the export rules' second prong), when the die area is known."""
+        return self.tpp / self.die_area_mm2 if self.die_area_mm2 else None
 
     @property
     def h100e(self) -> float:
@@ -46,6 +53,7 @@ def build_catalog(scenario: Scenario) -> dict[str, ChipModel]:
             node=chip.node,
             release_month=parse_month(chip.release),
             hbm_stacks_per_chip=chip.hbm_stacks_per_chip,
+            die_area_mm2=chip.die_area_mm2,
         )
         for chip_id, chip in scenario.catalog.items()
     }

@@ -10,7 +10,8 @@
   enforcement (chips diverted and seized this month, intermediaries listed so far), and the chip balance
   (initial + produced = installed + inventories + in transit + retired + seized) that the conservation tests check.
 - ``routes``: chips diverted and seized per month by the country they were diverted from.
-- ``revenue``: vendor revenue per month by destination bloc (what controls cost vendors and allies).
+- ``revenue``: vendor revenue per month by destination bloc, net of export tariffs, and the tariffs paid (what
+  controls cost vendors and allies).
 - ``flows``: chips shipped per month by edge kind, from bloc and to bloc.
 - ``prices``: each vendor's price per chip per month.
 - ``production``: chips finished per month by fab and chip.
@@ -185,12 +186,15 @@ class TickRecorder:
         country_bloc = model.country_bloc
         for vendor in model.vendors:
             by_bloc = dict.fromkeys(BLOCS, 0.0)
+            tariffs = dict.fromkeys(BLOCS, 0.0)
             for country, usd in vendor.revenue_usd_by_country.items():
                 by_bloc[country_bloc[country]] += usd
+            for country, usd in vendor.tariff_usd_by_country.items():
+                tariffs[country_bloc[country]] += usd
             for bloc, usd in by_bloc.items():
                 self.revenue_rows.append(
                     {"date": date, "tick": tick, "vendor": vendor.agent_id, "destination_bloc": bloc,
-                     "revenue_usd": usd}
+                     "revenue_usd": usd, "tariff_usd": tariffs[bloc]}
                 )
             for chip, price in vendor.price_usd.items():
                 self.price_rows.append(

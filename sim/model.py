@@ -22,7 +22,7 @@ from sim.calendar import format_month, parse_month
 from sim.catalog import build_catalog
 from sim.metrics import Ledger, TickRecorder
 from sim.policies.cloud import CloudRules
-from sim.policies.export_controls import ExportRules
+from sim.policies.export_controls import DENIED, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import Scenario
@@ -46,6 +46,7 @@ class RunParameters:
     vendor_inventory_cover_months: float
     intermediary_cover_months: float
     budget_carryover_months: float
+    stockpile_spending_multiplier: float
     rental_price_usd_per_h100e_month: float
     smuggling_price_markup: float
     smuggling_fine_usd_per_chip: float
@@ -179,7 +180,8 @@ class ChipSupplyModel(mesa.Model):
 
     def _reset_policy_settings(self) -> None:
         """Every setting a policy may change, back to the scenario's value (see sim.policies.registry)."""
-        self.export_rules = ExportRules()
+        self.export_rules = ExportRules(self.seed, self.month)
+        self.announced_controls = []
         self.cloud_rules = CloudRules()
         self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
         for body in self.enforcement_bodies:
@@ -297,14 +299,25 @@ class ChipSupplyModel(mesa.Model):
             diverted = diverted_by_country.get(item.country, 0)
             item.update_belief(caught_by_country[item.country] / diverted if diverted else prior)
 
-    def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
-        """Whether export controls and the entity list allow this chip to be sold to this buyer."""
+    def sale_status(self, chip_id: str, buyer: SupplyChainAgent) -> tuple[str, AllowanceInForce | None]:
+        """How export rules and the entity list treat selling this chip to this buyer this month."""
         chip = self.catalog[chip_id]
         vendor_bloc = self.vendor_bloc[chip.vendor_id]
         # The entity list is the controlling bloc's: a listed buyer is cut off from its vendors, not from Huawei.
         if getattr(buyer, "listed", False) and vendor_bloc == ENTITY_LIST_BLOC:
+            return DENIED, None
+        return self.export_rules.status(chip, vendor_bloc, buyer)
+
+    def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
+        return self.sale_status(chip_id, buyer)[0] != DENIED
+
+    def denied_soon(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
+        """Sellable now, but an announced control will stop it: the window in which buyers stockpile."""
+        if not self.announced_controls or not self.may_sell(chip_id, buyer):
             return False
-        return not self.export_rules.denied(chip_id, chip.tpp, vendor_bloc, buyer.country, buyer.tier)
+        chip = self.catalog[chip_id]
+        return self.export_rules.denied_when_effective(chip, self.vendor_bloc[chip.vendor_id], buyer,
+                                                       self.announced_controls)
 
     # --- stocks, for accounting and tests -------------------------------------------------------------------
     def chips_installed(self) -> int:

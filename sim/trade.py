@@ -75,16 +75,27 @@ class TradeNetwork:
         return None if capacity is None else capacity - data["flow_chips"]
 
     def ship(
-        self, source: str, target: str, chip: str, count: int, month: int, h100e_per_chip: float, value_usd: float
+        self,
+        source: str,
+        target: str,
+        chip: str,
+        count: int,
+        month: int,
+        h100e_per_chip: float,
+        value_usd: float,
+        kind: str | None = None,
     ) -> None:
-        """Send ``count`` chips from ``source`` to ``target``; they arrive after the edge's lead time."""
+        """Send ``count`` chips from ``source`` to ``target``; they arrive after the edge's lead time.
+
+        ``kind`` overrides the edge's kind for this shipment (a licensed sale over a legal trade relationship).
+        """
         if count <= 0:
             return
         data = self.graph.edges[source, target]
         remaining = self.remaining_capacity(source, target)
         if remaining is not None and count > remaining:
             raise EdgeCapacityExceeded(f"{source}->{target}: {count} chips exceed the {remaining} left this month")
-        shipment = Shipment(source, target, chip, count, data["kind"], month)
+        shipment = Shipment(source, target, chip, count, kind or data["kind"], month)
         self._arrivals[month + data["lead_time_months"]].append(shipment)
         self.in_transit_chips[chip] += count
         data["flow_chips"] += count

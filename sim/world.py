@@ -36,6 +36,7 @@ class InitialCohort(NamedTuple):
 
 EDGE_PRODUCTION = "production"
 EDGE_LEGAL = "legal"
+EDGE_LICENSED = "licensed"  # a shipment kind: a sale under a licence or allowance over a legal relationship
 EDGE_SMUGGLED = "smuggled"
 EDGE_RENTED = "rented"  # host data center -> foreign tenant: compute, not chips, flows
 

@@ -143,7 +143,11 @@ class DataCenterAgent(SupplyChainAgent):
         )
         shares = logit_shares(effective_price, params.buyer_price_sensitivity)
         for (supplier, chip, price), share in zip(offers, shares, strict=True):
-            quantity = int(self.cash_usd * share // price)
+            spend = self.cash_usd * share
+            if self.model.denied_soon(chip, self):
+                # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
+                spend *= params.stockpile_spending_multiplier
+            quantity = int(spend // price)
             if quantity > 0:
                 order = Order(buyer=self, seller=supplier, chip=chip, requested=quantity, unit_price_usd=price)
                 supplier.take_order(order)

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING
 
 from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
-from sim.agents.market import Order, ration
+from sim.agents.market import Order, ration, ration_quantities
+from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, AllowanceInForce
 from sim.scenario.schema import ProductLine, Vendor
+from sim.world import EDGE_LICENSED
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -41,6 +43,8 @@ class VendorAgent(SupplyChainAgent):
         # orders are filled, so one list per country serves every buyer until then.
         self._offers_by_country: dict[str, list[tuple[str, float, int]]] = {}
         self.revenue_usd_by_country: dict[str, float] = defaultdict(float)
+        self.tariff_usd_by_country: dict[str, float] = defaultdict(float)
+        self.sold_by_bloc_last_month: dict[str, dict[str, int]] = {}
         self.chips_sold_this_month = 0
 
     # --- production -------------------------------------------------------------------------------------------
@@ -114,21 +118,28 @@ class VendorAgent(SupplyChainAgent):
         by_chip: dict[str, list[Order]] = defaultdict(list)
         for order in self.orders:
             by_chip[order.chip].append(order)
+        sold_by_bloc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for chip in self.chips:
             orders = by_chip.get(chip, [])
             available = self.inventory[chip]
-            ration(available, orders)
+            limits = self._export_limits(chip, orders)
+            ration(available, orders, limits)
             ordered = sum(order.requested for order in orders)
             h100e = self.model.catalog[chip].h100e
             for order in orders:
-                # An order placed before a control took effect this month is refused, not shipped.
-                if not self.model.may_sell(chip, order.buyer):
-                    order.filled = 0
                 if order.filled:
-                    network.ship(self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e, order.value_usd)
+                    status, allowance = self.model.sale_status(chip, order.buyer)
+                    kind = EDGE_LICENSED if status in (LICENSED, ALLOWANCE) else None
+                    network.ship(self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e,
+                                 order.value_usd, kind)
+                    tariff = order.value_usd * allowance.params.tariff_fraction if allowance else 0.0
+                    if allowance:
+                        allowance.used_chips[chip] = allowance.used_chips.get(chip, 0) + order.filled
                     self.inventory[chip] -= order.filled
-                    self.revenue_usd_by_country[order.buyer.country] += order.value_usd
+                    self.revenue_usd_by_country[order.buyer.country] += order.value_usd - tariff
+                    self.tariff_usd_by_country[order.buyer.country] += tariff
                     self.chips_sold_this_month += order.filled
+                    sold_by_bloc[chip][order.buyer.bloc] += order.filled
                 order.buyer.on_filled(order)
             if not self.is_released(chip, month):
                 continue
@@ -137,6 +148,42 @@ class VendorAgent(SupplyChainAgent):
             self._update_price(chip, ordered, available)
         self.orders = []
         self._offers_by_country = {}
+        self.sold_by_bloc_last_month = sold_by_bloc
+
+    def _export_limits(self, chip: str, orders: list[Order]) -> list[int]:
+        """Most each order may get under the export rules: 0 if denied, a share of an allowance's volume cap."""
+        limits = [order.requested for order in orders]
+        capped: dict[int, list[int]] = defaultdict(list)  # allowance -> indexes of the orders it covers
+        allowances = {}
+        for index, order in enumerate(orders):
+            # An order placed before a control took effect this month is refused, not shipped.
+            status, allowance = self.model.sale_status(chip, order.buyer)
+            if status == DENIED:
+                limits[index] = 0
+            elif allowance is not None:
+                capped[id(allowance)].append(index)
+                allowances[id(allowance)] = allowance
+        for key, indexes in capped.items():
+            remaining = self._allowance_remaining(allowances[key], chip)
+            if remaining is None:
+                continue
+            shares = ration_quantities(remaining, [limits[i] for i in indexes])
+            for index, quantity in zip(indexes, shares, strict=True):
+                limits[index] = quantity
+        return limits
+
+    def _allowance_remaining(self, allowance: AllowanceInForce, chip: str) -> int | None:
+        """Chips of ``chip`` still allowed this month under the allowance's caps (None: no cap)."""
+        params = allowance.params
+        caps = []
+        if params.volume_cap_chips_per_month is not None:
+            caps.append(params.volume_cap_chips_per_month)
+        if params.volume_cap_share_of_home_sales is not None:
+            home = self.sold_by_bloc_last_month.get(chip, {}).get(self.bloc, 0)
+            caps.append(int(params.volume_cap_share_of_home_sales * home))
+        if not caps:
+            return None
+        return max(0, min(caps) - allowance.used_chips.get(chip, 0))
 
     def _update_price(self, chip: str, ordered: int, available: int) -> None:
         params = self.model.params
@@ -151,4 +198,5 @@ class VendorAgent(SupplyChainAgent):
 
     def begin_month(self) -> None:
         self.revenue_usd_by_country = defaultdict(float)
+        self.tariff_usd_by_country = defaultdict(float)
         self._offers_by_country = {}  # policies may have changed what may be sold where

@@ -1,65 +1,166 @@
-"""Chip export controls: sales of controlled chips to controlled destinations are denied.
+"""Chip export controls and the exceptions to them.
 
-A chip is controlled when its TPP is at or above ``tpp_threshold`` (ECCN 3A090.a uses 4,800; source id
-``threshold_3a090``) or when it is named in ``chips`` (as the H20 was in April 2025, ``h20_ban``). A destination is
-controlled when its country's tier is in ``destination_tiers`` or the country is in ``destination_countries``.
-Only chips of vendors in ``origin_blocs`` are covered (US rules bind US-designed chips, not Huawei's).
-While the control is in force, vendors neither offer nor ship such chips to such buyers (presumption of denial).
-Licensing case by case, volume caps and tariffs come with the full policy set.
+``export_control``: a chip is controlled when its TPP is at or above ``tpp_threshold`` (ECCN 3A090.a uses 4,800;
+source id ``threshold_3a090``), or its performance density (TPP per mm2 of die) is at or above
+``density_threshold`` with TPP at least ``density_tpp_floor`` (the second prong), or it is named in ``chips`` (the
+H20 in April 2025, ``h20_ban``). Only chips of vendors in ``origin_blocs`` are covered (US rules bind US-designed
+chips, not Huawei's). A destination is controlled when its tier is in ``destination_tiers`` or it is in
+``destination_countries``. ``licence: deny`` (presumption of denial) stops such sales; ``case_by_case`` grants a
+licence for a destination country and chip in a month with ``approval_probability``. With
+``ratchet_cadence_months`` the threshold is dynamic: every cadence it is reset to ``ratchet_frontier_fraction`` of the
+best chip then on sale, so it tightens as new chips appear (quarterly vs every two years, say).
+
+``export_allowance``: named ``chips`` may be sold to named destinations despite any control, within a volume cap
+(chips per month, or a share of last month's sales of that chip to the vendor's own bloc, as the Jan-2026 H200 rule
+caps China at 50% of US volume) and paying ``tariff_fraction`` of the revenue to the controlling government.
+
+Licences are decided by counter-based draws: a hash of (run seed, month, country, chip) gives the same answer
+whatever else the run does, so licensing never shifts another process's random draws.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.policies.registry import Policy, register
+from sim.rng import stream_key
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
+    from sim.agents.base import SupplyChainAgent
+    from sim.catalog import ChipModel
     from sim.model import ChipSupplyModel
     from sim.scenario.schema import Scenario
 
+BlocName = Literal["us_allies", "china", "rest"]
+Tier = Annotated[int, Field(ge=1, le=3)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
-class ExportControlParams(BaseModel):
+FREE, DENIED, LICENSED, ALLOWANCE = "free", "denied", "licensed", "allowance"
+
+
+class _Destinations(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
-    tpp_threshold: Annotated[float, Field(gt=0)] | None = None
-    chips: list[str] = Field(default_factory=list)
-    destination_tiers: list[Annotated[int, Field(ge=1, le=3)]] = Field(default_factory=list)
-    destination_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
-    origin_blocs: list[Literal["us_allies", "china", "rest"]] = Field(default_factory=lambda: ["us_allies"])
+    destination_tiers: list[Tier] = Field(default_factory=list)
+    destination_countries: list[CountryCode] = Field(default_factory=list)
+    origin_blocs: list[BlocName] = Field(default_factory=lambda: ["us_allies"])
+
+    def covers_destination(self, buyer: SupplyChainAgent) -> bool:
+        return buyer.tier in self.destination_tiers or buyer.country in self.destination_countries
 
     @model_validator(mode="after")
-    def _says_what_and_where(self) -> ExportControlParams:
-        if self.tpp_threshold is None and not self.chips:
-            raise ValueError("an export control needs tpp_threshold or chips (what it controls)")
+    def _says_where(self) -> _Destinations:
         if not self.destination_tiers and not self.destination_countries:
-            raise ValueError("an export control needs destination_tiers or destination_countries (where to)")
+            raise ValueError("needs destination_tiers or destination_countries (where the rule applies)")
         return self
 
 
+class ExportControlParams(_Destinations):
+    tpp_threshold: Annotated[float, Field(gt=0)] | None = None
+    density_threshold: Annotated[float, Field(gt=0)] | None = None
+    density_tpp_floor: Annotated[float, Field(ge=0)] = 1600.0
+    chips: list[str] = Field(default_factory=list)
+    licence: Literal["deny", "case_by_case"] = "deny"
+    approval_probability: Annotated[float, Field(ge=0, le=1)] = 0.0
+    ratchet_cadence_months: Annotated[int, Field(ge=1, le=240)] | None = None
+    ratchet_frontier_fraction: Annotated[float, Field(gt=0, le=1)] | None = None
+
+    @model_validator(mode="after")
+    def _says_what(self) -> ExportControlParams:
+        if self.tpp_threshold is None and self.density_threshold is None and not self.chips:
+            raise ValueError("an export control needs tpp_threshold, density_threshold or chips (what it controls)")
+        if (self.ratchet_cadence_months is None) != (self.ratchet_frontier_fraction is None):
+            raise ValueError("a dynamic threshold needs both ratchet_cadence_months and ratchet_frontier_fraction")
+        if self.ratchet_cadence_months is not None and self.tpp_threshold is None:
+            raise ValueError("a dynamic threshold ratchets tpp_threshold: give its starting value")
+        if self.licence == "deny" and self.approval_probability:
+            raise ValueError("approval_probability only applies with licence: case_by_case")
+        return self
+
+
+class ExportAllowanceParams(_Destinations):
+    chips: list[str] = Field(min_length=1)
+    volume_cap_chips_per_month: Annotated[int, Field(ge=0)] | None = None
+    volume_cap_share_of_home_sales: Annotated[float, Field(ge=0)] | None = None
+    tariff_fraction: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+@dataclass
+class ControlInForce:
+    params: ExportControlParams
+    tpp_threshold: float | None
+
+    def controls(self, chip: ChipModel) -> bool:
+        if chip.id in self.params.chips:
+            return True
+        if self.tpp_threshold is not None and chip.tpp >= self.tpp_threshold:
+            return True
+        density = chip.performance_density
+        return (
+            self.params.density_threshold is not None
+            and density is not None
+            and density >= self.params.density_threshold
+            and chip.tpp >= self.params.density_tpp_floor
+        )
+
+
+@dataclass
+class AllowanceInForce:
+    params: ExportAllowanceParams
+    used_chips: dict[str, int] = field(default_factory=dict)  # this month, by chip
+
+
 class ExportRules:
-    """The export controls in force this month, as the vendors see them."""
+    """The export controls and allowances in force this month, as the vendors see them."""
 
-    def __init__(self) -> None:
-        self._in_force: list[ExportControlParams] = []
+    def __init__(self, seed: int = 0, month: int = 0) -> None:
+        self.controls: list[ControlInForce] = []
+        self.allowances: list[AllowanceInForce] = []
+        self.seed = seed
+        self.month = month
 
-    def add(self, params: ExportControlParams) -> None:
-        self._in_force.append(params)
+    def status(self, chip: ChipModel, vendor_bloc: str, buyer: SupplyChainAgent) -> tuple[str, AllowanceInForce | None]:
+        """FREE, DENIED, LICENSED (case by case, approved) or ALLOWANCE (with the allowance that permits it)."""
+        controlled_by = [
+            control for control in self.controls
+            if vendor_bloc in control.params.origin_blocs
+            and control.params.covers_destination(buyer)
+            and control.controls(chip)
+        ]
+        if not controlled_by:
+            return FREE, None
+        for allowance in self.allowances:
+            params = allowance.params
+            if chip.id in params.chips and vendor_bloc in params.origin_blocs and params.covers_destination(buyer):
+                return ALLOWANCE, allowance
+        if all(c.params.licence == "case_by_case" for c in controlled_by):
+            probability = min(c.params.approval_probability for c in controlled_by)
+            if self._licence_draw(buyer.country, chip.id) < probability:
+                return LICENSED, None
+        return DENIED, None
 
-    def denied(self, chip_id: str, chip_tpp: float, vendor_bloc: str, country: str, tier: int) -> bool:
-        for params in self._in_force:
-            if vendor_bloc not in params.origin_blocs:
-                continue
-            controlled_chip = chip_id in params.chips or (
-                params.tpp_threshold is not None and chip_tpp >= params.tpp_threshold
-            )
-            controlled_place = tier in params.destination_tiers or country in params.destination_countries
-            if controlled_chip and controlled_place:
-                return True
-        return False
+    def _licence_draw(self, country: str, chip_id: str) -> float:
+        key = [self.seed, stream_key("licensing"), self.month, stream_key(country), stream_key(chip_id)]
+        return float(np.random.Generator(np.random.PCG64(np.random.SeedSequence(key))).random())
+
+    def denied_when_effective(self, chip: ChipModel, vendor_bloc: str, buyer: SupplyChainAgent,
+                              announced: list[ControlInForce]) -> bool:
+        """Whether a control announced but not yet in force will stop this sale (buyers stockpile ahead of it)."""
+        return any(
+            vendor_bloc in c.params.origin_blocs and c.params.covers_destination(buyer) and c.controls(chip)
+            for c in announced
+        )
+
+
+def frontier_tpp(model: ChipSupplyModel) -> float:
+    """TPP of the best chip on sale this month."""
+    released = [chip.tpp for chip in model.catalog.values() if chip.release_month <= model.month]
+    return max(released, default=0.0)
 
 
 @register
@@ -67,22 +168,63 @@ class ExportControl(Policy):
     type_name = "export_control"
     Params = ExportControlParams
 
+    def __init__(self, spec) -> None:
+        super().__init__(spec)
+        self.tpp_threshold = self.params.tpp_threshold
+        self.last_ratchet_month: int | None = None
+
+    def current_threshold(self, model: ChipSupplyModel, month: int) -> float | None:
+        params = self.params
+        if params.ratchet_cadence_months is None or not self.is_effective(month):
+            return self.tpp_threshold
+        since = month - self.effective_month
+        if since % params.ratchet_cadence_months == 0 and self.last_ratchet_month != month:
+            self.last_ratchet_month = month
+            # The threshold only tightens: a new frontier chip pulls it down, never up past its current value.
+            ratcheted = params.ratchet_frontier_fraction * frontier_tpp(model)
+            self.tpp_threshold = min(self.tpp_threshold, ratcheted) if since else self.tpp_threshold
+        return self.tpp_threshold
+
     def apply(self, model: ChipSupplyModel, month: int) -> None:
+        threshold = self.current_threshold(model, month)
+        control = ControlInForce(self.params, threshold)
         if self.is_effective(month):
-            model.export_rules.add(self.params)
+            model.export_rules.controls.append(control)
+        elif self.is_announced(month):
+            model.announced_controls.append(control)
 
     @classmethod
     def reference_problems(cls, params: ExportControlParams, scenario: Scenario, path: tuple) -> list[Problem]:
-        problems = [
-            Problem(path + ("chips", index), f"unknown chip; the catalog has: {', '.join(sorted(scenario.catalog))}",
-                    chip, True)
-            for index, chip in enumerate(params.chips)
-            if chip not in scenario.catalog
-        ]
-        problems += [
-            Problem(path + ("destination_countries", index),
-                    f"unknown country; declared countries are: {', '.join(sorted(scenario.countries))}", code, True)
-            for index, code in enumerate(params.destination_countries)
-            if code not in scenario.countries
-        ]
-        return problems
+        return _chip_problems(params.chips, scenario, path) + _country_problems(params, scenario, path)
+
+
+@register
+class ExportAllowance(Policy):
+    type_name = "export_allowance"
+    Params = ExportAllowanceParams
+
+    def apply(self, model: ChipSupplyModel, month: int) -> None:
+        if self.is_effective(month):
+            model.export_rules.allowances.append(AllowanceInForce(self.params))
+
+    @classmethod
+    def reference_problems(cls, params: ExportAllowanceParams, scenario: Scenario, path: tuple) -> list[Problem]:
+        return _chip_problems(params.chips, scenario, path) + _country_problems(params, scenario, path)
+
+
+def _chip_problems(chips: list[str], scenario: Scenario, path: tuple) -> list[Problem]:
+    return [
+        Problem(path + ("chips", index), f"unknown chip; the catalog has: {', '.join(sorted(scenario.catalog))}",
+                chip, True)
+        for index, chip in enumerate(chips)
+        if chip not in scenario.catalog
+    ]
+
+
+def _country_problems(params: _Destinations, scenario: Scenario, path: tuple) -> list[Problem]:
+    return [
+        Problem(path + ("destination_countries", index),
+                f"unknown country; declared countries are: {', '.join(sorted(scenario.countries))}", code, True)
+        for index, code in enumerate(params.destination_countries)
+        if code not in scenario.countries
+    ]

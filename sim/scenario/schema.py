@@ -84,6 +84,9 @@ class Parameters(Strict):
     vendor_inventory_cover_months: Parameter = Field(description="finished-goods stock a vendor aims to hold")
     intermediary_cover_months: Parameter = Field(description="stock an intermediary aims to hold")
     budget_carryover_months: Parameter = Field(description="unspent budget a buyer may carry, in months")
+    stockpile_spending_multiplier: Parameter = Field(
+        description="how much more buyers spend on a chip between a control's announcement and its effect"
+    )
     rental_price_usd_per_h100e_month: Parameter = Field(description="offshore cloud price of one H100e for a month")
     smuggling_price_markup: Parameter = Field(description="grey-market price in the destination over list price")
     smuggling_fine_usd_per_chip: Parameter = Field(description="penalty a caught diverter expects per chip")
@@ -105,6 +108,7 @@ class Parameters(Strict):
             "vendor_inventory_cover_months": (0.0, 24.0, False),
             "intermediary_cover_months": (0.0, 24.0, False),
             "budget_carryover_months": (0.0, 120.0, False),
+            "stockpile_spending_multiplier": (1.0, 100.0, False),
             "rental_price_usd_per_h100e_month": (1.0, 1e6, False),
             "smuggling_price_markup": (1.0, 100.0, False),
             "smuggling_fine_usd_per_chip": (0.0, 1e9, False),
@@ -136,6 +140,7 @@ class Chip(Sourced):
     node: str
     release: Month
     hbm_stacks_per_chip: Count
+    die_area_mm2: Positive | None = Field(None, description="for the performance-density prong of the controls")
 
     @field_validator("release")
     @classmethod

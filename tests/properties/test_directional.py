@@ -39,3 +39,15 @@ def test_cloud_kyc_means_less_compute_rented_offshore(seed: int) -> None:
     rented = lambda blocs: blocs.loc[blocs["bloc"] == "china", "rented_in_h100e"].sum()  # noqa: E731
     # Tenants refused by some hosts move their demand to the others, so KYC leaks: less, not proportionally less.
     assert rented(on) < 0.8 * rented(off)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_higher_threshold_lets_more_chips_through_legally(seed: int) -> None:
+    def legal_imports_to_china(threshold: float) -> float:
+        policies = [dict(p, params=dict(p["params"])) for p in BASE_POLICIES]
+        policies[0]["params"]["tpp_threshold"] = threshold  # the 3A090 control
+        loaded = load_scenario(BASELINE, overrides={"policies": policies})
+        blocs = run_scenario(loaded, seed=seed, until=UNTIL).blocs
+        return blocs.loc[blocs["bloc"] == "china", "acquired_h100e_import"].sum()
+
+    assert legal_imports_to_china(20000.0) > legal_imports_to_china(4800.0)

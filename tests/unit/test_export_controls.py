@@ -1,0 +1,100 @@
+"""Export controls on the tiny world, where the Chinese buyer may also buy the US chip "big" (15,832 TPP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim import run_scenario
+from tests.conftest import tiny
+
+
+def control(effective: str = "2025-01", announce: str | None = None, **params) -> dict:
+    params.setdefault("destination_tiers", [3])
+    return {"type": "export_control", "announce": announce or effective, "effective": effective,
+            "source": "assumption: test", "params": params}
+
+
+def allowance(**params) -> dict:
+    params.setdefault("destination_countries", ["CN"])
+    return {"type": "export_allowance", "announce": "2025-01", "effective": "2025-01", "source": "assumption: test",
+            "params": {"chips": ["big"], **params}}
+
+
+def run(policies: list[dict], **overrides):
+    scenario = tiny(**{"data_centers.cndc.suppliers": ["cnv", "usv"], "policies": policies, **overrides})
+    return run_scenario(scenario, seed=0)
+
+
+def big_to_china(result) -> list[int]:
+    flows = result.tables["flows"]
+    months = result.world["date"].tolist()
+    to_cn = flows[(flows["from_bloc"] == "us_allies") & (flows["to_bloc"] == "china")].groupby("date")["chips"].sum()
+    return [int(to_cn.get(month, 0)) for month in months]
+
+
+def test_without_controls_the_chinese_buyer_buys_the_us_chip() -> None:
+    assert sum(big_to_china(run([]))) > 0
+
+
+def test_presumption_of_denial_stops_every_sale() -> None:
+    assert sum(big_to_china(run([control(tpp_threshold=4800.0)]))) == 0
+
+
+@pytest.mark.parametrize("probability, expect", [(0.0, "none"), (1.0, "all"), (0.5, "some")])
+def test_case_by_case_licences_are_granted_with_their_probability(probability: float, expect: str) -> None:
+    result = run([control(tpp_threshold=4800.0, licence="case_by_case", approval_probability=probability)])
+    sold = big_to_china(result)
+    months_with_sales = sum(1 for chips in sold if chips)
+    if expect == "none":
+        assert months_with_sales == 0
+    elif expect == "all":
+        assert months_with_sales == len(sold)
+        kinds = set(result.tables["flows"].query("to_bloc == 'china' and from_bloc == 'us_allies'")["kind"])
+        assert kinds == {"licensed"}
+    else:
+        assert 0 < months_with_sales < len(sold)
+
+
+def test_licence_draws_do_not_depend_on_anything_else_in_the_run() -> None:
+    licensed = control(tpp_threshold=4800.0, licence="case_by_case", approval_probability=0.5)
+    months = [chips > 0 for chips in big_to_china(run([licensed]))]
+    richer = [chips > 0 for chips in big_to_china(run([licensed], **{"data_centers.cndc.budget_usd_per_month": 9e5}))]
+    assert months == richer  # the same months are licensed whatever the buyer's budget
+
+
+def test_allowance_caps_volume_and_takes_its_tariff() -> None:
+    result = run([control(tpp_threshold=4800.0), allowance(volume_cap_chips_per_month=7, tariff_fraction=0.25)])
+    sold = big_to_china(result)
+    assert max(sold) == 7 and sum(sold) > 0
+    revenue = result.tables["revenue"]
+    to_china = revenue[(revenue["vendor"] == "usv") & (revenue["destination_bloc"] == "china")]
+    gross = (to_china["revenue_usd"] + to_china["tariff_usd"]).sum()
+    assert to_china["tariff_usd"].sum() == pytest.approx(0.25 * gross)
+
+
+def test_allowance_cap_can_follow_home_sales() -> None:
+    # The US buyer takes 50 chips a month, so half of that, 25, may go to China the month after.
+    result = run([control(tpp_threshold=4800.0), allowance(volume_cap_share_of_home_sales=0.5)])
+    sold = big_to_china(result)
+    assert sold[0] == 0 and max(sold[1:]) <= 25 and sum(sold) > 0
+
+
+def test_performance_density_prong_controls_a_dense_chip_below_the_tpp_threshold() -> None:
+    dense = {"catalog.big.die_area_mm2": 800.0}  # 15,832 / 800 = 19.8 TPP per mm2
+    assert sum(big_to_china(run([control(density_threshold=5.92)], **dense))) == 0
+    assert sum(big_to_china(run([control(density_threshold=25.0)], **dense))) > 0
+
+
+def test_dynamic_threshold_ratchets_down_to_catch_the_frontier_chip() -> None:
+    # Starts at 20,000 TPP ("big" is free); every 3 months it becomes 0.5 x the best chip, 7,916: "big" is caught.
+    ratchet = control(tpp_threshold=20000.0, ratchet_cadence_months=3, ratchet_frontier_fraction=0.5)
+    sold = big_to_china(run([ratchet]))
+    assert all(sold[:3]) and sum(sold[3:]) == 0
+
+
+def test_buyers_stockpile_between_announcement_and_effect() -> None:
+    ban = control(tpp_threshold=4800.0, announce="2025-03", effective="2025-06")
+    calm = big_to_china(run([ban]))
+    eager = big_to_china(run([ban], **{"parameters.stockpile_spending_multiplier.value": 2.0}))
+    assert sum(eager[2:5]) > sum(calm[2:5])  # March to May: the announcement window
+    assert sum(eager[5:]) == sum(calm[5:]) == 0
