@@ -4,8 +4,8 @@
 ``TickRecorder`` reads the stocks at the end of each tick and turns both into rows of tidy tables:
 
 - ``blocs``: one row per month and bloc (owner bloc of the data centers): installed compute by source, compute
-  rented in from abroad and out to foreign tenants, effective compute (installed + rented in - rented out), chips
-  acquired and retired, spending, and production by fabs located in the bloc.
+  rented in from abroad and out to foreign tenants, distillation uplift (China only), effective compute (installed +
+  rented in - rented out + distillation), chips acquired and retired, spending, production by fabs in the bloc.
 - ``world``: one row per month: the US:China ratio of effective compute, the implied lead in months, smuggling and
   enforcement (chips diverted and seized this month, intermediaries listed so far), and the chip balance
   (initial + produced = installed + inventories + in transit + retired + seized) that the conservation tests check.
@@ -124,6 +124,11 @@ class TickRecorder:
             spend[center.owner_bloc] += center.spent_usd_this_month
             budget[center.owner_bloc] += center.budget_usd_this_month
         effective = {bloc: sum(installed[bloc].values()) + rented_in[bloc] - rented_out[bloc] for bloc in BLOCS}
+        # The follower distils the leader's models: it recovers a share of the gap, less what bans and detection stop.
+        gap = max(0.0, effective[US_BLOC] - effective[CHINA_BLOC])
+        distillation = dict.fromkeys(BLOCS, 0.0)
+        distillation[CHINA_BLOC] = model.params.distillation_gap_share * model.distillation_kept * gap
+        effective[CHINA_BLOC] += distillation[CHINA_BLOC]
         for bloc in BLOCS:
             row = {"date": date, "tick": tick, "bloc": bloc, "effective_h100e": effective[bloc],
                    "installed_h100e": sum(installed[bloc].values())}
@@ -132,6 +137,7 @@ class TickRecorder:
             row.update(
                 rented_in_h100e=rented_in[bloc],
                 rented_out_h100e=rented_out[bloc],
+                distillation_h100e=distillation[bloc],
                 installed_chips=installed_chips[bloc],
                 acquired_chips=sum(ledger.acquired_chips[bloc, s] for s in SOURCES),
                 acquired_h100e=sum(ledger.acquired_h100e[bloc, s] for s in SOURCES),

@@ -48,6 +48,7 @@ class RunParameters:
     budget_carryover_months: float
     stockpile_spending_multiplier: float
     rental_price_usd_per_h100e_month: float
+    distillation_gap_share: float
     smuggling_price_markup: float
     smuggling_fine_usd_per_chip: float
     perceived_detection_initial: float
@@ -184,8 +185,11 @@ class ChipSupplyModel(mesa.Model):
         self.announced_controls = []
         self.cloud_rules = CloudRules()
         self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
+        self.distillation_kept = 1.0  # share of the distillation uplift that bans and detection leave
         for body in self.enforcement_bodies:
             body.reset_to_scenario()
+        for fab in self.fabs:
+            fab.sme_reduction = 0.0
 
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.

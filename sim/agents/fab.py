@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
 
 
+MAX_YIELD = 0.95
+
+
 @dataclass
 class Booking:
     """A vendor's request for one product line this month, and what the fab made of it."""
@@ -58,14 +61,28 @@ class FabAgent(SupplyChainAgent):
         self.node_growth_per_month = {node: n.growth_factor_per_year ** (1 / 12) for node, n in spec.nodes.items()}
         self.packaging_growth_per_month = spec.packaging_growth_factor_per_year ** (1 / 12)
         self.hbm_growth_per_month = spec.hbm_growth_factor_per_year ** (1 / 12)
+        self.yield_gain_per_month = {node: n.yield_gain_per_year / 12 for node, n in spec.nodes.items()}
+        self.sme_reduction = 0.0
         self.chips_made_this_month = 0
         self.wafers_started_this_month = 0.0
 
     def grow_capacity(self) -> None:
+        """A month of growth in wafer, packaging and HBM capacity, and of yield learning.
+
+        SME controls (``sme_reduction``, set by policy each month on fabs that use controlled equipment) take that
+        share off the growth above 1 of its nodes and of its domestic HBM supply (the Dec-2024 rule covers HBM-making
+        tools too), and off its yield learning: equipment not delivered is capacity not built and steps not tuned.
+        """
+        kept = 1.0 - self.sme_reduction
         for node, factor in self.node_growth_per_month.items():
-            self.wafers_per_month[node] *= factor
+            self.wafers_per_month[node] *= 1.0 + (factor - 1.0) * kept if factor > 1 else factor
+            gain = self.yield_gain_per_month[node] * kept
+            current = self.yield_fraction[node]
+            # Learning stops at MAX_YIELD; it never lowers a yield that starts above it.
+            self.yield_fraction[node] = max(current, min(MAX_YIELD, current + gain))
         self.packaging_wafers_per_month *= self.packaging_growth_per_month
-        self.hbm_stacks_per_month *= self.hbm_growth_per_month
+        hbm = self.hbm_growth_per_month
+        self.hbm_stacks_per_month *= 1.0 + (hbm - 1.0) * kept if hbm > 1 else hbm
 
     def _back_end_caps(self, bookings: list[Booking], chips: np.ndarray, hbm_available: float) -> np.ndarray:
         """Most chips each booking can finish out of ``chips`` good dies, given packaging and HBM (inf: no limit)."""

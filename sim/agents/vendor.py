@@ -32,7 +32,7 @@ class VendorAgent(SupplyChainAgent):
         super().__init__(model, spec.id, spec.country)
         self.name = spec.name
         self.product_lines: list[ProductLine] = list(spec.product_lines)
-        self.reservation_wafers = {id(line): line.max_wafers_per_month for line in self.product_lines}
+        self.reservation_wafers = {id(line): line.max_wafers_per_month or 0.0 for line in self.product_lines}
         self.chips = list(dict.fromkeys(line.chip for line in self.product_lines))
         self.inventory: dict[str, int] = defaultdict(int)
         self.in_production: dict[str, int] = defaultdict(int)
@@ -48,14 +48,22 @@ class VendorAgent(SupplyChainAgent):
         self.chips_sold_this_month = 0
 
     # --- production -------------------------------------------------------------------------------------------
+    def reservation(self, line: ProductLine) -> float:
+        """Wafers a month the line may book: a fixed, growing reservation, or a share of the node's capacity."""
+        if line.reservation_share_of_node is not None:
+            fab = self.model.agents_by_id[line.fab]
+            return line.reservation_share_of_node * fab.wafers_per_month[line.node]
+        return self.reservation_wafers[id(line)]
+
     def full_reservation_output(self, line: ProductLine) -> float:
         """Chips per month the line yields when its whole reservation is used (the cold-start forecast)."""
         fab = self.model.agents_by_id[line.fab]
-        return self.reservation_wafers[id(line)] * line.chips_per_wafer * fab.yield_fraction[line.node]
+        return self.reservation(line) * line.chips_per_wafer * fab.yield_fraction[line.node]
 
     def grow_reservations(self) -> None:
         for line in self.product_lines:
-            self.reservation_wafers[id(line)] *= line.reservation_growth_factor_per_year ** (1 / 12)
+            if line.reservation_growth_factor_per_year is not None:
+                self.reservation_wafers[id(line)] *= line.reservation_growth_factor_per_year ** (1 / 12)
 
     def is_released(self, chip: str, month: int) -> bool:
         return self.model.catalog[chip].release_month <= month
@@ -82,7 +90,7 @@ class VendorAgent(SupplyChainAgent):
                 share = wanted_chips * line_capacity / total_capacity
                 fab = self.model.agents_by_id[line.fab]
                 good_per_wafer = line.chips_per_wafer * fab.yield_fraction[line.node]
-                wafers = min(self.reservation_wafers[id(line)], share / good_per_wafer if good_per_wafer else 0.0)
+                wafers = min(self.reservation(line), share / good_per_wafer if good_per_wafer else 0.0)
                 requests.append(
                     Booking(self.agent_id, line, self.model.catalog[chip].hbm_stacks_per_chip, wafers)
                 )

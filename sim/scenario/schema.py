@@ -88,6 +88,9 @@ class Parameters(Strict):
         description="how much more buyers spend on a chip between a control's announcement and its effect"
     )
     rental_price_usd_per_h100e_month: Parameter = Field(description="offshore cloud price of one H100e for a month")
+    distillation_gap_share: Parameter = Field(
+        description="share of the compute gap the follower (China) recovers by distilling frontier models"
+    )
     smuggling_price_markup: Parameter = Field(description="grey-market price in the destination over list price")
     smuggling_fine_usd_per_chip: Parameter = Field(description="penalty a caught diverter expects per chip")
     perceived_detection_initial: Parameter = Field(description="diverters' prior chance that a shipment is caught")
@@ -110,6 +113,7 @@ class Parameters(Strict):
             "budget_carryover_months": (0.0, 120.0, False),
             "stockpile_spending_multiplier": (1.0, 100.0, False),
             "rental_price_usd_per_h100e_month": (1.0, 1e6, False),
+            "distillation_gap_share": (0.0, 1.0, False),
             "smuggling_price_markup": (1.0, 100.0, False),
             "smuggling_fine_usd_per_chip": (0.0, 1e9, False),
             "perceived_detection_initial": (0.0, 1.0, False),
@@ -150,8 +154,11 @@ class Chip(Sourced):
 
 class ProcessNode(Sourced):
     wafers_per_month: NonNegative
-    growth_factor_per_year: GrowthFactor
+    growth_factor_per_year: GrowthFactor = Field(description="capacity growth, x per year, without SME controls")
     yield_fraction: Fraction
+    yield_gain_per_year: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="yield points learned per year (up to 0.95), without SME controls"
+    )
 
 
 class Fab(Sourced):
@@ -177,8 +184,25 @@ class ProductLine(Sourced):
     chips_per_packaging_wafer: Positive | None = Field(
         None, description="finished chips per advanced-packaging wafer; null when none is needed"
     )
-    max_wafers_per_month: NonNegative = Field(description="the vendor's capacity reservation at the fab")
-    reservation_growth_factor_per_year: GrowthFactor = Field(description="growth of that reservation, x per year")
+    max_wafers_per_month: NonNegative | None = Field(None, description="the vendor's capacity reservation at the fab")
+    reservation_growth_factor_per_year: GrowthFactor | None = Field(
+        None, description="growth of that reservation, x per year"
+    )
+    reservation_share_of_node: Fraction | None = Field(
+        None, description="instead: the reservation is this share of the node's capacity, month by month"
+    )
+
+    @model_validator(mode="after")
+    def _one_kind_of_reservation(self) -> ProductLine:
+        fixed = self.max_wafers_per_month is not None or self.reservation_growth_factor_per_year is not None
+        if fixed == (self.reservation_share_of_node is not None):
+            raise ValueError(
+                "give either max_wafers_per_month with reservation_growth_factor_per_year, "
+                "or reservation_share_of_node"
+            )
+        if fixed and (self.max_wafers_per_month is None or self.reservation_growth_factor_per_year is None):
+            raise ValueError("max_wafers_per_month and reservation_growth_factor_per_year go together")
+        return self
 
 
 class Vendor(Sourced):

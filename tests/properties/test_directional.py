@@ -51,3 +51,28 @@ def test_a_higher_threshold_lets_more_chips_through_legally(seed: int) -> None:
         return blocs.loc[blocs["bloc"] == "china", "acquired_h100e_import"].sum()
 
     assert legal_imports_to_china(20000.0) > legal_imports_to_china(4800.0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_coordinated_sme_controls_mean_less_chinese_domestic_output(seed: int) -> None:
+    def domestic_output(coordinated: bool) -> float:
+        policies = [dict(p, params=dict(p["params"])) for p in BASE_POLICIES]
+        for entry in policies:
+            if entry["type"] == "sme_controls":
+                entry["params"]["coordinated"] = coordinated
+        loaded = load_scenario(BASELINE, overrides={"policies": policies})
+        # The whole horizon: while the HBM stockpile binds, slower fabs only spread its use over more years.
+        blocs = run_scenario(loaded, seed=seed).blocs
+        return blocs.loc[blocs["bloc"] == "china", "produced_h100e"].sum()
+
+    assert domestic_output(True) < domestic_output(False)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_distillation_ban_lowers_chinas_effective_compute(seed: int) -> None:
+    def china_effective(blocs):
+        return blocs.loc[blocs["bloc"] == "china", "effective_h100e"].sum()
+
+    off = run_with([], seed).blocs
+    on = run_with([policy("distillation_ban", compliance=0.5, detection=0.3)], seed).blocs
+    assert china_effective(on) < china_effective(off)

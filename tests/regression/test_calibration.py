@@ -32,8 +32,7 @@ def test_calibrate_command_fails_when_a_target_is_missed(tmp_path, capsys) -> No
     starved = write_yaml(tmp_path / "starved.yaml", {
         "extends": str(BASELINE), "name": "starved",
         "vendors": [{"id": "huawei", "product_lines": [
-            {"chip": "ascend_910c", "fab": "smic", "node": "N7", "chips_per_wafer": 30, "max_wafers_per_month": 1,
-             "reservation_growth_factor_per_year": 1.0, "source": "assumption: test"}]}],
+            {"chip": "ascend_910c", "reservation_share_of_node": 0.0001}]}],
     })
     assert main(["calibrate", str(starved), "--seeds", "1"]) == 1
     assert "OUT" in capsys.readouterr().out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sim import run_scenario
 from sim.model import ChipSupplyModel
 from tests.conftest import tiny
@@ -47,3 +49,45 @@ def test_a_higher_fine_stops_diversion_from_its_effective_month() -> None:
     smuggled = world.set_index("date")["smuggled_chips"]
     assert smuggled["2025-02"] > 0
     assert smuggled["2025-03":].sum() == 0
+
+
+def _policy(type_name: str, effective: str = "2025-01", **params) -> dict:
+    return {"type": type_name, "announce": effective, "effective": effective, "source": "assumption: test",
+            "params": params}
+
+
+def test_sme_controls_take_their_share_off_growth_and_yield_learning_of_dependent_fabs() -> None:
+    fast = {"fabs.cnfab.nodes.N7.growth_factor_per_year": 2.0, "fabs.cnfab.nodes.N7.yield_gain_per_year": 0.12,
+            "fabs.cnfab.nodes.N7.yield_fraction": 0.5, "fabs.usfab.nodes.N4.growth_factor_per_year": 2.0}
+    sme = _policy("sme_controls", coordinated=False, unilateral_reduction=0.5, coordinated_reduction=0.9)
+
+    def after_a_year(policies):
+        model = ChipSupplyModel(tiny(policies=policies, **fast), seed=0)
+        for _ in range(13):  # growth starts in the second month: 12 months of growth
+            model.step()
+        cn, us = model.agents_by_id["cnfab"], model.agents_by_id["usfab"]
+        return cn.wafers_per_month["N7"], cn.yield_fraction["N7"], us.wafers_per_month["N4"]
+
+    free_wafers, free_yield, us_free = after_a_year([])
+    wafers, yield_, us_wafers = after_a_year([sme])
+    assert free_wafers == pytest.approx(2000.0) and free_yield == pytest.approx(0.62)
+    assert wafers == pytest.approx(1000 * (1 + (2 ** (1 / 12) - 1) * 0.5) ** 12)  # half the monthly growth kept
+    assert yield_ == pytest.approx(0.56)  # half of 12 points learned
+    assert us_wafers == us_free  # the US fab does not use controlled equipment
+    coordinated = dict(sme, params=dict(sme["params"], coordinated=True))
+    assert after_a_year([coordinated])[0] < wafers
+
+
+def test_distillation_gains_a_share_of_the_gap_and_a_ban_takes_it_back() -> None:
+    share = {"parameters.distillation_gap_share.value": 0.1}
+
+    def china(policies):
+        blocs = run_scenario(tiny(policies=policies, **share), seed=0).blocs
+        return blocs[blocs["bloc"] == "china"].reset_index(), blocs[blocs["bloc"] == "us_allies"].reset_index()
+
+    china_free, us = china([])
+    gap = us["effective_h100e"] - (china_free["effective_h100e"] - china_free["distillation_h100e"])
+    assert list(china_free["distillation_h100e"]) == pytest.approx(list(0.1 * gap.clip(lower=0)))
+    banned, _ = china([_policy("distillation_ban", effective="2025-06", compliance=0.5, detection=0.5)])
+    assert banned.loc[6, "distillation_h100e"] == pytest.approx(0.25 * china_free.loc[6, "distillation_h100e"])
+    assert banned.loc[2, "distillation_h100e"] == pytest.approx(china_free.loc[2, "distillation_h100e"])

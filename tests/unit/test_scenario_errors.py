@@ -43,7 +43,7 @@ CASES = [
     ("duplicate_ids", lambda d: d["data_centers"][1].update(id="usdc"), "(top level)", "'usdc' is used 2 times"),
     ("unknown_policy_type", lambda d: d["policies"].append(
         {"type": "ban_everything", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x"}),
-     "policies[0].type", "known types are: cloud_access, compute_monitoring, enforcement_funding, export_allowance"),
+     "policies[0].type", "known types are: cloud_access, compute_monitoring, distillation_ban"),
     ("unknown_policy_parameter", lambda d: d["policies"].append(
         {"type": "export_control", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x",
          "params": {"tpp_threshold": 4800.0, "destination_tiers": [3], "tpp_limit": 1.0}}),

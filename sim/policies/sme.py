@@ -1,0 +1,51 @@
+"""SME controls: export controls on chip-making equipment, acting on fabs that depend on it.
+
+While in force, every fab with ``uses_controlled_equipment`` loses ``reduction`` of its capacity growth above 1 and of
+its yield learning: ``unilateral_reduction`` when only the US controls its toolmakers, ``coordinated_reduction``
+when the Netherlands, Japan and South Korea align theirs (``coordinated: true``), since a unilateral control leaves
+allied tools on sale.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.policies.registry import Policy, register
+
+if TYPE_CHECKING:
+    from sim.model import ChipSupplyModel
+
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class SmeControlParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    coordinated: bool = False
+    unilateral_reduction: Share
+    coordinated_reduction: Share
+
+    @model_validator(mode="after")
+    def _coordination_helps(self) -> SmeControlParams:
+        if self.coordinated_reduction < self.unilateral_reduction:
+            raise ValueError("coordinated_reduction must be at least unilateral_reduction (allies add to the effect)")
+        return self
+
+    @property
+    def reduction(self) -> float:
+        return self.coordinated_reduction if self.coordinated else self.unilateral_reduction
+
+
+@register
+class SmeControls(Policy):
+    type_name = "sme_controls"
+    Params = SmeControlParams
+
+    def apply(self, model: ChipSupplyModel, month: int) -> None:
+        if not self.is_effective(month):
+            return
+        for fab in model.fabs:
+            if fab.uses_controlled_equipment:
+                fab.sme_reduction = max(fab.sme_reduction, self.params.reduction)
