@@ -175,6 +175,9 @@ class ChipSupplyModel(mesa.Model):
         self._reset_policy_settings()
         for policy in self.policies:
             policy.apply(self, self.month)
+        # Vendors answer the thresholds now in force (variants launch after their design lag).
+        for vendor in self.vendors:
+            vendor.design_variants(self.month)
         # Listed diverters whose owners set up a new shell company are back in business this month.
         for item in self.intermediaries:
             item.maybe_reenter(self.month)

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
 from sim.agents.market import Order, ration, ration_quantities
+from sim.agents.variants import VariantDesigner
+from sim.catalog import ChipModel
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, AllowanceInForce
 from sim.scenario.schema import ProductLine, Vendor
 from sim.world import EDGE_LICENSED
@@ -42,6 +44,7 @@ class VendorAgent(SupplyChainAgent):
         # Offers depend on the buyer only through its country (export rules); prices and stock only change when
         # orders are filled, so one list per country serves every buyer until then.
         self._offers_by_country: dict[str, list[tuple[str, float, int]]] = {}
+        self.designer = VariantDesigner(self, spec.design_to_threshold) if spec.design_to_threshold else None
         self.revenue_usd_by_country: dict[str, float] = defaultdict(float)
         self.tariff_usd_by_country: dict[str, float] = defaultdict(float)
         self.sold_by_bloc_last_month: dict[str, dict[str, int]] = {}
@@ -59,6 +62,18 @@ class VendorAgent(SupplyChainAgent):
         """Chips per month the line yields when its whole reservation is used (the cold-start forecast)."""
         fab = self.model.agents_by_id[line.fab]
         return self.reservation(line) * line.chips_per_wafer * fab.yield_fraction[line.node]
+
+    def add_product_line(self, line: ProductLine, chip: ChipModel) -> None:
+        """Start selling a new chip (a design-to-threshold variant) made on ``line``."""
+        self.product_lines.append(line)
+        self.reservation_wafers[id(line)] = line.max_wafers_per_month or 0.0
+        self.chips.append(chip.id)
+        self.price_usd[chip.id] = chip.list_price_usd
+        self._offers_by_country = {}
+
+    def design_variants(self, month: int) -> None:
+        if self.designer is not None:
+            self.designer.step(month)
 
     def grow_reservations(self) -> None:
         for line in self.product_lines:

@@ -205,11 +205,21 @@ class ProductLine(Sourced):
         return self
 
 
+class DesignToThreshold(Sourced):
+    """How a vendor answers a TPP threshold that catches its best chip: a cut-down variant, after a design lag."""
+
+    lag_months: Annotated[int, Field(ge=0, le=120)]
+    tpp_fraction_of_threshold: Annotated[float, Field(gt=0, lt=1)]
+    price_ratio_to_base: Annotated[float, Field(gt=0, le=10)]
+    reservation_share: Fraction = Field(description="share of the base chip's reservation the variant gets")
+
+
 class Vendor(Sourced):
     id: Identifier
     name: str
     country: CountryCode
     product_lines: list[ProductLine] = Field(min_length=1)
+    design_to_threshold: DesignToThreshold | None = None
 
 
 class Intermediary(Sourced):

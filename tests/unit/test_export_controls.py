@@ -98,3 +98,26 @@ def test_buyers_stockpile_between_announcement_and_effect() -> None:
     eager = big_to_china(run([ban], **{"parameters.stockpile_spending_multiplier.value": 2.0}))
     assert sum(eager[2:5]) > sum(calm[2:5])  # March to May: the announcement window
     assert sum(eager[5:]) == sum(calm[5:]) == 0
+
+
+DESIGN = {"lag_months": 3, "tpp_fraction_of_threshold": 0.9, "price_ratio_to_base": 0.4, "reservation_share": 0.3,
+          "source": "assumption: test"}
+
+
+def test_vendor_designs_a_compliant_variant_after_its_lag_and_sells_it_to_controlled_buyers() -> None:
+    result = run([control(tpp_threshold=4800.0)], **{"vendors.usv.design_to_threshold": DESIGN})
+    production = result.tables["production"]
+    variant = production[production["chip"] == "big_under_4800"]
+    assert variant["date"].min() == "2025-04"  # effective 2025-01 + 3 months of design
+    assert variant["h100e"].iloc[0] == pytest.approx(variant["chips"].iloc[0] * 0.9 * 4800 / 15832)
+    sold = big_to_china(result)
+    assert sum(sold[:4]) == 0 and all(sold[4:])  # on sale from April, arriving in China from May
+    prices = result.tables["prices"]
+    assert prices.loc[prices["chip"] == "big_under_4800", "price_usd"].iloc[0] == pytest.approx(4000.0)
+
+
+def test_a_ratcheting_threshold_catches_the_variant_and_the_vendor_designs_again() -> None:
+    ratchet = control(tpp_threshold=8000.0, ratchet_cadence_months=6, ratchet_frontier_fraction=0.25)
+    production = run([ratchet], **{"vendors.usv.design_to_threshold": DESIGN}).tables["production"]
+    chips = set(production["chip"])
+    assert {"big_under_8000", "big_under_3958"} <= chips  # 0.25 x 15,832 = 3,958 after six months
