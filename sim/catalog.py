@@ -6,7 +6,7 @@ export-control metric) divided by the H100's TPP of 15,832 (source id ``tpp_h100
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sim.calendar import parse_month
 from sim.scenario.schema import Scenario
@@ -26,6 +26,7 @@ class ChipModel:
     hbm_stacks_per_chip: int
     die_area_mm2: float | None = None
     variant_of: str | None = None  # the chip a design-to-threshold variant was cut down from
+    proxy_fabricated: bool = False  # made for a front company at a foreign fab
 
     @property
     def performance_density(self) -> float | None:
@@ -42,8 +43,13 @@ class ChipModel:
         return self.list_price_usd / self.h100e
 
 
+def proxy_chip_id(chip_id: str) -> str:
+    return f"{chip_id}_proxy"
+
+
 def build_catalog(scenario: Scenario) -> dict[str, ChipModel]:
-    return {
+    """The scenario's chips, plus a proxy-fabricated twin of each chip a vendor books through a front company."""
+    catalog = {
         chip_id: ChipModel(
             id=chip_id,
             name=chip.name,
@@ -57,3 +63,11 @@ def build_catalog(scenario: Scenario) -> dict[str, ChipModel]:
         )
         for chip_id, chip in scenario.catalog.items()
     }
+    for vendor in scenario.vendors:
+        for line in vendor.product_lines:
+            if line.via_front_company:
+                base = catalog[line.chip]
+                catalog[proxy_chip_id(base.id)] = replace(
+                    base, id=proxy_chip_id(base.id), name=f"{base.name} (via a front company)", proxy_fabricated=True
+                )
+    return catalog

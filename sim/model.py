@@ -123,12 +123,15 @@ class ChipSupplyModel(mesa.Model):
         self.recorder = TickRecorder(self)
 
     def _seed_production_pipeline(self) -> None:
-        """Chips already in production at the start: one lead time of each line's full-reservation output."""
+        """Chips already in production at the start: one lead time of each line's full-reservation output.
+
+        Front-company lines are left out: whether they produce at all depends on foundry KYC from the first month.
+        """
         lead = self.params.production_lead_time_months
         for vendor in self.vendors:
             for line in vendor.product_lines:
                 chip = self.catalog[line.chip]
-                if chip.release_month > self.start_month:
+                if chip.release_month > self.start_month or line.via_front_company:
                     continue
                 monthly = int(vendor.full_reservation_output(line))
                 for months_ahead in range(lead):
@@ -193,6 +196,7 @@ class ChipSupplyModel(mesa.Model):
             body.reset_to_scenario()
         for fab in self.fabs:
             fab.sme_reduction = 0.0
+            fab.front_company_detection = 0.0
 
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.

@@ -4,7 +4,8 @@ Each month a data center adds its (noisy) budget to any unspent cash it may carr
 and spreads its spending over them with a logit on price per H100e, favouring its own bloc's vendors by
 ``home_vendor_preference``. Chips arrive after the edge's lead time and are installed as a cohort that retires
 after the chip lifetime. Installed compute is kept by source: ``domestic`` when the chip's vendor is of the owner's
-bloc, ``import`` otherwise, ``smuggled`` when it came over a smuggling route.
+bloc, ``import`` otherwise, ``smuggled`` when it came over a smuggling route, ``proxy_fab`` when its die was made
+for a front company at a foreign fab.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 SOURCE_DOMESTIC = "domestic"
 SOURCE_IMPORT = "import"
 SOURCE_SMUGGLED = "smuggled"
-INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED)
+SOURCE_PROXY_FAB = "proxy_fab"
+INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED, SOURCE_PROXY_FAB)
 
 
 @dataclass
@@ -71,6 +73,8 @@ class DataCenterAgent(SupplyChainAgent):
         self.rental_hosts = rental_hosts
 
     def source_of(self, chip: str) -> str:
+        if self.model.catalog[chip].proxy_fabricated:
+            return SOURCE_PROXY_FAB
         vendor_bloc = self.model.vendor_bloc[self.model.catalog[chip].vendor_id]
         return SOURCE_DOMESTIC if vendor_bloc == self.owner_bloc else SOURCE_IMPORT
 

@@ -34,6 +34,7 @@ class Booking:
     wafers_requested: float
     wafers_granted: float = 0.0
     chips_made: int = 0
+    refused: bool = False
 
 
 def _pro_rata(capacity: float, demands: np.ndarray) -> np.ndarray:
@@ -63,6 +64,7 @@ class FabAgent(SupplyChainAgent):
         self.hbm_growth_per_month = spec.hbm_growth_factor_per_year ** (1 / 12)
         self.yield_gain_per_month = {node: n.yield_gain_per_year / 12 for node, n in spec.nodes.items()}
         self.sme_reduction = 0.0
+        self.front_company_detection = 0.0  # set each month by foundry KYC policies
         self.chips_made_this_month = 0
         self.wafers_started_this_month = 0.0
 
@@ -96,6 +98,20 @@ class FabAgent(SupplyChainAgent):
         hbm_cap = np.where(stacks > 0, hbm_granted / np.where(stacks > 0, stacks, 1.0), np.inf)
         return np.minimum(packaging_cap, hbm_cap)
 
+    def _refuse_front_companies(self, bookings: list[Booking]) -> None:
+        """Foundry KYC: each front-company booking is refused with this month's detection probability.
+
+        One draw per front-company booking every month, from this fab's own stream, whatever the rules.
+        """
+        fronts = [booking for booking in bookings if booking.line.via_front_company]
+        if not fronts:
+            return
+        draws = self.model.streams[f"foundry_kyc.{self.agent_id}"].random(len(fronts))
+        for booking, draw in zip(fronts, draws, strict=True):
+            if draw < self.front_company_detection:
+                booking.wafers_requested = 0.0
+                booking.refused = True
+
     def produce(self, bookings: list[Booking]) -> None:
         """Fill in ``wafers_granted`` and ``chips_made`` on each booking, within every capacity limit."""
         self.chips_made_this_month = 0
@@ -104,6 +120,7 @@ class FabAgent(SupplyChainAgent):
         if not bookings:
             self.hbm_stacks_stock = hbm_available
             return
+        self._refuse_front_companies(bookings)
         requested = np.array([b.wafers_requested for b in bookings])
         granted = np.zeros(len(bookings))
         for node in dict.fromkeys(b.line.node for b in bookings):

@@ -15,7 +15,7 @@ from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
 from sim.agents.market import Order, ration, ration_quantities
 from sim.agents.variants import VariantDesigner
-from sim.catalog import ChipModel
+from sim.catalog import ChipModel, proxy_chip_id
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, AllowanceInForce
 from sim.scenario.schema import ProductLine, Vendor
 from sim.world import EDGE_LICENSED
@@ -33,7 +33,11 @@ class VendorAgent(SupplyChainAgent):
     def __init__(self, model: ChipSupplyModel, spec: Vendor) -> None:
         super().__init__(model, spec.id, spec.country)
         self.name = spec.name
-        self.product_lines: list[ProductLine] = list(spec.product_lines)
+        # A line booked through a front company makes the proxy-fabricated twin of its chip.
+        self.product_lines: list[ProductLine] = [
+            line.model_copy(update={"chip": proxy_chip_id(line.chip)}) if line.via_front_company else line
+            for line in spec.product_lines
+        ]
         self.reservation_wafers = {id(line): line.max_wafers_per_month or 0.0 for line in self.product_lines}
         self.chips = list(dict.fromkeys(line.chip for line in self.product_lines))
         self.inventory: dict[str, int] = defaultdict(int)

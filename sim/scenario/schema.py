@@ -191,6 +191,9 @@ class ProductLine(Sourced):
     reservation_share_of_node: Fraction | None = Field(
         None, description="instead: the reservation is this share of the node's capacity, month by month"
     )
+    via_front_company: bool = Field(
+        False, description="booked through a front company at a foreign fab (proxy fabrication, the die-bank case)"
+    )
 
     @model_validator(mode="after")
     def _one_kind_of_reservation(self) -> ProductLine:

@@ -91,3 +91,31 @@ def test_distillation_gains_a_share_of_the_gap_and_a_ban_takes_it_back() -> None
     banned, _ = china([_policy("distillation_ban", effective="2025-06", compliance=0.5, detection=0.5)])
     assert banned.loc[6, "distillation_h100e"] == pytest.approx(0.25 * china_free.loc[6, "distillation_h100e"])
     assert banned.loc[2, "distillation_h100e"] == pytest.approx(china_free.loc[2, "distillation_h100e"])
+
+
+PROXY_LINE = {"chip": "dom", "fab": "usfab", "node": "N4", "chips_per_wafer": 10.0, "max_wafers_per_month": 2.0,
+              "reservation_growth_factor_per_year": 1.0, "via_front_company": True, "source": "assumption: test"}
+
+
+def proxy_world(policies=()):
+    lines = tiny().vendors[1].product_lines[0].model_dump()
+    return tiny(**{"vendors.cnv.product_lines": [lines, PROXY_LINE], "policies": list(policies)})
+
+
+def test_proxy_fabricated_dies_reach_china_as_their_own_source() -> None:
+    result = run_scenario(proxy_world(), seed=0)
+    production = result.tables["production"]
+    proxy = production[production["chip"] == "dom_proxy"]
+    assert (proxy["fab"] == "usfab").all() and proxy["chips"].sum() > 0
+    china = result.blocs[result.blocs["bloc"] == "china"]
+    assert china["installed_h100e_proxy_fab"].iloc[-1] > 0
+
+
+def test_foundry_kyc_refuses_front_companies_from_its_effective_month() -> None:
+    kyc = _policy("foundry_kyc", effective="2025-03", fab_countries=["US"], detection=1.0)
+    production = run_scenario(proxy_world([kyc]), seed=0).tables["production"]
+    proxy = production[production["chip"] == "dom_proxy"]
+    assert set(proxy["date"]) == {"2025-01", "2025-02"}
+    partial = _policy("foundry_kyc", effective="2025-01", fabs=["usfab"], detection=0.5)
+    months = set(run_scenario(proxy_world([partial]), seed=0).tables["production"].query("chip == 'dom_proxy'")["date"])
+    assert 0 < len(months) < 12

@@ -1,0 +1,60 @@
+"""Foundry KYC: foundries check who their customers really are, and refuse front companies.
+
+While in force, fabs in ``fab_countries`` (or the named ``fabs``) refuse each month's booking from a front company
+with probability ``detection``; 1.0 closes the proxy-fabrication channel (as TSMC did after the die-bank case, source
+id ``huawei_die_bank``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.policies.registry import Policy, register
+from sim.scenario.errors import Problem
+
+if TYPE_CHECKING:
+    from sim.model import ChipSupplyModel
+    from sim.scenario.schema import Scenario
+
+
+class FoundryKycParams(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    fabs: list[str] = Field(default_factory=list)
+    fab_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
+    detection: Annotated[float, Field(ge=0, le=1)]
+
+    @model_validator(mode="after")
+    def _says_where(self) -> FoundryKycParams:
+        if not self.fabs and not self.fab_countries:
+            raise ValueError("foundry_kyc needs fabs or fab_countries")
+        return self
+
+
+@register
+class FoundryKyc(Policy):
+    type_name = "foundry_kyc"
+    Params = FoundryKycParams
+
+    def apply(self, model: ChipSupplyModel, month: int) -> None:
+        if not self.is_effective(month):
+            return
+        for fab in model.fabs:
+            if fab.agent_id in self.params.fabs or fab.country in self.params.fab_countries:
+                fab.front_company_detection = max(fab.front_company_detection, self.params.detection)
+
+    @classmethod
+    def reference_problems(cls, params: FoundryKycParams, scenario: Scenario, path: tuple) -> list[Problem]:
+        fabs = [fab.id for fab in scenario.fabs]
+        return [
+            Problem(path + ("fabs", index), f"unknown fab; declared: {', '.join(fabs)}", fab_id, True)
+            for index, fab_id in enumerate(params.fabs)
+            if fab_id not in fabs
+        ] + [
+            Problem(path + ("fab_countries", index),
+                    f"unknown country; declared: {', '.join(sorted(scenario.countries))}", code, True)
+            for index, code in enumerate(params.fab_countries)
+            if code not in scenario.countries
+        ]
