@@ -31,8 +31,8 @@ def test_calibrate_command_fails_when_a_target_is_missed(tmp_path, capsys) -> No
 
     starved = write_yaml(tmp_path / "starved.yaml", {
         "extends": str(BASELINE), "name": "starved",
-        "vendors": [{"id": "huawei", "product_lines": [
-            {"chip": "ascend_910c", "reservation_share_of_node": 0.0001}]}],
+        # Huawei's lines are not unique by chip (910B at SMIC and via a front at TSMC): addressed by index.
+        "overrides": {"vendors.huawei.product_lines.0.reservation_share_of_node": 0.0001},
     })
     assert main(["calibrate", str(starved), "--seeds", "1"]) == 1
     assert "OUT" in capsys.readouterr().out
