@@ -197,6 +197,8 @@ class ChipSupplyModel(mesa.Model):
         for fab in self.fabs:
             fab.sme_reduction = 0.0
             fab.front_company_detection = 0.0
+        for center in self.data_centers:
+            center.promoted_bloc_preference = 0.0
 
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.

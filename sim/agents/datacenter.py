@@ -48,6 +48,7 @@ class DataCenterAgent(SupplyChainAgent):
         self.base_budget_usd_per_month = spec.budget_usd_per_month
         self.budget_growth_factor_per_year = spec.budget_growth_factor_per_year
         self.home_vendor_preference = spec.home_vendor_preference
+        self.promoted_bloc_preference = 0.0  # set each month by promotion policies
         self.max_foreign_rental_share = spec.max_foreign_rental_share
         self.offshore_rental_share = spec.offshore_rental_share
         self.rental_host_ids = list(spec.rental_routes)
@@ -138,12 +139,7 @@ class DataCenterAgent(SupplyChainAgent):
             return
         catalog = self.model.catalog
         effective_price = np.array(
-            [
-                price
-                / catalog[chip].h100e
-                * (1 - self.home_vendor_preference if self.source_of(chip) == SOURCE_DOMESTIC else 1.0)
-                for _supplier, chip, price in offers
-            ]
+            [price / catalog[chip].h100e * self.price_weight(chip) for _supplier, chip, price in offers]
         )
         shares = logit_shares(effective_price, params.buyer_price_sensitivity)
         for (supplier, chip, price), share in zip(offers, shares, strict=True):
@@ -155,6 +151,13 @@ class DataCenterAgent(SupplyChainAgent):
             if quantity > 0:
                 order = Order(buyer=self, seller=supplier, chip=chip, requested=quantity, unit_price_usd=price)
                 supplier.take_order(order)
+
+    def price_weight(self, chip: str) -> float:
+        """How the buyer discounts a chip's price when choosing: its own bloc's, and promoted US hardware."""
+        weight = 1.0 - self.home_vendor_preference if self.source_of(chip) == SOURCE_DOMESTIC else 1.0
+        if self.promoted_bloc_preference and self.model.vendor_bloc[self.model.catalog[chip].vendor_id] == "us_allies":
+            weight *= 1.0 - self.promoted_bloc_preference
+        return weight
 
     def on_filled(self, order: Order) -> None:
         self.spent_usd_this_month += order.value_usd

@@ -92,7 +92,15 @@ def policy_problems(path: tuple, spec: PolicySpec, scenario: Scenario) -> list[P
 
 def _load_plugins() -> None:
     """Import the policy modules so that their ``@register`` runs (they import this module, not the reverse)."""
-    from sim.policies import cloud, distillation, enforcement, export_controls, foundry, sme  # noqa: F401
+    from sim.policies import (  # noqa: F401
+        cloud,
+        distillation,
+        enforcement,
+        export_controls,
+        foundry,
+        promotion,
+        sme,
+    )
 
 
 def build_policies(scenario: Scenario) -> list[Policy]:

@@ -119,3 +119,18 @@ def test_foundry_kyc_refuses_front_companies_from_its_effective_month() -> None:
     partial = _policy("foundry_kyc", effective="2025-01", fabs=["usfab"], detection=0.5)
     months = set(run_scenario(proxy_world([partial]), seed=0).tables["production"].query("chip == 'dom_proxy'")["date"])
     assert 0 < len(months) < 12
+
+
+def test_us_stack_promotion_shifts_tier2_buyers_from_huawei_to_us_hardware() -> None:
+    # The Singapore buyer may buy the Chinese chip directly (0.5 H100e for 10k USD) or the US chip (1 H100e) from its
+    # distributor at 11k USD: the US chip is cheaper per H100e, and promotion makes it cheaper still to this buyer.
+    def chips_from(policies) -> tuple[int, int]:
+        scenario = tiny(**{"data_centers.sgdc.suppliers": ["sgdist", "cnv"], "policies": list(policies)})
+        flows = run_scenario(scenario, seed=0).tables["flows"]
+        to_rest = flows[(flows["to_bloc"] == "rest") & (flows["kind"] == "legal")]
+        return (int(to_rest.loc[to_rest["from_bloc"] == "china", "chips"].sum()),
+                int(to_rest.loc[to_rest["from_bloc"] == "rest", "chips"].sum()))
+
+    huawei_before, us_before = chips_from([])
+    huawei_after, us_after = chips_from([_policy("us_stack_promotion", preference=0.5)])
+    assert huawei_after < huawei_before and us_after > us_before
