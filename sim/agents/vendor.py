@@ -16,7 +16,7 @@ from sim.agents.fab import Booking
 from sim.agents.market import Order, ration, ration_quantities
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
-from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, AllowanceInForce
+from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED, AllowanceInForce
 from sim.scenario.schema import ProductLine, Vendor
 from sim.world import EDGE_LICENSED
 
@@ -155,13 +155,18 @@ class VendorAgent(SupplyChainAgent):
             h100e = self.model.catalog[chip].h100e
             for order in orders:
                 if order.filled:
-                    status, allowance = self.model.sale_status(chip, order.buyer)
-                    kind = EDGE_LICENSED if status in (LICENSED, ALLOWANCE) else None
+                    status, rule = self.model.sale_status(chip, order.buyer)
+                    licensed = status in (LICENSED, ALLOWANCE) or (
+                        status == TIERED and not rule.exempt(order.requested * h100e)  # judged on the order placed
+                    )
                     network.ship(self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e,
-                                 order.value_usd, kind)
-                    tariff = order.value_usd * allowance.params.tariff_fraction if allowance else 0.0
-                    if allowance:
-                        allowance.used_chips[chip] = allowance.used_chips.get(chip, 0) + order.filled
+                                 order.value_usd, EDGE_LICENSED if licensed else None)
+                    tariff = 0.0
+                    if status == ALLOWANCE:
+                        tariff = order.value_usd * rule.params.tariff_fraction
+                        rule.used_chips[chip] = rule.used_chips.get(chip, 0) + order.filled
+                    elif status == TIERED and licensed:
+                        rule.use(order.buyer, order.filled * h100e)
                     self.inventory[chip] -= order.filled
                     self.revenue_usd_by_country[order.buyer.country] += order.value_usd - tariff
                     self.tariff_usd_by_country[order.buyer.country] += tariff
@@ -182,14 +187,26 @@ class VendorAgent(SupplyChainAgent):
         limits = [order.requested for order in orders]
         capped: dict[int, list[int]] = defaultdict(list)  # allowance -> indexes of the orders it covers
         allowances = {}
+        h100e = self.model.catalog[chip].h100e
+        tiered: dict[tuple[int, str], list[int]] = defaultdict(list)  # (regime, cap key) -> order indexes
+        regimes = {}
         for index, order in enumerate(orders):
             # An order placed before a control took effect this month is refused, not shipped.
-            status, allowance = self.model.sale_status(chip, order.buyer)
+            status, rule = self.model.sale_status(chip, order.buyer)
             if status == DENIED:
                 limits[index] = 0
-            elif allowance is not None:
-                capped[id(allowance)].append(index)
-                allowances[id(allowance)] = allowance
+            elif status == ALLOWANCE:
+                capped[id(rule)].append(index)
+                allowances[id(rule)] = rule
+            elif status == TIERED and not rule.exempt(order.requested * h100e):
+                tiered[id(rule), rule.cap_key(order.buyer)].append(index)
+                regimes[id(rule)] = rule
+        for (regime_id, _key), indexes in tiered.items():
+            # Orders that count against one cap share what is left of it this month.
+            remaining = int(regimes[regime_id].remaining_h100e(self.model, orders[indexes[0]].buyer) // h100e)
+            shares = ration_quantities(remaining, [limits[i] for i in indexes])
+            for index, quantity in zip(indexes, shares, strict=True):
+                limits[index] = quantity
         for key, indexes in capped.items():
             remaining = self._allowance_remaining(allowances[key], chip)
             if remaining is None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.policies.diffusion import TieredCapsInForce
 from sim.policies.registry import Policy, register
 from sim.rng import stream_key
 from sim.scenario.errors import Problem
@@ -40,7 +41,7 @@ BlocName = Literal["us_allies", "china", "rest"]
 Tier = Annotated[int, Field(ge=1, le=3)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
-FREE, DENIED, LICENSED, ALLOWANCE = "free", "denied", "licensed", "allowance"
+FREE, DENIED, LICENSED, ALLOWANCE, TIERED = "free", "denied", "licensed", "allowance", "tiered"
 
 
 class _Destinations(BaseModel):
@@ -121,11 +122,15 @@ class ExportRules:
     def __init__(self, seed: int = 0, month: int = 0) -> None:
         self.controls: list[ControlInForce] = []
         self.allowances: list[AllowanceInForce] = []
+        self.tiered: list[TieredCapsInForce] = []
         self.seed = seed
         self.month = month
 
-    def status(self, chip: ChipModel, vendor_bloc: str, buyer: SupplyChainAgent) -> tuple[str, AllowanceInForce | None]:
-        """FREE, DENIED, LICENSED (case by case, approved) or ALLOWANCE (with the allowance that permits it)."""
+    def status(
+        self, chip: ChipModel, vendor_bloc: str, buyer: SupplyChainAgent
+    ) -> tuple[str, AllowanceInForce | TieredCapsInForce | None]:
+        """FREE, DENIED, LICENSED (case by case, approved), ALLOWANCE (with the allowance that permits it) or
+        TIERED (within the tiered regime's caps, which come with it)."""
         controlled_by = [
             control for control in self.controls
             if vendor_bloc in control.params.origin_blocs
@@ -133,6 +138,9 @@ class ExportRules:
             and control.controls(chip)
         ]
         if not controlled_by:
+            for regime in self.tiered:
+                if regime.covers(chip, vendor_bloc, buyer):
+                    return TIERED, regime
             return FREE, None
         for allowance in self.allowances:
             params = allowance.params

@@ -94,6 +94,7 @@ def _load_plugins() -> None:
     """Import the policy modules so that their ``@register`` runs (they import this module, not the reverse)."""
     from sim.policies import (  # noqa: F401
         cloud,
+        diffusion,
         distillation,
         enforcement,
         export_controls,

@@ -121,3 +121,37 @@ def test_a_ratcheting_threshold_catches_the_variant_and_the_vendor_designs_again
     production = run([ratchet], **{"vendors.usv.design_to_threshold": DESIGN}).tables["production"]
     chips = set(production["chip"])
     assert {"big_under_8000", "big_under_3958"} <= chips  # 0.25 x 15,832 = 3,958 after six months
+
+
+def tiered(**params) -> dict:
+    return {"type": "tiered_caps", "announce": "2025-01", "effective": "2025-01", "source": "assumption: test",
+            "params": params}
+
+
+def big_to_singapore(result) -> int:
+    flows = result.tables["flows"]
+    return int(flows[(flows["from_bloc"] == "us_allies") & (flows["to_bloc"] == "rest")]["chips"].sum())
+
+
+def test_tiered_caps_stop_a_tier2_country_at_its_cumulative_cap() -> None:
+    free = big_to_singapore(run([]))
+    capped = big_to_singapore(run([tiered(country_cap_h100e=30.0)]))
+    assert free > 100 and capped == 30  # "big" is 1 H100e: 30 chips, cumulatively, then no more
+    g2g = big_to_singapore(run([tiered(country_cap_h100e=30.0, country_caps={"SG": 60.0})]))
+    assert g2g == 60
+
+
+def test_small_orders_are_exempt_and_not_counted() -> None:
+    # The distributor's monthly orders are below 1,700 H100e: all exempt, as if there were no cap.
+    exempt = tiered(country_cap_h100e=30.0, small_order_h100e=1700.0)
+    assert big_to_singapore(run([exempt])) == big_to_singapore(run([]))
+
+
+def test_universal_veu_may_hold_only_its_share_of_its_blocs_compute_in_a_tier2_country() -> None:
+    us_owned = {"data_centers.sgdc.owner_bloc": "us_allies", "data_centers.sgdc.suppliers": ["usv"]}
+    uveu = tiered(country_cap_h100e=0.0, universal_veu_blocs=["us_allies"], universal_veu_country_share=0.07)
+    result = run([uveu], **us_owned)
+    us = result.blocs[result.blocs["bloc"] == "us_allies"]
+    flows = result.tables["flows"]
+    to_sg = flows[(flows["from_bloc"] == "us_allies") & (flows["to_bloc"] == "rest")]["chips"].sum()
+    assert 0 < to_sg <= 0.07 * us["installed_h100e"].iloc[-1] + 1
