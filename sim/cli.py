@@ -41,9 +41,9 @@ def _error_console() -> Console:
 
 
 def _print_summary(console: Console, result) -> None:
-    from sim.report import summary_table
+    from sim.report import china_sources_table, summary_table
 
-    table = Table(title=f"{result.scenario.name}, seed {result.seed}: installed compute in H100e", title_justify="left")
+    table = Table(title=f"{result.scenario.name}, seed {result.seed}: effective compute in H100e", title_justify="left")
     for column in ("date", "US+allies", "China", "Rest", "US:China", "lead (months)"):
         table.add_column(column, justify="right")
     for date, row in summary_table(result).iterrows():
@@ -56,6 +56,14 @@ def _print_summary(console: Console, result) -> None:
             f"{row.lead_months:,.1f}",
         )
     console.print(table)
+    sources = china_sources_table(result)
+    by_source = Table(title="China's effective compute by source, H100e", title_justify="left")
+    by_source.add_column("date", justify="right")
+    for name in sources.columns:
+        by_source.add_column(name.replace("_", " "), justify="right")
+    for date, row in sources.iterrows():
+        by_source.add_row(date, *(_compact(value) for value in row))
+    console.print(by_source)
 
 
 def _compact(value: float) -> str:
@@ -171,9 +179,10 @@ def command_validate(args: argparse.Namespace) -> int:
             failures += 1
             continue
         scenario = loaded.scenario
+        enabled = sum(policy.enabled for policy in scenario.policies)
         print(
             f"ok {path}: scenario {scenario.name!r}, {scenario.start} to {scenario.end}, "
-            f"{len(scenario.countries)} countries, {len(scenario.catalog)} chips, {len(scenario.policies)} policies"
+            f"{len(scenario.countries)} countries, {len(scenario.catalog)} chips, {enabled} policies in use"
         )
     return EXIT_BAD_INPUT if failures else EXIT_OK
 

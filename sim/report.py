@@ -58,6 +58,13 @@ def china_sources(china: pd.DataFrame) -> dict[str, pd.Series]:
     return layers
 
 
+def china_sources_table(result: RunResult) -> pd.DataFrame:
+    """China's effective compute by source (H100e) at the summary dates."""
+    china = result.blocs[result.blocs["bloc"] == "china"].set_index("date")
+    layers = pd.DataFrame(china_sources(china))
+    return layers.loc[summary_dates(result)]
+
+
 def compute_figure(result: RunResult) -> Figure:
     """Installed compute by bloc, China's compute by source, and the lead in months, over time."""
     blocs = result.blocs.copy()

@@ -107,4 +107,4 @@ def _load_plugins() -> None:
 def build_policies(scenario: Scenario) -> list[Policy]:
     """Instantiate the scenario's policies in file order (the order they act in each tick)."""
     _load_plugins()
-    return [REGISTRY[spec.type](spec) for spec in scenario.policies]
+    return [REGISTRY[spec.type](spec) for spec in scenario.policies if spec.enabled]

@@ -132,6 +132,11 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
                 Problem((), f"the id {agent_id!r} is used {count} times; agent and population ids must be unique")
             )
 
+    policy_ids = [policy.id for policy in scenario.policies if policy.id is not None]
+    for policy_id, count in Counter(policy_ids).items():
+        if count > 1:
+            message = f"the policy id {policy_id!r} is used {count} times; policy ids must be unique"
+            problems.append(Problem(("policies",), message, policy_id, True))
     for index, policy in enumerate(scenario.policies):
         problems.extend(policy_problems(("policies", index), policy, scenario))
     return problems

@@ -360,8 +360,13 @@ class Populations(Strict):
 
 
 class PolicySpec(Sourced):
-    """One policy lever with its dates. Its parameters are checked by the policy registry."""
+    """One policy lever with its dates. Its parameters are checked by the policy registry.
 
+    An ``id`` lets a variant scenario change or switch off (``enabled: false``) this policy by name.
+    """
+
+    id: Identifier | None = None
+    enabled: bool = True
     type: Identifier
     announce: Month
     effective: Month
