@@ -48,7 +48,10 @@ def scaled_overrides(k: int) -> dict[str, object]:
         overrides[f"populations.intermediaries.{pop.id}.count"] = pop.count * k
     for vendor in raw.vendors:
         for index, line in enumerate(vendor.product_lines):
-            overrides[f"vendors.{vendor.id}.product_lines.{index}.max_wafers_per_month"] = line.max_wafers_per_month * k
+            # A line that reserves a share of its node scales with the node below.
+            if line.max_wafers_per_month is not None:
+                key = f"vendors.{vendor.id}.product_lines.{index}.max_wafers_per_month"
+                overrides[key] = line.max_wafers_per_month * k
     for fab in raw.fabs:
         overrides[f"fabs.{fab.id}.packaging_wafers_per_month"] = fab.packaging_wafers_per_month * k
         overrides[f"fabs.{fab.id}.hbm_stacks_per_month"] = fab.hbm_stacks_per_month * k
