@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from sim.policies.registry import Policy, register
+from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
@@ -59,9 +59,7 @@ class CloudRules:
         return min(thresholds) if thresholds else None
 
 
-class _Scope(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+class _Scope(PolicyParams):
     host_tiers: list[Tier] = Field(default_factory=lambda: [1, 2])
     host_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
     tenant_tiers: list[Tier] = Field(default_factory=lambda: [3])
@@ -90,12 +88,7 @@ class ComputeMonitoringParams(_Scope):
 
 
 def _scope_problems(params: _Scope, scenario: Scenario, path: tuple) -> list[Problem]:
-    return [
-        Problem(path + ("host_countries", index),
-                f"unknown country; declared: {', '.join(sorted(scenario.countries))}", code, True)
-        for index, code in enumerate(params.host_countries)
-        if code not in scenario.countries
-    ]
+    return unknown_ids(path + ("host_countries",), params.host_countries, "country", scenario.countries)
 
 
 @register

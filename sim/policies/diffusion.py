@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from sim.policies.registry import Policy, register
+from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
@@ -29,9 +29,7 @@ if TYPE_CHECKING:
 NonNegative = Annotated[float, Field(ge=0)]
 
 
-class TieredCapsParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+class TieredCapsParams(PolicyParams):
     tpp_threshold: Annotated[float, Field(gt=0)] = 4800.0
     origin_blocs: list[Literal["us_allies", "china", "rest"]] = Field(default_factory=lambda: ["us_allies"])
     destination_tiers: list[Annotated[int, Field(ge=1, le=3)]] = Field(default_factory=lambda: [2])
@@ -103,12 +101,7 @@ class TieredCaps(Policy):
 
     @classmethod
     def reference_problems(cls, params: TieredCapsParams, scenario: Scenario, path: tuple) -> list[Problem]:
-        countries = ", ".join(sorted(scenario.countries))
-        problems = [
-            Problem(path + ("country_caps", code), f"unknown country; declared: {countries}", code, True)
-            for code in params.country_caps
-            if code not in scenario.countries
-        ]
+        problems = unknown_ids(path + ("country_caps",), params.country_caps, "country", scenario.countries)
         declared = [c.id for c in scenario.data_centers] + [p.id for p in scenario.populations.data_centers]
         for index, name in enumerate(params.national_veu):
             known = name in declared or any(name.startswith(f"{p.id}_") for p in scenario.populations.data_centers)

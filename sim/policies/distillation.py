@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from sim.policies.registry import Policy, register
+from sim.policies.registry import Policy, PolicyParams, register
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
-class DistillationBanParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+class DistillationBanParams(PolicyParams):
     compliance: Share = 0.0
     detection: Share = 0.0
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from sim.policies.registry import Policy, register
+from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
@@ -20,9 +20,7 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 
-class EnforcementFundingParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+class EnforcementFundingParams(PolicyParams):
     bodies: list[str] = Field(default_factory=list, description="enforcement body ids; empty: all")
     budget_multiplier: Annotated[float, Field(ge=0, le=1000)] = 1.0
     detection_efficacy: Annotated[float, Field(ge=0, le=1)] | None = None
@@ -52,10 +50,5 @@ class EnforcementFunding(Policy):
 
     @classmethod
     def reference_problems(cls, params: EnforcementFundingParams, scenario: Scenario, path: tuple) -> list[Problem]:
-        known = [body.id for body in scenario.enforcement]
-        return [
-            Problem(path + ("bodies", index), f"unknown enforcement body; declared: {', '.join(known) or '(none)'}",
-                    body, True)
-            for index, body in enumerate(params.bodies)
-            if body not in known
-        ]
+        bodies = [body.id for body in scenario.enforcement]
+        return unknown_ids(path + ("bodies",), params.bodies, "enforcement body", bodies)

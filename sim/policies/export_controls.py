@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from sim.policies.diffusion import TieredCapsInForce
-from sim.policies.registry import Policy, register
+from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.rng import stream_key
 from sim.scenario.errors import Problem
 
@@ -44,9 +44,7 @@ CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 FREE, DENIED, LICENSED, ALLOWANCE, TIERED = "free", "denied", "licensed", "allowance", "tiered"
 
 
-class _Destinations(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+class _Destinations(PolicyParams):
     destination_tiers: list[Tier] = Field(default_factory=list)
     destination_countries: list[CountryCode] = Field(default_factory=list)
     origin_blocs: list[BlocName] = Field(default_factory=lambda: ["us_allies"])
@@ -221,18 +219,8 @@ class ExportAllowance(Policy):
 
 
 def _chip_problems(chips: list[str], scenario: Scenario, path: tuple) -> list[Problem]:
-    return [
-        Problem(path + ("chips", index), f"unknown chip; the catalog has: {', '.join(sorted(scenario.catalog))}",
-                chip, True)
-        for index, chip in enumerate(chips)
-        if chip not in scenario.catalog
-    ]
+    return unknown_ids(path + ("chips",), chips, "chip", scenario.catalog)
 
 
 def _country_problems(params: _Destinations, scenario: Scenario, path: tuple) -> list[Problem]:
-    return [
-        Problem(path + ("destination_countries", index),
-                f"unknown country; declared countries are: {', '.join(sorted(scenario.countries))}", code, True)
-        for index, code in enumerate(params.destination_countries)
-        if code not in scenario.countries
-    ]
+    return unknown_ids(path + ("destination_countries",), params.destination_countries, "country", scenario.countries)

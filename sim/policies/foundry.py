@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from sim.policies.registry import Policy, register
+from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
@@ -19,9 +19,7 @@ if TYPE_CHECKING:
     from sim.scenario.schema import Scenario
 
 
-class FoundryKycParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+class FoundryKycParams(PolicyParams):
     fabs: list[str] = Field(default_factory=list)
     fab_countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
     detection: Annotated[float, Field(ge=0, le=1)]
@@ -48,13 +46,6 @@ class FoundryKyc(Policy):
     @classmethod
     def reference_problems(cls, params: FoundryKycParams, scenario: Scenario, path: tuple) -> list[Problem]:
         fabs = [fab.id for fab in scenario.fabs]
-        return [
-            Problem(path + ("fabs", index), f"unknown fab; declared: {', '.join(fabs)}", fab_id, True)
-            for index, fab_id in enumerate(params.fabs)
-            if fab_id not in fabs
-        ] + [
-            Problem(path + ("fab_countries", index),
-                    f"unknown country; declared: {', '.join(sorted(scenario.countries))}", code, True)
-            for index, code in enumerate(params.fab_countries)
-            if code not in scenario.countries
-        ]
+        return unknown_ids(path + ("fabs",), params.fabs, "fab", fabs) + unknown_ids(
+            path + ("fab_countries",), params.fab_countries, "country", scenario.countries
+        )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-from sim.policies.registry import Policy, register
+from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
@@ -21,9 +21,7 @@ if TYPE_CHECKING:
 PROMOTED_BLOC = "us_allies"
 
 
-class UsStackPromotionParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+class UsStackPromotionParams(PolicyParams):
     tiers: list[Annotated[int, Field(ge=1, le=3)]] = Field(default_factory=lambda: [2])
     countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)
     preference: Annotated[float, Field(ge=0, lt=1)]
@@ -46,9 +44,4 @@ class UsStackPromotion(Policy):
 
     @classmethod
     def reference_problems(cls, params: UsStackPromotionParams, scenario: Scenario, path: tuple) -> list[Problem]:
-        return [
-            Problem(path + ("countries", index), f"unknown country; declared: {', '.join(sorted(scenario.countries))}",
-                    code, True)
-            for index, code in enumerate(params.countries)
-            if code not in scenario.countries
-        ]
+        return unknown_ids(path + ("countries",), params.countries, "country", scenario.countries)

@@ -12,9 +12,10 @@ while it is in force; it never has to undo itself when it ends, and two policies
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.calendar import parse_month
 from sim.scenario.errors import Problem
@@ -22,6 +23,26 @@ from sim.scenario.errors import Problem
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
     from sim.scenario.schema import PolicySpec, Scenario
+
+
+class PolicyParams(BaseModel):
+    """Base of every policy's parameters: strict, unknown keys refused, no NaN, read-only."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+def unknown_ids(path: tuple, values: Iterable[str] | Mapping[str, object], kind: str,
+                declared: Iterable[str]) -> list[Problem]:
+    """A problem for each of ``values`` that is not among ``declared``, at ``path`` + its index (or its key, for a
+    mapping keyed by ids)."""
+    known = sorted(declared)
+    listed = ", ".join(known) if known else "(none declared)"
+    located = [(key, key) for key in values] if isinstance(values, Mapping) else list(enumerate(values))
+    return [
+        Problem(path + (where,), f"unknown {kind}; declared: {listed}", value, True)
+        for where, value in located
+        if value not in known
+    ]
 
 
 class Policy:

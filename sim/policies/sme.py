@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from sim.policies.registry import Policy, register
+from sim.policies.registry import Policy, PolicyParams, register
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -20,9 +20,7 @@ if TYPE_CHECKING:
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
-class SmeControlParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
-
+class SmeControlParams(PolicyParams):
     coordinated: bool = False
     unilateral_reduction: Share
     coordinated_reduction: Share
