@@ -207,10 +207,11 @@ def command_calibrate(args: argparse.Namespace) -> int:
             row.description, row.source, _fmt(row.model_median, row.unit),
             f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
             f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}",
-            "[green]ok[/green]" if row.ok else "[red]OUT[/red]",
+            ("ok" if row.ok else "out (info)") if row.informational
+            else ("[green]ok[/green]" if row.ok else "[red]OUT[/red]"),
         )
     _console().print(table)
-    return EXIT_OK if report["ok"].all() else 1
+    return EXIT_OK if report.loc[~report["informational"], "ok"].all() else 1
 
 
 def _fmt(value: float, unit: str) -> str:

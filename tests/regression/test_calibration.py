@@ -12,7 +12,8 @@ from tests.conftest import BASELINE
 def test_baseline_meets_every_calibration_target() -> None:
     results = [run_scenario(BASELINE, seed=seed, until=LAST_MONTH_NEEDED) for seed in (0, 1, 2)]
     report = check(results)
-    assert report["ok"].all(), report[~report["ok"]].to_string()
+    targets = report[~report["informational"]]
+    assert targets["ok"].all(), targets[~targets["ok"]].to_string()
 
 
 def test_every_target_cites_known_sources() -> None:
