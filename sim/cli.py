@@ -1,23 +1,16 @@
-"""The ``chipsim`` command line, and the only module that writes files.
+"""The ``chipsim`` command line.
 
-Results of a run are written into a hidden ``.partial`` folder next to their final place and renamed into place
-only when every file is complete, so a crash or Ctrl-C never leaves a folder that looks like a finished result.
-Bad input exits with code 2 and a message that names the file, the key path, the value and what is allowed.
+Files are written through ``sim.storage`` (atomically). Bad input exits with code 2 and a message that names the
+file, the key path, the value and what is allowed.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import shutil
 import sys
-import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
@@ -75,71 +68,10 @@ def _compact(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def _run_id(seed: int, resolved_sha256: str) -> str:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    return f"{stamp}-seed{seed}-{resolved_sha256[:8]}-{uuid.uuid4().hex[:4]}"
-
-
-def _write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
-
-
-def write_run_outputs(result, loaded, out_root: Path) -> Path:
-    """Write a run's tables, figure, resolved scenario and summary.json atomically; return the final folder."""
-    from sim.provenance import environment
-    from sim.report import compute_figure, summary_table
-
-    scenario = result.scenario
-    run_dir = out_root / scenario.name / _run_id(result.seed, loaded.resolved_sha256)
-    if run_dir.exists():
-        raise FileExistsError(f"{run_dir} already exists; results are never overwritten")
-    partial = run_dir.with_name(f".{run_dir.name}.partial")
-    partial.mkdir(parents=True)
-    try:
-        for name, frame in result.tables.items():
-            frame.to_parquet(partial / f"{name}.parquet", index=False)
-            frame.to_csv(partial / f"{name}.csv", index=False)
-        (partial / "scenario.resolved.yaml").write_text(
-            yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
-        figure = compute_figure(result)
-        figure.savefig(partial / "compute_by_bloc.png", dpi=120)
-        last = summary_table(result).iloc[-1]
-        summary = {
-            "scenario": scenario.name,
-            "scenario_file": str(loaded.path) if loaded.path else None,
-            "scenario_file_sha256": loaded.file_sha256,
-            "resolved_scenario_sha256": loaded.resolved_sha256,
-            "overrides": loaded.overrides,
-            "seed": result.seed,
-            "start": scenario.start,
-            "until": result.until,
-            "months": len(result.world),
-            "wall_time_s": round(result.wall_time_s, 4),
-            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "final": {
-                "date": result.until,
-                "us_allies_h100e": float(last.us_allies_h100e),
-                "china_h100e": float(last.china_h100e),
-                "rest_h100e": float(last.rest_h100e),
-                "us_china_ratio": float(last.us_china_ratio),
-                "lead_months": float(last.lead_months),
-            },
-            "provenance": environment(),
-            "files": sorted(p.name for p in partial.iterdir()) + ["summary.json"],
-        }
-        # summary.json is written last: its presence marks a complete result.
-        _write_json(partial / "summary.json", summary)
-        os.replace(partial, run_dir)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    return run_dir
-
-
 def command_run(args: argparse.Namespace) -> int:
     from sim.run import resolve_until, run_scenario
     from sim.scenario import load_scenario
+    from sim.storage import write_run_outputs
 
     loaded = load_scenario(args.scenario)
     until = resolve_until(loaded.scenario, args.until, origin=str(args.scenario))
@@ -165,6 +97,37 @@ def command_run(args: argparse.Namespace) -> int:
         _print_summary(console, result)
     console.print(f"results: {run_dir}  ({result.wall_time_s:.2f} s of model time)")
     return EXIT_OK
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    from sim.sweep.runner import SweepExistsError, run_sweep
+
+    with Progress(
+        TextColumn("[bold]sweep"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeRemainingColumn(),
+        console=_error_console(),
+        transient=True,
+        disable=args.quiet,
+    ) as progress:
+        task = progress.add_task("sweep", total=None, failed=0)
+
+        def report(done: int, failed: int, total: int) -> None:
+            progress.update(task, completed=done + failed, total=total, failed=failed)
+
+        try:
+            outcome = run_sweep(args.sweep, out=args.out, workers=args.workers, executor=args.executor,
+                                scheduler=args.scheduler, resume=args.resume, progress=report)
+        except SweepExistsError as error:
+            _error_console().print(f"error: {error}", markup=False)
+            return EXIT_BAD_INPUT
+    _console().print(
+        f"sweep {outcome.folder.name}: {outcome.total} runs, {outcome.skipped} already done, {outcome.done} ran, "
+        f"{outcome.failed} failed (see manifest.jsonl)\nresults: {outcome.folder}"
+    )
+    return EXIT_OK if outcome.failed == 0 else 1
 
 
 def command_validate(args: argparse.Namespace) -> int:
@@ -258,6 +221,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", default="outputs", help="results folder (default: outputs)")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     run.set_defaults(handler=command_run)
+
+    sweep = sub.add_parser("sweep", help="run a sweep file: policies x levers x uncertainties x seeds, in parallel")
+    sweep.add_argument("sweep", type=Path, help="sweep YAML file, e.g. scenarios/sweeps/quick.yaml")
+    sweep.add_argument("--workers", type=_positive_int, default=None, help="parallel workers (default: all cores)")
+    sweep.add_argument("--executor", choices=["process", "dask"], default="process",
+                       help="process pool (default) or Dask (a LocalCluster, or --scheduler)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786 "
+                       "(or set DASK_SCHEDULER_ADDRESS)")
+    sweep.add_argument("--resume", action="store_true", help="run only the runs not already done")
+    sweep.add_argument("--out", default="outputs/sweeps", help="results folder (default: outputs/sweeps)")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(handler=command_sweep)
 
     validate = sub.add_parser("validate", help="check scenario files and say what is wrong")
     validate.add_argument("scenarios", nargs="+", type=Path)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import mesa
 import pandas as pd
 
 from sim.calendar import format_month, parse_month
@@ -86,11 +87,23 @@ def run_scenario(
         if progress is not None:
             progress(done, total, model.date)
     wall_time_s = time.perf_counter() - started
+    tables = model.recorder.tables()
+    if not keep_model:
+        release_model(model)
     return RunResult(
         scenario=scenario,
         seed=seed,
         until=last,
         wall_time_s=wall_time_s,
-        tables=model.recorder.tables(),
+        tables=tables,
         model=model if keep_model else None,
     )
+
+
+def release_model(model: ChipSupplyModel) -> None:
+    """Let a finished model be garbage-collected.
+
+    Mesa 3.3.1 numbers agents through a class-level dict keyed by model (``Agent._ids``), which keeps every model
+    ever built alive; a sweep of thousands of runs would grow without bound.
+    """
+    mesa.Agent._ids.pop(model, None)

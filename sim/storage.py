@@ -1,0 +1,142 @@
+"""Everything chipsim writes to disk, written so that nothing is ever half-written or overwritten.
+
+A run's results are assembled in a hidden ``.partial`` folder next to their final place and renamed into place only
+when every file is complete, so a crash or Ctrl-C never leaves a folder that looks like a finished result. Single
+files are written to a temporary name in the same folder, flushed and synced, then renamed. The sweep manifest is a
+JSON-lines file appended one complete line at a time; a torn last line (a killed process) is ignored when read.
+The CLI and the sweep API are the only callers: no other module of chipsim writes files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        frame.to_parquet(temporary, index=False)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def append_json_line(path: Path, record: dict) -> None:
+    """Append one JSON record as one line, flushed and synced before returning.
+
+    If a killed writer left a torn last line, it is closed off first so that this record starts on a line of its own.
+    """
+    line = json.dumps(record, default=str, sort_keys=True) + "\n"
+    if path.exists() and path.stat().st_size:
+        with open(path, "rb") as existing:
+            existing.seek(-1, os.SEEK_END)
+            if existing.read(1) != b"\n":
+                line = "\n" + line
+    with open(path, "a", encoding="utf-8") as stream:
+        stream.write(line)
+        stream.flush()
+        os.fsync(stream.fileno())
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    """The complete records of a JSON-lines file; a torn last line is skipped."""
+    if not path.exists():
+        return []
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+def _run_id(seed: int, resolved_sha256: str) -> str:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-seed{seed}-{resolved_sha256[:8]}-{uuid.uuid4().hex[:4]}"
+
+
+def _write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def write_run_outputs(result, loaded, out_root: Path) -> Path:
+    """Write a run's tables, figure, resolved scenario and summary.json atomically; return the final folder."""
+    from sim.provenance import environment
+    from sim.report import compute_figure, summary_table
+
+    scenario = result.scenario
+    run_dir = out_root / scenario.name / _run_id(result.seed, loaded.resolved_sha256)
+    if run_dir.exists():
+        raise FileExistsError(f"{run_dir} already exists; results are never overwritten")
+    partial = run_dir.with_name(f".{run_dir.name}.partial")
+    partial.mkdir(parents=True)
+    try:
+        for name, frame in result.tables.items():
+            frame.to_parquet(partial / f"{name}.parquet", index=False)
+            frame.to_csv(partial / f"{name}.csv", index=False)
+        (partial / "scenario.resolved.yaml").write_text(
+            yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+        figure = compute_figure(result)
+        figure.savefig(partial / "compute_by_bloc.png", dpi=120)
+        last = summary_table(result).iloc[-1]
+        summary = {
+            "scenario": scenario.name,
+            "scenario_file": str(loaded.path) if loaded.path else None,
+            "scenario_file_sha256": loaded.file_sha256,
+            "resolved_scenario_sha256": loaded.resolved_sha256,
+            "overrides": loaded.overrides,
+            "seed": result.seed,
+            "start": scenario.start,
+            "until": result.until,
+            "months": len(result.world),
+            "wall_time_s": round(result.wall_time_s, 4),
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "final": {
+                "date": result.until,
+                "us_allies_h100e": float(last.us_allies_h100e),
+                "china_h100e": float(last.china_h100e),
+                "rest_h100e": float(last.rest_h100e),
+                "us_china_ratio": float(last.us_china_ratio),
+                "lead_months": float(last.lead_months),
+            },
+            "provenance": environment(),
+            "files": sorted(p.name for p in partial.iterdir()) + ["summary.json"],
+        }
+        # summary.json is written last: its presence marks a complete result.
+        _write_json(partial / "summary.json", summary)
+        os.replace(partial, run_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return run_dir
+
+

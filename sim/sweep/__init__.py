@@ -1,0 +1,6 @@
+"""Batch sweeps that compare policies under uncertainty: sweep files, sampling, parallel execution, results."""
+
+from sim.sweep.runner import SweepOutcome, run_model, run_sweep
+from sim.sweep.spec import SweepSpec, load_sweep
+
+__all__ = ["SweepOutcome", "SweepSpec", "load_sweep", "run_model", "run_sweep"]

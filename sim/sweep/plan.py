@@ -1,0 +1,87 @@
+"""From a sweep file to the list of runs: points (grid or Latin hypercube) x policies x seeds, each with a stable id.
+
+A run's id hashes what decides its result: the merged scenario of its policy (after ``extends``), its overrides, its
+seed and horizon, and the code version. The same sweep file on the same code gives the same ids, so an interrupted
+sweep resumes exactly where it stopped and a changed input never reuses a stale result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+import sim
+from sim.provenance import git_commit
+from sim.scenario.load import resolve_extends
+from sim.sweep.spec import LoadedSweep, SweepSpec
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    run_id: str
+    policy: str
+    scenario_file: str
+    seed: int
+    point: int
+    until: str | None
+    metrics: tuple[str, ...]
+    overrides: dict[str, Any] = field(default_factory=dict)
+    factors: dict[str, Any] = field(default_factory=dict)
+
+
+def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
+    """The factor values of every point: the grid of listed values, crossed with a Latin hypercube over ranges."""
+    listed = [factor for factor in spec.factors if not factor.sampled]
+    ranged = [factor for factor in spec.factors if factor.sampled]
+    grid = [dict(zip([f.name for f in listed], combo, strict=True))
+            for combo in itertools.product(*[f.values for f in listed])] or [{}]
+    if not ranged:
+        return grid
+    unit = qmc.LatinHypercube(d=len(ranged), seed=np.random.default_rng(spec.sampling.seed)).random(
+        spec.sampling.samples
+    )
+    lows = np.array([f.low for f in ranged])
+    highs = np.array([f.high for f in ranged])
+    samples = qmc.scale(unit, lows, highs) if np.any(highs > lows) else np.tile(lows, (len(unit), 1))
+    sampled = [{f.name: float(value) for f, value in zip(ranged, row, strict=True)} for row in samples]
+    return [{**fixed, **drawn} for fixed in grid for drawn in sampled]
+
+
+def code_version() -> str:
+    commit = git_commit()["commit"]
+    return f"{sim.__version__}+{commit}" if commit else sim.__version__
+
+
+def plan_runs(loaded: LoadedSweep) -> list[RunSpec]:
+    spec = loaded.spec
+    version = code_version()
+    merged = {
+        name: json.dumps(resolve_extends(path), sort_keys=True, default=str)
+        for name, path in loaded.policy_files.items()
+    }
+    runs = []
+    for point_index, point in enumerate(sample_points(spec)):
+        overrides = {factor.path: point[factor.name] for factor in spec.factors}
+        for policy, path in loaded.policy_files.items():
+            for seed in spec.seed_list:
+                key = json.dumps([merged[policy], overrides, seed, spec.until, version], sort_keys=True, default=str)
+                runs.append(
+                    RunSpec(
+                        run_id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:16],
+                        policy=policy,
+                        scenario_file=str(path.resolve()),
+                        seed=seed,
+                        point=point_index,
+                        until=spec.until,
+                        metrics=tuple(spec.metrics),
+                        overrides=overrides,
+                        factors=dict(point),
+                    )
+                )
+    return runs
