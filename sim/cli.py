@@ -130,6 +130,18 @@ def command_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK if outcome.failed == 0 else 1
 
 
+def command_report(args: argparse.Namespace) -> int:
+    from sim.storage import write_sweep_report
+
+    try:
+        page = write_sweep_report(args.sweep_output, args.target_ratio)
+    except (FileNotFoundError, ValueError) as error:
+        _error_console().print(f"error: {error}", markup=False)
+        return EXIT_BAD_INPUT
+    _console().print(f"report: {page}")
+    return EXIT_OK
+
+
 def command_validate(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError, load_scenario
 
@@ -233,6 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", default="outputs/sweeps", help="results folder (default: outputs/sweeps)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=command_sweep)
+
+    report = sub.add_parser("report", help="write an HTML report of a sweep's results")
+    report.add_argument("sweep_output", type=Path, help="a sweep's output folder, e.g. outputs/sweeps/quick")
+    report.add_argument("--target-ratio", type=float, default=10.0,
+                        help="US:China ratio a policy should reach (default 10)")
+    report.set_defaults(handler=command_report)
 
     validate = sub.add_parser("validate", help="check scenario files and say what is wrong")
     validate.add_argument("scenarios", nargs="+", type=Path)

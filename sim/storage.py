@@ -21,6 +21,13 @@ import pandas as pd
 import yaml
 
 
+def _umask_mode() -> int:
+    """The mode an ordinary new file gets (mkstemp would make it private: 0600)."""
+    current = os.umask(0)
+    os.umask(current)
+    return 0o666 & ~current
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the whole new one, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -30,6 +37,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, _umask_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -42,6 +50,7 @@ def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
     os.close(handle)
     try:
         frame.to_parquet(temporary, index=False)
+        os.chmod(temporary, _umask_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -140,3 +149,23 @@ def write_run_outputs(result, loaded, out_root: Path) -> Path:
     return run_dir
 
 
+
+
+def write_sweep_report(folder: Path, target_ratio: float, destination: Path | None = None) -> Path:
+    """Build the sweep's HTML report from its results and write it (atomically) into the sweep folder."""
+    from sim.provenance import environment
+    from sim.sweep.report import render_html
+    from sim.sweep.runner import load_results
+
+    folder = Path(folder)
+    if not (folder / "plan.json").exists():
+        raise FileNotFoundError(f"{folder} is not a sweep output folder (no plan.json)")
+    results = load_results(folder)
+    if results.empty:
+        raise ValueError(f"{folder} has no finished runs to report on")
+    plan = pd.DataFrame(json.loads((folder / "plan.json").read_text(encoding="utf-8")))
+    spec = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8")) or {}
+    page = render_html(results, plan, read_json_lines(folder / "manifest.jsonl"), spec, target_ratio, environment())
+    destination = destination or folder / "report.html"
+    atomic_write_bytes(destination, page.encode("utf-8"))
+    return destination

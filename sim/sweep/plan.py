@@ -79,7 +79,7 @@ def plan_runs(loaded: LoadedSweep) -> list[RunSpec]:
                         seed=seed,
                         point=point_index,
                         until=spec.until,
-                        metrics=tuple(spec.metrics),
+                        metrics=spec.kept_metrics,
                         overrides=overrides,
                         factors=dict(point),
                     )

@@ -39,6 +39,20 @@ METRICS = (
 )
 
 
+# Kept in every sweep whatever its ``metrics`` say: the report's ranking, bands and sources are built on these.
+REPORT_METRICS = (
+    "us_china_ratio",
+    "lead_months",
+    "china_effective_h100e",
+    "china_installed_h100e_domestic",
+    "china_installed_h100e_import",
+    "china_installed_h100e_smuggled",
+    "china_installed_h100e_proxy_fab",
+    "china_rented_in_h100e",
+    "china_distillation_h100e",
+)
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
@@ -82,7 +96,9 @@ class SweepSpec(_Strict):
     sampling: Sampling = Field(default_factory=Sampling)
     seeds: Annotated[int, Field(ge=1, le=10_000)] | list[Annotated[int, Field(ge=0)]] = 1
     until: str | None = None
-    metrics: list[str] = Field(default_factory=lambda: list(METRICS))
+    metrics: list[str] = Field(
+        default_factory=lambda: list(METRICS), description="metrics to keep (the report's own are always kept)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
@@ -103,6 +119,10 @@ class SweepSpec(_Strict):
     @property
     def seed_list(self) -> list[int]:
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+    @property
+    def kept_metrics(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.metrics, *REPORT_METRICS]))
 
     @property
     def factors(self) -> list[Factor]:
