@@ -123,6 +123,12 @@ def command_sweep(args: argparse.Namespace) -> int:
         except SweepExistsError as error:
             _error_console().print(f"error: {error}", markup=False)
             return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            _error_console().print(
+                "interrupted: finished runs are kept; run the same command with --resume to finish the sweep",
+                markup=False,
+            )
+            return EXIT_INTERRUPTED
     _console().print(
         f"sweep {outcome.folder.name}: {outcome.total} runs, {outcome.skipped} already done, {outcome.done} ran, "
         f"{outcome.failed} failed (see manifest.jsonl)\nresults: {outcome.folder}"

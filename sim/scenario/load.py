@@ -113,9 +113,14 @@ def merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
-def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict:
-    """The file's mapping merged onto everything it extends, without the ``extends`` key."""
+def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] | None = None) -> dict:
+    """The file's mapping merged onto everything it extends, without the ``extends`` key.
+
+    ``read``, when given, collects every file read (to key a cache on their modification times).
+    """
     path = path.resolve()
+    if read is not None:
+        read.append(path)
     if path in chain:
         cycle = " -> ".join(str(p) for p in chain + (path,))
         raise ScenarioError(str(chain[0]), [Problem(("extends",), f"extends forms a cycle: {cycle}")])
@@ -138,7 +143,7 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> dict:
             str(path),
             [Problem(("extends",), f"no such scenario file: {parent_path}", parent, True)],
         )
-    merged = merge(resolve_extends(parent_path, chain + (path,)), data)
+    merged = merge(resolve_extends(parent_path, chain + (path,), read), data)
     return apply_overrides(merged, file_overrides, str(path)) if file_overrides else merged
 
 

@@ -119,10 +119,15 @@ def bands(results: pd.DataFrame, outcome: str) -> pd.DataFrame:
     }).reset_index()
 
 
-def fan_figure(results: pd.DataFrame, outcomes: list[tuple[str, str, bool]]) -> Figure:
+def fan_figure(results: pd.DataFrame, outcomes: list[tuple[str, str, bool]], columns: int = 3) -> Figure:
     """Median and 5-95% bands over time per policy, one panel per outcome (column, label, log scale)."""
-    figure, axes = plt.subplots(1, len(outcomes), figsize=(6 * len(outcomes), 4.6), constrained_layout=True)
-    axes = np.atleast_1d(axes)
+    rows = -(-len(outcomes) // columns)
+    width = min(columns, len(outcomes))
+    figure, axes = plt.subplots(rows, width, figsize=(6 * width, 4.6 * rows), constrained_layout=True, squeeze=False)
+    axes = axes.ravel()
+    for unused in axes[len(outcomes):]:
+        unused.set_visible(False)
+    axes = axes[: len(outcomes)]
     colours = plt.get_cmap("tab10")
     for axis, (column, label, log) in zip(axes, outcomes, strict=True):
         table = bands(results, column)
@@ -223,6 +228,8 @@ def render_html(results: pd.DataFrame, plan: pd.DataFrame, manifest: list[dict],
         _table_html(paired, percent=("share_better",), index=False),
         "<h2>Over time</h2>", _figure_html(fans),
         "<h2>China's compute by source</h2>", _figure_html(sources_figure(final)),
+        _figure_html(fan_figure(results, [(column, f"China: {name.replace('_', ' ')} (H100e)", False)
+                                          for name, column in SOURCE_COLUMNS.items() if column in results.columns])),
         "<h2>Which uncertainties matter</h2><p>Spearman rank correlation of each varied input with each outcome, "
         "within policies and averaged: the sign gives the direction, the size the strength.</p>",
         _table_html(sensitive, index=False) if not sensitive.empty else "<p>No input was varied.</p>",

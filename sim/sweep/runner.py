@@ -2,7 +2,8 @@
 
 On disk, ``<out>/<sweep name>/`` holds ``sweep.yaml`` (the sweep file as run), ``plan.json`` (every run's id,
 policy, point, factor values and seed), ``runs/<run id>.parquet`` (one file per finished run, written atomically)
-and ``manifest.jsonl`` (a line per finished run: id, status, error, wall time). A run is done when its manifest line
+and ``manifest.jsonl`` (a line per finished run: id, policy, point, factor values, seed, status, the traceback of a
+failure, wall time). A run is done when its manifest line
 says ok and its file exists; ``resume`` runs only what is not done. The driver keeps at most a few runs per worker in
 flight, so its memory does not grow with the number of runs. A failed run is recorded and the others go on; when a
 worker process dies, the runs it held are recorded as failed and the pool is restarted.
@@ -107,7 +108,7 @@ def run_sweep(
     workers = workers or os.cpu_count() or 1
     done = failed = 0
 
-    def record(outcome: dict[str, Any]) -> None:
+    def record(run: RunSpec, outcome: dict[str, Any]) -> None:
         nonlocal done, failed
         if outcome["status"] == "ok":
             atomic_write_parquet(folder / "runs" / f"{outcome['run_id']}.parquet", outcome["frame"])
@@ -117,7 +118,8 @@ def run_sweep(
         # The manifest line comes last: it is what marks the run as finished.
         append_json_line(folder / "manifest.jsonl", {
             "run_id": outcome["run_id"], "status": outcome["status"], "error": outcome.get("error"),
-            "wall_time_s": round(outcome["wall_time_s"], 4),
+            "wall_time_s": round(outcome["wall_time_s"], 4), "policy": run.policy, "point": run.point,
+            "seed": run.seed, "factors": run.factors,
         })
         if progress is not None:
             progress(done + len(done_before), failed, len(runs))
@@ -134,12 +136,12 @@ def run_sweep(
                     finished, _pending = wait(list(in_flight), return_when=FIRST_COMPLETED)
                     for future in finished:
                         run = in_flight.pop(future)
-                        record(future.result())
+                        record(run, future.result())
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): the runs it held cannot be trusted; the rest go on.
                 for run in in_flight.values():
-                    record({"run_id": run.run_id, "status": "failed", "wall_time_s": 0.0,
-                            "error": "the worker process running this run died (killed or out of memory)"})
+                    record(run, {"run_id": run.run_id, "status": "failed", "wall_time_s": 0.0,
+                                 "error": "the worker process running this run died (killed or out of memory)"})
                 continue
     if progress is not None:
         progress(done + len(done_before), failed, len(runs))

@@ -125,6 +125,8 @@ def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path: Path, sweep
     assert (outcome.done, outcome.failed) == (2, 2)
     failures = [r for r in read_json_lines(outcome.folder / "manifest.jsonl") if r["status"] == "failed"]
     assert all("no item 'sgdist' here" in r["error"] for r in failures)
+    assert {(r["policy"], r["seed"]) for r in failures} == {("lonely", 0), ("lonely", 1)}
+    assert all(r["factors"] == {"markup": 0.2} for r in failures)
     assert set(outcome.results()["policy"]) == {"open"}
 
 
@@ -142,3 +144,14 @@ def test_run_model_returns_named_outcomes() -> None:
     outcomes = run_model(str(BASELINE), seed=1, until="2025-06", parameters__demand_noise_sigma__value=0.2)
     assert set(outcomes) >= {"us_china_ratio", "lead_months", "china_effective_h100e", "smuggled_chips"}
     assert outcomes["us_china_ratio"] > 1
+
+
+def test_worker_cache_sees_an_edited_scenario(tmp_path: Path, sweep_file: Path) -> None:
+    from sim.sweep.execute import load_for_run
+
+    scenario = tmp_path / "tiny.yaml"
+    assert load_for_run(str(scenario), {}).scenario.end == "2025-12"
+    data = tiny_dict()
+    data["end"] = "2026-06"
+    write_yaml(scenario, data)
+    assert load_for_run(str(scenario), {}).scenario.end == "2026-06"

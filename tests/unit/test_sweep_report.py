@@ -62,7 +62,7 @@ def test_report_builds_from_a_small_sweep(tmp_path: Path, sweep_file: Path, caps
     assert "gives the US bloc the longest lead" in page
     for heading in ("Ranking", "Paired differences against open", "Over time", "Which uncertainties matter"):
         assert heading in page
-    assert page.count("data:image/png;base64,") == 2
+    assert page.count("data:image/png;base64,") == 3  # bands, sources at the end, sources over time
     assert "controlled" in page and "regret, median" in page
 
 
