@@ -148,6 +148,25 @@ def command_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_viz(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    from sim.scenario import load_scenario
+
+    scenario = args.scenario.resolve()
+    load_scenario(scenario)  # a bad file is reported here, not as a blank page
+    env = dict(os.environ, CHIPSIM_VIZ_SCENARIO=scenario.name, CHIPSIM_SCENARIO_DIR=str(scenario.parent))
+    app = Path(__file__).resolve().parent / "viz" / "app.py"
+    _console().print(f"chipsim viz: open http://{args.host}:{args.port} (Ctrl-C to stop)")
+    command = [sys.executable, "-m", "solara", "run", str(app), "--production", "--host", args.host,
+               "--port", str(args.port)]
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
 def command_validate(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError, load_scenario
 
@@ -257,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--target-ratio", type=float, default=10.0,
                         help="US:China ratio a policy should reach (default 10)")
     report.set_defaults(handler=command_report)
+
+    viz = sub.add_parser("viz", help="serve the browser visualization on this machine")
+    viz.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.yaml"))
+    viz.add_argument("--port", type=_positive_int, default=8765)
+    viz.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    viz.set_defaults(handler=command_viz)
 
     validate = sub.add_parser("validate", help="check scenario files and say what is wrong")
     validate.add_argument("scenarios", nargs="+", type=Path)

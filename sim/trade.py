@@ -50,6 +50,7 @@ class TradeNetwork:
         self._touched: set[tuple[str, str]] = set()
         self.in_transit_chips: dict[str, int] = defaultdict(int)
         self.shipped_this_tick: list[tuple[Shipment, float, float]] = []
+        self.seized_this_tick: list[Shipment] = []
 
     def begin_tick(self) -> None:
         """Clear last tick's flows (only on the edges that carried any, so the cost follows the flows)."""
@@ -60,6 +61,7 @@ class TradeNetwork:
             data["flow_usd"] = 0.0
         self._touched.clear()
         self.shipped_this_tick = []
+        self.seized_this_tick: list[Shipment] = []
 
     def record_flow(self, source: str, target: str, chips: int, h100e: float, value_usd: float) -> None:
         """Record a flow that is not a shipment (compute rented over a ``rented`` edge)."""
@@ -109,6 +111,7 @@ class TradeNetwork:
         arrival = shipment.sent_month + self.graph.edges[shipment.source, shipment.target]["lead_time_months"]
         self._arrivals[arrival].remove(shipment)
         self.in_transit_chips[shipment.chip] -= shipment.count
+        self.seized_this_tick.append(shipment)
 
     def arrivals(self, month: int) -> list[Shipment]:
         """Shipments that arrive in ``month``, in the order they were sent; they leave the transit pipeline."""
