@@ -75,8 +75,14 @@ def _show(figure) -> None:
 def DateBanner(model: ChipSupplyModel) -> None:
     update_counter.get()
     shown = model.date if model.month >= model.start_month else f"before {model.scenario.start}"
+    summary = ""
+    if model.recorder.world_rows:
+        world = model.recorder.world_rows[-1]
+        china = next(row for row in reversed(model.recorder.bloc_rows) if row["bloc"] == "china")
+        summary = (f" <small class='chipsim-summary'>US:China {world['us_china_ratio']:.3f}x, lead "
+                   f"{world['lead_months']:.2f} months, China {china['effective_h100e'] / 1e6:.3f}M H100e</small>")
     # Plain HTML: solara.Markdown would fetch KaTeX from a CDN, which fails offline.
-    solara.HTML(tag="h2", unsafe_innerHTML=f"{model.scenario.name}: <span class='chipsim-date'>{shown}</span>")
+    solara.HTML(tag="h2", unsafe_innerHTML=f"{model.scenario.name}: <span class='chipsim-date'>{shown}</span>{summary}")
 
 
 @solara.component
