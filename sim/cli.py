@@ -33,6 +33,20 @@ def _error_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _progress_bar(detail: str, quiet: bool) -> Progress:
+    """A progress bar on stderr (so tables on stdout stay clean) that disappears when done."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(detail),
+        TimeRemainingColumn(),
+        console=_error_console(),
+        transient=True,
+        disable=quiet,
+    )
+
+
 def _print_summary(console: Console, result) -> None:
     from sim.report import china_sources_table, summary_table
 
@@ -76,16 +90,7 @@ def command_run(args: argparse.Namespace) -> int:
     loaded = load_scenario(args.scenario)
     until = resolve_until(loaded.scenario, args.until, origin=str(args.scenario))
     console = _console()
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[date]}"),
-        TimeRemainingColumn(),
-        console=_error_console(),
-        transient=True,
-        disable=args.quiet,
-    ) as progress:
+    with _progress_bar("{task.fields[date]}", args.quiet) as progress:
         task = progress.add_task(f"running {loaded.scenario.name}", total=None, date="")
 
         def report(done: int, total: int, date: str) -> None:
@@ -102,16 +107,7 @@ def command_run(args: argparse.Namespace) -> int:
 def command_sweep(args: argparse.Namespace) -> int:
     from sim.sweep.runner import SweepExistsError, run_sweep
 
-    with Progress(
-        TextColumn("[bold]sweep"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed"),
-        TimeRemainingColumn(),
-        console=_error_console(),
-        transient=True,
-        disable=args.quiet,
-    ) as progress:
+    with _progress_bar("{task.fields[failed]} failed", args.quiet) as progress:
         task = progress.add_task("sweep", total=None, failed=0)
 
         def report(done: int, failed: int, total: int) -> None:
