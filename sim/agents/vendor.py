@@ -45,9 +45,9 @@ class VendorAgent(SupplyChainAgent):
         self.price_usd = {chip: model.catalog[chip].list_price_usd for chip in self.chips}
         self.expected_demand: dict[str, float] = {}
         self.orders: list[Order] = []
-        # Offers depend on the buyer only through its country (export rules); prices and stock only change when
-        # orders are filled, so one list per country serves every buyer until then.
-        self._offers_by_country: dict[str, list[tuple[str, float, int]]] = {}
+        # Offers depend on the buyer only through its country (export rules) and whether it is entity-listed; prices
+        # and stock only change when orders are filled, so one list per (country, listed) serves until then.
+        self._offers_by_buyer_kind: dict[tuple[str, bool], list[tuple[str, float, int]]] = {}
         self.designer = VariantDesigner(self, spec.design_to_threshold) if spec.design_to_threshold else None
         self.revenue_usd_by_country: dict[str, float] = defaultdict(float)
         self.tariff_usd_by_country: dict[str, float] = defaultdict(float)
@@ -73,7 +73,7 @@ class VendorAgent(SupplyChainAgent):
         self.reservation_wafers[id(line)] = line.max_wafers_per_month or 0.0
         self.chips.append(chip.id)
         self.price_usd[chip.id] = chip.list_price_usd
-        self._offers_by_country = {}
+        self._offers_by_buyer_kind = {}
 
     def design_variants(self, month: int) -> None:
         if self.designer is not None:
@@ -121,14 +121,15 @@ class VendorAgent(SupplyChainAgent):
     # --- sales ------------------------------------------------------------------------------------------------
     def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
         """(chip, price in USD, chips in stock) for every released chip this vendor may sell to ``buyer``."""
-        offers = self._offers_by_country.get(buyer.country)
+        key = (buyer.country, bool(getattr(buyer, "listed", False)))
+        offers = self._offers_by_buyer_kind.get(key)
         if offers is None:
             offers = [
                 (chip, self.price_usd[chip], self.inventory[chip])
                 for chip in self.chips
                 if self.is_released(chip, month) and self.model.may_sell(chip, buyer)
             ]
-            self._offers_by_country[buyer.country] = offers
+            self._offers_by_buyer_kind[key] = offers
         return offers
 
     def take_order(self, order: Order) -> None:
@@ -179,7 +180,7 @@ class VendorAgent(SupplyChainAgent):
             self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
             self._update_price(chip, ordered, available)
         self.orders = []
-        self._offers_by_country = {}
+        self._offers_by_buyer_kind = {}
         self.sold_by_bloc_last_month = sold_by_bloc
 
     def _export_limits(self, chip: str, orders: list[Order]) -> list[int]:
@@ -243,4 +244,4 @@ class VendorAgent(SupplyChainAgent):
     def begin_month(self) -> None:
         self.revenue_usd_by_country = defaultdict(float)
         self.tariff_usd_by_country = defaultdict(float)
-        self._offers_by_country = {}  # policies may have changed what may be sold where
+        self._offers_by_buyer_kind = {}  # policies may have changed what may be sold where

@@ -18,9 +18,6 @@ if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
     from sim.scenario.schema import Scenario
 
-PROMOTED_BLOC = "us_allies"
-
-
 class UsStackPromotionParams(PolicyParams):
     tiers: list[Annotated[int, Field(ge=1, le=3)]] = Field(default_factory=lambda: [2])
     countries: list[Annotated[str, Field(pattern=r"^[A-Z]{2}$")]] = Field(default_factory=list)

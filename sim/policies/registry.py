@@ -3,7 +3,9 @@
 A policy is scenario data (``type``, ``announce``, ``effective``, optional ``end``, ``params``). Its class is found
 by ``type`` in ``REGISTRY`` and its ``params`` are validated by the class's own pydantic model, so an unknown
 policy type or parameter is an error that lists the known ones. Once built, a policy acts on the model only in
-the model's policy phase, through ``Policy.apply``; agents never import policies.
+the model's policy phase, through ``Policy.apply``, by setting what holds this month: the rule objects the model keeps
+(``ExportRules``, ``CloudRules``) and the policy-controlled settings of agents. Agents read those settings and rules;
+they never call a policy.
 
 Every month the model first resets each policy-controlled setting (export rules, enforcement budgets, fines, ...)
 to its scenario value, then calls ``apply`` on every policy in file order. A policy therefore only says what holds

@@ -109,3 +109,16 @@ def test_enforcement_leaves_the_demand_shock_draws_unchanged(budget: float) -> N
     assert base["budget_usd"].equals(policed.blocs["budget_usd"])
     if budget:
         assert not base["installed_h100e"].equals(policed.blocs["installed_h100e"])
+
+
+def test_a_listed_buyer_asking_first_does_not_cut_off_its_unlisted_neighbours() -> None:
+    second = {"id": "sgdist2", "country": "SG", "vendors": ["usv"], "markup_fraction": 0.1,
+              "source": "assumption: test"}
+    model = ChipSupplyModel(smuggling_world(intermediaries=[*tiny().model_dump()["intermediaries"], second]), seed=0)
+    model.step()
+    listed, neighbour = model.agents_by_id["sgdist"], model.agents_by_id["sgdist2"]
+    listed.list_on_entity_list(model.month)
+    vendor = model.agents_by_id["usv"]
+    vendor.begin_month()
+    assert vendor.offers(model.month, listed) == []
+    assert [chip for chip, _price, _stock in vendor.offers(model.month, neighbour)] == ["big"]
