@@ -145,20 +145,15 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_viz(args: argparse.Namespace) -> int:
-    import os
     import subprocess
 
     from sim.scenario import load_scenario
+    from sim.viz.serve import page_environment, solara_command
 
-    scenario = args.scenario.resolve()
-    load_scenario(scenario)  # a bad file is reported here, not as a blank page
-    env = dict(os.environ, CHIPSIM_VIZ_SCENARIO=scenario.name, CHIPSIM_SCENARIO_DIR=str(scenario.parent))
-    app = Path(__file__).resolve().parent / "viz" / "app.py"
+    load_scenario(args.scenario)  # a bad file is reported here, not as a blank page
     _console().print(f"chipsim viz: open http://{args.host}:{args.port} (Ctrl-C to stop)")
-    command = [sys.executable, "-m", "solara", "run", str(app), "--production", "--host", args.host,
-               "--port", str(args.port)]
     try:
-        return subprocess.call(command, env=env)
+        return subprocess.call(solara_command(args.host, args.port), env=page_environment(args.scenario))
     except KeyboardInterrupt:
         return EXIT_OK
 

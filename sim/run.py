@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import mesa
 import pandas as pd
 
 from sim.calendar import format_month, parse_month
@@ -88,8 +87,6 @@ def run_scenario(
             progress(done, total, model.date)
     wall_time_s = time.perf_counter() - started
     tables = model.recorder.tables()
-    if not keep_model:
-        release_model(model)
     return RunResult(
         scenario=scenario,
         seed=seed,
@@ -99,11 +96,3 @@ def run_scenario(
         model=model if keep_model else None,
     )
 
-
-def release_model(model: ChipSupplyModel) -> None:
-    """Let a finished model be garbage-collected.
-
-    Mesa 3.3.1 numbers agents through a class-level dict keyed by model (``Agent._ids``), which keeps every model
-    ever built alive; a sweep of thousands of runs would grow without bound.
-    """
-    mesa.Agent._ids.pop(model, None)

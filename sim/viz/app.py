@@ -12,7 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
 import solara
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
@@ -20,12 +19,10 @@ from mesa.visualization.utils import update_counter
 from sim.model import ChipSupplyModel
 from sim.scenario import load_scenario
 from sim.scenario.load import resolve_extends
-from sim.viz.network import network_figure
-from sim.viz.plots import compute_by_source_figure, lead_figure, leakage_figure
+from sim.viz.live import live_figures
 
 SCENARIO_DIR = Path(os.environ.get("CHIPSIM_SCENARIO_DIR", Path(__file__).resolve().parents[2] / "scenarios"))
 DEFAULT_SCENARIO = os.environ.get("CHIPSIM_VIZ_SCENARIO", "baseline.yaml")
-FIGURE_DPI = 72  # enough for a screen, and it keeps a step's redraw quick
 
 
 def lever_policies(start: str, base_policies: list[dict], enforcement_funding: float, export_threshold_tpp: int,
@@ -66,9 +63,8 @@ class ChipSupplyViz(ChipSupplyModel):
         super().__init__(load_scenario(path, {"policies": policies}).scenario, seed=int(seed))
 
 
-def _show(figure) -> None:
-    solara.FigureMatplotlib(figure, format="png", dpi=FIGURE_DPI, bbox_inches="tight")
-    plt.close(figure)
+def _show(name: str, model: ChipSupplyModel) -> None:
+    solara.Image(live_figures(model).png(name, model), format="png")
 
 
 @solara.component
@@ -88,25 +84,25 @@ def DateBanner(model: ChipSupplyModel) -> None:
 @solara.component
 def NetworkView(model: ChipSupplyModel) -> None:
     update_counter.get()
-    _show(network_figure(model))
+    _show("network", model)
 
 
 @solara.component
 def ComputeView(model: ChipSupplyModel) -> None:
     update_counter.get()
-    _show(compute_by_source_figure(model))
+    _show("compute", model)
 
 
 @solara.component
 def LeadView(model: ChipSupplyModel) -> None:
     update_counter.get()
-    _show(lead_figure(model))
+    _show("lead", model)
 
 
 @solara.component
 def LeakageView(model: ChipSupplyModel) -> None:
     update_counter.get()
-    _show(leakage_figure(model))
+    _show("leakage", model)
 
 
 def model_params() -> dict[str, Any]:

@@ -5,6 +5,9 @@ aggregates them: one node per (kind, country), sized by capacity or installed co
 groups and kind of flow, sized by this month's flow in H100e. Columns are the tiers of the chain (fabs, vendors,
 intermediaries, data centers, with enforcement bodies apart); rows are countries grouped by bloc. Positions depend only
 on the scenario, so nothing jumps from one step to the next.
+
+The figure is drawn in two layers: the static one (axes, country labels, legend) once per model, and the month's edges,
+node sizes and title on top of it (``dynamic``, marked animated so a full draw leaves them out); see ``live.py``.
 """
 
 from __future__ import annotations
@@ -12,16 +15,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-import matplotlib
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-
-from sim.model import ChipSupplyModel  # noqa: E402
-from sim.scenario.schema import BLOCS  # noqa: E402
+from sim.model import ChipSupplyModel
+from sim.scenario.schema import BLOCS
 
 COLUMNS = {"fab": 0, "vendor": 1, "intermediary": 2, "data_center": 3, "enforcement": 4}
 KIND_LABELS = {"fab": "fabs", "vendor": "vendors", "intermediary": "intermediaries", "data_center": "data centers",
@@ -30,6 +29,7 @@ NODE_MARKERS = {"fab": "s", "vendor": "D", "intermediary": "o", "data_center": "
 BLOC_COLOURS = {"us_allies": "#1f5fa8", "china": "#c0392b", "rest": "#7f8c8d"}
 EDGE_COLOURS = {"production": "#95a5a6", "legal": "#2980b9", "licensed": "#8e44ad", "smuggled": "#e74c3c",
                 "rented": "#16a085", "seized": "#f39c12"}
+FALLBACK_EDGE_COLOUR = "#bdc3c7"
 
 
 @dataclass(frozen=True)
@@ -75,58 +75,93 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, floa
                   *layout[key])
         for key, agents in sorted(members.items(), key=lambda item: (layout[item[0]][0], -layout[item[0]][1]))
     ]
-    flows: dict[tuple, float] = defaultdict(float)
     agents = model.agents_by_id
+
+    def group(agent_id: int) -> tuple[str, str]:
+        return agents[agent_id].kind, agents[agent_id].country
+
+    flows: dict[tuple, float] = defaultdict(float)
     for source, target, data in model.network.graph.edges(data=True):
         if data["flow_h100e"] > 0:
-            key = ((agents[source].kind, agents[source].country), (agents[target].kind, agents[target].country),
-                   data["kind"])
-            flows[key] += data["flow_h100e"]
-    def groups(shipment):
-        return ((agents[shipment.source].kind, agents[shipment.source].country),
-                (agents[shipment.target].kind, agents[shipment.target].country))
-
+            flows[group(source), group(target), data["kind"]] += data["flow_h100e"]
     # Edges carry all of a relationship's flow; split out what was licensed and what was seized on the way.
     for shipment, h100e, _usd in model.network.shipped_this_tick:
         if shipment.kind == "licensed":
-            flows[(*groups(shipment), "legal")] -= h100e
-            flows[(*groups(shipment), "licensed")] += h100e
+            flows[group(shipment.source), group(shipment.target), "legal"] -= h100e
+            flows[group(shipment.source), group(shipment.target), "licensed"] += h100e
     for shipment in model.network.seized_this_tick:
         h100e = shipment.count * model.catalog[shipment.chip].h100e
-        flows[(*groups(shipment), "smuggled")] -= h100e
-        flows[(*groups(shipment), "seized")] += h100e
+        flows[group(shipment.source), group(shipment.target), "smuggled"] -= h100e
+        flows[group(shipment.source), group(shipment.target), "seized"] += h100e
     return nodes, {key: value for key, value in flows.items() if value > 1e-9}
 
 
-def network_figure(model: ChipSupplyModel, width: float = 11.0) -> Figure:
-    nodes, flows = aggregate(model)
-    position = {node.key: (node.x, node.y) for node in nodes}
-    figure, axis = plt.subplots(figsize=(width, 0.42 * len({n.country for n in nodes}) + 1.8))
-    biggest = max(flows.values(), default=1.0)
-    for (source, target, kind), h100e in sorted(flows.items(), key=lambda item: item[1]):
-        (x0, y0), (x1, y1) = position[source], position[target]
-        axis.plot([x0, x1], [y0, y1], color=EDGE_COLOURS.get(kind, "#bdc3c7"), alpha=0.7,
-                  linewidth=0.5 + 7.0 * (h100e / biggest) ** 0.5, solid_capstyle="round", zorder=1)
-    for kind in COLUMNS:
-        group = [n for n in nodes if n.kind == kind]
-        if not group:
-            continue
-        largest = max(n.size for n in group) or 1.0
-        axis.scatter([n.x for n in group], [n.y for n in group], marker=NODE_MARKERS[kind],
-                     s=[40 + 400 * (n.size / largest) ** 0.5 for n in group],
-                     c=[BLOC_COLOURS[n.bloc] for n in group], edgecolors="white", linewidths=0.8, zorder=2)
-    for country in dict.fromkeys(n.country for n in nodes):
-        y = next(n.y for n in nodes if n.country == country)
-        axis.text(-0.45, y, country, ha="right", va="center", fontsize=8)
-    axis.set_xticks(list(COLUMNS.values()), [KIND_LABELS[k] for k in COLUMNS], fontsize=9)
-    axis.set_yticks([])
-    axis.set_xlim(-0.8, 4.5)
-    for side in ("top", "right", "left"):
-        axis.spines[side].set_visible(False)
-    legend = [Line2D([0], [0], color=colour, linewidth=3, label=kind) for kind, colour in EDGE_COLOURS.items()]
-    legend += [Line2D([0], [0], marker="o", linestyle="", color=colour, label=bloc.replace("_", " "))
-               for bloc, colour in BLOC_COLOURS.items()]
-    axis.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-    axis.set_title(f"Supply network, {model.date}: edge width = this month's flow (H100e)", fontsize=10)
-    figure.tight_layout()
-    return figure
+def node_area(size: float, largest: float) -> float:
+    """Marker area in points^2: square-root scaling, so a group ten times bigger does not swamp the view."""
+    return 40 + 400 * (size / largest) ** 0.5 if largest > 0 else 40.0
+
+
+def edge_width(h100e: float, biggest: float) -> float:
+    return 0.5 + 7.0 * (h100e / biggest) ** 0.5
+
+
+class NetworkFigure:
+    """The supply network of one model: static parts drawn at construction, the month's flows on ``update``."""
+
+    def __init__(self, model: ChipSupplyModel, width_inches: float = 11.0) -> None:
+        nodes, _flows = aggregate(model)
+        self.position = {node.key: (node.x, node.y) for node in nodes}
+        countries = list(dict.fromkeys(node.country for node in nodes))
+        self.figure = Figure(figsize=(width_inches, 0.42 * len(countries) + 1.8))
+        axis = self.axis = self.figure.add_subplot()
+        # Edges first, under the nodes; their segments, widths and colours change every month.
+        self.edges = LineCollection([], alpha=0.7, capstyle="round", zorder=1, animated=True)
+        axis.add_collection(self.edges)
+        self.node_keys: dict[str, list[tuple[str, str]]] = {}
+        self.scatters = {}
+        for kind in COLUMNS:
+            group = [node for node in nodes if node.kind == kind]
+            if not group:
+                continue
+            self.node_keys[kind] = [node.key for node in group]
+            self.scatters[kind] = axis.scatter(
+                [n.x for n in group], [n.y for n in group], marker=NODE_MARKERS[kind], s=40,
+                c=[BLOC_COLOURS[n.bloc] for n in group], edgecolors="white", linewidths=0.8, zorder=2,
+                animated=True,
+            )
+        for country in countries:
+            y = next(node.y for node in nodes if node.country == country)
+            axis.text(-0.45, y, country, ha="right", va="center", fontsize=8)
+        axis.set_xticks(list(COLUMNS.values()), [KIND_LABELS[k] for k in COLUMNS], fontsize=9)
+        axis.set_yticks([])
+        axis.set_xlim(-0.8, 4.5)
+        axis.set_ylim(-len(countries) + 0.4, 0.6)
+        for side in ("top", "right", "left"):
+            axis.spines[side].set_visible(False)
+        legend = [Line2D([0], [0], color=colour, linewidth=3, label=kind) for kind, colour in EDGE_COLOURS.items()]
+        legend += [Line2D([0], [0], marker="o", linestyle="", color=colour, label=bloc.replace("_", " "))
+                   for bloc, colour in BLOC_COLOURS.items()]
+        axis.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        self.title = axis.set_title("", fontsize=10, animated=True)
+        self.dynamic = [self.edges, *self.scatters.values(), self.title]
+        # Fixed margins: the layout is computed once, not on every redraw.
+        self.figure.subplots_adjust(left=0.02, right=0.86, top=1 - 0.45 / self.figure.get_figheight(),
+                                    bottom=0.35 / self.figure.get_figheight())
+        self.update(model)
+
+    def update(self, model: ChipSupplyModel) -> bool:
+        """Bring the dynamic layer to the model's month; the static layer never changes (returns False)."""
+        nodes, flows = aggregate(model)
+        by_key = {node.key: node for node in nodes}
+        for kind, keys in self.node_keys.items():
+            sizes = [by_key[key].size for key in keys]
+            largest = max(sizes)
+            self.scatters[kind].set_sizes([node_area(size, largest) for size in sizes])
+        biggest = max(flows.values(), default=1.0)
+        ordered = sorted(flows.items(), key=lambda item: item[1])  # the biggest flows drawn last, on top
+        self.edges.set_segments([[self.position[source], self.position[target]]
+                                 for (source, target, _kind), _h100e in ordered])
+        self.edges.set_linewidths([edge_width(h100e, biggest) for _key, h100e in ordered])
+        self.edges.set_colors([EDGE_COLOURS.get(kind, FALLBACK_EDGE_COLOUR) for (_s, _t, kind), _h in ordered])
+        self.title.set_text(f"Supply network, {model.date}: edge width = this month's flow (H100e)")
+        return False

@@ -7,27 +7,21 @@ Set CHIPSIM_SCREENSHOT_DIR to keep the screenshots. Outside CI a machine without
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from sim.viz.serve import CHROMIUM_ARGS, chromium_executable, free_port, start_server, wait_until_serving
+
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-APP = Path(__file__).resolve().parents[2] / "sim" / "viz" / "app.py"
+CHROMIUM = chromium_executable()
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
 
 def _require_browser():
     playwright = pytest.importorskip("playwright.sync_api") if not os.environ.get("CI") else None
-    if not Path(CHROMIUM).exists():
+    if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is not installed: .ci/run should have installed it")
         pytest.skip("chromium is not installed (apt-get install chromium)")
@@ -36,30 +30,13 @@ def _require_browser():
     return playwright, sync_playwright
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
     _require_browser()
-    port = _free_port()
-    env = dict(os.environ, CHIPSIM_VIZ_SCENARIO="baseline.yaml")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "solara", "run", str(APP), "--production", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    port = free_port()
+    process = start_server(BASELINE, port)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if urllib.request.urlopen(url, timeout=2).status == 200:
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not wait_until_serving(url):
         process.terminate()
         pytest.fail("the page did not come up within 90 s")
     yield url
@@ -71,7 +48,7 @@ def server():
 def page(server):
     _playwright, sync_playwright = _require_browser()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1500, "height": 1200})
         page.console_errors = []
         page.failed_requests = []

@@ -154,3 +154,19 @@ def test_export_control_stops_sales_to_controlled_destinations_from_its_effectiv
 def test_data_center_never_overspends(budget: float, expected: int) -> None:
     result = run_scenario(tiny(**{"data_centers.cndc.budget_usd_per_month": budget}), seed=0)
     assert _acquired(result, "china")[1] == expected
+
+
+def test_a_model_nobody_uses_is_freed_and_agents_number_from_one_in_each_model() -> None:
+    # Mesa's own agent numbering holds every model alive; sweeps and browser resets would grow without bound.
+    import gc
+    import weakref
+
+    first = ChipSupplyModel(tiny(), seed=0)
+    first.step()
+    second = ChipSupplyModel(tiny(), seed=0)
+    assert sorted(a.unique_id for a in first.agents) == sorted(a.unique_id for a in second.agents)
+    assert min(a.unique_id for a in second.agents) == 1
+    gone = weakref.ref(first)
+    del first
+    gc.collect()
+    assert gone() is None

@@ -1,0 +1,93 @@
+"""The page's figures for one model, drawn once and brought up to date at most once a month.
+
+Every Solara component re-renders whenever the page's update counter moves, and a changed slider re-renders them too.
+Rebuilding four matplotlib figures each time cost most of a second. Here each model keeps its figures, and each figure
+is drawn in two layers: a static layer (axes, ticks, labels, legends) rendered once and kept as pixels, and the
+month's data (the artists a figure lists as ``dynamic``, marked animated so a full draw leaves them out) painted on a
+copy of it. A figure redraws its static layer only when it says it changed (a y axis that had to grow). The PNG bytes
+of a month are cached, so re-renders that are not steps cost nothing.
+
+Figures are plain ``matplotlib.figure.Figure`` objects (not pyplot's), so nothing global holds them: they go when the
+model goes.
+"""
+
+from __future__ import annotations
+
+import io
+import weakref
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from sim.model import ChipSupplyModel
+from sim.viz.network import NetworkFigure
+from sim.viz.plots import ComputeFigure, LeadFigure, LeakageFigure, Series
+
+FIGURE_DPI = 72  # enough for a screen, and it keeps a redraw quick
+# PNG compression level 1 of 9: the images are small and go over a local socket, so encoding speed matters more.
+PNG_COMPRESS_LEVEL = 1
+FIGURE_NAMES = ("network", "compute", "lead", "leakage")
+
+
+class LayeredCanvas:
+    """A figure rendered as a cached static layer plus its dynamic artists painted on top."""
+
+    def __init__(self, figure: Figure) -> None:
+        figure.set_dpi(FIGURE_DPI)
+        self.figure = figure
+        self.canvas = FigureCanvasAgg(figure)
+        self.background = None
+
+    def render_png(self, dynamic: list, static_changed: bool) -> bytes:
+        if static_changed or self.background is None:
+            self.canvas.draw()  # animated (dynamic) artists are left out of a full draw
+            self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self.background)
+        for artist in dynamic:
+            self.figure.draw_artist(artist)
+        width, height = self.canvas.get_width_height()
+        image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", compress_level=PNG_COMPRESS_LEVEL)
+        return buffer.getvalue()
+
+
+class LiveFigures:
+    def __init__(self, model: ChipSupplyModel) -> None:
+        self.figures = {"network": NetworkFigure(model), "compute": ComputeFigure(model), "lead": LeadFigure(model),
+                        "leakage": LeakageFigure(model)}
+        self.canvases = {name: LayeredCanvas(figure.figure) for name, figure in self.figures.items()}
+        self._series: tuple[int, Series] | None = None
+        self._png: dict[str, tuple[int, bytes]] = {}
+
+    def png(self, name: str, model: ChipSupplyModel) -> bytes:
+        """The figure ``name`` as PNG bytes for the model's current month (rendered once per month)."""
+        cached = self._png.get(name)
+        if cached is not None and cached[0] == model.month:
+            return cached[1]
+        figure = self.figures[name]
+        if name == "network":
+            static_changed = figure.update(model)
+        else:
+            static_changed = figure.update(self.series(model), model)
+        self._png[name] = (model.month, self.canvases[name].render_png(figure.dynamic, static_changed))
+        return self._png[name][1]
+
+    def series(self, model: ChipSupplyModel) -> Series:
+        """The model's records as arrays, read once a month and shared by the three time-series figures."""
+        if self._series is None or self._series[0] != model.month:
+            self._series = (model.month, Series.of(model))
+        return self._series[1]
+
+
+_LIVE: weakref.WeakKeyDictionary[ChipSupplyModel, LiveFigures] = weakref.WeakKeyDictionary()
+
+
+def live_figures(model: ChipSupplyModel) -> LiveFigures:
+    """The figures of this model, made on first use; forgotten with the model (a RESET makes a new one)."""
+    figures = _LIVE.get(model)
+    if figures is None:
+        figures = _LIVE[model] = LiveFigures(model)
+    return figures

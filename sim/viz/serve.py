@@ -1,0 +1,58 @@
+"""Serving the page: the ``solara run`` command line for the app, and a server started and awaited for tests and
+benchmarks, with the headless Chromium they open it in. The page is for this machine by default (127.0.0.1); another
+host must be asked for."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+APP = Path(__file__).resolve().with_name("app.py")
+DEFAULT_HOST = "127.0.0.1"
+# Debian's chromium, launched by Playwright with these flags (no sandbox as root, no network of its own).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+def chromium_executable() -> Path:
+    return Path(shutil.which("chromium") or "/usr/bin/chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((DEFAULT_HOST, 0))
+        return probe.getsockname()[1]
+
+
+def solara_command(host: str = DEFAULT_HOST, port: int = 8765) -> list[str]:
+    return [sys.executable, "-m", "solara", "run", str(APP), "--production", "--host", host, "--port", str(port)]
+
+
+def page_environment(scenario: Path) -> dict[str, str]:
+    """The environment that makes the page open on ``scenario`` and offer the scenarios beside it."""
+    scenario = scenario.resolve()
+    return dict(os.environ, CHIPSIM_VIZ_SCENARIO=scenario.name, CHIPSIM_SCENARIO_DIR=str(scenario.parent))
+
+
+def start_server(scenario: Path, port: int, host: str = DEFAULT_HOST) -> subprocess.Popen:
+    """Start the page's server in the background, its output discarded; see ``wait_until_serving``."""
+    return subprocess.Popen(solara_command(host, port), env=page_environment(scenario),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_until_serving(url: str, timeout_seconds: float = 90.0) -> bool:
+    """True once ``url`` answers 200, False if it has not within the timeout."""
+    deadline = time.monotonic() + timeout_seconds
+    while time.monotonic() < deadline:
+        try:
+            if urllib.request.urlopen(url, timeout=2).status == 200:
+                return True
+        except OSError:
+            time.sleep(0.5)
+    return False
