@@ -21,6 +21,8 @@ from pathlib import Path
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 TARGET_SECONDS = 0.5
+ALL_IMAGES_CHANGED = """before => document.querySelector('.chipsim-date').innerText !== before.date
+    && [...document.querySelectorAll('img')].every((image, i) => image.src !== before.images[i])"""
 
 
 def _summary(seconds: list[float]) -> str:
@@ -95,11 +97,7 @@ def in_browser(steps: int) -> float | None:
                 page.wait_for_function("before => document.querySelector('.chipsim-date').innerText !== before.date",
                                        arg=before, timeout=30_000, polling="raf")
                 date_seconds.append(time.perf_counter() - started)
-                page.wait_for_function(
-                    """before => document.querySelector('.chipsim-date').innerText !== before.date
-                         && [...document.querySelectorAll('img')].every((image, i) => image.src !== before.images[i])""",
-                    arg=before, timeout=30_000, polling="raf",
-                )
+                page.wait_for_function(ALL_IMAGES_CHANGED, arg=before, timeout=30_000, polling="raf")
                 seconds.append(time.perf_counter() - started)
             browser.close()
     finally:

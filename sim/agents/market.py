@@ -24,6 +24,11 @@ class Buyer(Protocol):
     def on_filled(self, order: Order) -> None: ...
 
 
+# No seller ever holds a trillion chips; capping an order there keeps rationing in 64-bit integers even when decades
+# of extreme budget growth would ask for more (schema bounds keep each starting quantity below it).
+MAX_CHIPS_PER_ORDER = 10**12
+
+
 @dataclass
 class Order:
     buyer: SupplyChainAgent
@@ -32,6 +37,9 @@ class Order:
     requested: int
     unit_price_usd: float
     filled: int = 0
+
+    def __post_init__(self) -> None:
+        self.requested = min(self.requested, MAX_CHIPS_PER_ORDER)
 
     @property
     def value_usd(self) -> float:

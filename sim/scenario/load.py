@@ -56,15 +56,52 @@ _StrictSafeLoader.add_implicit_resolver(
 )
 
 
+# Limits that keep a hostile or mistaken file from hanging chipsim or eating memory. The shipped baseline is about
+# 30 KB, about 3,000 values and 6 levels deep, so these leave a wide margin for real scenarios.
+MAX_FILE_BYTES = 1_048_576
+MAX_VALUES = 200_000  # counted with every YAML alias expanded: a "billion laughs" file is refused, not built
+MAX_DEPTH = 40
+
+
+def _expanded_size_problem(data: Any) -> str | None:
+    """Why ``data`` is too big or too deep once aliases are expanded (None when it is fine).
+
+    YAML aliases make shared references, so a small file can describe an enormous (or endless, when an alias points
+    into itself) structure. Every later step (merging, overrides, validation) would walk it in full; this walk stops
+    at the limits instead.
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    values = 0
+    while stack:
+        item, depth = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            return (f"expands to more than {MAX_VALUES:,} values (YAML anchors and aliases count once per use); "
+                    "a scenario needs far fewer")
+        if depth > MAX_DEPTH:
+            return f"is nested more than {MAX_DEPTH} levels deep; a scenario needs far fewer"
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for pair in item.items() for child in pair)
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return None
+
+
 def read_yaml_mapping(path: Path) -> dict:
     """Read a YAML file that must hold a mapping; every failure is a ScenarioError naming the file."""
     origin = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES and path.is_file():
+            raise ScenarioError(origin, [Problem((), f"the file is {size:,} bytes; scenario and sweep files are "
+                                                     f"limited to {MAX_FILE_BYTES:,} bytes")])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(origin, [Problem((), "file not found")]) from None
     except IsADirectoryError:
         raise ScenarioError(origin, [Problem((), "is a folder, not a scenario file")]) from None
+    except PermissionError:
+        raise ScenarioError(origin, [Problem((), "cannot be read (permission denied)")]) from None
     except UnicodeDecodeError as error:
         raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
     try:
@@ -74,6 +111,12 @@ def read_yaml_mapping(path: Path) -> dict:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ScenarioError(origin, [Problem((), f"not valid YAML{where}: {problem}")]) from None
+    except RecursionError:
+        raise ScenarioError(origin, [Problem((), f"the file is nested more than {MAX_DEPTH} levels deep; "
+                                                 "a scenario needs far fewer")]) from None
+    too_big = _expanded_size_problem(data)
+    if too_big:
+        raise ScenarioError(origin, [Problem((), f"the file {too_big}")])
     if data is None:
         raise ScenarioError(origin, [Problem((), "the file is empty; a scenario is a YAML mapping of sections")])
     if not isinstance(data, dict):

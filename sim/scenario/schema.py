@@ -21,11 +21,17 @@ BLOCS: tuple[str, ...] = ("us_allies", "china", "rest")
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-NonNegative = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
+# Upper bounds far above any real quantity (a trillion chips, wafers or dollars a month) keep a typo or a fuzzed file
+# from overflowing the model's arithmetic; real scenarios never come near them.
+MAX_QUANTITY = 1e12
+NonNegative = Annotated[float, Field(ge=0, le=MAX_QUANTITY)]
+Positive = Annotated[float, Field(gt=0, le=MAX_QUANTITY)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 GrowthFactor = Annotated[float, Field(gt=0, le=100)]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=int(MAX_QUANTITY))]
+Months = Annotated[int, Field(ge=0, le=1200)]
+PriceUsd = Annotated[float, Field(ge=1, le=1e9, description="US dollars; at least 1 so money converts to whole chips")]
+ChipsPerWafer = Annotated[float, Field(gt=0, le=100_000, description="dies per wafer: thousands at the very most")]
 
 
 class Strict(BaseModel):
@@ -69,6 +75,30 @@ class Parameter(Sourced):
     value: float
 
 
+# Allowed range of each model parameter, and whether it must be whole (months): (low, high, whole).
+PARAMETER_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "frontier_growth_per_year": (1.0, 100.0, False),
+    "chip_lifetime_months": (1, 600, True),
+    "production_lead_time_months": (1, 24, True),
+    "shipping_lead_time_months": (1, 24, True),
+    "demand_noise_sigma": (0.0, 3.0, False),
+    "buyer_price_sensitivity": (0.0, 100.0, False),
+    "vendor_price_response": (0.0, 5.0, False),
+    "vendor_price_floor_ratio": (0.01, 1.0, False),
+    "vendor_price_ceiling_ratio": (1.0, 100.0, False),
+    "vendor_inventory_cover_months": (0.0, 24.0, False),
+    "intermediary_cover_months": (0.0, 24.0, False),
+    "budget_carryover_months": (0.0, 120.0, False),
+    "stockpile_spending_multiplier": (1.0, 100.0, False),
+    "rental_price_usd_per_h100e_month": (1.0, 1e6, False),
+    "distillation_gap_share": (0.0, 1.0, False),
+    "smuggling_price_markup": (1.0, 100.0, False),
+    "smuggling_fine_usd_per_chip": (0.0, 1e9, False),
+    "perceived_detection_initial": (0.0, 1.0, False),
+    "perceived_detection_learning_rate": (0.0, 1.0, False),
+}
+
+
 class Parameters(Strict):
     """Uncertain world parameters: the things sweeps vary that are not policy choices."""
 
@@ -98,28 +128,7 @@ class Parameters(Strict):
 
     @model_validator(mode="after")
     def _values_in_range(self) -> Parameters:
-        bounds = {
-            "frontier_growth_per_year": (1.0, 100.0, False),
-            "chip_lifetime_months": (1, 600, True),
-            "production_lead_time_months": (1, 24, True),
-            "shipping_lead_time_months": (1, 24, True),
-            "demand_noise_sigma": (0.0, 3.0, False),
-            "buyer_price_sensitivity": (0.0, 100.0, False),
-            "vendor_price_response": (0.0, 5.0, False),
-            "vendor_price_floor_ratio": (0.01, 1.0, False),
-            "vendor_price_ceiling_ratio": (1.0, 100.0, False),
-            "vendor_inventory_cover_months": (0.0, 24.0, False),
-            "intermediary_cover_months": (0.0, 24.0, False),
-            "budget_carryover_months": (0.0, 120.0, False),
-            "stockpile_spending_multiplier": (1.0, 100.0, False),
-            "rental_price_usd_per_h100e_month": (1.0, 1e6, False),
-            "distillation_gap_share": (0.0, 1.0, False),
-            "smuggling_price_markup": (1.0, 100.0, False),
-            "smuggling_fine_usd_per_chip": (0.0, 1e9, False),
-            "perceived_detection_initial": (0.0, 1.0, False),
-            "perceived_detection_learning_rate": (0.0, 1.0, False),
-        }
-        for name, (low, high, whole) in bounds.items():
+        for name, (low, high, whole) in PARAMETER_BOUNDS.items():
             value = getattr(self, name).value
             if name == "frontier_growth_per_year" and value <= low:
                 raise ValueError(f"{name}.value = {value}: must be > 1 (growth factor per year)")
@@ -140,7 +149,7 @@ class Chip(Sourced):
     name: str
     vendor: Identifier
     tpp: Positive = Field(description="total processing performance (export-control TPP)")
-    price_usd: Positive
+    price_usd: PriceUsd
     node: str
     release: Month
     hbm_stacks_per_chip: Count
@@ -180,8 +189,8 @@ class ProductLine(Sourced):
     chip: Identifier
     fab: Identifier
     node: str
-    chips_per_wafer: Positive = Field(description="candidate chips per wafer, before yield")
-    chips_per_packaging_wafer: Positive | None = Field(
+    chips_per_wafer: ChipsPerWafer = Field(description="candidate chips per wafer, before yield")
+    chips_per_packaging_wafer: ChipsPerWafer | None = Field(
         None, description="finished chips per advanced-packaging wafer; null when none is needed"
     )
     max_wafers_per_month: NonNegative | None = Field(None, description="the vendor's capacity reservation at the fab")
@@ -235,7 +244,7 @@ class Intermediary(Sourced):
     )
     risk_aversion: NonNegative = Field(1.0, description="weight it puts on the expected fine when deciding to divert")
     smuggling_routes: list[Identifier] = Field(default_factory=list, description="data centers it can divert to")
-    shell_reentry_months: Count = Field(
+    shell_reentry_months: Months = Field(
         0, description="months after being listed that its owners return as a new shell company; 0: never"
     )
 
@@ -243,7 +252,7 @@ class Intermediary(Sourced):
 class InstalledCohort(Sourced):
     chip: Identifier
     count: Count
-    age_months: Count
+    age_months: Months
 
 
 class DataCenter(Sourced):
@@ -268,7 +277,7 @@ class EnforcementBody(Sourced):
     country: CountryCode
     jurisdiction: list[CountryCode] = Field(min_length=1)
     budget_usd_per_year: NonNegative
-    cost_per_inspection_usd: Positive
+    cost_per_inspection_usd: PriceUsd
     chips_per_inspection: Positive = Field(description="chips in the consignment one inspection examines")
     detection_efficacy: Fraction = Field(description="chance that inspecting a diverted shipment finds it")
     targeting: Annotated[float, Field(ge=1, le=1000)] = Field(
@@ -285,7 +294,7 @@ class LognormalShares(Strict):
 class InitialStock(Sourced):
     h100e_total: NonNegative
     chip: Identifier
-    max_age_months: Count
+    max_age_months: Months
 
 
 class DataCenterPopulation(Sourced):
@@ -334,7 +343,7 @@ class IntermediaryPopulation(Sourced):
         default_factory=list, description="data-center populations (or data centers) its diverters can reach"
     )
     routes_per_diverter: Count = Field(0, description="destination data centers each willing member can reach")
-    shell_reentry_months: Count = Field(
+    shell_reentry_months: Months = Field(
         0, description="months after being listed that a diverter returns as a new shell company; 0: never"
     )
 

@@ -9,6 +9,7 @@ a value it refuses, is an error before anything runs.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,6 +20,7 @@ from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.errors import Problem
 from sim.scenario.load import read_yaml_mapping
 
+MAX_RUNS = 100_000  # a plan is held in memory and written to plan.json; a bigger study is several sweeps
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 # Kept in every sweep whatever its ``metrics`` say: the report's ranking, bands and sources are built on these.
@@ -98,12 +100,23 @@ class SweepSpec(_Strict):
             raise ValueError(f"factor names must be unique; repeated: {', '.join(duplicated)}")
         if self.sampling.method == "grid" and any(factor.sampled for factor in factors):
             raise ValueError("sampling method grid needs values for every factor; use method lhs to sample ranges")
+        if self.run_count > MAX_RUNS:
+            raise ValueError(f"the sweep makes {self.run_count:,} runs (policies x points x seeds); the limit is "
+                             f"{MAX_RUNS:,}: split it into several sweeps or sample ranges (method lhs) instead")
         unknown = [metric for metric in self.metrics if metric not in METRICS]
         if unknown:
             raise ValueError(f"unknown metrics {unknown}; known metrics are: {', '.join(METRICS)}")
         if self.until is not None:
             parse_month(self.until)
         return self
+
+    @property
+    def run_count(self) -> int:
+        """How many runs the sweep makes (policies x points x seeds), counted without building them."""
+        points = math.prod(len(factor.values) for factor in self.factors if not factor.sampled)
+        if any(factor.sampled for factor in self.factors):
+            points *= self.sampling.samples
+        return max(1, len(self.policies)) * points * len(self.seed_list)
 
     @property
     def seed_list(self) -> list[int]:

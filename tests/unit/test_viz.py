@@ -16,8 +16,7 @@ solara = pytest.importorskip("solara")
 
 from sim import run_scenario  # noqa: E402
 from sim.model import ChipSupplyModel  # noqa: E402
-from sim.viz import app  # noqa: E402
-from sim.viz import live  # noqa: E402
+from sim.viz import app, live  # noqa: E402
 from sim.viz.live import FIGURE_NAMES, LiveFigures, live_figures  # noqa: E402
 from sim.viz.network import EDGE_COLOURS, aggregate, group_layout  # noqa: E402
 from tests.conftest import tiny  # noqa: E402
