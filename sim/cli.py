@@ -17,6 +17,7 @@ from rich.table import Table
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_STORAGE = 3  # results could not be written (disk full, read-only folder): the message says what was kept
 EXIT_INTERRUPTED = 130
 
 TABLE_FORMATS = ("parquet", "csv")
@@ -115,8 +116,8 @@ def command_sweep(args: argparse.Namespace) -> int:
 
         try:
             outcome = run_sweep(args.sweep, out=args.out, workers=args.workers, executor=args.executor,
-                                scheduler=args.scheduler, resume=args.resume, progress=report)
-        except SweepExistsError as error:
+                                scheduler=args.scheduler, resume=args.resume, progress=report, force=args.force)
+        except (SweepExistsError, ValueError) as error:
             _error_console().print(f"error: {error}", markup=False)
             return EXIT_BAD_INPUT
         except KeyboardInterrupt:
@@ -125,9 +126,10 @@ def command_sweep(args: argparse.Namespace) -> int:
                 markup=False,
             )
             return EXIT_INTERRUPTED
+    retry = " - run the same command with --resume to retry them" if outcome.failed else ""
     _console().print(
         f"sweep {outcome.folder.name}: {outcome.total} runs, {outcome.skipped} already done, {outcome.done} ran, "
-        f"{outcome.failed} failed (see manifest.jsonl)\nresults: {outcome.folder}"
+        f"{outcome.failed} failed (see manifest.jsonl){retry}\nresults: {outcome.folder}"
     )
     return EXIT_OK if outcome.failed == 0 else 1
 
@@ -136,8 +138,8 @@ def command_report(args: argparse.Namespace) -> int:
     from sim.storage import write_sweep_report
 
     try:
-        page = write_sweep_report(args.sweep_output, args.target_ratio)
-    except (FileNotFoundError, ValueError) as error:
+        page = write_sweep_report(args.sweep_output, args.target_ratio, force=args.force)
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
         _error_console().print(f"error: {error}", markup=False)
         return EXIT_BAD_INPUT
     _console().print(f"report: {page}")
@@ -258,6 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786 "
                        "(or set DASK_SCHEDULER_ADDRESS)")
     sweep.add_argument("--resume", action="store_true", help="run only the runs not already done")
+    sweep.add_argument("--force", action="store_true", help="delete this sweep's existing results and start over")
     sweep.add_argument("--out", default="outputs/sweeps", help="results folder (default: outputs/sweeps)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(handler=command_sweep)
@@ -266,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("sweep_output", type=Path, help="a sweep's output folder, e.g. outputs/sweeps/quick")
     report.add_argument("--target-ratio", type=float, default=10.0,
                         help="US:China ratio a policy should reach (default 10)")
+    report.add_argument("--force", action="store_true", help="replace an existing report.html")
     report.set_defaults(handler=command_report)
 
     viz = sub.add_parser("viz", help="serve the browser visualization on this machine")
@@ -290,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from sim.scenario import ScenarioError
+    from sim.storage import StorageError
 
     args = build_parser().parse_args(argv)
     try:
@@ -300,6 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error_console().print("interrupted: no partial results were kept", markup=False)
         return EXIT_INTERRUPTED
+    except StorageError as error:
+        _error_console().print(f"error: {error}", markup=False)
+        return EXIT_STORAGE
     except OSError as error:
         _error_console().print(f"error: {error}", markup=False)
         return 1

@@ -9,16 +9,70 @@ The CLI and the sweep API are the only callers: no other module of chipsim write
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import yaml
+
+
+class StorageError(Exception):
+    """Results could not be written: where, why in plain words, and what became of what was already there."""
+
+    def __init__(self, message: str, errno_code: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno_code
+
+
+WHY = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied (is the folder read-only?)",
+    errno.EPERM: "the operation is not permitted",
+    errno.ENOTDIR: "a file is in the way where a folder is needed",
+    errno.ENAMETOOLONG: "the path is too long",
+}
+
+
+# pyarrow's I/O errors carry the system's words but no errno.
+TEXT_CLUES = ((errno.ENOSPC, "no space left"), (errno.EROFS, "read-only file system"),
+              (errno.EACCES, "permission denied"), (errno.EDQUOT, "quota exceeded"))
+
+
+def _errno_of(error: OSError) -> int | None:
+    if error.errno in WHY:
+        return error.errno
+    text = str(error).lower()
+    return next((code for code, words in TEXT_CLUES if words in text), error.errno)
+
+
+@contextmanager
+def writing_to(place: Path, aftermath: str) -> Iterator[None]:
+    """Turn an operating-system error while writing under ``place`` into a StorageError that says what happened
+    and, in ``aftermath``, what was kept and what to do next."""
+    try:
+        yield
+    except OSError as error:
+        code = _errno_of(error)
+        why = WHY.get(code) or error.strerror or str(error)
+        raise StorageError(f"could not write to {place}: {why}. {aftermath}", code) from error
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete the temporary files a killed writer left behind (never a finished file); return how many."""
+    stale = [path for path in folder.glob(".*.tmp") if path.is_file()]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)
 
 
 def _umask_mode() -> int:
@@ -98,61 +152,69 @@ def _write_json(path: Path, data: dict) -> None:
 
 def write_run_outputs(result, loaded, out_root: Path) -> Path:
     """Write a run's tables, figure, resolved scenario and summary.json atomically; return the final folder."""
-    from sim.provenance import environment
-    from sim.report import compute_figure, summary_table
-
     scenario = result.scenario
     run_dir = out_root / scenario.name / _run_id(result.seed, loaded.resolved_sha256)
     if run_dir.exists():
         raise FileExistsError(f"{run_dir} already exists; results are never overwritten")
     partial = run_dir.with_name(f".{run_dir.name}.partial")
-    partial.mkdir(parents=True)
-    try:
-        for name, frame in result.tables.items():
-            frame.to_parquet(partial / f"{name}.parquet", index=False)
-            frame.to_csv(partial / f"{name}.csv", index=False)
-        (partial / "scenario.resolved.yaml").write_text(
-            yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
-        figure = compute_figure(result)
-        figure.savefig(partial / "compute_by_bloc.png", dpi=120)
-        last = summary_table(result).iloc[-1]
-        summary = {
-            "scenario": scenario.name,
-            "scenario_file": str(loaded.path) if loaded.path else None,
-            "scenario_file_sha256": loaded.file_sha256,
-            "resolved_scenario_sha256": loaded.resolved_sha256,
-            "overrides": loaded.overrides,
-            "seed": result.seed,
-            "start": scenario.start,
-            "until": result.until,
-            "months": len(result.world),
-            "wall_time_s": round(result.wall_time_s, 4),
-            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-            "final": {
-                "date": result.until,
-                "us_allies_h100e": float(last.us_allies_h100e),
-                "china_h100e": float(last.china_h100e),
-                "rest_h100e": float(last.rest_h100e),
-                "us_china_ratio": float(last.us_china_ratio),
-                "lead_months": float(last.lead_months),
-            },
-            "provenance": environment(),
-            "files": sorted(p.name for p in partial.iterdir()) + ["summary.json"],
-        }
-        # summary.json is written last: its presence marks a complete result.
-        _write_json(partial / "summary.json", summary)
-        os.replace(partial, run_dir)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+    with writing_to(out_root, "Nothing was kept: free space or choose another folder (--out) and run again."):
+        partial.mkdir(parents=True)
+        try:
+            _fill_run_folder(partial, result, loaded)
+            os.replace(partial, run_dir)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise
     return run_dir
 
 
+def _fill_run_folder(partial: Path, result, loaded) -> None:
+    """Write a run's files into its hidden ``.partial`` folder (the caller removes it if anything fails)."""
+    from sim.provenance import environment
+    from sim.report import compute_figure, summary_table
+
+    scenario = result.scenario
+    for name, frame in result.tables.items():
+        frame.to_parquet(partial / f"{name}.parquet", index=False)
+        frame.to_csv(partial / f"{name}.csv", index=False)
+    (partial / "scenario.resolved.yaml").write_text(
+        yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
+    figure = compute_figure(result)
+    figure.savefig(partial / "compute_by_bloc.png", dpi=120)
+    last = summary_table(result).iloc[-1]
+    summary = {
+        "scenario": scenario.name,
+        "scenario_file": str(loaded.path) if loaded.path else None,
+        "scenario_file_sha256": loaded.file_sha256,
+        "resolved_scenario_sha256": loaded.resolved_sha256,
+        "overrides": loaded.overrides,
+        "seed": result.seed,
+        "start": scenario.start,
+        "until": result.until,
+        "months": len(result.world),
+        "wall_time_s": round(result.wall_time_s, 4),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "final": {
+            "date": result.until,
+            "us_allies_h100e": float(last.us_allies_h100e),
+            "china_h100e": float(last.china_h100e),
+            "rest_h100e": float(last.rest_h100e),
+            "us_china_ratio": float(last.us_china_ratio),
+            "lead_months": float(last.lead_months),
+        },
+        "provenance": environment(),
+        "files": sorted(p.name for p in partial.iterdir()) + ["summary.json"],
+    }
+    # summary.json is written last: its presence marks a complete result.
+    _write_json(partial / "summary.json", summary)
 
 
-def write_sweep_report(folder: Path, target_ratio: float, destination: Path | None = None) -> Path:
-    """Build the sweep's HTML report from its results and write it (atomically) into the sweep folder."""
+def write_sweep_report(folder: Path, target_ratio: float, destination: Path | None = None,
+                       force: bool = False) -> Path:
+    """Build the sweep's HTML report from its results and write it (atomically) into the sweep folder.
+
+    An existing report is replaced only with ``force``."""
     from sim.provenance import environment
     from sim.sweep.report import render_html
     from sim.sweep.runner import load_results
@@ -165,7 +227,10 @@ def write_sweep_report(folder: Path, target_ratio: float, destination: Path | No
         raise ValueError(f"{folder} has no finished runs to report on")
     plan = pd.DataFrame(json.loads((folder / "plan.json").read_text(encoding="utf-8")))
     spec = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8")) or {}
-    page = render_html(results, plan, read_json_lines(folder / "manifest.jsonl"), spec, target_ratio, environment())
     destination = destination or folder / "report.html"
-    atomic_write_bytes(destination, page.encode("utf-8"))
+    if destination.exists() and not force:
+        raise FileExistsError(f"{destination} already exists; use --force to replace it")
+    page = render_html(results, plan, read_json_lines(folder / "manifest.jsonl"), spec, target_ratio, environment())
+    with writing_to(destination.parent, "The previous report, if any, is untouched."):
+        atomic_write_bytes(destination, page.encode("utf-8"))
     return destination

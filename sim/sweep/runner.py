@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -23,7 +26,14 @@ from typing import Any
 
 import pandas as pd
 
-from sim.storage import append_json_line, atomic_write_bytes, atomic_write_parquet, read_json_lines
+from sim.storage import (
+    append_json_line,
+    atomic_write_bytes,
+    atomic_write_parquet,
+    read_json_lines,
+    remove_stale_temporaries,
+    writing_to,
+)
 from sim.sweep.execute import execute_run, metrics_frame
 from sim.sweep.plan import RunSpec, plan_runs
 from sim.sweep.spec import METRICS, load_sweep
@@ -33,7 +43,10 @@ ProgressCallback = Callable[[int, int, int], None]  # done, failed, total
 
 
 class SweepExistsError(FileExistsError):
-    """The output folder already holds this sweep; resume it or choose another folder."""
+    """The output folder already holds this sweep; resume it, replace it (force) or choose another folder."""
+
+
+RESUME_HINT = "Finished runs are kept: fix that, then run the same command with --resume to finish the sweep."
 
 
 @dataclass
@@ -48,11 +61,30 @@ class SweepOutcome:
         return load_results(self.folder)
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _stop_with_parent(parent_pid: int) -> None:
+    """Worker initializer: exit as soon as the driver is gone.
+
+    A pool worker waits on a queue whose writing end it also holds, so a driver killed with SIGKILL would leave its
+    workers waiting for ever. A daemon thread checks the parent once a second and ends the worker when it changes.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="chipsim-parent-watch", daemon=True).start()
+
+
 @contextmanager
 def make_executor(kind: str, workers: int, scheduler: str | None) -> Iterator[Executor]:
     """A concurrent.futures executor: a local process pool, or Dask (a LocalCluster, or the scheduler given)."""
     if kind == "process":
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_stop_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             yield pool
         return
     if kind != "dask":
@@ -77,16 +109,32 @@ def _done_ids(folder: Path) -> set[str]:
     }
 
 
-def _prepare_folder(loaded, runs: list[RunSpec], out: Path, resume: bool) -> Path:
+def _prepare_folder(loaded, runs: list[RunSpec], out: Path, resume: bool, force: bool) -> Path:
+    """The sweep's folder under ``out`` (its name is an identifier, so it cannot point elsewhere), ready to run in.
+
+    An existing sweep is resumed with ``resume``, replaced with ``force``, and otherwise left alone (an error).
+    """
     folder = out / loaded.spec.name
-    if (folder / "plan.json").exists() and not resume:
+    if resume and force:
+        raise ValueError("--resume keeps a sweep's results and --force deletes them: choose one")
+    exists = (folder / "plan.json").exists() or (folder / "manifest.jsonl").exists()
+    if exists and not (resume or force):
         raise SweepExistsError(
-            f"{folder} already holds the sweep {loaded.spec.name!r}: resume it (--resume) or write elsewhere (--out)"
+            f"{folder} already holds the sweep {loaded.spec.name!r}: resume it (--resume), replace it (--force) "
+            "or write elsewhere (--out)"
         )
-    (folder / "runs").mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(folder / "sweep.yaml", loaded.path.read_bytes())
-    plan = [{"run_id": r.run_id, "policy": r.policy, "point": r.point, "seed": r.seed, **r.factors} for r in runs]
-    atomic_write_bytes(folder / "plan.json", json.dumps(plan, indent=1, default=str).encode("utf-8"))
+    with writing_to(out, "Nothing was run."):
+        if exists and force:
+            # Out of the way in one rename, then deleted: a crash in between leaves a hidden folder, never a mix.
+            doomed = folder.with_name(f".{folder.name}.replaced-{os.getpid()}")
+            os.replace(folder, doomed)
+            shutil.rmtree(doomed)
+        (folder / "runs").mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(folder / "runs")
+        remove_stale_temporaries(folder)
+        atomic_write_bytes(folder / "sweep.yaml", loaded.path.read_bytes())
+        plan = [{"run_id": r.run_id, "policy": r.policy, "point": r.point, "seed": r.seed, **r.factors} for r in runs]
+        atomic_write_bytes(folder / "plan.json", json.dumps(plan, indent=1, default=str).encode("utf-8"))
     return folder
 
 
@@ -98,11 +146,16 @@ def run_sweep(
     scheduler: str | None = None,
     resume: bool = False,
     progress: ProgressCallback | None = None,
+    force: bool = False,
 ) -> SweepOutcome:
-    """Run every run of a sweep file not already done; return where the results are and how it went."""
+    """Run every run of a sweep file not already done; return where the results are and how it went.
+
+    Raises SweepExistsError if ``out`` already holds this sweep and neither ``resume`` nor ``force`` is given, and
+    StorageError (saying what happened; finished runs are kept) if results cannot be written.
+    """
     loaded = load_sweep(sweep_file)
     runs = plan_runs(loaded)
-    folder = _prepare_folder(loaded, runs, Path(out), resume)
+    folder = _prepare_folder(loaded, runs, Path(out), resume, force)
     done_before = _done_ids(folder)
     todo = [run for run in runs if run.run_id not in done_before]
     workers = workers or os.cpu_count() or 1
@@ -110,17 +163,19 @@ def run_sweep(
 
     def record(run: RunSpec, outcome: dict[str, Any]) -> None:
         nonlocal done, failed
+        with writing_to(folder, RESUME_HINT):
+            if outcome["status"] == "ok":
+                atomic_write_parquet(folder / "runs" / f"{outcome['run_id']}.parquet", outcome["frame"])
+            # The manifest line comes last: it is what marks the run as finished.
+            append_json_line(folder / "manifest.jsonl", {
+                "run_id": outcome["run_id"], "status": outcome["status"], "error": outcome.get("error"),
+                "wall_time_s": round(outcome["wall_time_s"], 4), "policy": run.policy, "point": run.point,
+                "seed": run.seed, "factors": run.factors,
+            })
         if outcome["status"] == "ok":
-            atomic_write_parquet(folder / "runs" / f"{outcome['run_id']}.parquet", outcome["frame"])
             done += 1
         else:
             failed += 1
-        # The manifest line comes last: it is what marks the run as finished.
-        append_json_line(folder / "manifest.jsonl", {
-            "run_id": outcome["run_id"], "status": outcome["status"], "error": outcome.get("error"),
-            "wall_time_s": round(outcome["wall_time_s"], 4), "policy": run.policy, "point": run.point,
-            "seed": run.seed, "factors": run.factors,
-        })
         if progress is not None:
             progress(done + len(done_before), failed, len(runs))
 
