@@ -20,6 +20,7 @@ from sim.model import ChipSupplyModel
 from sim.scenario import load_scenario
 from sim.scenario.load import resolve_extends
 from sim.viz.live import live_figures
+from sim.viz.tabs import use_forget_tab_on_close
 
 SCENARIO_DIR = Path(os.environ.get("CHIPSIM_SCENARIO_DIR", Path(__file__).resolve().parents[2] / "scenarios"))
 DEFAULT_SCENARIO = os.environ.get("CHIPSIM_VIZ_SCENARIO", "baseline.yaml")
@@ -120,8 +121,9 @@ def model_params() -> dict[str, Any]:
     }
 
 
-def make_page(model: ChipSupplyViz | None = None):
-    model = model or ChipSupplyViz()
+def make_page(model: ChipSupplyViz | solara.Reactive | None = None):
+    if model is None:
+        model = ChipSupplyViz()
     return SolaraViz(
         model,
         components=[DateBanner, NetworkView, ComputeView, LeadView, LeakageView],
@@ -131,4 +133,10 @@ def make_page(model: ChipSupplyViz | None = None):
     )
 
 
-page = make_page()
+@solara.component
+def Page():
+    """The page solara serves: a model of its own for every browser tab (a module-level model would be shared by
+    every tab, so two people would step the same run)."""
+    model = solara.use_reactive(solara.use_memo(ChipSupplyViz, dependencies=[]))  # RESET replaces its value
+    use_forget_tab_on_close(model)
+    return make_page(model)

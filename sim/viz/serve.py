@@ -34,15 +34,29 @@ def solara_command(host: str = DEFAULT_HOST, port: int = 8765) -> list[str]:
     return [sys.executable, "-m", "solara", "run", str(APP), "--production", "--host", host, "--port", str(port)]
 
 
+# A closed tab's model is dropped this long after its connection goes (solara keeps it 24 hours by default, so a
+# server used all day would hold a model for every tab ever opened); a reload within it picks up where it was.
+CLOSED_TAB_KEPT_FOR = "2m"
+
+
 def page_environment(scenario: Path) -> dict[str, str]:
     """The environment that makes the page open on ``scenario`` and offer the scenarios beside it."""
     scenario = scenario.resolve()
-    return dict(os.environ, CHIPSIM_VIZ_SCENARIO=scenario.name, CHIPSIM_SCENARIO_DIR=str(scenario.parent))
+    environment = dict(os.environ, CHIPSIM_VIZ_SCENARIO=scenario.name, CHIPSIM_SCENARIO_DIR=str(scenario.parent))
+    environment.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CLOSED_TAB_KEPT_FOR)
+    # Each tab's kernel runs in a thread of its own, and glibc gives threads their own malloc arenas, which keep freed
+    # memory: the server's footprint crept up with every tab opened and closed. Two arenas keep it flat.
+    environment.setdefault("MALLOC_ARENA_MAX", "2")
+    return environment
 
 
-def start_server(scenario: Path, port: int, host: str = DEFAULT_HOST) -> subprocess.Popen:
+def start_server(scenario: Path, port: int, host: str = DEFAULT_HOST,
+                 closed_tab_kept_for: str | None = None) -> subprocess.Popen:
     """Start the page's server in the background, its output discarded; see ``wait_until_serving``."""
-    return subprocess.Popen(solara_command(host, port), env=page_environment(scenario),
+    environment = page_environment(scenario)
+    if closed_tab_kept_for is not None:
+        environment["SOLARA_KERNEL_CULL_TIMEOUT"] = closed_tab_kept_for
+    return subprocess.Popen(solara_command(host, port), env=environment,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

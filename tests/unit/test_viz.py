@@ -149,3 +149,33 @@ def test_run_to_the_end_matches_a_headless_run() -> None:
         model.step()
     headless = run_scenario(app.SCENARIO_DIR / "baseline.yaml", seed=3).world
     assert model.recorder.world_rows[-1]["us_china_ratio"] == headless["us_china_ratio"].iloc[-1]
+
+
+def test_a_closed_tab_releases_the_callbacks_that_would_keep_its_model() -> None:
+    """Solara keeps a module-level callback for every task singleton ever made; the page drops those that reach a
+    closed tab's model (and only those)."""
+    import solara.lifecycle
+    from solara.toestand import Singleton
+
+    from sim.viz.tabs import forget_callbacks_reaching
+
+    tab_model, other_model = object(), object()
+
+    def make_task_function(model):
+        def do_step():
+            return model
+
+        def step():
+            return do_step()
+
+        return step
+
+    mine = Singleton(make_task_function(tab_model))
+    theirs = Singleton(make_task_function(other_model))
+    registered = solara.lifecycle._on_kernel_start_callbacks
+    before = len(registered)
+    assert forget_callbacks_reaching(tab_model) == 1
+    assert len(registered) == before - 1
+    assert forget_callbacks_reaching(tab_model) == 0  # gone already; the other tab's callback is untouched
+    assert forget_callbacks_reaching(other_model) == 1
+    del mine, theirs

@@ -1,0 +1,108 @@
+"""The page's server and a headless Chromium for the browser tests (Debian's chromium, driven by Playwright; no
+browser is downloaded). Outside CI a machine without chromium skips these tests; in CI (where .ci/run installs
+chromium) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psutil
+import pytest
+
+from sim.viz.serve import CHROMIUM_ARGS, chromium_executable, free_port, start_server, wait_until_serving
+
+CHROMIUM = chromium_executable()
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
+
+
+def require_browser():
+    """Playwright's sync API, or a skip (a failure under CI) when the browser or Playwright is missing."""
+    if not os.environ.get("CI"):
+        pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run should have installed it")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright
+
+
+class Server:
+    def __init__(self, url: str, process) -> None:
+        self.url = url
+        self.process = process
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server and anything it started, in MB."""
+        root = psutil.Process(self.process.pid)
+        return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+
+
+def serve(closed_tab_kept_for: str | None = None):
+    require_browser()
+    port = free_port()
+    process = start_server(BASELINE, port, closed_tab_kept_for=closed_tab_kept_for)
+    url = f"http://127.0.0.1:{port}/"
+    if not wait_until_serving(url):
+        process.terminate()
+        pytest.fail("the page did not come up within 90 s")
+    yield Server(url, process)
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from serve()
+
+
+@pytest.fixture
+def browser():
+    sync_playwright = require_browser()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def open_page(browser, url: str):
+    """A new tab on the page, loaded, recording console errors and failed requests."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.console_errors = []
+    page.failed_requests = []
+    page.on("console", lambda message: page.console_errors.append(message.text) if message.type == "error" else None)
+    page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_selector(".chipsim-date", timeout=60_000)
+    return page
+
+
+@pytest.fixture
+def page(server, browser):
+    page = open_page(browser, server.url)
+    yield page
+    keep = os.environ.get("CHIPSIM_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(keep) / "viz.png"))
+
+
+def shown_date(page) -> str:
+    return page.locator(".chipsim-date").first.inner_text()
+
+
+def step(page, times: int = 1) -> None:
+    for _ in range(times):
+        before = shown_date(page)
+        page.get_by_role("button", name="Step").first.click()
+        page.wait_for_function(
+            "before => document.querySelector('.chipsim-date').innerText !== before", arg=before, timeout=30_000
+        )
+
+
+def reset(page) -> None:
+    page.get_by_role("button", name="Reset").first.click()
+    page.wait_for_function("document.querySelector('.chipsim-date').innerText.startsWith('before')", timeout=30_000)
