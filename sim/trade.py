@@ -47,6 +47,7 @@ class TradeNetwork:
                 flow_usd=0.0,
             )
         self._arrivals: dict[int, list[Shipment]] = defaultdict(list)
+        self._seized: set[int] = set()  # ids of shipments found by enforcement, still in _arrivals until due
         self._touched: set[tuple[str, str]] = set()
         self.in_transit_chips: dict[str, int] = defaultdict(int)
         self.shipped_this_tick: list[tuple[Shipment, float, float]] = []
@@ -107,22 +108,31 @@ class TradeNetwork:
         self.shipped_this_tick.append((shipment, count * h100e_per_chip, value_usd))
 
     def seize(self, shipment: Shipment) -> None:
-        """Take a shipment out of transit (an enforcement find): it will not arrive."""
-        arrival = shipment.sent_month + self.graph.edges[shipment.source, shipment.target]["lead_time_months"]
-        self._arrivals[arrival].remove(shipment)
+        """Take a shipment out of transit (an enforcement find): it will not arrive.
+
+        It is marked, not removed: taking it out of its arrival month's list would cost a scan of that list for each
+        find, which grew with the square of the world's size. Arrivals skip marked shipments.
+        """
+        self._seized.add(id(shipment))
         self.in_transit_chips[shipment.chip] -= shipment.count
         self.seized_this_tick.append(shipment)
 
     def arrivals(self, month: int) -> list[Shipment]:
         """Shipments that arrive in ``month``, in the order they were sent; they leave the transit pipeline."""
         arriving = self._arrivals.pop(month, [])
+        if self._seized:
+            kept = [shipment for shipment in arriving if id(shipment) not in self._seized]
+            if len(kept) != len(arriving):
+                self._seized.difference_update(id(shipment) for shipment in arriving)
+                arriving = kept
         for shipment in arriving:
             self.in_transit_chips[shipment.chip] -= shipment.count
         return arriving
 
     def pending(self) -> list[Shipment]:
         """All shipments still in transit, earliest arrival first."""
-        return [shipment for month in sorted(self._arrivals) for shipment in self._arrivals[month]]
+        return [shipment for month in sorted(self._arrivals) for shipment in self._arrivals[month]
+                if id(shipment) not in self._seized]
 
     def seed_in_transit(self, shipment: Shipment, arrival_month: int) -> None:
         """Put a shipment already under way at the start of the run into the pipeline."""

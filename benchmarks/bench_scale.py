@@ -1,0 +1,109 @@
+"""Benchmark at scale: synthetic worlds of 1k, 10k and 100k agents, side by side with the anchor kernel.
+
+Each world (``sim/synthetic.py``: the ``tight`` scenario, every policy on, grown to N agents with the design's mix and
+about 4 suppliers per buyer) runs in a fresh process for ``--ticks`` ticks (520 by default), or until
+``--budget-seconds`` is spent, whichever comes first: ticks per second are measured over the ticks done. Printed per
+size: set-up time, ticks/s, agent-steps/s, edge-steps/s, peak memory (and per agent).
+
+The anchor kernel (``../shared/bench/anchor_kernel.py`` beside the project, or ``--anchor``) is a minimal
+fab -> vendor -> intermediary -> data center chain in three implementations (Mesa agents, plain Python, numpy). It runs
+right after each world, on the same machine, at the same size, with deg=4 and the same number of ticks; the ratios
+printed are the figures that count, since these machines are noisy.
+
+Note: chipsim's tick is a calendar month, so "520 ticks" is 520 months, not 520 weeks; the cost per tick is what
+is compared.
+
+usage: python benchmarks/bench_scale.py [--sizes 1000 10000 100000] [--ticks 520] [--budget-seconds 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_ANCHOR = REPO.parent / "shared" / "bench" / "anchor_kernel.py"
+
+
+def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int) -> dict:
+    """In this process: build the synthetic world and run it; return the figures."""
+    from sim.model import ChipSupplyModel
+    from sim.scenario import validate
+    from sim.synthetic import synthetic_scenario
+
+    started = time.perf_counter()
+    scenario = validate(synthetic_scenario(agents, suppliers_per_buyer=suppliers, ticks=ticks), "synthetic")
+    generated = time.perf_counter()
+    model = ChipSupplyModel(scenario, seed=0)
+    built = time.perf_counter()
+    done = 0
+    while done < ticks and model.running and time.perf_counter() - built < budget_seconds:
+        model.step()
+        done += 1
+    run_s = time.perf_counter() - built
+    count = len(model.agents_by_id)
+    edges = model.network.graph.number_of_edges()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"agents": count, "edges": edges, "generate_s": generated - started, "setup_s": built - generated,
+            "ticks": done, "run_s": run_s, "ticks_per_s": done / run_s, "agent_steps_per_s": count * done / run_s,
+            "edge_steps_per_s": edges * done / run_s, "peak_mb": peak_mb, "kb_per_agent": peak_mb * 1024 / count}
+
+
+def run_anchor(anchor: Path, impl: str, agents: int, ticks: int) -> dict | None:
+    command = [sys.executable, str(anchor), f"impl={impl}", f"n={agents}", "deg=4", f"steps={ticks}", "collect=0"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        print(f"  anchor impl={impl} failed: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--ticks", type=int, default=520)
+    parser.add_argument("--budget-seconds", type=float, default=120.0, help="per world; ticks/s over the ticks done")
+    parser.add_argument("--suppliers", type=int, default=4, help="suppliers per buyer")
+    parser.add_argument("--anchor", type=Path, default=DEFAULT_ANCHOR)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one world in this process
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure_world(args.one, args.ticks, args.budget_seconds, args.suppliers)))
+        return
+
+    print(f"chipsim scale benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()} Python "
+          f"{platform.python_version()}, {args.ticks} ticks, budget {args.budget_seconds:.0f} s per world, "
+          f"{args.suppliers} suppliers per buyer")
+    anchor = args.anchor if args.anchor.exists() else None
+    if anchor is None:
+        print(f"anchor kernel not found at {args.anchor}: no ratios (give --anchor PATH)")
+    for size in args.sizes:
+        command = [sys.executable, __file__, "--one", str(size), "--ticks", str(args.ticks), "--budget-seconds",
+                   str(args.budget_seconds), "--suppliers", str(args.suppliers)]
+        world = json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1])
+        print(f"\nS{size // 1000}k: {world['agents']} agents, {world['edges']} edges; generated in "
+              f"{world['generate_s']:.2f} s, set up in {world['setup_s']:.2f} s; {world['ticks']} ticks in "
+              f"{world['run_s']:.1f} s")
+        print(f"  chipsim      {world['ticks_per_s']:10.2f} ticks/s {world['agent_steps_per_s']:12.0f} agent-steps/s "
+              f"{world['edge_steps_per_s']:12.0f} edge-steps/s   peak {world['peak_mb']:.0f} MB "
+              f"({world['kb_per_agent']:.1f} KB per agent)")
+        if anchor is None:
+            continue
+        for impl in ("mesa", "py", "np"):
+            result = run_anchor(anchor, impl, size, args.ticks)
+            if result is None:
+                continue
+            ratio = world["ticks_per_s"] / result["ticks_per_s"]
+            print(f"  anchor {impl:<5} {result['ticks_per_s']:10.2f} ticks/s {result['agent_steps_per_s']:12.0f} "
+                  f"agent-steps/s {result['edge_steps_per_s']:12.0f} edge-steps/s   peak {result['maxrss_mb']:.0f} MB"
+                  f"   chipsim/anchor = {ratio:.4f}x")
+
+
+if __name__ == "__main__":
+    main()
