@@ -41,6 +41,7 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
     scenario = validate(synthetic_scenario(agents, suppliers_per_buyer=suppliers, ticks=ticks), "synthetic")
     generated = time.perf_counter()
     model = ChipSupplyModel(scenario, seed=0)
+    phase_seconds = _time_phases(model)
     built = time.perf_counter()
     done = 0
     while done < ticks and model.running and time.perf_counter() - built < budget_seconds:
@@ -52,7 +53,25 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"agents": count, "edges": edges, "generate_s": generated - started, "setup_s": built - generated,
             "ticks": done, "run_s": run_s, "ticks_per_s": done / run_s, "agent_steps_per_s": count * done / run_s,
-            "edge_steps_per_s": edges * done / run_s, "peak_mb": peak_mb, "kb_per_agent": peak_mb * 1024 / count}
+            "edge_steps_per_s": edges * done / run_s, "peak_mb": peak_mb, "kb_per_agent": peak_mb * 1024 / count,
+            "phase_share": {name: seconds / run_s for name, seconds in phase_seconds.items()}}
+
+
+def _time_phases(model) -> dict[str, float]:
+    """Wrap each phase of the model's tick with a timer; return the dict the timers add their seconds to."""
+    seconds = dict.fromkeys(model.PHASES, 0.0)
+
+    def timed(name: str, phase):
+        def run() -> None:
+            started = time.perf_counter()
+            phase()
+            seconds[name] += time.perf_counter() - started
+
+        return run
+
+    for name in model.PHASES:
+        setattr(model, name, timed(name, getattr(model, name)))
+    return seconds
 
 
 def run_anchor(anchor: Path, impl: str, agents: int, ticks: int) -> dict | None:
@@ -93,6 +112,8 @@ def main() -> None:
         print(f"  chipsim      {world['ticks_per_s']:10.2f} ticks/s {world['agent_steps_per_s']:12.0f} agent-steps/s "
               f"{world['edge_steps_per_s']:12.0f} edge-steps/s   peak {world['peak_mb']:.0f} MB "
               f"({world['kb_per_agent']:.1f} KB per agent)")
+        shares = sorted(world["phase_share"].items(), key=lambda item: -item[1])
+        print("  where the time goes: " + ", ".join(f"{name.strip('_')} {share:.0%}" for name, share in shares[:6]))
         if anchor is None:
             continue
         for impl in ("mesa", "py", "np"):
