@@ -7,7 +7,7 @@ is declared, a product line's fab has that node, ...). It returns every problem 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection
 
 from sim.calendar import parse_month
 from sim.policies.registry import policy_problems
@@ -21,16 +21,16 @@ class _Checks:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def known(self, path: tuple, value: str, kind: str, declared: Iterable[str]) -> bool:
-        declared = list(declared)
+    def known(self, path: tuple, value: str, kind: str, declared: Collection[str]) -> bool:
+        """``declared`` should be a set or a mapping: checks run once per reference, so a list would make the whole
+        check quadratic in the size of the world."""
         if value in declared:
             return True
         listed = ", ".join(sorted(declared)) if declared else "(none declared)"
         self.problems.append(Problem(path, f"unknown {kind}; declared: {listed}", value, True))
         return False
 
-    def all_known(self, path: tuple, values: list[str], kind: str, declared: Iterable[str]) -> None:
-        declared = list(declared)
+    def all_known(self, path: tuple, values: list[str], kind: str, declared: Collection[str]) -> None:
         for index, value in enumerate(values):
             self.known(path + (index,), value, kind, declared)
 
@@ -38,9 +38,9 @@ class _Checks:
 def reference_problems(scenario: Scenario) -> list[Problem]:
     checks = _Checks()
     problems = checks.problems
-    countries = list(scenario.countries)
-    chips = list(scenario.catalog)
-    vendor_ids = [vendor.id for vendor in scenario.vendors]
+    countries = set(scenario.countries)
+    chips = set(scenario.catalog)
+    vendor_ids = {vendor.id for vendor in scenario.vendors}
     fabs = {fab.id: fab for fab in scenario.fabs}
 
     if parse_month(scenario.end) <= parse_month(scenario.start):
@@ -67,9 +67,10 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
             if checks.known(path + ("fab",), line.fab, "fab", fabs):
                 checks.known(path + ("node",), line.node, f"node of fab {line.fab!r}", fabs[line.fab].nodes)
 
-    intermediary_ids = [item.id for item in scenario.intermediaries]
-    data_center_ids = [center.id for center in scenario.data_centers]
-    destinations = data_center_ids + [pop.id for pop in scenario.populations.data_centers]
+    intermediary_ids = {item.id for item in scenario.intermediaries}
+    data_center_ids = {center.id for center in scenario.data_centers}
+    destinations = data_center_ids | {pop.id for pop in scenario.populations.data_centers}
+    suppliers = vendor_ids | intermediary_ids
     for index, item in enumerate(scenario.intermediaries):
         checks.known(("intermediaries", index, "country"), item.country, "country", countries)
         checks.all_known(("intermediaries", index, "vendors"), item.vendors, "vendor", vendor_ids)
@@ -78,8 +79,7 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
 
     for index, center in enumerate(scenario.data_centers):
         checks.known(("data_centers", index, "country"), center.country, "country", countries)
-        checks.all_known(("data_centers", index, "suppliers"), center.suppliers, "vendor or intermediary",
-                         vendor_ids + intermediary_ids)
+        checks.all_known(("data_centers", index, "suppliers"), center.suppliers, "vendor or intermediary", suppliers)
         checks.all_known(("data_centers", index, "rental_routes"), center.rental_routes, "data center",
                          data_center_ids)
         for cohort_index, cohort in enumerate(center.initial_installed):
@@ -119,8 +119,8 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
 
     all_ids = (
         list(fabs)
-        + vendor_ids
-        + intermediary_ids
+        + [vendor.id for vendor in scenario.vendors]
+        + [item.id for item in scenario.intermediaries]
         + [center.id for center in scenario.data_centers]
         + [body.id for body in scenario.enforcement]
         + [pop.id for pop in scenario.populations.data_centers]
