@@ -64,10 +64,6 @@ class ChipSupplyViz(ChipSupplyModel):
         super().__init__(load_scenario(path, {"policies": policies}).scenario, seed=int(seed))
 
 
-def _show(name: str, model: ChipSupplyModel) -> None:
-    solara.Image(live_figures(model).png(name, model), format="png")
-
-
 @solara.component
 def DateBanner(model: ChipSupplyModel) -> None:
     update_counter.get()
@@ -80,6 +76,10 @@ def DateBanner(model: ChipSupplyModel) -> None:
                    f"{world['lead_months']:.2f} months, China {china['effective_h100e'] / 1e6:.3f}M H100e</small>")
     # Plain HTML: solara.Markdown would fetch KaTeX from a CDN, which fails offline.
     solara.HTML(tag="h2", unsafe_innerHTML=f"{model.scenario.name}: <span class='chipsim-date'>{shown}</span>{summary}")
+
+
+def _show(name: str, model: ChipSupplyModel) -> None:
+    solara.Image(live_figures(model).png(name, model), format="png")
 
 
 @solara.component
@@ -121,9 +121,7 @@ def model_params() -> dict[str, Any]:
     }
 
 
-def make_page(model: ChipSupplyViz | solara.Reactive | None = None):
-    if model is None:
-        model = ChipSupplyViz()
+def make_page(model: ChipSupplyViz | solara.Reactive):
     return SolaraViz(
         model,
         components=[DateBanner, NetworkView, ComputeView, LeadView, LeakageView],

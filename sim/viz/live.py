@@ -68,10 +68,7 @@ class LiveFigures:
         if cached is not None and cached[0] == model.month:
             return cached[1]
         figure = self.figures[name]
-        if name == "network":
-            static_changed = figure.update(model)
-        else:
-            static_changed = figure.update(self.series(model), model)
+        static_changed = figure.update(model, self.series(model))
         self._png[name] = (model.month, self.canvases[name].render_png(figure.dynamic, static_changed))
         return self._png[name][1]
 

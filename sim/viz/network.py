@@ -149,8 +149,9 @@ class NetworkFigure:
                                     bottom=0.35 / self.figure.get_figheight())
         self.update(model)
 
-    def update(self, model: ChipSupplyModel) -> bool:
-        """Bring the dynamic layer to the model's month; the static layer never changes (returns False)."""
+    def update(self, model: ChipSupplyModel, _series: object = None) -> bool:
+        """Bring the dynamic layer to the model's month; the static layer never changes (returns False). The network
+        reads the model itself; the time series the other figures share are not needed."""
         nodes, flows = aggregate(model)
         by_key = {node.key: node for node in nodes}
         for kind, keys in self.node_keys.items():

@@ -18,7 +18,6 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sim.calendar import format_month
 from sim.model import ChipSupplyModel
 from sim.report import BLOC_LABELS, SOURCE_COLOURS
 from sim.scenario.schema import BLOCS
@@ -30,8 +29,8 @@ PANEL_SIZE_INCHES = (5.5, 3.4)
 
 def month_axis_value(month_index: int) -> float:
     """Matplotlib's date number of the first day of a model month."""
-    year, month = map(int, format_month(month_index).split("-"))
-    return mdates.date2num(datetime.date(year, month, 1))
+    year, month0 = divmod(month_index, 12)
+    return mdates.date2num(datetime.date(year, month0 + 1, 1))
 
 
 @dataclass
@@ -96,7 +95,7 @@ class TimeSeriesFigure:
                                     wspace=0.25)
         self.dynamic: list = []
 
-    def update(self, series: Series, model: ChipSupplyModel) -> bool:
+    def update(self, model: ChipSupplyModel, series: Series) -> bool:
         """Bring the figure to the model's month; True when the static layer changed and must be redrawn."""
         static_changed = self.hint.get_visible() != series.empty
         self.hint.set_visible(series.empty)

@@ -7,6 +7,7 @@ and must stay finite and non-negative.
 
 from __future__ import annotations
 
+import copy
 import math
 import tracemalloc
 from pathlib import Path
@@ -253,8 +254,6 @@ SWEEP_PATHS = _paths(SWEEP)
 
 @st.composite
 def mutated_sweeps(draw) -> dict:
-    import copy
-
     data = copy.deepcopy(SWEEP)
     path = draw(st.sampled_from(SWEEP_PATHS))
     replacement = draw(st.one_of(values, st.sampled_from(

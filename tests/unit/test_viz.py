@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_rgb
 from PIL import Image
 
 warnings.filterwarnings("ignore", message=".*use_state.*found despite early return.*")
@@ -53,8 +54,6 @@ def test_network_edges_carry_this_months_flows_by_kind_including_seizures() -> N
     assert len(network.edges.get_segments()) == len(flows)
     drawn_colours = {tuple(np.round(colour[:3], 3)) for colour in network.edges.get_colors()}
     expected = {kind for (_s, _t, kind) in flows}
-    from matplotlib.colors import to_rgb
-
     assert drawn_colours == {tuple(np.round(to_rgb(EDGE_COLOURS[kind]), 3)) for kind in expected}
 
 
