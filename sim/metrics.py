@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.agents.datacenter import INSTALLED_SOURCES
+from sim.installed import INSTALLED_SOURCES
 from sim.scenario.schema import BLOCS
 from sim.world import EDGE_SMUGGLED
 
@@ -118,11 +118,15 @@ class TickRecorder:
         for center in model.data_centers:
             rented_in[center.owner_bloc] += center.rented_in_h100e
             rented_out[center.owner_bloc] += center.rented_out_h100e
-            for source, h100e in center.installed_h100e_by_source.items():
-                installed[center.owner_bloc][source] += h100e
-            installed_chips[center.owner_bloc] += center.installed_chips
             spend[center.owner_bloc] += center.spent_usd_this_month
             budget[center.owner_bloc] += center.budget_usd_this_month
+        h100e_by_source = model.installed.h100e_by_center_and_source()
+        chips_by_center = model.installed.chips_by_center()
+        for bloc in BLOCS:
+            mine = model.owner_bloc_of_center == bloc
+            installed_chips[bloc] = int(chips_by_center[mine].sum())
+            for source, h100e in zip(SOURCES, h100e_by_source[mine].sum(axis=0), strict=True):
+                installed[bloc][source] = float(h100e)
         effective = {bloc: sum(installed[bloc].values()) + rented_in[bloc] - rented_out[bloc] for bloc in BLOCS}
         # The follower distils the leader's models: it recovers a share of the gap, less what bans and detection stop.
         gap = max(0.0, effective[US_BLOC] - effective[CHINA_BLOC])

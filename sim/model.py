@@ -22,6 +22,7 @@ from sim.agents.fab import Booking
 from sim.agents.rental import clear_rental_market
 from sim.calendar import format_month, parse_month
 from sim.catalog import build_catalog
+from sim.installed import InstalledBase
 from sim.metrics import Ledger, TickRecorder
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, AllowanceInForce, ExportRules
@@ -119,7 +120,9 @@ class ChipSupplyModel(mesa.Model):
             for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies]
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
-        self.data_centers = [DataCenterAgent(self, spec) for spec in world.data_centers]
+        self.installed = InstalledBase(len(world.data_centers))
+        self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
+        self.owner_bloc_of_center = np.array([center.owner_bloc for center in self.data_centers], dtype=object)
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
         nodes = {
@@ -143,7 +146,7 @@ class ChipSupplyModel(mesa.Model):
 
         self.policies = build_policies(scenario)
         self._reset_policy_settings()
-        self.ledger.initial_installed_chips = sum(center.installed_chips for center in self.data_centers)
+        self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self)
 
@@ -248,17 +251,20 @@ class ChipSupplyModel(mesa.Model):
         for shipment in self.network.arrivals(self.month):
             receiver = self.agents_by_id[shipment.target]
             if isinstance(receiver, DataCenterAgent):
-                cohort = receiver.receive(shipment.chip, shipment.count, self.month, shipment.kind)
-                self.ledger.installed(receiver.owner_bloc, cohort.source, shipment.count,
+                source = receiver.receive(shipment.chip, shipment.count, self.month, shipment.kind)
+                self.ledger.installed(receiver.owner_bloc, source, shipment.count,
                                       shipment.count * self.catalog[shipment.chip].h100e)
             else:
                 receiver.receive(shipment.chip, shipment.count)
 
     def _retire_chips(self) -> None:
-        lifetime = self.params.chip_lifetime_months
-        for center in self.data_centers:
-            for cohort in center.retire(self.month, lifetime):
-                self.ledger.retired(center.owner_bloc, cohort.count, cohort.count * self.catalog[cohort.chip].h100e)
+        retired = self.installed.retire(self.month, self.params.chip_lifetime_months)
+        if len(retired.chips) == 0:
+            return
+        blocs = self.owner_bloc_of_center[retired.center]
+        for bloc in sorted(set(blocs)):
+            mine = blocs == bloc
+            self.ledger.retired(bloc, int(retired.chips[mine].sum()), float(retired.h100e[mine].sum()))
 
     def _book_and_produce(self) -> None:
         bookings_by_fab: dict[str, list[Booking]] = defaultdict(list)
@@ -369,7 +375,7 @@ class ChipSupplyModel(mesa.Model):
 
     # --- stocks, for accounting and tests -------------------------------------------------------------------
     def chips_installed(self) -> int:
-        return sum(center.installed_chips for center in self.data_centers)
+        return self.installed.total_chips()
 
     def chips_in_inventory(self) -> int:
         return sum(sum(v.inventory.values()) for v in self.vendors) + sum(
@@ -383,7 +389,7 @@ class ChipSupplyModel(mesa.Model):
         return sum(item.listed for item in self.intermediaries)
 
     def all_stocks_non_negative(self) -> bool:
-        stocks = [center.installed_chips for center in self.data_centers]
+        stocks = [self.installed.fewest_chips()]
         for agent in (*self.vendors, *self.intermediaries):
             stocks.extend(agent.inventory.values())
         stocks.extend(self.network.in_transit_chips.values())

@@ -10,40 +10,25 @@ for a front company at a foreign fab.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.agents.base import SupplyChainAgent
 from sim.agents.market import Order, logit_shares
+from sim.installed import SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_PROXY_FAB, SOURCE_SMUGGLED
 from sim.scenario.schema import DataCenter
 from sim.world import EDGE_SMUGGLED
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
 
-SOURCE_DOMESTIC = "domestic"
-SOURCE_IMPORT = "import"
-SOURCE_SMUGGLED = "smuggled"
-SOURCE_PROXY_FAB = "proxy_fab"
-INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED, SOURCE_PROXY_FAB)
-
-
-@dataclass(slots=True)  # hundreds of thousands of them in large worlds: slots halve their size
-class Cohort:
-    install_month: int
-    chip: str
-    count: int
-    source: str
-
-
 class DataCenterAgent(SupplyChainAgent):
     kind = "data_center"
 
-    def __init__(self, model: ChipSupplyModel, spec: DataCenter) -> None:
+    def __init__(self, model: ChipSupplyModel, spec: DataCenter, index: int) -> None:
         super().__init__(model, spec.id, spec.country)
+        self.index = index  # its row in the model's installed base
         self.owner_bloc = spec.owner_bloc or self.bloc
         self.base_budget_usd_per_month = spec.budget_usd_per_month
         self.budget_growth_factor_per_year = spec.budget_growth_factor_per_year
@@ -60,14 +45,9 @@ class DataCenterAgent(SupplyChainAgent):
         self.cash_usd = 0.0
         self.spent_usd_this_month = 0.0
         self.budget_usd_this_month = 0.0
-        # Cohorts in install order, so the oldest are always at the left end (retirement pops from there).
-        self.cohorts: deque[Cohort] = deque()
-        self.installed_chips = 0
-        # Whole chips by (source, chip); compute is derived from these so it never drifts below zero.
-        self.installed_count: dict[tuple[str, str], int] = defaultdict(int)
         start = model.start_month
-        for cohort in sorted(spec.initial_installed, key=lambda c: -c.age_months):
-            self._install(Cohort(start - cohort.age_months, cohort.chip, cohort.count, self.source_of(cohort.chip)))
+        for cohort in spec.initial_installed:
+            self._install(cohort.chip, cohort.count, self.source_of(cohort.chip), start - cohort.age_months)
 
     def connect(self, suppliers: list[SupplyChainAgent], rental_hosts: list[DataCenterAgent]) -> None:
         self.suppliers = suppliers
@@ -79,37 +59,26 @@ class DataCenterAgent(SupplyChainAgent):
         vendor_bloc = self.model.vendor_bloc[self.model.catalog[chip].vendor_id]
         return SOURCE_DOMESTIC if vendor_bloc == self.owner_bloc else SOURCE_IMPORT
 
-    def _install(self, cohort: Cohort) -> None:
-        self.cohorts.append(cohort)
-        self.installed_chips += cohort.count
-        self.installed_count[cohort.source, cohort.chip] += cohort.count
+    def _install(self, chip: str, count: int, source: str, month: int) -> None:
+        self.model.installed.install(self.index, chip, self.model.catalog[chip].h100e, source, count, month)
+
+    @property
+    def installed_chips(self) -> int:
+        return self.model.installed.center_chips(self.index)
 
     @property
     def installed_h100e_by_source(self) -> dict[str, float]:
-        catalog = self.model.catalog
-        by_source: dict[str, float] = defaultdict(float)
-        for (source, chip), count in self.installed_count.items():
-            by_source[source] += count * catalog[chip].h100e
-        return by_source
+        return self.model.installed.center_h100e_by_source(self.index)
 
     @property
     def installed_h100e(self) -> float:
-        return sum(self.installed_h100e_by_source.values())
+        return sum(self.model.installed.center_h100e_by_source(self.index).values())
 
     def budget_usd_per_month(self, month: int) -> float:
         years = (month - self.model.start_month) / 12
         return self.base_budget_usd_per_month * self.budget_growth_factor_per_year**years
 
     # --- phases -----------------------------------------------------------------------------------------------
-    def retire(self, month: int, lifetime_months: int) -> list[Cohort]:
-        retired = []
-        while self.cohorts and month - self.cohorts[0].install_month >= lifetime_months:
-            cohort = self.cohorts.popleft()
-            self.installed_chips -= cohort.count
-            self.installed_count[cohort.source, cohort.chip] -= cohort.count
-            retired.append(cohort)
-        return retired
-
     def receive_budget(self, month: int, budget_shock: float) -> None:
         self.budget_usd_this_month = self.budget_usd_per_month(month) * budget_shock
         self.cash_usd += self.budget_usd_this_month
@@ -168,8 +137,8 @@ class DataCenterAgent(SupplyChainAgent):
         cap = self.model.params.budget_carryover_months * self.budget_usd_per_month(month)
         self.cash_usd = min(self.cash_usd, cap)
 
-    def receive(self, chip: str, count: int, month: int, shipment_kind: str) -> Cohort:
+    def receive(self, chip: str, count: int, month: int, shipment_kind: str) -> str:
+        """Install arriving chips as this month's cohort; return the source they count under."""
         source = SOURCE_SMUGGLED if shipment_kind == EDGE_SMUGGLED else self.source_of(chip)
-        cohort = Cohort(month, chip, count, source)
-        self._install(cohort)
-        return cohort
+        self._install(chip, count, source, month)
+        return source

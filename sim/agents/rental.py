@@ -29,7 +29,7 @@ def rentable_h100e(model: ChipSupplyModel, host: DataCenterAgent, tenant: DataCe
         return share * host.installed_h100e
     # Under the remote-access rule the controlling bloc's chips above the threshold cannot serve this tenant.
     allowed = 0.0
-    for (_source, chip_id), count in host.installed_count.items():
+    for _source, chip_id, count in model.installed.center_holdings(host.index):
         chip = model.catalog[chip_id]
         controlled = model.vendor_bloc[chip.vendor_id] == "us_allies" and chip.tpp >= threshold
         if not controlled:
