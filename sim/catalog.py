@@ -7,6 +7,7 @@ export-control metric) divided by the H100's TPP of 15,832 (source id ``tpp_h100
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from sim.calendar import parse_month
 from sim.scenario.schema import Scenario
@@ -33,7 +34,7 @@ class ChipModel:
         """TPP per mm2 of die (the export rules' second prong), when the die area is known."""
         return self.tpp / self.die_area_mm2 if self.die_area_mm2 else None
 
-    @property
+    @cached_property  # read for every order and shipment
     def h100e(self) -> float:
         """Compute of one chip in H100-equivalents."""
         return self.tpp / H100_TPP

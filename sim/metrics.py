@@ -218,9 +218,9 @@ class TickRecorder:
             )
 
         flows: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-        graph_nodes = model.network.graph.nodes
+        agents = model.agents_by_id
         for shipment, h100e, usd in model.network.shipped_this_tick:
-            key = (shipment.kind, graph_nodes[shipment.source]["bloc"], graph_nodes[shipment.target]["bloc"])
+            key = (shipment.kind, agents[shipment.source].bloc, agents[shipment.target].bloc)
             totals = flows[key]
             totals[0] += shipment.count
             totals[1] += h100e

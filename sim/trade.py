@@ -46,6 +46,10 @@ class TradeNetwork:
                 flow_h100e=0.0,
                 flow_usd=0.0,
             )
+        # The graph's own attribute dicts, by (source, target): a plain lookup per shipment instead of networkx's
+        # edge views (a third of the cost of shipping, which happens hundreds of thousands of times a run).
+        self._edge: dict[tuple[str, str], dict] = {(source, target): data
+                                                   for source, target, data in self.graph.edges(data=True)}
         self._arrivals: dict[int, list[Shipment]] = defaultdict(list)
         self._seized: set[int] = set()  # ids of shipments found by enforcement, still in _arrivals until due
         self._touched: set[tuple[str, str]] = set()
@@ -55,8 +59,8 @@ class TradeNetwork:
 
     def begin_tick(self) -> None:
         """Clear last tick's flows (only on the edges that carried any, so the cost follows the flows)."""
-        for source, target in self._touched:
-            data = self.graph.edges[source, target]
+        for edge in self._touched:
+            data = self._edge[edge]
             data["flow_chips"] = 0
             data["flow_h100e"] = 0.0
             data["flow_usd"] = 0.0
@@ -66,14 +70,14 @@ class TradeNetwork:
 
     def record_flow(self, source: str, target: str, chips: int, h100e: float, value_usd: float) -> None:
         """Record a flow that is not a shipment (compute rented over a ``rented`` edge)."""
-        data = self.graph.edges[source, target]
+        data = self._edge[source, target]
         data["flow_chips"] += chips
         data["flow_h100e"] += h100e
         data["flow_usd"] += value_usd
         self._touched.add((source, target))
 
     def remaining_capacity(self, source: str, target: str) -> int | None:
-        data = self.graph.edges[source, target]
+        data = self._edge[source, target]
         capacity = data["capacity_chips_per_month"]
         return None if capacity is None else capacity - data["flow_chips"]
 
@@ -94,18 +98,20 @@ class TradeNetwork:
         """
         if count <= 0:
             return
-        data = self.graph.edges[source, target]
-        remaining = self.remaining_capacity(source, target)
-        if remaining is not None and count > remaining:
+        data = self._edge[source, target]
+        capacity = data["capacity_chips_per_month"]
+        if capacity is not None and count > capacity - data["flow_chips"]:
+            remaining = capacity - data["flow_chips"]
             raise EdgeCapacityExceeded(f"{source}->{target}: {count} chips exceed the {remaining} left this month")
         shipment = Shipment(source, target, chip, count, kind or data["kind"], month)
         self._arrivals[month + data["lead_time_months"]].append(shipment)
         self.in_transit_chips[chip] += count
+        h100e = count * h100e_per_chip
         data["flow_chips"] += count
-        data["flow_h100e"] += count * h100e_per_chip
+        data["flow_h100e"] += h100e
         data["flow_usd"] += value_usd
         self._touched.add((source, target))
-        self.shipped_this_tick.append((shipment, count * h100e_per_chip, value_usd))
+        self.shipped_this_tick.append((shipment, h100e, value_usd))
 
     def seize(self, shipment: Shipment) -> None:
         """Take a shipment out of transit (an enforcement find): it will not arrive.

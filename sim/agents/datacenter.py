@@ -29,6 +29,7 @@ class DataCenterAgent(SupplyChainAgent):
     def __init__(self, model: ChipSupplyModel, spec: DataCenter, index: int) -> None:
         super().__init__(model, spec.id, spec.country)
         self.index = index  # its row in the model's installed base
+        self._source_of_chip: dict[str, str] = {}
         self.owner_bloc = spec.owner_bloc or self.bloc
         self.base_budget_usd_per_month = spec.budget_usd_per_month
         self.budget_growth_factor_per_year = spec.budget_growth_factor_per_year
@@ -54,10 +55,15 @@ class DataCenterAgent(SupplyChainAgent):
         self.rental_hosts = rental_hosts
 
     def source_of(self, chip: str) -> str:
-        if self.model.catalog[chip].proxy_fabricated:
-            return SOURCE_PROXY_FAB
-        vendor_bloc = self.model.vendor_bloc[self.model.catalog[chip].vendor_id]
-        return SOURCE_DOMESTIC if vendor_bloc == self.owner_bloc else SOURCE_IMPORT
+        source = self._source_of_chip.get(chip)
+        if source is None:
+            if self.model.catalog[chip].proxy_fabricated:
+                source = SOURCE_PROXY_FAB
+            else:
+                vendor_bloc = self.model.vendor_bloc[self.model.catalog[chip].vendor_id]
+                source = SOURCE_DOMESTIC if vendor_bloc == self.owner_bloc else SOURCE_IMPORT
+            self._source_of_chip[chip] = source  # a chip's vendor and the owner never change: asked once
+        return source
 
     def _install(self, chip: str, count: int, source: str, month: int) -> None:
         self.model.installed.install(self.index, chip, self.model.catalog[chip].h100e, source, count, month)
@@ -111,9 +117,10 @@ class DataCenterAgent(SupplyChainAgent):
             [price / catalog[chip].h100e * self.price_weight(chip) for _supplier, chip, price in offers]
         )
         shares = logit_shares(effective_price, params.buyer_price_sensitivity)
+        stockpiling = bool(self.model.announced_controls)
         for (supplier, chip, price), share in zip(offers, shares, strict=True):
             spend = self.cash_usd * share
-            if self.model.denied_soon(chip, self):
+            if stockpiling and self.model.denied_soon(chip, self):
                 # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
                 spend *= params.stockpile_spending_multiplier
             quantity = int(spend // price)

@@ -146,6 +146,7 @@ class IntermediaryAgent(SupplyChainAgent):
         for order in self.orders:
             by_chip[order.chip].append(order)
         capacity_left = self.diversion_capacity_chips_per_month
+        network = self.model.network
         for chip in sorted(set(by_chip) | set(self.expected_demand)):  # sorted: set order varies by process
             orders = by_chip.get(chip, [])
             covert = [i for i, order in enumerate(orders) if order.buyer.agent_id in self.smuggling_customers]
@@ -156,14 +157,14 @@ class IntermediaryAgent(SupplyChainAgent):
                 limits[i] = quantity
             ration(self.inventory[chip], orders, limits)
             h100e = self.model.catalog[chip].h100e
+            covert_orders = set(covert)
             for index, order in enumerate(orders):
                 if order.filled:
-                    self.model.network.ship(
-                        self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e, order.value_usd
-                    )
+                    value_usd = order.value_usd
+                    network.ship(self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e, value_usd)
                     self.inventory[chip] -= order.filled
-                    self.sales_usd_this_month += order.value_usd
-                    if index in covert:
+                    self.sales_usd_this_month += value_usd
+                    if index in covert_orders:
                         self.diverted_chips_this_month += order.filled
                         capacity_left -= order.filled
                 order.buyer.on_filled(order)

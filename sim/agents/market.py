@@ -48,10 +48,10 @@ class Order:
 
 def ration_quantities(available: int, requested: list[int]) -> list[int]:
     """All of each request when ``available`` suffices, else pro-rata whole shares that sum to ``available``."""
-    wanted = np.array(requested, dtype=np.int64)
-    if int(wanted.sum()) <= available:
-        return [int(count) for count in wanted]
-    return [int(count) for count in largest_remainder(max(available, 0), wanted)]
+    # Stock usually suffices: plain integers then, since numpy's set-up cost would dominate lists this short.
+    if sum(requested) <= available:
+        return [int(count) for count in requested]
+    return [int(count) for count in largest_remainder(max(available, 0), np.array(requested, dtype=np.int64))]
 
 
 def ration(available: int, orders: list[Order], limits: list[int] | None = None) -> None:

@@ -150,26 +150,26 @@ class VendorAgent(SupplyChainAgent):
         for chip in self.chips:
             orders = by_chip.get(chip, [])
             available = self.inventory[chip]
-            limits = self._export_limits(chip, orders)
+            limits, statuses = self._export_limits(chip, orders)
             ration(available, orders, limits)
             ordered = sum(order.requested for order in orders)
             h100e = self.model.catalog[chip].h100e
-            for order in orders:
+            for order, (status, rule) in zip(orders, statuses, strict=True):
                 if order.filled:
-                    status, rule = self.model.sale_status(chip, order.buyer)
                     licensed = status in (LICENSED, ALLOWANCE) or (
                         status == TIERED and not rule.exempt(order.requested * h100e)  # judged on the order placed
                     )
+                    value_usd = order.value_usd
                     network.ship(self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e,
-                                 order.value_usd, EDGE_LICENSED if licensed else None)
+                                 value_usd, EDGE_LICENSED if licensed else None)
                     tariff = 0.0
                     if status == ALLOWANCE:
-                        tariff = order.value_usd * rule.params.tariff_fraction
+                        tariff = value_usd * rule.params.tariff_fraction
                         rule.used_chips[chip] = rule.used_chips.get(chip, 0) + order.filled
                     elif status == TIERED and licensed:
                         rule.use(order.buyer, order.filled * h100e)
                     self.inventory[chip] -= order.filled
-                    self.revenue_usd_by_country[order.buyer.country] += order.value_usd - tariff
+                    self.revenue_usd_by_country[order.buyer.country] += value_usd - tariff
                     self.tariff_usd_by_country[order.buyer.country] += tariff
                     self.chips_sold_this_month += order.filled
                     sold_by_bloc[chip][order.buyer.bloc] += order.filled
@@ -183,17 +183,18 @@ class VendorAgent(SupplyChainAgent):
         self._offers_by_buyer_kind = {}
         self.sold_by_bloc_last_month = sold_by_bloc
 
-    def _export_limits(self, chip: str, orders: list[Order]) -> list[int]:
-        """Most each order may get under the export rules: 0 if denied, a share of an allowance's volume cap."""
+    def _export_limits(self, chip: str, orders: list[Order]) -> tuple[list[int], list[tuple[str, object]]]:
+        """Most each order may get under the export rules (0 if denied, a share of an allowance's volume cap), and
+        each order's sale status with its rule (they hold for the whole month's filling)."""
         limits = [order.requested for order in orders]
+        statuses = [self.model.sale_status(chip, order.buyer) for order in orders]
         capped: dict[int, list[int]] = defaultdict(list)  # allowance -> indexes of the orders it covers
         allowances = {}
         h100e = self.model.catalog[chip].h100e
         tiered: dict[tuple[int, str], list[int]] = defaultdict(list)  # (regime, cap key) -> order indexes
         regimes = {}
-        for index, order in enumerate(orders):
+        for index, (order, (status, rule)) in enumerate(zip(orders, statuses, strict=True)):
             # An order placed before a control took effect this month is refused, not shipped.
-            status, rule = self.model.sale_status(chip, order.buyer)
             if status == DENIED:
                 limits[index] = 0
             elif status == ALLOWANCE:
@@ -215,7 +216,7 @@ class VendorAgent(SupplyChainAgent):
             shares = ration_quantities(remaining, [limits[i] for i in indexes])
             for index, quantity in zip(indexes, shares, strict=True):
                 limits[index] = quantity
-        return limits
+        return limits, statuses
 
     def _allowance_remaining(self, allowance: AllowanceInForce, chip: str) -> int | None:
         """Chips of ``chip`` still allowed this month under the allowance's caps (None: no cap)."""
