@@ -24,6 +24,7 @@ from sim.calendar import format_month, parse_month
 from sim.catalog import build_catalog
 from sim.installed import InstalledBase
 from sim.metrics import Ledger, TickRecorder
+from sim.ordering import place_orders
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
@@ -295,8 +296,7 @@ class ChipSupplyModel(mesa.Model):
         clear_rental_market(self)
 
     def _place_orders(self) -> None:
-        for center in self.data_centers:
-            center.place_orders(self.month)
+        place_orders(self, self.month)
 
     def _fill_intermediary_orders(self) -> None:
         for item in self.intermediaries:

@@ -9,15 +9,17 @@ what the browser draws and what the flow tables aggregate.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import networkx as nx
 
 from sim.world import EdgeSpec
 
 
-@dataclass(frozen=True)
-class Shipment:
+class Shipment(NamedTuple):
+    """Chips on their way along an edge. A tuple, since large worlds make hundreds of thousands a month (a frozen
+    dataclass took four times as long to build); a seized one is marked by identity, not equality."""
+
     source: str
     target: str
     chip: str

@@ -2,20 +2,19 @@
 
 Each month a data center adds its (noisy) budget to any unspent cash it may carry, asks its suppliers for offers,
 and spreads its spending over them with a logit on price per H100e, favouring its own bloc's vendors by
-``home_vendor_preference``. Chips arrive after the edge's lead time and are installed as a cohort that retires
-after the chip lifetime. Installed compute is kept by source: ``domestic`` when the chip's vendor is of the owner's
-bloc, ``import`` otherwise, ``smuggled`` when it came over a smuggling route, ``proxy_fab`` when its die was made
-for a front company at a foreign fab.
+``home_vendor_preference`` (worked out for all data centers at once, in ``sim.ordering``). Chips arrive after the
+edge's lead time and are installed as a cohort that retires after the chip lifetime (held for all data centers at
+once, in ``sim.installed``). Installed compute is kept by source: ``domestic`` when the chip's vendor is of the
+owner's bloc, ``import`` otherwise, ``smuggled`` when it came over a smuggling route, ``proxy_fab`` when its die was
+made for a front company at a foreign fab.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from sim.agents.base import SupplyChainAgent
-from sim.agents.market import Order, logit_shares
+from sim.agents.market import Order
 from sim.installed import SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_PROXY_FAB, SOURCE_SMUGGLED
 from sim.scenario.schema import DataCenter
 from sim.world import EDGE_SMUGGLED
@@ -102,38 +101,6 @@ class DataCenterAgent(SupplyChainAgent):
     def rent_out(self, h100e: float, revenue_usd: float) -> None:
         self.rented_out_h100e += h100e
         self.rental_revenue_usd += revenue_usd
-
-    def place_orders(self, month: int) -> None:
-        params = self.model.params
-        offers = [
-            (supplier, chip, price)
-            for supplier in self.suppliers
-            for chip, price, _stock in supplier.offers(month, self)
-        ]
-        if not offers or self.cash_usd <= 0:
-            return
-        catalog = self.model.catalog
-        effective_price = np.array(
-            [price / catalog[chip].h100e * self.price_weight(chip) for _supplier, chip, price in offers]
-        )
-        shares = logit_shares(effective_price, params.buyer_price_sensitivity)
-        stockpiling = bool(self.model.announced_controls)
-        for (supplier, chip, price), share in zip(offers, shares, strict=True):
-            spend = self.cash_usd * share
-            if stockpiling and self.model.denied_soon(chip, self):
-                # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
-                spend *= params.stockpile_spending_multiplier
-            quantity = int(spend // price)
-            if quantity > 0:
-                order = Order(buyer=self, seller=supplier, chip=chip, requested=quantity, unit_price_usd=price)
-                supplier.take_order(order)
-
-    def price_weight(self, chip: str) -> float:
-        """How the buyer discounts a chip's price when choosing: its own bloc's, and promoted US hardware."""
-        weight = 1.0 - self.home_vendor_preference if self.source_of(chip) == SOURCE_DOMESTIC else 1.0
-        if self.promoted_bloc_preference and self.model.vendor_bloc[self.model.catalog[chip].vendor_id] == "us_allies":
-            weight *= 1.0 - self.promoted_bloc_preference
-        return weight
 
     def on_filled(self, order: Order) -> None:
         self.spent_usd_this_month += order.value_usd

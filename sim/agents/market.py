@@ -29,7 +29,7 @@ class Buyer(Protocol):
 MAX_CHIPS_PER_ORDER = 10**12
 
 
-@dataclass
+@dataclass(slots=True)
 class Order:
     buyer: SupplyChainAgent
     seller: SupplyChainAgent

@@ -1,0 +1,69 @@
+"""Orders worked out for all data centers at once are exactly those of the per-data-center rule, month by month."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.agents.market import Order, logit_shares
+from sim.installed import SOURCE_DOMESTIC
+from sim.model import ChipSupplyModel
+from sim.ordering import plan_orders
+from sim.scenario import load_scenario, validate
+from sim.synthetic import synthetic_scenario
+
+
+def per_center_orders(model: ChipSupplyModel, month: int) -> list[Order]:
+    """The reference: each data center on its own, offer by offer, as the model first did it."""
+    orders = []
+    for center in model.data_centers:
+        offers = [(supplier, chip, price) for supplier in center.suppliers
+                  for chip, price, _stock in supplier.offers(month, center)]
+        if not offers or center.cash_usd <= 0:
+            continue
+        weights = []
+        for _supplier, chip, _price in offers:
+            weight = 1.0 - center.home_vendor_preference if center.source_of(chip) == SOURCE_DOMESTIC else 1.0
+            if center.promoted_bloc_preference and model.vendor_bloc[model.catalog[chip].vendor_id] == "us_allies":
+                weight *= 1.0 - center.promoted_bloc_preference
+            weights.append(weight)
+        effective = np.array([price / model.catalog[chip].h100e * weight
+                              for (_s, chip, price), weight in zip(offers, weights, strict=True)])
+        shares = logit_shares(effective, model.params.buyer_price_sensitivity)
+        for (supplier, chip, price), share in zip(offers, shares, strict=True):
+            spend = center.cash_usd * share
+            if model.denied_soon(chip, center):
+                spend *= model.params.stockpile_spending_multiplier
+            quantity = int(spend // price)
+            if quantity > 0:
+                orders.append(Order(buyer=center, seller=supplier, chip=chip, requested=quantity,
+                                    unit_price_usd=price))
+    return orders
+
+
+def _as_rows(orders: list[Order]) -> list[tuple]:
+    return [(o.buyer.agent_id, o.seller.agent_id, o.chip, o.requested, o.unit_price_usd) for o in orders]
+
+
+def _compare_every_month(model: ChipSupplyModel, months: int) -> int:
+    compared = 0
+    for _ in range(months):
+        for phase in model.PHASES:
+            if phase == "_place_orders":
+                expected = _as_rows(per_center_orders(model, model.month))
+                assert _as_rows(plan_orders(model, model.month)) == expected, f"orders differ in {model.date}"
+                compared += len(expected)
+            getattr(model, phase)()
+    return compared
+
+
+# Baseline: announced controls (stockpiling); tight: denials and smuggling routes; promotion: promoted US hardware.
+@pytest.mark.parametrize("name", ["baseline", "tight", "us_stack_promotion"])
+def test_orders_match_the_per_center_rule_in_shipped_scenarios(name: str) -> None:
+    model = ChipSupplyModel(load_scenario(f"scenarios/{name}.yaml").scenario, seed=3)
+    assert _compare_every_month(model, months=40) > 1000
+
+
+def test_orders_match_the_per_center_rule_in_a_synthetic_world() -> None:
+    model = ChipSupplyModel(validate(synthetic_scenario(1000), "synthetic"), seed=1)
+    assert _compare_every_month(model, months=3) > 5000
