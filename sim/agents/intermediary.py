@@ -109,6 +109,10 @@ class IntermediaryAgent(SupplyChainAgent):
         return False
 
     # --- trade ------------------------------------------------------------------------------------------------
+    def offer_key(self, buyer: SupplyChainAgent) -> tuple:
+        """Buyers with equal keys get the same offers this month: local buyers one list, smuggling customers another."""
+        return (buyer.agent_id in self.smuggling_customers,)
+
     def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
         """(chip, price in USD, chips in stock) for ``buyer``.
 

@@ -39,7 +39,8 @@ class Order:
     filled: int = 0
 
     def __post_init__(self) -> None:
-        self.requested = min(self.requested, MAX_CHIPS_PER_ORDER)
+        if self.requested > MAX_CHIPS_PER_ORDER:
+            self.requested = MAX_CHIPS_PER_ORDER
 
     @property
     def value_usd(self) -> float:

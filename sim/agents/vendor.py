@@ -119,9 +119,13 @@ class VendorAgent(SupplyChainAgent):
         self.in_production[chip] += count
 
     # --- sales ------------------------------------------------------------------------------------------------
+    def offer_key(self, buyer: SupplyChainAgent) -> tuple:
+        """Buyers with equal keys get the same offers this month: export rules see only the country and the list."""
+        return buyer.country, bool(getattr(buyer, "listed", False))
+
     def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
         """(chip, price in USD, chips in stock) for every released chip this vendor may sell to ``buyer``."""
-        key = (buyer.country, bool(getattr(buyer, "listed", False)))
+        key = self.offer_key(buyer)
         offers = self._offers_by_buyer_kind.get(key)
         if offers is None:
             offers = [
