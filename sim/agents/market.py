@@ -7,12 +7,11 @@ order), so rationing is fair, integer and deterministic.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-
-from sim.world import largest_remainder
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -49,10 +48,20 @@ class Order:
 
 def ration_quantities(available: int, requested: list[int]) -> list[int]:
     """All of each request when ``available`` suffices, else pro-rata whole shares that sum to ``available``."""
-    # Stock usually suffices: plain integers then, since numpy's set-up cost would dominate lists this short.
-    if sum(requested) <= available:
+    # Plain Python: the lists are short (a seller's orders for one chip), so numpy's set-up cost would dominate.
+    wanted = sum(requested)
+    if wanted <= available:
         return [int(count) for count in requested]
-    return [int(count) for count in largest_remainder(max(available, 0), np.array(requested, dtype=np.int64))]
+    if available <= 0:
+        return [0] * len(requested)
+    # Largest remainder, the same arithmetic as sim.world.largest_remainder: the same numbers.
+    exact = [float(available) * count / float(wanted) for count in requested]
+    whole = [math.floor(share) for share in exact]
+    short = available - sum(whole)
+    by_remainder = sorted(range(len(exact)), key=lambda i: whole[i] - exact[i])  # stable: ties to the earlier order
+    for index in by_remainder[:short]:
+        whole[index] += 1
+    return whole
 
 
 def ration(available: int, orders: list[Order], limits: list[int] | None = None) -> None:

@@ -191,7 +191,15 @@ class VendorAgent(SupplyChainAgent):
         """Most each order may get under the export rules (0 if denied, a share of an allowance's volume cap), and
         each order's sale status with its rule (they hold for the whole month's filling)."""
         limits = [order.requested for order in orders]
-        statuses = [self.model.sale_status(chip, order.buyer) for order in orders]
+        # A sale's status depends on the buyer only as its offers do (country and listing): asked once per kind.
+        status_by_kind: dict[tuple, tuple[str, object]] = {}
+        statuses = []
+        for order in orders:
+            kind = self.offer_key(order.buyer)
+            status = status_by_kind.get(kind)
+            if status is None:
+                status = status_by_kind[kind] = self.model.sale_status(chip, order.buyer)
+            statuses.append(status)
         capped: dict[int, list[int]] = defaultdict(list)  # allowance -> indexes of the orders it covers
         allowances = {}
         h100e = self.model.catalog[chip].h100e
