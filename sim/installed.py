@@ -1,20 +1,26 @@
 """The installed base: every data center's chips at once, as arrays, and the cohorts waiting to retire.
 
-A *holding* is one kind of chip from one source at one data center; its chips are counted in one integer array over
-all holdings, so totals, compute by source and the per-bloc tables are array sums rather than loops over hundreds of
-thousands of cohort objects. Holdings are sparse (a data center holds a few of the world's chip models, and large
-worlds have thousands of models), so each gets a slot the first time it is installed.
+A *holding* is one kind of chip from one source at one data center. Holdings are sparse (a data center holds a few
+of the world's chip models, and large worlds have thousands of models), so they are kept as a sorted array of integer
+keys (center, chip number, source packed into one int64) with a count beside each. A month's arrivals are installed
+in one batch: keys are computed for all of them, merged into the sorted keys, and counts added with array operations.
+Totals, compute by source and the per-bloc tables are then array sums rather than loops over cohort objects.
 
-A cohort (chips installed in one month) is kept only as two columns, holding and count, in its install month's
+A cohort (chips installed in one month) is kept only as two columns, holding key and count, in its install month's
 batch. Every chip lives the same number of months, so retiring is dropping the batches that have reached that age.
+Chips are numbered the first time they are seen, so variants designed during a run fit in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sim.catalog import ChipModel
 
 SOURCE_DOMESTIC = "domestic"
 SOURCE_IMPORT = "import"
@@ -22,6 +28,12 @@ SOURCE_SMUGGLED = "smuggled"
 SOURCE_PROXY_FAB = "proxy_fab"
 INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED, SOURCE_PROXY_FAB)
 SOURCE_INDEX = {source: index for index, source in enumerate(INSTALLED_SOURCES)}
+
+# Key layout: center << CENTER_SHIFT | chip number << SOURCE_BITS | source. 2^18 chip models is far beyond any world.
+SOURCE_BITS = 2
+CHIP_BITS = 18
+CENTER_SHIFT = CHIP_BITS + SOURCE_BITS
+MAX_CHIPS = 1 << CHIP_BITS
 
 
 @dataclass(frozen=True)
@@ -36,97 +48,96 @@ class Retired:
 class InstalledBase:
     def __init__(self, centers: int) -> None:
         self.centers = centers
-        self._slot: dict[tuple[int, str, int], int] = {}  # (center, chip id, source index) -> holding
-        self._center: list[int] = []
-        self._chip: list[str] = []
-        self._source: list[int] = []
+        self.chip_ids: list[str] = []
+        self.chip_number: dict[str, int] = {}
         self._h100e_per_chip: list[float] = []
-        self._slots_of_center: list[list[int]] = [[] for _ in range(centers)]
-        self._count = np.zeros(64, dtype=np.int64)
-        # Per install month, its cohorts as two columns (holding, chips), appended as shipments arrive.
-        self._cohorts: dict[int, tuple[list[int], list[int]]] = {}
-        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # the holdings' columns, as arrays
+        self.keys = np.zeros(0, dtype=np.int64)  # sorted, one per holding
+        self.counts = np.zeros(0, dtype=np.int64)
+        # Per install month, its cohorts as two arrays per batch installed: holding keys and chips.
+        self._cohorts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
 
-    def _holding_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(center, source, H100e per chip) of every holding, rebuilt only when holdings were added."""
-        if self._arrays is None or len(self._arrays[0]) != len(self._center):
-            self._arrays = (np.array(self._center, dtype=np.int64), np.array(self._source, dtype=np.int64),
-                            np.array(self._h100e_per_chip, dtype=float))
-        return self._arrays
+    # --- chips ------------------------------------------------------------------------------------------------
+    def number_chips(self, chip_ids: list[str], catalog: dict[str, ChipModel]) -> np.ndarray:
+        """The chips' numbers, numbering (with their H100e per chip from ``catalog``) any not seen before."""
+        number = self.chip_number
+        for chip in chip_ids:
+            if chip not in number:
+                if len(self.chip_ids) >= MAX_CHIPS:
+                    raise OverflowError(f"more than {MAX_CHIPS} chip models in one run")
+                number[chip] = len(self.chip_ids)
+                self.chip_ids.append(chip)
+                self._h100e_per_chip.append(catalog[chip].h100e)
+        return np.array([number[chip] for chip in chip_ids], dtype=np.int64)
 
-    def _holding(self, center: int, chip: str, h100e_per_chip: float, source: str) -> int:
-        key = (center, chip, SOURCE_INDEX[source])
-        slot = self._slot.get(key)
-        if slot is None:
-            slot = self._slot[key] = len(self._center)
-            self._center.append(center)
-            self._chip.append(chip)
-            self._source.append(key[2])
-            self._h100e_per_chip.append(h100e_per_chip)
-            self._slots_of_center[center].append(slot)
-            if slot == len(self._count):  # grow by doubling, so appends stay cheap on average
-                self._count = np.concatenate([self._count, np.zeros_like(self._count)])
-        return slot
+    @property
+    def h100e_per_chip(self) -> np.ndarray:
+        return np.array(self._h100e_per_chip, dtype=float)
 
     # --- installing and retiring ------------------------------------------------------------------------------
-    def install(self, center: int, chip: str, h100e_per_chip: float, source: str, count: int, month: int) -> None:
-        slot = self._holding(center, chip, h100e_per_chip, source)
-        self._count[slot] += count
-        cohorts = self._cohorts.get(month)
-        if cohorts is None:
-            cohorts = self._cohorts[month] = ([], [])
-        cohorts[0].append(slot)
-        cohorts[1].append(count)
+    def install(self, center: np.ndarray, chip: np.ndarray, source: np.ndarray, count: np.ndarray,
+                month: int) -> None:
+        """Install a batch of cohorts (center, chip number, source index, chips), all in ``month``."""
+        if len(count) == 0:
+            return
+        keys = (center.astype(np.int64) << CENTER_SHIFT) | (chip.astype(np.int64) << SOURCE_BITS) | source
+        count = count.astype(np.int64)
+        new = np.setdiff1d(keys, self.keys)  # sorted and unique
+        if len(new):
+            merged = np.union1d(self.keys, new)
+            counts = np.zeros(len(merged), dtype=np.int64)
+            counts[np.searchsorted(merged, self.keys)] = self.counts
+            self.keys, self.counts = merged, counts
+        np.add.at(self.counts, np.searchsorted(self.keys, keys), count)
+        self._cohorts.setdefault(month, []).append((keys, count))
 
     def retire(self, month: int, lifetime_months: int) -> Retired:
         """Take out every cohort installed ``lifetime_months`` or more before ``month``; return them."""
-        due = [install for install in self._cohorts if month - install >= lifetime_months]
-        slots: list[int] = []
-        counts: list[int] = []
-        for install in sorted(due):
-            cohort_slots, cohort_counts = self._cohorts.pop(install)
-            slots.extend(cohort_slots)
-            counts.extend(cohort_counts)
-        slot_array = np.array(slots, dtype=np.int64)
-        chips = np.array(counts, dtype=np.int64)
-        np.subtract.at(self._count, slot_array, chips)
-        center, _source, h100e_per_chip = self._holding_arrays()
-        return Retired(center=center[slot_array], chips=chips, h100e=chips * h100e_per_chip[slot_array])
+        due = sorted(install for install in self._cohorts if month - install >= lifetime_months)
+        batches = [batch for install in due for batch in self._cohorts.pop(install)]
+        if not batches:
+            empty = np.zeros(0, dtype=np.int64)
+            return Retired(empty, empty, empty.astype(float))
+        keys = np.concatenate([keys for keys, _count in batches])
+        chips = np.concatenate([count for _keys, count in batches])
+        np.subtract.at(self.counts, np.searchsorted(self.keys, keys), chips)
+        chip_number = (keys >> SOURCE_BITS) & (MAX_CHIPS - 1)
+        return Retired(center=keys >> CENTER_SHIFT, chips=chips, h100e=chips * self.h100e_per_chip[chip_number])
 
     # --- what is installed ------------------------------------------------------------------------------------
-    def _counts(self) -> np.ndarray:
-        return self._count[: len(self._center)]
-
     def total_chips(self) -> int:
-        return int(self._counts().sum())
+        return int(self.counts.sum())
 
     def fewest_chips(self) -> int:
         """The smallest count of any holding (negative would be an accounting bug)."""
-        return int(self._counts().min(initial=0))
+        return int(self.counts.min(initial=0))
 
     def chips_by_center(self) -> np.ndarray:
-        center, _source, _h100e = self._holding_arrays()
-        return np.bincount(center, weights=self._counts(), minlength=self.centers).astype(np.int64)
+        return np.bincount(self.keys >> CENTER_SHIFT, weights=self.counts, minlength=self.centers).astype(np.int64)
 
     def h100e_by_center_and_source(self) -> np.ndarray:
         """H100e installed at each center by source: shape (centers, sources)."""
         sources = len(INSTALLED_SOURCES)
-        center, source, h100e_per_chip = self._holding_arrays()
-        h100e = self._counts() * h100e_per_chip
-        by_key = np.bincount(center * sources + source, weights=h100e, minlength=self.centers * sources)
+        center_and_source = (self.keys >> CENTER_SHIFT) * sources + (self.keys & (sources - 1))
+        h100e = self.counts * self.h100e_per_chip[(self.keys >> SOURCE_BITS) & (MAX_CHIPS - 1)]
+        by_key = np.bincount(center_and_source, weights=h100e, minlength=self.centers * sources)
         return by_key.reshape(self.centers, sources)
 
+    def _center_slice(self, center: int) -> slice:
+        start, stop = np.searchsorted(self.keys, [center << CENTER_SHIFT, (center + 1) << CENTER_SHIFT])
+        return slice(int(start), int(stop))
+
     def center_chips(self, center: int) -> int:
-        return int(sum(self._count[slot] for slot in self._slots_of_center[center]))
+        return int(self.counts[self._center_slice(center)].sum())
 
     def center_h100e_by_source(self, center: int) -> dict[str, float]:
         by_source = dict.fromkeys(INSTALLED_SOURCES, 0.0)
-        for slot in self._slots_of_center[center]:
-            by_source[INSTALLED_SOURCES[self._source[slot]]] += int(self._count[slot]) * self._h100e_per_chip[slot]
+        for source, chip, count in self.center_holdings(center):
+            by_source[source] += count * self._h100e_per_chip[self.chip_number[chip]]
         return by_source
 
     def center_holdings(self, center: int) -> Iterator[tuple[str, str, int]]:
         """(source, chip id, chips) for every holding of the center with chips in it."""
-        for slot in self._slots_of_center[center]:
-            if self._count[slot]:
-                yield INSTALLED_SOURCES[self._source[slot]], self._chip[slot], int(self._count[slot])
+        where = self._center_slice(center)
+        for key, count in zip(self.keys[where].tolist(), self.counts[where].tolist(), strict=True):
+            if count:
+                yield INSTALLED_SOURCES[key & 3], self.chip_ids[(key >> SOURCE_BITS) & (MAX_CHIPS - 1)], count

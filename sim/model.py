@@ -22,7 +22,7 @@ from sim.agents.fab import Booking
 from sim.agents.rental import clear_rental_market
 from sim.calendar import format_month, parse_month
 from sim.catalog import build_catalog
-from sim.installed import InstalledBase
+from sim.installed import SOURCE_INDEX, InstalledBase
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import place_orders
 from sim.policies.cloud import CloudRules
@@ -124,6 +124,7 @@ class ChipSupplyModel(mesa.Model):
         self.installed = InstalledBase(len(world.data_centers))
         self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
         self.owner_bloc_of_center = np.array([center.owner_bloc for center in self.data_centers], dtype=object)
+        self._install_initial_chips()
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
         nodes = {
@@ -150,6 +151,29 @@ class ChipSupplyModel(mesa.Model):
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self)
+
+    def _install_initial_chips(self) -> None:
+        """Every data center's chips installed before the start, one batch per install month."""
+        by_month: dict[int, list[tuple[DataCenterAgent, str, str, int]]] = defaultdict(list)
+        for center in self.data_centers:
+            for cohort in center.initial_installed:
+                by_month[self.start_month - cohort.age_months].append(
+                    (center, cohort.chip, center.source_of(cohort.chip), cohort.count))
+        for month, cohorts in sorted(by_month.items()):
+            self._install(cohorts, month)
+
+    def _install(self, cohorts: list[tuple[DataCenterAgent, str, str, int]], month: int) -> None:
+        """Install cohorts of (data center, chip, source, chips) in one batch."""
+        if not cohorts:
+            return
+        centers, chips, sources, counts = zip(*cohorts, strict=True)
+        self.installed.install(
+            center=np.array([center.index for center in centers], dtype=np.int64),
+            chip=self.installed.number_chips(list(chips), self.catalog),
+            source=np.array([SOURCE_INDEX[source] for source in sources], dtype=np.int64),
+            count=np.array(counts, dtype=np.int64),
+            month=month,
+        )
 
     def _seed_production_pipeline(self) -> None:
         """Chips already in production at the start: one lead time of each line's full-reservation output.
@@ -249,14 +273,17 @@ class ChipSupplyModel(mesa.Model):
             vendor.grow_reservations()
 
     def _deliver_arrivals(self) -> None:
+        installing = []
         for shipment in self.network.arrivals(self.month):
             receiver = self.agents_by_id[shipment.target]
             if isinstance(receiver, DataCenterAgent):
-                source = receiver.receive(shipment.chip, shipment.count, self.month, shipment.kind)
+                source = receiver.source_for(shipment.chip, shipment.kind)
+                installing.append((receiver, shipment.chip, source, shipment.count))
                 self.ledger.installed(receiver.owner_bloc, source, shipment.count,
                                       shipment.count * self.catalog[shipment.chip].h100e)
             else:
                 receiver.receive(shipment.chip, shipment.count)
+        self._install(installing, self.month)
 
     def _retire_chips(self) -> None:
         retired = self.installed.retire(self.month, self.params.chip_lifetime_months)

@@ -2,8 +2,8 @@
 
 Nodes are agent ids; edges carry their ``kind`` (production, legal, and the leakage kinds to come), a lead time
 and an optional capacity. A shipment leaves on an edge and arrives ``lead_time_months`` later (at least one month,
-so a chip sold this tick is never also installed this tick). This tick's flows are recorded on the edges, which is
-what the browser draws and what the flow tables aggregate.
+so a chip sold this tick is never also installed this tick). This tick's movements are kept as lists (shipments,
+and compute rented): the flow tables and the browser's network aggregate them; the graph itself does not change.
 """
 
 from __future__ import annotations
@@ -44,44 +44,42 @@ class TradeNetwork:
                 kind=edge.kind,
                 lead_time_months=max(1, edge.lead_time_months),
                 capacity_chips_per_month=edge.capacity_chips_per_month,
-                flow_chips=0,
-                flow_h100e=0.0,
-                flow_usd=0.0,
             )
-        # The graph's own attribute dicts, by (source, target): a plain lookup per shipment instead of networkx's
-        # edge views (a third of the cost of shipping, which happens hundreds of thousands of times a run).
-        self._edge: dict[tuple[str, str], dict] = {(source, target): data
-                                                   for source, target, data in self.graph.edges(data=True)}
+        # Per edge, what a shipment needs (kind, lead time), by plain lookup: networkx's edge views cost a third of
+        # shipping, which happens hundreds of thousands of times a run. The graph itself stays as built.
+        self._edge: dict[tuple[str, str], tuple[str, int]] = {
+            (source, target): (data["kind"], data["lead_time_months"])
+            for source, target, data in self.graph.edges(data=True)
+        }
+        # Chips shipped this month on edges with a capacity (the only edges where the running total matters).
+        self._capacity: dict[tuple[str, str], int] = {
+            (source, target): data["capacity_chips_per_month"]
+            for source, target, data in self.graph.edges(data=True) if data["capacity_chips_per_month"] is not None
+        }
+        self._shipped_on_capped_edge: dict[tuple[str, str], int] = defaultdict(int)
         self._arrivals: dict[int, list[Shipment]] = defaultdict(list)
         self._seized: set[int] = set()  # ids of shipments found by enforcement, still in _arrivals until due
-        self._touched: set[tuple[str, str]] = set()
         self.in_transit_chips: dict[str, int] = defaultdict(int)
+        # This month's flows: shipments with their H100e and value, and compute rented (source, target, H100e, USD).
         self.shipped_this_tick: list[tuple[Shipment, float, float]] = []
+        self.rented_this_tick: list[tuple[str, str, float, float]] = []
         self.seized_this_tick: list[Shipment] = []
 
     def begin_tick(self) -> None:
-        """Clear last tick's flows (only on the edges that carried any, so the cost follows the flows)."""
-        for edge in self._touched:
-            data = self._edge[edge]
-            data["flow_chips"] = 0
-            data["flow_h100e"] = 0.0
-            data["flow_usd"] = 0.0
-        self._touched.clear()
+        self._shipped_on_capped_edge.clear()
         self.shipped_this_tick = []
-        self.seized_this_tick: list[Shipment] = []
+        self.rented_this_tick = []
+        self.seized_this_tick = []
 
-    def record_flow(self, source: str, target: str, chips: int, h100e: float, value_usd: float) -> None:
-        """Record a flow that is not a shipment (compute rented over a ``rented`` edge)."""
-        data = self._edge[source, target]
-        data["flow_chips"] += chips
-        data["flow_h100e"] += h100e
-        data["flow_usd"] += value_usd
-        self._touched.add((source, target))
+    def record_rental(self, host: str, tenant: str, h100e: float, value_usd: float) -> None:
+        """Record compute rented over a ``rented`` edge this month (no chip moves)."""
+        if (host, tenant) not in self._edge:
+            raise KeyError(f"no rented edge {host}->{tenant}")
+        self.rented_this_tick.append((host, tenant, h100e, value_usd))
 
     def remaining_capacity(self, source: str, target: str) -> int | None:
-        data = self._edge[source, target]
-        capacity = data["capacity_chips_per_month"]
-        return None if capacity is None else capacity - data["flow_chips"]
+        capacity = self._capacity.get((source, target))
+        return None if capacity is None else capacity - self._shipped_on_capped_edge[source, target]
 
     def ship(
         self,
@@ -100,20 +98,16 @@ class TradeNetwork:
         """
         if count <= 0:
             return
-        data = self._edge[source, target]
-        capacity = data["capacity_chips_per_month"]
-        if capacity is not None and count > capacity - data["flow_chips"]:
-            remaining = capacity - data["flow_chips"]
-            raise EdgeCapacityExceeded(f"{source}->{target}: {count} chips exceed the {remaining} left this month")
-        shipment = Shipment(source, target, chip, count, kind or data["kind"], month)
-        self._arrivals[month + data["lead_time_months"]].append(shipment)
+        edge_kind, lead_time_months = self._edge[source, target]
+        if (source, target) in self._capacity:
+            remaining = self.remaining_capacity(source, target)
+            if count > remaining:
+                raise EdgeCapacityExceeded(f"{source}->{target}: {count} chips exceed the {remaining} left this month")
+            self._shipped_on_capped_edge[source, target] += count
+        shipment = Shipment(source, target, chip, count, kind or edge_kind, month)
+        self._arrivals[month + lead_time_months].append(shipment)
         self.in_transit_chips[chip] += count
-        h100e = count * h100e_per_chip
-        data["flow_chips"] += count
-        data["flow_h100e"] += h100e
-        data["flow_usd"] += value_usd
-        self._touched.add((source, target))
-        self.shipped_this_tick.append((shipment, h100e, value_usd))
+        self.shipped_this_tick.append((shipment, count * h100e_per_chip, value_usd))
 
     def seize(self, shipment: Shipment) -> None:
         """Take a shipment out of transit (an enforcement find): it will not arrive.

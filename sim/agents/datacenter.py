@@ -45,9 +45,8 @@ class DataCenterAgent(SupplyChainAgent):
         self.cash_usd = 0.0
         self.spent_usd_this_month = 0.0
         self.budget_usd_this_month = 0.0
-        start = model.start_month
-        for cohort in spec.initial_installed:
-            self._install(cohort.chip, cohort.count, self.source_of(cohort.chip), start - cohort.age_months)
+        # The chips installed before the start; the model installs them, with everyone's, in one batch.
+        self.initial_installed = spec.initial_installed
 
     def connect(self, suppliers: list[SupplyChainAgent], rental_hosts: list[DataCenterAgent]) -> None:
         self.suppliers = suppliers
@@ -63,9 +62,6 @@ class DataCenterAgent(SupplyChainAgent):
                 source = SOURCE_DOMESTIC if vendor_bloc == self.owner_bloc else SOURCE_IMPORT
             self._source_of_chip[chip] = source  # a chip's vendor and the owner never change: asked once
         return source
-
-    def _install(self, chip: str, count: int, source: str, month: int) -> None:
-        self.model.installed.install(self.index, chip, self.model.catalog[chip].h100e, source, count, month)
 
     @property
     def installed_chips(self) -> int:
@@ -111,8 +107,6 @@ class DataCenterAgent(SupplyChainAgent):
         cap = self.model.params.budget_carryover_months * self.budget_usd_per_month(month)
         self.cash_usd = min(self.cash_usd, cap)
 
-    def receive(self, chip: str, count: int, month: int, shipment_kind: str) -> str:
-        """Install arriving chips as this month's cohort; return the source they count under."""
-        source = SOURCE_SMUGGLED if shipment_kind == EDGE_SMUGGLED else self.source_of(chip)
-        self._install(chip, count, source, month)
-        return source
+    def source_for(self, chip: str, shipment_kind: str) -> str:
+        """What arriving chips count as once installed here."""
+        return SOURCE_SMUGGLED if shipment_kind == EDGE_SMUGGLED else self.source_of(chip)

@@ -66,5 +66,5 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
                 continue
             tenant.rent_in(granted, granted * price)
             center.rent_out(granted, granted * price)
-            model.network.record_flow(center.agent_id, tenant.agent_id, 0, granted, granted * price)
+            model.network.record_rental(center.agent_id, tenant.agent_id, granted, granted * price)
 

@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 
 from sim.model import ChipSupplyModel
 from sim.scenario.schema import BLOCS
+from sim.world import EDGE_RENTED
 
 COLUMNS = {"fab": 0, "vendor": 1, "intermediary": 2, "data_center": 3, "enforcement": 4}
 KIND_LABELS = {"fab": "fabs", "vendor": "vendors", "intermediary": "intermediaries", "data_center": "data centers",
@@ -81,14 +82,11 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, floa
         return agents[agent_id].kind, agents[agent_id].country
 
     flows: dict[tuple, float] = defaultdict(float)
-    for source, target, data in model.network.graph.edges(data=True):
-        if data["flow_h100e"] > 0:
-            flows[group(source), group(target), data["kind"]] += data["flow_h100e"]
-    # Edges carry all of a relationship's flow; split out what was licensed and what was seized on the way.
     for shipment, h100e, _usd in model.network.shipped_this_tick:
-        if shipment.kind == "licensed":
-            flows[group(shipment.source), group(shipment.target), "legal"] -= h100e
-            flows[group(shipment.source), group(shipment.target), "licensed"] += h100e
+        flows[group(shipment.source), group(shipment.target), shipment.kind] += h100e
+    for host, tenant, h100e, _usd in model.network.rented_this_tick:
+        flows[group(host), group(tenant), EDGE_RENTED] += h100e
+    # What was seized on the way shows as seized, not smuggled.
     for shipment in model.network.seized_this_tick:
         h100e = shipment.count * model.catalog[shipment.chip].h100e
         flows[group(shipment.source), group(shipment.target), "smuggled"] -= h100e

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from sim.installed import INSTALLED_SOURCES, InstalledBase
 
 H100E = {"a": 1.0, "b": 0.25, "c": 3.5}
+CATALOG = {chip: SimpleNamespace(h100e=h100e) for chip, h100e in H100E.items()}
 
 
 @dataclass
@@ -20,6 +22,13 @@ class Cohort:
     source: str
     count: int
     month: int
+
+
+def _install(base: InstalledBase, cohorts: list[Cohort], month: int) -> None:
+    base.install(center=np.array([c.center for c in cohorts], dtype=np.int64),
+                 chip=base.number_chips([c.chip for c in cohorts], CATALOG),
+                 source=np.array([INSTALLED_SOURCES.index(c.source) for c in cohorts], dtype=np.int64),
+                 count=np.array([c.count for c in cohorts], dtype=np.int64), month=month)
 
 
 def _reference_retire(cohorts: list[Cohort], month: int, lifetime: int) -> list[Cohort]:
@@ -40,13 +49,13 @@ def test_installed_base_matches_per_cohort_bookkeeping_month_by_month(seed: int)
         cohort = Cohort(int(rng.integers(centers)), str(rng.choice(list(H100E))), str(rng.choice(INSTALLED_SOURCES)),
                         int(rng.integers(1, 1000)), int(-rng.integers(0, 9)))
         reference.append(cohort)
-        base.install(cohort.center, cohort.chip, H100E[cohort.chip], cohort.source, cohort.count, cohort.month)
+        _install(base, [cohort], cohort.month)
     for month in range(24):
-        for _ in range(int(rng.integers(0, 12))):
-            cohort = Cohort(int(rng.integers(centers)), str(rng.choice(list(H100E))),
-                            str(rng.choice(INSTALLED_SOURCES)), int(rng.integers(1, 1000)), month)
-            reference.append(cohort)
-            base.install(cohort.center, cohort.chip, H100E[cohort.chip], cohort.source, cohort.count, month)
+        arriving = [Cohort(int(rng.integers(centers)), str(rng.choice(list(H100E))),
+                           str(rng.choice(INSTALLED_SOURCES)), int(rng.integers(1, 1000)), month)
+                    for _ in range(int(rng.integers(0, 12)))]
+        reference.extend(arriving)
+        _install(base, arriving, month)  # one batch, repeats of a holding included
         expected_retired = _reference_retire(reference, month, lifetime)
         retired = base.retire(month, lifetime)
 
@@ -80,7 +89,7 @@ def test_installed_base_matches_per_cohort_bookkeeping_month_by_month(seed: int)
 
 def test_a_center_with_nothing_installed_holds_nothing() -> None:
     base = InstalledBase(3)
-    base.install(1, "a", 1.0, "import", 10, month=0)
+    _install(base, [Cohort(1, "a", "import", 10, 0)], month=0)
     assert base.chips_by_center().tolist() == [0, 10, 0]
     assert list(base.center_holdings(0)) == []
     assert base.center_h100e_by_source(2) == dict.fromkeys(INSTALLED_SOURCES, 0.0)
