@@ -30,6 +30,8 @@ from sim.scenario.schema import BLOCS
 from sim.world import EDGE_SMUGGLED
 
 if TYPE_CHECKING:
+    from sim.agents.datacenter import DataCenterAgent
+    from sim.catalog import ChipModel
     from sim.model import ChipSupplyModel
 
 US_BLOC = "us_allies"
@@ -79,9 +81,13 @@ class Ledger:
         self.produced_h100e_by_bloc[fab_bloc] += h100e
         self.produced_chips_by_fab_chip[fab_id, chip] += chips
 
-    def installed(self, owner_bloc: str, source: str, chips: int, h100e: float) -> None:
-        self.acquired_chips[owner_bloc, source] += chips
-        self.acquired_h100e[owner_bloc, source] += h100e
+    def installed(self, cohorts: list[tuple[DataCenterAgent, str, str, int]], catalog: dict[str, ChipModel]) -> None:
+        """Count this month's cohorts of (data center, chip, source, chips) as acquired by the owners' blocs."""
+        chips_by_key, h100e_by_key = self.acquired_chips, self.acquired_h100e
+        for center, chip, source, chips in cohorts:
+            key = (center.owner_bloc, source)
+            chips_by_key[key] += chips
+            h100e_by_key[key] += chips * catalog[chip].h100e
 
     def seize(self, destination_bloc: str, chips: int, h100e: float) -> None:
         self.seized_chips_total += chips

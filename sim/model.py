@@ -276,14 +276,13 @@ class ChipSupplyModel(mesa.Model):
         installing = []
         for shipment in self.network.arrivals(self.month):
             receiver = self.agents_by_id[shipment.target]
-            if isinstance(receiver, DataCenterAgent):
-                source = receiver.source_for(shipment.chip, shipment.kind)
-                installing.append((receiver, shipment.chip, source, shipment.count))
-                self.ledger.installed(receiver.owner_bloc, source, shipment.count,
-                                      shipment.count * self.catalog[shipment.chip].h100e)
+            if receiver.kind == DataCenterAgent.kind:
+                installing.append(
+                    (receiver, shipment.chip, receiver.source_for(shipment.chip, shipment.kind), shipment.count))
             else:
                 receiver.receive(shipment.chip, shipment.count)
         self._install(installing, self.month)
+        self.ledger.installed(installing, self.catalog)
 
     def _retire_chips(self) -> None:
         retired = self.installed.retire(self.month, self.params.chip_lifetime_months)

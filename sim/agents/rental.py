@@ -18,15 +18,17 @@ if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
 
 
-def rentable_h100e(model: ChipSupplyModel, host: DataCenterAgent, tenant: DataCenterAgent) -> float:
-    """Compute the host may rent to this tenant this month, before other tenants' claims."""
+def rentable_h100e(model: ChipSupplyModel, host: DataCenterAgent, tenant: DataCenterAgent,
+                   host_h100e: float) -> float:
+    """Compute the host (with ``host_h100e`` installed) may rent to this tenant this month, before other tenants'
+    claims."""
     rules = model.cloud_rules
     share = min(host.max_foreign_rental_share, rules.foreign_share_cap(host, tenant))
     if share <= 0:
         return 0.0
     threshold = rules.remote_access_threshold(host, tenant)
     if threshold is None:
-        return share * host.installed_h100e
+        return share * host_h100e
     # Under the remote-access rule the controlling bloc's chips above the threshold cannot serve this tenant.
     allowed = 0.0
     for _source, chip_id, count in model.installed.center_holdings(host.index):
@@ -55,11 +57,12 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
             wanted = budget / price / len(passed)
             for host in passed:
                 requests[host.agent_id].append((tenant, wanted))
+    installed_h100e = model.installed.h100e_by_center_and_source().sum(axis=1) if requests else None
     for center in model.data_centers:
         asked = requests.get(center.agent_id, [])
         total = sum(wanted for _tenant, wanted in asked)
         for tenant, wanted in asked:
-            capacity = rentable_h100e(model, center, tenant)
+            capacity = rentable_h100e(model, center, tenant, float(installed_h100e[center.index]))
             # Pro rata: every tenant of this host gets the same share of what it asked for.
             granted = wanted * min(1.0, capacity / total) if total > 0 else 0.0
             if granted <= 0:
