@@ -154,13 +154,26 @@ class ChipSupplyModel(mesa.Model):
 
     def _install_initial_chips(self) -> None:
         """Every data center's chips installed before the start, one batch per install month."""
-        by_month: dict[int, list[tuple[DataCenterAgent, str, str, int]]] = defaultdict(list)
+        centers: list[int] = []
+        chips: list[str] = []
+        sources: list[int] = []
+        counts: list[int] = []
+        months: list[int] = []
         for center in self.data_centers:
             for cohort in center.initial_installed:
-                by_month[self.start_month - cohort.age_months].append(
-                    (center, cohort.chip, center.source_of(cohort.chip), cohort.count))
-        for month, cohorts in sorted(by_month.items()):
-            self._install(cohorts, month)
+                centers.append(center.index)
+                chips.append(cohort.chip)
+                sources.append(SOURCE_INDEX[center.source_of(cohort.chip)])
+                counts.append(cohort.count)
+                months.append(self.start_month - cohort.age_months)
+        if not counts:
+            return
+        columns = (np.array(centers, dtype=np.int64), self.installed.number_chips(chips, self.catalog),
+                   np.array(sources, dtype=np.int64), np.array(counts, dtype=np.int64))
+        install_month = np.array(months, dtype=np.int64)
+        for month in np.unique(install_month).tolist():
+            rows = install_month == month
+            self.installed.install(*(column[rows] for column in columns), month=month)
 
     def _install(self, cohorts: list[tuple[DataCenterAgent, str, str, int]], month: int) -> None:
         """Install cohorts of (data center, chip, source, chips) in one batch."""

@@ -127,11 +127,7 @@ def _initial_cohorts(
     """Spread a data center's starting chips evenly over install ages 0..max_age (a steady build-out)."""
     ages = max_age_months + 1
     counts = rng.multinomial(chips, np.full(ages, 1.0 / ages)) if chips else np.zeros(ages, dtype=np.int64)
-    return [
-        InitialCohort(chip_id, int(count), age, source)
-        for age, count in enumerate(counts)
-        if count
-    ]
+    return [InitialCohort(chip_id, count, age, source) for age, count in enumerate(counts.tolist()) if count]
 
 
 def expand_data_centers(
