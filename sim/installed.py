@@ -80,15 +80,18 @@ class InstalledBase:
         if len(count) == 0:
             return
         keys = (center.astype(np.int64) << CENTER_SHIFT) | (chip.astype(np.int64) << SOURCE_BITS) | source
-        count = count.astype(np.int64)
-        new = np.setdiff1d(keys, self.keys)  # sorted and unique
+        # One cohort per holding and batch: a month's many shipments of a chip to a center retire together anyway.
+        keys, where = np.unique(keys, return_inverse=True)
+        chips = np.zeros(len(keys), dtype=np.int64)
+        np.add.at(chips, where, count.astype(np.int64))
+        new = np.setdiff1d(keys, self.keys, assume_unique=True)
         if len(new):
             merged = np.union1d(self.keys, new)
             counts = np.zeros(len(merged), dtype=np.int64)
             counts[np.searchsorted(merged, self.keys)] = self.counts
             self.keys, self.counts = merged, counts
-        np.add.at(self.counts, np.searchsorted(self.keys, keys), count)
-        self._cohorts.setdefault(month, []).append((keys, count))
+        self.counts[np.searchsorted(self.keys, keys)] += chips  # keys are unique: a plain add
+        self._cohorts.setdefault(month, []).append((keys, chips))
 
     def retire(self, month: int, lifetime_months: int) -> Retired:
         """Take out every cohort installed ``lifetime_months`` or more before ``month``; return them."""
