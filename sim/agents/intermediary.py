@@ -153,7 +153,9 @@ class IntermediaryAgent(SupplyChainAgent):
         network = self.model.network
         for chip in sorted(set(by_chip) | set(self.expected_demand)):  # sorted: set order varies by process
             orders = by_chip.get(chip, [])
-            covert = [i for i, order in enumerate(orders) if order.buyer.agent_id in self.smuggling_customers]
+            smuggling_customers = self.smuggling_customers
+            covert = [i for i, order in enumerate(orders)
+                      if order.buyer.agent_id in smuggling_customers] if smuggling_customers else []
             limits = [order.requested for order in orders]
             # Diverted orders share what is left of the covert capacity this month.
             allowed = ration_quantities(capacity_left, [limits[i] for i in covert]) if covert else []
@@ -171,7 +173,7 @@ class IntermediaryAgent(SupplyChainAgent):
                     if index in covert_orders:
                         self.diverted_chips_this_month += order.filled
                         capacity_left -= order.filled
-                order.buyer.on_filled(order)
+                    order.buyer.on_filled(order)  # (an order filled with nothing changes nothing for its buyer)
             # The forecast counts the demand it means to serve: local orders and the diversion it can carry.
             ordered = sum(limits)
             previous = self.expected_demand[chip]

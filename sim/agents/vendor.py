@@ -177,7 +177,7 @@ class VendorAgent(SupplyChainAgent):
                     self.tariff_usd_by_country[order.buyer.country] += tariff
                     self.chips_sold_this_month += order.filled
                     sold_by_bloc[chip][order.buyer.bloc] += order.filled
-                order.buyer.on_filled(order)
+                    order.buyer.on_filled(order)  # (an order filled with nothing changes nothing for its buyer)
             if not self.is_released(chip, month):
                 continue
             previous = self.expected_demand.get(chip, float(ordered))
