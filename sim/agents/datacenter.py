@@ -68,10 +68,6 @@ class DataCenterAgent(SupplyChainAgent):
         return self.model.installed.center_chips(self.index)
 
     @property
-    def installed_h100e_by_source(self) -> dict[str, float]:
-        return self.model.installed.center_h100e_by_source(self.index)
-
-    @property
     def installed_h100e(self) -> float:
         return sum(self.model.installed.center_h100e_by_source(self.index).values())
 

@@ -11,8 +11,6 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
-
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
 
@@ -69,13 +67,3 @@ def ration(available: int, orders: list[Order], limits: list[int] | None = None)
     requested = [order.requested for order in orders] if limits is None else limits
     for order, count in zip(orders, ration_quantities(available, requested), strict=True):
         order.filled = count
-
-
-def logit_shares(price_per_h100e: np.ndarray, sensitivity: float) -> np.ndarray:
-    """Share of a buyer's spending going to each offer: cheaper compute gets more, nothing gets all of it.
-
-    ``sensitivity`` weighs the relative price premium over the cheapest offer (0 = indifferent).
-    """
-    relative = price_per_h100e / price_per_h100e.min() - 1.0
-    weights = np.exp(-sensitivity * relative)
-    return weights / weights.sum()

@@ -5,12 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents.market import Order, logit_shares
+from sim.agents.market import Order
 from sim.installed import SOURCE_DOMESTIC
 from sim.model import ChipSupplyModel
 from sim.ordering import plan_orders
 from sim.scenario import load_scenario, validate
 from sim.synthetic import synthetic_scenario
+
+
+def logit_shares(price_per_h100e: np.ndarray, sensitivity: float) -> np.ndarray:
+    relative = price_per_h100e / price_per_h100e.min() - 1.0
+    weights = np.exp(-sensitivity * relative)
+    return weights / weights.sum()
 
 
 def per_center_orders(model: ChipSupplyModel, month: int) -> list[Order]:
