@@ -95,8 +95,9 @@ class DataCenterAgent(SupplyChainAgent):
         self.rental_revenue_usd += revenue_usd
 
     def on_filled(self, order: Order) -> None:
-        self.spent_usd_this_month += order.value_usd
-        self.cash_usd -= order.value_usd
+        value_usd = order.value_usd
+        self.spent_usd_this_month += value_usd
+        self.cash_usd -= value_usd
 
     def settle(self, month: int) -> None:
         """Keep at most ``budget_carryover_months`` of budget as cash for next month."""

@@ -23,7 +23,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from sim.agents.base import SupplyChainAgent
-from sim.agents.market import Order, ration, ration_quantities
+from sim.agents.market import Order, ration_quantities
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -161,18 +161,19 @@ class IntermediaryAgent(SupplyChainAgent):
             allowed = ration_quantities(capacity_left, [limits[i] for i in covert]) if covert else []
             for i, quantity in zip(covert, allowed, strict=True):
                 limits[i] = quantity
-            ration(self.inventory[chip], orders, limits)
             h100e = self.model.catalog[chip].h100e
             covert_orders = set(covert)
-            for index, order in enumerate(orders):
-                if order.filled:
+            for index, (order, filled) in enumerate(
+                    zip(orders, ration_quantities(self.inventory[chip], limits), strict=True)):
+                order.filled = filled
+                if filled:
                     value_usd = order.value_usd
-                    network.ship(self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e, value_usd)
-                    self.inventory[chip] -= order.filled
+                    network.ship(self.agent_id, order.buyer.agent_id, chip, filled, month, h100e, value_usd)
+                    self.inventory[chip] -= filled
                     self.sales_usd_this_month += value_usd
                     if index in covert_orders:
-                        self.diverted_chips_this_month += order.filled
-                        capacity_left -= order.filled
+                        self.diverted_chips_this_month += filled
+                        capacity_left -= filled
                     order.buyer.on_filled(order)  # (an order filled with nothing changes nothing for its buyer)
             # The forecast counts the demand it means to serve: local orders and the diversion it can carry.
             ordered = sum(limits)
