@@ -159,13 +159,19 @@ class ChipSupplyModel(mesa.Model):
         sources: list[int] = []
         counts: list[int] = []
         months: list[int] = []
+        start = self.start_month
         for center in self.data_centers:
-            for cohort in center.initial_installed:
-                centers.append(center.index)
-                chips.append(cohort.chip)
-                sources.append(SOURCE_INDEX[center.source_of(cohort.chip)])
-                counts.append(cohort.count)
-                months.append(self.start_month - cohort.age_months)
+            cohorts = center.initial_installed
+            if not cohorts:
+                continue
+            # Column by column (a large world starts with millions of cohorts, a few chip models per center).
+            center_chips = [cohort.chip for cohort in cohorts]
+            source_of_chip = {chip: SOURCE_INDEX[center.source_of(chip)] for chip in set(center_chips)}
+            centers.extend([center.index] * len(cohorts))
+            chips.extend(center_chips)
+            sources.extend([source_of_chip[chip] for chip in center_chips])
+            counts.extend([cohort.count for cohort in cohorts])
+            months.extend([start - cohort.age_months for cohort in cohorts])
         if not counts:
             return
         columns = (np.array(centers, dtype=np.int64), self.installed.number_chips(chips, self.catalog),
