@@ -13,7 +13,7 @@ Chips are numbered the first time they are seen, so variants designed during a r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,8 +46,9 @@ class Retired:
 
 
 class InstalledBase:
-    def __init__(self, centers: int) -> None:
+    def __init__(self, centers: int, catalog: dict[str, ChipModel]) -> None:
         self.centers = centers
+        self.catalog = catalog  # the model's, so variants designed during the run are found too
         self.chip_ids: list[str] = []
         self.chip_number: dict[str, int] = {}
         self._h100e_per_chip: list[float] = []
@@ -57,33 +58,37 @@ class InstalledBase:
         self._cohorts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
 
     # --- chips ------------------------------------------------------------------------------------------------
-    def number_chips(self, chip_ids: list[str], catalog: dict[str, ChipModel]) -> np.ndarray:
-        """The chips' numbers, numbering (with their H100e per chip from ``catalog``) any not seen before."""
+    def _chip_numbers(self, chip_ids: Iterable[str]) -> np.ndarray:
+        """The chips' numbers, numbering (with their H100e per chip) any not seen before."""
         number = self.chip_number
+        numbers = []
         for chip in chip_ids:
             if chip not in number:
                 if len(self.chip_ids) >= MAX_CHIPS:
                     raise OverflowError(f"more than {MAX_CHIPS} chip models in one run")
                 number[chip] = len(self.chip_ids)
                 self.chip_ids.append(chip)
-                self._h100e_per_chip.append(catalog[chip].h100e)
-        return np.array([number[chip] for chip in chip_ids], dtype=np.int64)
+                self._h100e_per_chip.append(self.catalog[chip].h100e)
+            numbers.append(number[chip])
+        return np.array(numbers, dtype=np.int64)
 
     @property
     def h100e_per_chip(self) -> np.ndarray:
         return np.array(self._h100e_per_chip, dtype=float)
 
     # --- installing and retiring ------------------------------------------------------------------------------
-    def install(self, center: np.ndarray, chip: np.ndarray, source: np.ndarray, count: np.ndarray,
+    def install(self, center: Sequence[int], chip: Sequence[str], source: Sequence[str], count: Sequence[int],
                 month: int) -> None:
-        """Install a batch of cohorts (center, chip number, source index, chips), all in ``month``."""
+        """Install a batch of cohorts, row i being ``count[i]`` chips of ``chip[i]`` from ``source[i]`` at data
+        center number ``center[i]``, all in ``month``."""
         if len(count) == 0:
             return
-        keys = (center.astype(np.int64) << CENTER_SHIFT) | (chip.astype(np.int64) << SOURCE_BITS) | source
+        keys = ((np.asarray(center, dtype=np.int64) << CENTER_SHIFT) | (self._chip_numbers(chip) << SOURCE_BITS)
+                | np.array([SOURCE_INDEX[name] for name in source], dtype=np.int64))
         # One cohort per holding and batch: a month's many shipments of a chip to a center retire together anyway.
         keys, where = np.unique(keys, return_inverse=True)
         chips = np.zeros(len(keys), dtype=np.int64)
-        np.add.at(chips, where, count.astype(np.int64))
+        np.add.at(chips, where, np.asarray(count, dtype=np.int64))
         new = np.setdiff1d(keys, self.keys, assume_unique=True)
         if len(new):
             merged = np.union1d(self.keys, new)

@@ -22,7 +22,7 @@ from sim.agents.fab import Booking
 from sim.agents.rental import clear_rental_market
 from sim.calendar import format_month, parse_month
 from sim.catalog import build_catalog
-from sim.installed import SOURCE_INDEX, InstalledBase
+from sim.installed import InstalledBase
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import place_orders
 from sim.policies.cloud import CloudRules
@@ -121,7 +121,7 @@ class ChipSupplyModel(mesa.Model):
             for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies]
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
-        self.installed = InstalledBase(len(world.data_centers))
+        self.installed = InstalledBase(len(world.data_centers), self.catalog)
         self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
         self.owner_bloc_of_center = np.array([center.owner_bloc for center in self.data_centers], dtype=object)
         self._install_initial_chips()
@@ -156,43 +156,25 @@ class ChipSupplyModel(mesa.Model):
         """Every data center's chips installed before the start, one batch per install month."""
         centers: list[int] = []
         chips: list[str] = []
-        sources: list[int] = []
+        sources: list[str] = []
         counts: list[int] = []
         months: list[int] = []
-        start = self.start_month
         for center in self.data_centers:
             cohorts = center.initial_installed
-            if not cohorts:
-                continue
             # Column by column (a large world starts with millions of cohorts, a few chip models per center).
             center_chips = [cohort.chip for cohort in cohorts]
-            source_of_chip = {chip: SOURCE_INDEX[center.source_of(chip)] for chip in set(center_chips)}
+            source_of_chip = {chip: center.source_of(chip) for chip in set(center_chips)}
             centers.extend([center.index] * len(cohorts))
             chips.extend(center_chips)
             sources.extend([source_of_chip[chip] for chip in center_chips])
             counts.extend([cohort.count for cohort in cohorts])
-            months.extend([start - cohort.age_months for cohort in cohorts])
-        if not counts:
-            return
-        columns = (np.array(centers, dtype=np.int64), self.installed.number_chips(chips, self.catalog),
-                   np.array(sources, dtype=np.int64), np.array(counts, dtype=np.int64))
+            months.extend([self.start_month - cohort.age_months for cohort in cohorts])
+        columns = (np.array(centers, dtype=np.int64), np.array(chips, dtype=object),
+                   np.array(sources, dtype=object), np.array(counts, dtype=np.int64))
         install_month = np.array(months, dtype=np.int64)
         for month in np.unique(install_month).tolist():
             rows = install_month == month
             self.installed.install(*(column[rows] for column in columns), month=month)
-
-    def _install(self, cohorts: list[tuple[DataCenterAgent, str, str, int]], month: int) -> None:
-        """Install cohorts of (data center, chip, source, chips) in one batch."""
-        if not cohorts:
-            return
-        centers, chips, sources, counts = zip(*cohorts, strict=True)
-        self.installed.install(
-            center=np.array([center.index for center in centers], dtype=np.int64),
-            chip=self.installed.number_chips(list(chips), self.catalog),
-            source=np.array([SOURCE_INDEX[source] for source in sources], dtype=np.int64),
-            count=np.array(counts, dtype=np.int64),
-            month=month,
-        )
 
     def _seed_production_pipeline(self) -> None:
         """Chips already in production at the start: one lead time of each line's full-reservation output.
@@ -300,8 +282,10 @@ class ChipSupplyModel(mesa.Model):
                     (receiver, shipment.chip, receiver.source_for(shipment.chip, shipment.kind), shipment.count))
             else:
                 receiver.receive(shipment.chip, shipment.count)
-        self._install(installing, self.month)
-        self.ledger.installed(installing, self.catalog)
+        if installing:
+            centers, chips, sources, counts = zip(*installing, strict=True)
+            self.installed.install([center.index for center in centers], chips, sources, counts, self.month)
+            self.ledger.installed(installing, self.catalog)
 
     def _retire_chips(self) -> None:
         retired = self.installed.retire(self.month, self.params.chip_lifetime_months)

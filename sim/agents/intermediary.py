@@ -23,7 +23,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from sim.agents.base import SupplyChainAgent
-from sim.agents.market import Order, ration_quantities
+from sim.agents.market import Order, ration, ration_quantities
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -161,11 +161,11 @@ class IntermediaryAgent(SupplyChainAgent):
             allowed = ration_quantities(capacity_left, [limits[i] for i in covert]) if covert else []
             for i, quantity in zip(covert, allowed, strict=True):
                 limits[i] = quantity
+            ration(self.inventory[chip], orders, limits)
             h100e = self.model.catalog[chip].h100e
             covert_orders = set(covert)
-            for index, (order, filled) in enumerate(
-                    zip(orders, ration_quantities(self.inventory[chip], limits), strict=True)):
-                order.filled = filled
+            for index, order in enumerate(orders):
+                filled = order.filled
                 if filled:
                     value_usd = order.value_usd
                     network.ship(self.agent_id, order.buyer.agent_id, chip, filled, month, h100e, value_usd)

@@ -25,10 +25,8 @@ class Cohort:
 
 
 def _install(base: InstalledBase, cohorts: list[Cohort], month: int) -> None:
-    base.install(center=np.array([c.center for c in cohorts], dtype=np.int64),
-                 chip=base.number_chips([c.chip for c in cohorts], CATALOG),
-                 source=np.array([INSTALLED_SOURCES.index(c.source) for c in cohorts], dtype=np.int64),
-                 count=np.array([c.count for c in cohorts], dtype=np.int64), month=month)
+    base.install([c.center for c in cohorts], [c.chip for c in cohorts], [c.source for c in cohorts],
+                 [c.count for c in cohorts], month)
 
 
 def _reference_retire(cohorts: list[Cohort], month: int, lifetime: int) -> list[Cohort]:
@@ -42,7 +40,7 @@ def _reference_retire(cohorts: list[Cohort], month: int, lifetime: int) -> list[
 def test_installed_base_matches_per_cohort_bookkeeping_month_by_month(seed: int) -> None:
     rng = np.random.default_rng(seed)
     centers, lifetime = 7, 5
-    base = InstalledBase(centers)
+    base = InstalledBase(centers, CATALOG)
     reference: list[Cohort] = []
     # Chips already installed at the start, some older than the lifetime (all of those retire in the first month).
     for _ in range(30):
@@ -88,7 +86,7 @@ def test_installed_base_matches_per_cohort_bookkeeping_month_by_month(seed: int)
 
 
 def test_a_center_with_nothing_installed_holds_nothing() -> None:
-    base = InstalledBase(3)
+    base = InstalledBase(3, CATALOG)
     _install(base, [Cohort(1, "a", "import", 10, 0)], month=0)
     assert base.chips_by_center().tolist() == [0, 10, 0]
     assert list(base.center_holdings(0)) == []
