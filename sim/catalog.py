@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import cached_property
 
+import numpy as np
+
 from sim.calendar import parse_month
 from sim.scenario.schema import Scenario
 
@@ -72,3 +74,61 @@ def build_catalog(scenario: Scenario) -> dict[str, ChipModel]:
                     base, id=proxy_chip_id(base.id), name=f"{base.name} (via a front company)", proxy_fabricated=True
                 )
     return catalog
+
+
+class ChipIndex:
+    """Chips numbered in the order they are first seen, with per-chip figures as arrays indexed by number.
+
+    Array code (shipments, orders, the installed base) carries chip numbers, not ids. The index is the model's one
+    numbering; it reads the model's catalog, so variants designed during a run are numbered when they first trade.
+    """
+
+    def __init__(self, catalog: dict[str, ChipModel], vendor_bloc: dict[str, str] | None = None) -> None:
+        self.catalog = catalog
+        self.vendor_bloc = vendor_bloc or {}
+        self.ids: list[str] = []
+        self.number: dict[str, int] = {}
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def of(self, chip_id: str) -> int:
+        """The chip's number (numbering it if new)."""
+        number = self.number.get(chip_id)
+        if number is None:
+            number = self.number[chip_id] = len(self.ids)
+            self.ids.append(chip_id)
+            self._arrays = {}
+        return number
+
+    def numbers(self, chip_ids) -> np.ndarray:
+        return np.array([self.of(chip) for chip in chip_ids], dtype=np.int64)
+
+    def _array(self, name: str, value, dtype) -> np.ndarray:
+        array = self._arrays.get(name)
+        if array is None:
+            array = self._arrays[name] = np.array([value(self.catalog[chip]) for chip in self.ids], dtype=dtype)
+        return array
+
+    @property
+    def sort_rank(self) -> np.ndarray:
+        """Each chip's place when the numbered chips' ids are sorted (for loops that go through chips by id)."""
+        array = self._arrays.get("sort_rank")
+        if array is None:
+            array = self._arrays["sort_rank"] = np.argsort(np.argsort(np.array(self.ids, dtype=object)))
+        return array
+
+    @property
+    def h100e(self) -> np.ndarray:
+        """H100e per chip, by number."""
+        return self._array("h100e", lambda chip: chip.h100e, float)
+
+    @property
+    def proxy_fabricated(self) -> np.ndarray:
+        return self._array("proxy", lambda chip: chip.proxy_fabricated, bool)
+
+    @property
+    def vendor_bloc_of(self) -> np.ndarray:
+        """Bloc of each chip's vendor, by number (strings)."""
+        return self._array("vendor_bloc", lambda chip: self.vendor_bloc[chip.vendor_id], object)

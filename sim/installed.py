@@ -13,11 +13,13 @@ Chips are numbered the first time they are seen, so variants designed during a r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sim.catalog import ChipIndex
 
 if TYPE_CHECKING:
     from sim.catalog import ChipModel
@@ -28,6 +30,16 @@ SOURCE_SMUGGLED = "smuggled"
 SOURCE_PROXY_FAB = "proxy_fab"
 INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED, SOURCE_PROXY_FAB)
 SOURCE_INDEX = {source: index for index, source in enumerate(INSTALLED_SOURCES)}
+
+def installed_source(proxy_fabricated: np.ndarray, vendor_bloc: np.ndarray, owner_bloc: np.ndarray,
+                     smuggled: np.ndarray) -> np.ndarray:
+    """What chips count as once installed (index in INSTALLED_SOURCES), row by row: ``smuggled`` when they came over
+    a smuggling route, ``proxy_fab`` when the die was made for a front company, ``domestic`` when the chip's vendor
+    is of the owner's bloc, ``import`` otherwise."""
+    source = np.where(vendor_bloc == owner_bloc, SOURCE_INDEX[SOURCE_DOMESTIC], SOURCE_INDEX[SOURCE_IMPORT])
+    source = np.where(proxy_fabricated, SOURCE_INDEX[SOURCE_PROXY_FAB], source)
+    return np.where(smuggled, SOURCE_INDEX[SOURCE_SMUGGLED], source).astype(np.int64)
+
 
 # Key layout: center << CENTER_SHIFT | chip number << SOURCE_BITS | source. 2^18 chip models is far beyond any world.
 SOURCE_BITS = 2
@@ -46,45 +58,32 @@ class Retired:
 
 
 class InstalledBase:
-    def __init__(self, centers: int, catalog: dict[str, ChipModel]) -> None:
+    def __init__(self, centers: int, catalog: dict[str, ChipModel], chips: ChipIndex | None = None) -> None:
         self.centers = centers
-        self.catalog = catalog  # the model's, so variants designed during the run are found too
-        self.chip_ids: list[str] = []
-        self.chip_number: dict[str, int] = {}
-        self._h100e_per_chip: list[float] = []
+        # The model's chip numbering (shared with shipments); its catalog is the model's, so variants fit in.
+        self.chips = chips if chips is not None else ChipIndex(catalog)
         self.keys = np.zeros(0, dtype=np.int64)  # sorted, one per holding
         self.counts = np.zeros(0, dtype=np.int64)
         # Per install month, its cohorts as two arrays per batch installed: holding keys and chips.
         self._cohorts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
-
-    # --- chips ------------------------------------------------------------------------------------------------
-    def _chip_numbers(self, chip_ids: Iterable[str]) -> np.ndarray:
-        """The chips' numbers, numbering (with their H100e per chip) any not seen before."""
-        number = self.chip_number
-        numbers = []
-        for chip in chip_ids:
-            if chip not in number:
-                if len(self.chip_ids) >= MAX_CHIPS:
-                    raise OverflowError(f"more than {MAX_CHIPS} chip models in one run")
-                number[chip] = len(self.chip_ids)
-                self.chip_ids.append(chip)
-                self._h100e_per_chip.append(self.catalog[chip].h100e)
-            numbers.append(number[chip])
-        return np.array(numbers, dtype=np.int64)
-
-    @property
-    def h100e_per_chip(self) -> np.ndarray:
-        return np.array(self._h100e_per_chip, dtype=float)
 
     # --- installing and retiring ------------------------------------------------------------------------------
     def install(self, center: Sequence[int], chip: Sequence[str], source: Sequence[str], count: Sequence[int],
                 month: int) -> None:
         """Install a batch of cohorts, row i being ``count[i]`` chips of ``chip[i]`` from ``source[i]`` at data
         center number ``center[i]``, all in ``month``."""
+        self.install_numbered(center, self.chips.numbers(chip),
+                              np.array([SOURCE_INDEX[name] for name in source], dtype=np.int64), count, month)
+
+    def install_numbered(self, center: Sequence[int], chip: np.ndarray, source: np.ndarray, count: Sequence[int],
+                         month: int) -> None:
+        """``install`` with chips given by their numbers in the chip index and sources by their index."""
         if len(count) == 0:
             return
-        keys = ((np.asarray(center, dtype=np.int64) << CENTER_SHIFT) | (self._chip_numbers(chip) << SOURCE_BITS)
-                | np.array([SOURCE_INDEX[name] for name in source], dtype=np.int64))
+        if len(self.chips) > MAX_CHIPS:
+            raise OverflowError(f"more than {MAX_CHIPS} chip models in one run")
+        keys = ((np.asarray(center, dtype=np.int64) << CENTER_SHIFT) | (np.asarray(chip, dtype=np.int64) << SOURCE_BITS)
+                | np.asarray(source, dtype=np.int64))
         # One cohort per holding and batch: a month's many shipments of a chip to a center retire together anyway.
         keys, where = np.unique(keys, return_inverse=True)
         chips = np.zeros(len(keys), dtype=np.int64)
@@ -109,7 +108,7 @@ class InstalledBase:
         chips = np.concatenate([count for _keys, count in batches])
         np.subtract.at(self.counts, np.searchsorted(self.keys, keys), chips)
         chip_number = (keys >> SOURCE_BITS) & (MAX_CHIPS - 1)
-        return Retired(center=keys >> CENTER_SHIFT, chips=chips, h100e=chips * self.h100e_per_chip[chip_number])
+        return Retired(center=keys >> CENTER_SHIFT, chips=chips, h100e=chips * self.chips.h100e[chip_number])
 
     # --- what is installed ------------------------------------------------------------------------------------
     def total_chips(self) -> int:
@@ -126,7 +125,7 @@ class InstalledBase:
         """H100e installed at each center by source: shape (centers, sources)."""
         sources = len(INSTALLED_SOURCES)
         center_and_source = (self.keys >> CENTER_SHIFT) * sources + (self.keys & (sources - 1))
-        h100e = self.counts * self.h100e_per_chip[(self.keys >> SOURCE_BITS) & (MAX_CHIPS - 1)]
+        h100e = self.counts * self.chips.h100e[(self.keys >> SOURCE_BITS) & (MAX_CHIPS - 1)]
         by_key = np.bincount(center_and_source, weights=h100e, minlength=self.centers * sources)
         return by_key.reshape(self.centers, sources)
 
@@ -140,7 +139,7 @@ class InstalledBase:
     def center_h100e_by_source(self, center: int) -> dict[str, float]:
         by_source = dict.fromkeys(INSTALLED_SOURCES, 0.0)
         for source, chip, count in self.center_holdings(center):
-            by_source[source] += count * self._h100e_per_chip[self.chip_number[chip]]
+            by_source[source] += count * self.chips.h100e[self.chips.number[chip]]
         return by_source
 
     def center_holdings(self, center: int) -> Iterator[tuple[str, str, int]]:
@@ -148,4 +147,4 @@ class InstalledBase:
         where = self._center_slice(center)
         for key, count in zip(self.keys[where].tolist(), self.counts[where].tolist(), strict=True):
             if count:
-                yield INSTALLED_SOURCES[key & 3], self.chip_ids[(key >> SOURCE_BITS) & (MAX_CHIPS - 1)], count
+                yield INSTALLED_SOURCES[key & 3], self.chips.ids[(key >> SOURCE_BITS) & (MAX_CHIPS - 1)], count

@@ -23,20 +23,20 @@ import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from sim.installed import INSTALLED_SOURCES
 from sim.scenario.schema import BLOCS
-from sim.world import EDGE_SMUGGLED
+from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
 if TYPE_CHECKING:
-    from sim.agents.datacenter import DataCenterAgent
-    from sim.catalog import ChipModel
     from sim.model import ChipSupplyModel
 
 US_BLOC = "us_allies"
 CHINA_BLOC = "china"
 SOURCES = INSTALLED_SOURCES
+BLOC_CODE = {bloc: code for code, bloc in enumerate(BLOCS)}
 
 
 def us_china_ratio(us_h100e: float, china_h100e: float) -> float:
@@ -81,15 +81,19 @@ class Ledger:
         self.produced_h100e_by_bloc[fab_bloc] += h100e
         self.produced_chips_by_fab_chip[fab_id, chip] += chips
 
-    def installed(self, cohorts: list[tuple[DataCenterAgent, str, str, int]], catalog: dict[str, ChipModel]) -> None:
-        """Count this month's cohorts of (data center, chip, source, chips) as acquired by the owners' blocs."""
-        chips_by_key, h100e_by_key = self.acquired_chips, self.acquired_h100e
-        for center, chip, source, chips in cohorts:
-            key = (center.owner_bloc, source)
-            chips_by_key[key] += chips
-            h100e_by_key[key] += chips * catalog[chip].h100e
+    def installed(self, owner_bloc: np.ndarray, source: np.ndarray, chips: np.ndarray, h100e: np.ndarray) -> None:
+        """Count this month's cohorts (row by row: owner's bloc, source index, chips, H100e) as acquired."""
+        sources = len(SOURCES)
+        bloc_code = np.array([BLOC_CODE[bloc] for bloc in owner_bloc.tolist()], dtype=np.int64)
+        key = bloc_code * sources + source
+        chips_by_key = np.bincount(key, weights=chips, minlength=len(BLOCS) * sources)
+        h100e_by_key = np.bincount(key, weights=h100e, minlength=len(BLOCS) * sources)
+        for index in np.flatnonzero(chips_by_key).tolist():
+            bloc_and_source = (BLOCS[index // sources], SOURCES[index % sources])
+            self.acquired_chips[bloc_and_source] += int(chips_by_key[index])
+            self.acquired_h100e[bloc_and_source] += float(h100e_by_key[index])
 
-    def seize(self, destination_bloc: str, chips: int, h100e: float) -> None:
+    def seize(self, chips: int, h100e: float) -> None:
         self.seized_chips_total += chips
         self.seized_chips += chips
         self.seized_h100e += h100e
@@ -177,15 +181,15 @@ class TickRecorder:
             )
             self.bloc_rows.append(row)
 
-        smuggled_chips, smuggled_h100e = 0, 0.0
-        diverted_by_country: dict[str, int] = defaultdict(int)
-        for shipment, h100e, _usd in model.network.shipped_this_tick:
-            if shipment.kind == EDGE_SMUGGLED:
-                smuggled_chips += shipment.count
-                smuggled_h100e += h100e
-                diverted_by_country[model.agents_by_id[shipment.source].country] += shipment.count
-        for country, chips in sorted(diverted_by_country.items()):
-            self.route_rows.append({"date": date, "tick": tick, "from_country": country, "chips_diverted": chips})
+        shipped = model.network.shipped_this_tick
+        smuggled = shipped.kind == SMUGGLED_CODE
+        smuggled_chips, smuggled_h100e = int(shipped.count[smuggled].sum()), float(shipped.h100e[smuggled].sum())
+        countries = list(model.country_code)
+        diverted_by_country = np.bincount(model.node_country[shipped.source[smuggled]], weights=shipped.count[smuggled],
+                                          minlength=len(countries))
+        for code in sorted(np.flatnonzero(diverted_by_country).tolist(), key=countries.__getitem__):
+            self.route_rows.append({"date": date, "tick": tick, "from_country": countries[code],
+                                    "chips_diverted": int(diverted_by_country[code])})
 
         ratio = us_china_ratio(effective[US_BLOC], effective[CHINA_BLOC])
         chips_installed = sum(installed_chips.values())
@@ -234,18 +238,20 @@ class TickRecorder:
                  "h100e": chips * model.catalog[chip].h100e}
             )
 
-        flows: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-        agents = model.agents_by_id
-        for shipment, h100e, usd in model.network.shipped_this_tick:
-            key = (shipment.kind, agents[shipment.source].bloc, agents[shipment.target].bloc)
-            totals = flows[key]
-            totals[0] += shipment.count
-            totals[1] += h100e
-            totals[2] += usd
-        for (kind, source_bloc, target_bloc), (chips, h100e, usd) in sorted(flows.items()):
+        # Flows by (kind, from bloc, to bloc): rows grouped by one integer key, summed with bincount.
+        blocs = len(BLOCS)
+        source_bloc, target_bloc = model.node_bloc_code[shipped.source], model.node_bloc_code[shipped.target]
+        key = (shipped.kind * blocs + source_bloc) * blocs + target_bloc
+        present = np.unique(key)
+        where = np.searchsorted(present, key)
+        sums = [np.bincount(where, weights=column, minlength=len(present))
+                for column in (shipped.count, shipped.h100e, shipped.value_usd)]
+        groups = [(SHIPMENT_KINDS[k // (blocs * blocs)], BLOCS[k // blocs % blocs], BLOCS[k % blocs], i)
+                  for i, k in enumerate(present.tolist())]
+        for kind, source_bloc, target_bloc, i in sorted(groups):
             self.flow_rows.append(
                 {"date": date, "tick": tick, "kind": kind, "from_bloc": source_bloc, "to_bloc": target_bloc,
-                 "chips": int(chips), "h100e": h100e, "value_usd": usd}
+                 "chips": int(sums[0][i]), "h100e": float(sums[1][i]), "value_usd": float(sums[2][i])}
             )
 
     def tables(self) -> dict[str, pd.DataFrame]:

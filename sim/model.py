@@ -19,18 +19,21 @@ import numpy as np
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
 from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
+from sim.agents.intermediary import fill_intermediary_orders
+from sim.agents.market import Orders
 from sim.agents.rental import clear_rental_market
+from sim.agents.vendor import fill_vendor_orders
 from sim.calendar import format_month, parse_month
-from sim.catalog import build_catalog
-from sim.installed import InstalledBase
-from sim.metrics import Ledger, TickRecorder
-from sim.ordering import place_orders
+from sim.catalog import ChipIndex, build_catalog
+from sim.installed import InstalledBase, installed_source
+from sim.metrics import BLOC_CODE, Ledger, TickRecorder
+from sim.ordering import plan_orders
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import Scenario
-from sim.trade import Shipment, TradeNetwork
+from sim.trade import SMUGGLED_CODE, TradeNetwork
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED, build_world
 
 
@@ -109,6 +112,7 @@ class ChipSupplyModel(mesa.Model):
         self.country_bloc = {code: country.bloc for code, country in scenario.countries.items()}
         self.country_tier = {code: country.tier for code, country in scenario.countries.items()}
         self.vendor_bloc = {vendor.id: self.country_bloc[vendor.country] for vendor in scenario.vendors}
+        self.chips = ChipIndex(self.catalog, self.vendor_bloc)  # the one numbering of chips for array code
         self.ledger = Ledger()
 
         world = build_world(scenario, self.streams, self.catalog)
@@ -121,7 +125,9 @@ class ChipSupplyModel(mesa.Model):
             for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies]
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
-        self.installed = InstalledBase(len(world.data_centers), self.catalog)
+        self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
+        self.center_cash_usd = np.zeros(len(world.data_centers))  # unspent budget, by data center
+        self.center_spent_usd = np.zeros(len(world.data_centers))  # spent this month, by data center
         self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
         self.owner_bloc_of_center = np.array([center.owner_bloc for center in self.data_centers], dtype=object)
         self._install_initial_chips()
@@ -131,7 +137,8 @@ class ChipSupplyModel(mesa.Model):
             agent_id: {"kind": agent.kind, "country": agent.country, "bloc": agent.bloc, "tier": agent.tier}
             for agent_id, agent in self.agents_by_id.items()
         }
-        self.network = TradeNetwork(world.edges, nodes)
+        self.network = TradeNetwork(world.edges, nodes, self.chips)
+        self._number_nodes()
         graph = self.network.graph
         for item in self.intermediaries:
             routes = [target for target in graph.successors(item.agent_id)
@@ -156,25 +163,50 @@ class ChipSupplyModel(mesa.Model):
         """Every data center's chips installed before the start, one batch per install month."""
         centers: list[int] = []
         chips: list[str] = []
-        sources: list[str] = []
         counts: list[int] = []
         months: list[int] = []
         for center in self.data_centers:
             cohorts = center.initial_installed
-            # Column by column (a large world starts with millions of cohorts, a few chip models per center).
-            center_chips = [cohort.chip for cohort in cohorts]
-            source_of_chip = {chip: center.source_of(chip) for chip in set(center_chips)}
+            # Column by column: a large world starts with millions of cohorts.
             centers.extend([center.index] * len(cohorts))
-            chips.extend(center_chips)
-            sources.extend([source_of_chip[chip] for chip in center_chips])
+            chips.extend([cohort.chip for cohort in cohorts])
             counts.extend([cohort.count for cohort in cohorts])
             months.extend([self.start_month - cohort.age_months for cohort in cohorts])
-        columns = (np.array(centers, dtype=np.int64), np.array(chips, dtype=object),
-                   np.array(sources, dtype=object), np.array(counts, dtype=np.int64))
+        center = np.array(centers, dtype=np.int64)
+        chip = self.chips.numbers(chips)
+        source = installed_source(self.chips.proxy_fabricated[chip], self.chips.vendor_bloc_of[chip],
+                                  self.owner_bloc_of_center[center], np.zeros(len(chip), dtype=bool))
+        count = np.array(counts, dtype=np.int64)
         install_month = np.array(months, dtype=np.int64)
         for month in np.unique(install_month).tolist():
             rows = install_month == month
-            self.installed.install(*(column[rows] for column in columns), month=month)
+            self.installed.install_numbered(center[rows], chip[rows], source[rows], count[rows], month=month)
+
+    def _number_nodes(self) -> None:
+        """Each agent's node number in the network, and what array code needs of each node, by number."""
+        self.nodes = [self.agents_by_id[node_id] for node_id in self.network.node_ids]
+        for number, agent in enumerate(self.nodes):
+            agent.node = number
+        self.country_code = {country: code for code, country in enumerate(self.country_bloc)}
+        self.node_country = np.array([self.country_code[agent.country] for agent in self.nodes], dtype=np.int64)
+        self.node_bloc_code = np.array([BLOC_CODE[agent.bloc] for agent in self.nodes], dtype=np.int64)
+        self.node_center = np.array([getattr(agent, "index", -1) if agent.kind == DataCenterAgent.kind else -1
+                                     for agent in self.nodes], dtype=np.int64)
+        self.node_vendor = np.full(len(self.nodes), -1, dtype=np.int64)  # place in self.vendors, or -1
+        self.node_vendor[[vendor.node for vendor in self.vendors]] = np.arange(len(self.vendors))
+        self.node_intermediary = np.full(len(self.nodes), -1, dtype=np.int64)  # place in self.intermediaries, or -1
+        self.node_intermediary[[item.node for item in self.intermediaries]] = np.arange(len(self.intermediaries))
+        # Smuggling routes as (source node x nodes + target node), to tell a diverted order from a local one.
+        graph = self.network.graph
+        self.smuggling_route_keys = np.array(sorted(
+            self.agents_by_id[source].node * len(self.nodes) + self.agents_by_id[target].node
+            for source, target, kind in graph.edges(data="kind") if kind == EDGE_SMUGGLED), dtype=np.int64)
+
+    def node_listed(self) -> np.ndarray:
+        """Whether each node is on the entity list now (only intermediaries ever are)."""
+        listed = np.zeros(len(self.nodes), dtype=bool)
+        listed[[item.node for item in self.intermediaries if item.listed]] = True
+        return listed
 
     def _seed_production_pipeline(self) -> None:
         """Chips already in production at the start: one lead time of each line's full-reservation output.
@@ -189,10 +221,9 @@ class ChipSupplyModel(mesa.Model):
                     continue
                 monthly = int(vendor.full_reservation_output(line))
                 for months_ahead in range(lead):
-                    shipment = Shipment(
-                        line.fab, vendor.agent_id, line.chip, monthly, "production", self.start_month - 1
-                    )
-                    self.network.seed_in_transit(shipment, self.start_month + months_ahead)
+                    self.network.seed_in_transit(line.fab, vendor.agent_id, line.chip, monthly,
+                                                 sent_month=self.start_month - 1,
+                                                 arrival_month=self.start_month + months_ahead)
                     vendor.production_shipped(line.chip, monthly)
                     self.ledger.initial_in_transit_chips += monthly
 
@@ -274,18 +305,23 @@ class ChipSupplyModel(mesa.Model):
             vendor.grow_reservations()
 
     def _deliver_arrivals(self) -> None:
-        installing = []
-        for shipment in self.network.arrivals(self.month):
-            receiver = self.agents_by_id[shipment.target]
-            if receiver.kind == DataCenterAgent.kind:
-                installing.append(
-                    (receiver, shipment.chip, receiver.source_for(shipment.chip, shipment.kind), shipment.count))
-            else:
-                receiver.receive(shipment.chip, shipment.count)
-        if installing:
-            centers, chips, sources, counts = zip(*installing, strict=True)
-            self.installed.install([center.index for center in centers], chips, sources, counts, self.month)
-            self.ledger.installed(installing, self.catalog)
+        arriving = self.network.arrivals(self.month)
+        center = self.node_center[arriving.target]
+        to_center = center >= 0
+        # Vendors' and intermediaries' stock, one receiver at a time (a few thousand a month in large worlds).
+        nodes, chip_ids = self.nodes, self.chips.ids
+        for target, chip, count in zip(arriving.target[~to_center].tolist(), arriving.chip[~to_center].tolist(),
+                                       arriving.count[~to_center].tolist(), strict=True):
+            nodes[target].receive(chip_ids[chip], count)
+        if to_center.any():
+            installing = arriving.take(to_center)
+            center = center[to_center]
+            chip = installing.chip
+            source = installed_source(self.chips.proxy_fabricated[chip], self.chips.vendor_bloc_of[chip],
+                                      self.owner_bloc_of_center[center], installing.kind == SMUGGLED_CODE)
+            self.installed.install_numbered(center, chip, source, installing.count, self.month)
+            self.ledger.installed(self.owner_bloc_of_center[center], source, installing.count,
+                                  installing.count * self.chips.h100e[chip])
 
     def _retire_chips(self) -> None:
         retired = self.installed.retire(self.month, self.params.chip_lifetime_months)
@@ -325,19 +361,34 @@ class ChipSupplyModel(mesa.Model):
         clear_rental_market(self)
 
     def _place_orders(self) -> None:
-        place_orders(self, self.month)
+        self.orders = plan_orders(self, self.month)
 
     def _fill_intermediary_orders(self) -> None:
-        for item in self.intermediaries:
-            item.fill_orders(self.month)
+        to_intermediaries = self.node_intermediary[self.orders.seller] >= 0
+        fill_intermediary_orders(self, self.orders.take(to_intermediaries), self.month)
 
     def _restock_intermediaries(self) -> None:
+        self.restock_orders: list[tuple] = []  # rows of Orders, placed by each intermediary in turn
         for item in self.intermediaries:
             item.restock(self.month)
 
     def _fill_vendor_orders(self) -> None:
-        for vendor in self.vendors:
-            vendor.fill_orders(self.month)
+        # Vendors' orders from data centers first, then intermediaries' restocking: the order they were placed in.
+        from_centers = self.orders.take(self.node_vendor[self.orders.seller] >= 0)
+        fill_vendor_orders(self, Orders.concatenate([from_centers, Orders.from_rows(self.restock_orders)]),
+                           self.month)
+
+    def charge_buyers(self, buyer: np.ndarray, chip: np.ndarray, filled: np.ndarray, value_usd: np.ndarray) -> None:
+        """Buyers pay for their filled orders (rows of node, chip number, chips, USD) in row order: data centers'
+        cash at once, intermediaries (buying to restock) one order at a time."""
+        center = self.node_center[buyer]
+        to_center = center >= 0
+        np.subtract.at(self.center_cash_usd, center[to_center], value_usd[to_center])
+        np.add.at(self.center_spent_usd, center[to_center], value_usd[to_center])
+        others = np.flatnonzero(~to_center & (filled > 0))
+        for node, number, count, usd in zip(buyer[others].tolist(), chip[others].tolist(), filled[others].tolist(),
+                                            value_usd[others].tolist(), strict=True):
+            self.nodes[node].on_filled(self.chips.ids[number], count, usd)
 
     def _settle_budgets(self) -> None:
         for center in self.data_centers:
@@ -345,42 +396,42 @@ class ChipSupplyModel(mesa.Model):
 
     def _inspect(self) -> None:
         """Enforcement inspects this month's shipments from intermediaries; finds are seized and listed."""
-        from_intermediaries = [
-            shipment
-            for shipment, _h100e, _usd in self.network.shipped_this_tick
-            if isinstance(self.agents_by_id[shipment.source], IntermediaryAgent)
-        ]
-        seized: set[int] = set()
+        shipped = self.network.shipped_this_tick
+        from_intermediary = np.flatnonzero(self.node_intermediary[shipped.source] >= 0)
+        count = shipped.count[from_intermediary]
+        diverted = shipped.kind[from_intermediary] == SMUGGLED_CODE
+        country = self.node_country[shipped.source[from_intermediary]]
+        seized = np.zeros(len(from_intermediary), dtype=bool)
         for body in self.enforcement_bodies:
-            in_reach = [s for s in from_intermediaries
-                        if self.agents_by_id[s.source].country in body.jurisdiction and id(s) not in seized]
-            legal = [s for s in in_reach if s.kind != EDGE_SMUGGLED]
-            diverted = [s for s in in_reach if s.kind == EDGE_SMUGGLED]
-            for shipment in body.inspect(legal, diverted, self.streams[f"enforcement.{body.agent_id}"]):
-                seized.add(id(shipment))
-                self.network.seize(shipment)
-                destination_bloc = self.country_bloc[self.agents_by_id[shipment.target].country]
-                self.ledger.seize(destination_bloc, shipment.count, shipment.count * self.catalog[shipment.chip].h100e)
-                self.agents_by_id[shipment.source].list_on_entity_list(self.month)
-        self._update_diversion_beliefs(from_intermediaries, seized)
+            jurisdiction = [self.country_code[code] for code in sorted(body.jurisdiction) if code in self.country_code]
+            in_reach = np.isin(country, jurisdiction) & ~seized
+            looked_at = np.flatnonzero(in_reach & diverted)
+            found = body.inspect(int(count[in_reach & ~diverted].sum()), count[looked_at],
+                                 self.streams[f"enforcement.{body.agent_id}"])
+            finds = looked_at[found]
+            seized[finds] = True
+            for row in from_intermediary[finds].tolist():
+                chips = int(shipped.count[row])
+                self.ledger.seize(chips, chips * float(self.chips.h100e[shipped.chip[row]]))
+                self.nodes[shipped.source[row]].list_on_entity_list(self.month)
+            self.network.seize(from_intermediary[finds])
+        self._update_diversion_beliefs(country[diverted], seized[diverted])
 
-    def _update_diversion_beliefs(self, shipments: list[Shipment], seized: set[int]) -> None:
+    def _update_diversion_beliefs(self, diverted_from: np.ndarray, caught: np.ndarray) -> None:
         """Diverters in a country learn from the share of that country's diverted shipments caught this month.
 
-        With nothing diverted from their country to learn from, beliefs drift back towards the prior (memory fades),
-        so one scare does not close a route for ever.
+        ``diverted_from`` holds the country code of each diverted shipment, ``caught`` whether it was seized. With
+        nothing diverted from their country to learn from, beliefs drift back towards the prior (memory fades), so
+        one scare does not close a route for ever.
         """
-        diverted_by_country: dict[str, int] = defaultdict(int)
-        caught_by_country: dict[str, int] = defaultdict(int)
-        for shipment in shipments:
-            if shipment.kind == EDGE_SMUGGLED:
-                country = self.agents_by_id[shipment.source].country
-                diverted_by_country[country] += 1
-                caught_by_country[country] += id(shipment) in seized
+        countries = len(self.country_code)
+        diverted_by_country = np.bincount(diverted_from, minlength=countries).tolist()
+        caught_by_country = np.bincount(diverted_from, weights=caught, minlength=countries).tolist()
         prior = self.params.perceived_detection_initial
         for item in self.intermediaries:
-            diverted = diverted_by_country.get(item.country, 0)
-            item.update_belief(caught_by_country[item.country] / diverted if diverted else prior)
+            code = self.country_code[item.country]
+            diverted = diverted_by_country[code]
+            item.update_belief(caught_by_country[code] / diverted if diverted else prior)
 
     def sale_status(self, chip_id: str, buyer: SupplyChainAgent) -> tuple[str, AllowanceInForce | None]:
         """How export rules and the entity list treat selling this chip to this buyer this month."""
@@ -412,7 +463,7 @@ class ChipSupplyModel(mesa.Model):
         )
 
     def chips_in_transit(self) -> int:
-        return sum(self.network.in_transit_chips.values())
+        return int(self.network.in_transit_by_chip().sum())
 
     def intermediaries_listed(self) -> int:
         return sum(item.listed for item in self.intermediaries)
@@ -421,5 +472,5 @@ class ChipSupplyModel(mesa.Model):
         stocks = [self.installed.fewest_chips()]
         for agent in (*self.vendors, *self.intermediaries):
             stocks.extend(agent.inventory.values())
-        stocks.extend(self.network.in_transit_chips.values())
+        stocks.extend(self.network.in_transit_by_chip().tolist())
         return bool(np.min(stocks, initial=0) >= 0)

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.agents.base import SupplyChainAgent
-from sim.agents.market import Order
-from sim.installed import SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_PROXY_FAB, SOURCE_SMUGGLED
+from sim.installed import INSTALLED_SOURCES, installed_source
 from sim.scenario.schema import DataCenter
-from sim.world import EDGE_SMUGGLED
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -42,8 +42,6 @@ class DataCenterAgent(SupplyChainAgent):
         self.rented_out_h100e = 0.0
         self.rental_revenue_usd = 0.0
         self.suppliers: list[SupplyChainAgent] = []
-        self.cash_usd = 0.0
-        self.spent_usd_this_month = 0.0
         self.budget_usd_this_month = 0.0
         # The chips installed before the start; the model installs them, with everyone's, in one batch.
         self.initial_installed = spec.initial_installed
@@ -52,15 +50,33 @@ class DataCenterAgent(SupplyChainAgent):
         self.suppliers = suppliers
         self.rental_hosts = rental_hosts
 
+    # Cash and this month's spending live in the model's arrays (one row per data center), where the market's array
+    # code settles every order at once; these read and write this center's row.
+    @property
+    def cash_usd(self) -> float:
+        return float(self.model.center_cash_usd[self.index])
+
+    @cash_usd.setter
+    def cash_usd(self, usd: float) -> None:
+        self.model.center_cash_usd[self.index] = usd
+
+    @property
+    def spent_usd_this_month(self) -> float:
+        return float(self.model.center_spent_usd[self.index])
+
+    @spent_usd_this_month.setter
+    def spent_usd_this_month(self, usd: float) -> None:
+        self.model.center_spent_usd[self.index] = usd
+
     def source_of(self, chip: str) -> str:
+        """What chips of ``chip`` bought legally count as once installed here (see ``installed_source``)."""
         source = self._source_of_chip.get(chip)
         if source is None:
-            if self.model.catalog[chip].proxy_fabricated:
-                source = SOURCE_PROXY_FAB
-            else:
-                vendor_bloc = self.model.vendor_bloc[self.model.catalog[chip].vendor_id]
-                source = SOURCE_DOMESTIC if vendor_bloc == self.owner_bloc else SOURCE_IMPORT
-            self._source_of_chip[chip] = source  # a chip's vendor and the owner never change: asked once
+            model = self.model
+            number = model.chips.of(chip)
+            index = installed_source(model.chips.proxy_fabricated[[number]], model.chips.vendor_bloc_of[[number]],
+                                     np.array([self.owner_bloc], dtype=object), np.zeros(1, dtype=bool))
+            source = self._source_of_chip[chip] = INSTALLED_SOURCES[int(index[0])]  # never changes: asked once
         return source
 
     @property
@@ -94,16 +110,7 @@ class DataCenterAgent(SupplyChainAgent):
         self.rented_out_h100e += h100e
         self.rental_revenue_usd += revenue_usd
 
-    def on_filled(self, order: Order) -> None:
-        value_usd = order.value_usd
-        self.spent_usd_this_month += value_usd
-        self.cash_usd -= value_usd
-
     def settle(self, month: int) -> None:
         """Keep at most ``budget_carryover_months`` of budget as cash for next month."""
         cap = self.model.params.budget_carryover_months * self.budget_usd_per_month(month)
         self.cash_usd = min(self.cash_usd, cap)
-
-    def source_for(self, chip: str, shipment_kind: str) -> str:
-        """What arriving chips count as once installed here."""
-        return SOURCE_SMUGGLED if shipment_kind == EDGE_SMUGGLED else self.source_of(chip)

@@ -15,7 +15,6 @@ import numpy as np
 
 from sim.agents.base import SupplyChainAgent
 from sim.scenario.schema import EnforcementBody
-from sim.trade import Shipment
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -53,21 +52,18 @@ class EnforcementAgent(SupplyChainAgent):
             return 0.0
         return min(1.0, self.inspections_per_month * self.chips_per_inspection * self.targeting / weight)
 
-    def inspect(self, legal: list[Shipment], diverted: list[Shipment], rng: np.random.Generator) -> list[Shipment]:
-        """The diverted shipments this month's inspections find (one draw per diverted shipment, in order).
+    def inspect(self, legal_chips: int, diverted_chips: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Which of this month's diverted shipments (their chip counts, in the order shipped) the inspections find,
+        as a boolean per shipment, with ``legal_chips`` the other chips leaving intermediaries in reach.
 
-        Each diverted shipment is found with probability ``examined share x detection_efficacy``, and a find exposes
-        the whole shipment: in expectation that share of diverted chips is seized.
+        Each diverted shipment is found with probability ``examined share x detection_efficacy`` (one draw per
+        shipment, in order), and a find exposes the whole shipment: in expectation that share of diverted chips is
+        seized.
         """
-        legal_chips = sum(s.count for s in legal)
-        diverted_chips = sum(s.count for s in diverted)
-        flow = legal_chips + diverted_chips
+        diverted_total = int(diverted_chips.sum())
+        flow = legal_chips + diverted_total
         self.inspections_this_month = min(self.inspections_per_month, int(-(-flow // self.chips_per_inspection)))
-        share = self.examined_share(legal_chips, diverted_chips)
-        draws = rng.random(len(diverted))
-        found = []
-        for shipment, draw in zip(diverted, draws, strict=True):
-            if draw < share * self.detection_efficacy:
-                found.append(shipment)
-        self.finds_this_month = len(found)
+        share = self.examined_share(legal_chips, diverted_total)
+        found = rng.random(len(diverted_chips)) < share * self.detection_efficacy
+        self.finds_this_month = int(found.sum())
         return found

@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.agents.base import SupplyChainAgent
-from sim.agents.market import Order, ration, ration_quantities
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, ration_quantities, sum_by_group
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -44,7 +46,6 @@ class IntermediaryAgent(SupplyChainAgent):
         self.inventory: dict[str, int] = defaultdict(int)
         self.on_order: dict[str, int] = defaultdict(int)
         self.expected_demand: dict[str, float] = defaultdict(float)
-        self.orders: list[Order] = []
         self.last_cost_usd: dict[str, float] = {}
         self._sourceable: set[str] = set()
         self._offers: list[tuple[str, float, int]] | None = None  # valid until this month's orders are filled
@@ -136,50 +137,39 @@ class IntermediaryAgent(SupplyChainAgent):
             ]
         return self._offers
 
-    def take_order(self, order: Order) -> None:
-        self.orders.append(order)
-
     def begin_month(self) -> None:
         self._offers = None
         self.sales_usd_this_month = 0.0
         self.purchases_usd_this_month = 0.0
         self.diverted_chips_this_month = 0
 
-    def fill_orders(self, month: int) -> None:
-        by_chip: dict[str, list[Order]] = defaultdict(list)
-        for order in self.orders:
-            by_chip[order.chip].append(order)
+    def ration_with_covert_capacity(self, chip_orders: list[tuple[list[int], list[bool]]],
+                                    available: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+        """Fill each chip's orders (requested chips, and whether each goes over a smuggling route), chips in the
+        order this intermediary fills them, when diverted orders may outrun the covert capacity: they share what is
+        left of it, chip after chip. Returns each chip's limits (what each order could get) and fills."""
         capacity_left = self.diversion_capacity_chips_per_month
-        network = self.model.network
-        for chip in sorted(set(by_chip) | set(self.expected_demand)):  # sorted: set order varies by process
-            orders = by_chip.get(chip, [])
-            smuggling_customers = self.smuggling_customers
-            covert = [i for i, order in enumerate(orders)
-                      if order.buyer.agent_id in smuggling_customers] if smuggling_customers else []
-            limits = [order.requested for order in orders]
-            # Diverted orders share what is left of the covert capacity this month.
-            allowed = ration_quantities(capacity_left, [limits[i] for i in covert]) if covert else []
-            for i, quantity in zip(covert, allowed, strict=True):
-                limits[i] = quantity
-            ration(self.inventory[chip], orders, limits)
-            h100e = self.model.catalog[chip].h100e
-            covert_orders = set(covert)
-            for index, order in enumerate(orders):
-                filled = order.filled
-                if filled:
-                    value_usd = order.value_usd
-                    network.ship(self.agent_id, order.buyer.agent_id, chip, filled, month, h100e, value_usd)
-                    self.inventory[chip] -= filled
-                    self.sales_usd_this_month += value_usd
-                    if index in covert_orders:
-                        self.diverted_chips_this_month += filled
-                        capacity_left -= filled
-                    order.buyer.on_filled(order)  # (an order filled with nothing changes nothing for its buyer)
-            # The forecast counts the demand it means to serve: local orders and the diversion it can carry.
-            ordered = sum(limits)
+        limits_by_chip, filled_by_chip = [], []
+        for (requested, covert), stock in zip(chip_orders, available, strict=True):
+            limits = list(requested)
+            diverted = [i for i, is_covert in enumerate(covert) if is_covert]
+            if diverted:
+                allowed = ration_quantities(capacity_left, [limits[i] for i in diverted])
+                for i, quantity in zip(diverted, allowed, strict=True):
+                    limits[i] = quantity
+            filled = ration_quantities(stock, limits)
+            capacity_left -= sum(filled[i] for i in diverted)
+            limits_by_chip.append(limits)
+            filled_by_chip.append(filled)
+        return limits_by_chip, filled_by_chip
+
+    def after_sales(self, ordered_by_chip: dict[str, int]) -> None:
+        """Update the demand forecast of every chip it deals in (orders it means to serve: local orders and the
+        diversion it can carry), and drop its quotes: stock has moved."""
+        for chip in set(ordered_by_chip) | set(self.expected_demand):
             previous = self.expected_demand[chip]
-            self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
-        self.orders = []
+            self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered_by_chip.get(
+                chip, 0)
         self._offers = None
 
     def restock(self, month: int) -> None:
@@ -192,12 +182,73 @@ class IntermediaryAgent(SupplyChainAgent):
             wanted = int(self.expected_demand[chip] * horizon) - self.inventory[chip] - self.on_order[chip]
             if wanted > 0:
                 vendor, price = best[chip]
-                vendor.take_order(Order(buyer=self, seller=vendor, chip=chip, requested=wanted, unit_price_usd=price))
+                self.model.restock_orders.append(
+                    (self.node, vendor.node, self.model.chips.of(chip), min(wanted, MAX_CHIPS_PER_ORDER), price))
 
-    def on_filled(self, order: Order) -> None:
-        self.on_order[order.chip] += order.filled
-        self.purchases_usd_this_month += order.value_usd
+    def on_filled(self, chip: str, count: int, value_usd: float) -> None:
+        self.on_order[chip] += count
+        self.purchases_usd_this_month += value_usd
 
     def receive(self, chip: str, count: int) -> None:
         self.inventory[chip] += count
         self.on_order[chip] -= count
+
+
+def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
+    """Every intermediary's orders of the month, filled at once from stock (rationed when short), shipped and paid
+    for; diverted orders (over a smuggling route) are limited by the intermediary's covert capacity.
+
+    Intermediaries go in model order, each through its chips sorted by id, orders in the order placed: the order of
+    the per-intermediary rule of old, and of the shipments. An intermediary whose diverted orders this month exceed
+    its covert capacity is rationed chip after chip by ``ration_with_covert_capacity``; for all others the capacity
+    cannot bind and every chip is rationed at once.
+    """
+    items, chips = model.intermediaries, model.chips
+    row_item = model.node_intermediary[orders.seller]
+    placed = np.argsort(row_item * len(chips) + chips.sort_rank[orders.chip], kind="stable")
+    orders, row_item = orders.take(placed), row_item[placed]
+    key = row_item * len(chips) + orders.chip
+    new_group = np.ones(len(key), dtype=bool)
+    new_group[1:] = key[1:] != key[:-1]
+    group = np.cumsum(new_group) - 1
+    first = np.flatnonzero(new_group)
+    group_item, group_chip = row_item[first].tolist(), orders.chip[first].tolist()
+    available = np.array([items[i].inventory[chips.ids[c]] for i, c in zip(group_item, group_chip, strict=True)],
+                         dtype=np.int64)
+    covert = np.isin(orders.seller * len(model.nodes) + orders.buyer, model.smuggling_route_keys)
+
+    limits = orders.requested.copy()
+    filled = ration_groups(available, group, limits)
+    capacity = np.array([item.diversion_capacity_chips_per_month for item in items], dtype=np.int64)
+    covert_wanted = sum_by_group(row_item[covert], orders.requested[covert], len(items))
+    bounds = np.append(first, len(key))
+    for i in np.flatnonzero(covert_wanted > capacity).tolist():
+        mine = np.flatnonzero(row_item[first] == i)  # this intermediary's chips, in order
+        chip_rows = [np.arange(bounds[g], bounds[g + 1]) for g in mine.tolist()]
+        chip_limits, chip_filled = items[i].ration_with_covert_capacity(
+            [(orders.requested[rows].tolist(), covert[rows].tolist()) for rows in chip_rows],
+            available[mine].tolist())
+        for rows, chip_limit, chip_fill in zip(chip_rows, chip_limits, chip_filled, strict=True):
+            limits[rows] = chip_limit
+            filled[rows] = chip_fill
+
+    value = filled * orders.unit_price_usd
+    model.network.ship_many(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
+                            value)
+    model.charge_buyers(orders.buyer, orders.chip, filled, value)
+
+    sold = filled > 0
+    sales_usd = np.zeros(len(items))
+    np.add.at(sales_usd, row_item[sold], value[sold])
+    diverted = sum_by_group(row_item[covert], filled[covert], len(items))
+    filled_by_group = sum_by_group(group, filled, len(first))
+    ordered_by_group = sum_by_group(group, limits, len(first))
+    ordered_by_item: dict[int, dict[str, int]] = defaultdict(dict)
+    for g, (i, c) in enumerate(zip(group_item, group_chip, strict=True)):
+        chip = chips.ids[c]
+        items[i].inventory[chip] -= int(filled_by_group[g])
+        ordered_by_item[i][chip] = int(ordered_by_group[g])
+    for i, item in enumerate(items):
+        item.sales_usd_this_month += float(sales_usd[i])
+        item.diverted_chips_this_month += int(diverted[i])
+        item.after_sales(ordered_by_item.get(i, {}))

@@ -3,13 +3,21 @@
 A buyer places orders in whole chips at the seller's current price; the seller fills them from stock. When stock
 is short, every order gets the same share of what it asked for (largest-remainder rounding, ties to the earlier
 order), so rationing is fair, integer and deterministic.
+
+A month's orders are one ``Orders`` table (columns, in the order placed) and are rationed for every seller and chip
+at once (``ration_groups``); ``Order`` and ``ration_quantities`` are the same rules for one order at a time, used
+where orders are few (export caps) and as the reference the array versions are tested against.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+import numpy as np
+
+from sim.columns import ColumnTable
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -67,3 +75,58 @@ def ration(available: int, orders: list[Order], limits: list[int] | None = None)
     requested = [order.requested for order in orders] if limits is None else limits
     for order, count in zip(orders, ration_quantities(available, requested), strict=True):
         order.filled = count
+
+
+def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarray) -> np.ndarray:
+    """``ration_quantities`` for many groups at once: the rows of group ``g`` share ``available[g]``.
+
+    ``group`` must be sorted (each group's rows together, in order placed). The arithmetic is the same as
+    ``ration_quantities``'s, operation for operation, so the numbers are the same.
+    """
+    requested = np.asarray(requested, dtype=np.int64)
+    filled = requested.copy()
+    if len(requested) == 0:
+        return filled
+    new_run = np.empty(len(group), dtype=bool)
+    new_run[0] = True
+    np.not_equal(group[1:], group[:-1], out=new_run[1:])
+    run_start = np.flatnonzero(new_run)
+    run_of_row = np.cumsum(new_run) - 1
+    wanted = np.add.reduceat(requested, run_start)
+    stock = np.asarray(available, dtype=np.int64)[group[run_start]]
+    short = wanted > stock
+    if not short.any():
+        return filled
+    filled[(short & (stock <= 0))[run_of_row]] = 0  # nothing to share
+    rows = np.flatnonzero((short & (stock > 0))[run_of_row])
+    run = run_of_row[rows]
+    exact = stock[run].astype(float) * requested[rows] / wanted[run].astype(float)
+    whole = np.floor(exact).astype(np.int64)
+    # The units left after rounding down go to the largest remainders, ties to the earlier row.
+    left = stock - np.bincount(run, weights=whole, minlength=len(run_start)).astype(np.int64)
+    by_remainder = np.lexsort((rows, whole - exact, run))
+    run_sorted = run[by_remainder]
+    rank = np.arange(len(rows)) - np.searchsorted(run_sorted, run_sorted, side="left")
+    whole[by_remainder[rank < left[run_sorted]]] += 1
+    filled[rows] = whole
+    return filled
+
+
+def sum_by_group(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
+    """``values`` summed per group, in their own dtype (whole chips stay exact integers), in row order."""
+    sums = np.zeros(groups, dtype=values.dtype)
+    np.add.at(sums, group, values)
+    return sums
+
+
+@dataclass(frozen=True)
+class Orders(ColumnTable):
+    """Orders as columns, one row each, in the order placed."""
+
+    FLOAT_COLUMNS: ClassVar[tuple[str, ...]] = ("unit_price_usd",)
+
+    buyer: np.ndarray  # node number
+    seller: np.ndarray  # node number
+    chip: np.ndarray  # chip number
+    requested: np.ndarray  # chips, at most MAX_CHIPS_PER_ORDER
+    unit_price_usd: np.ndarray

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
-from sim.agents.market import Order, ration, ration_quantities
+from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED, AllowanceInForce
-from sim.scenario.schema import ProductLine, Vendor
-from sim.world import EDGE_LICENSED
+from sim.scenario.schema import BLOCS, ProductLine, Vendor
+from sim.trade import LICENSED_CODE
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -44,7 +46,6 @@ class VendorAgent(SupplyChainAgent):
         self.in_production: dict[str, int] = defaultdict(int)
         self.price_usd = {chip: model.catalog[chip].list_price_usd for chip in self.chips}
         self.expected_demand: dict[str, float] = {}
-        self.orders: list[Order] = []
         # Offers depend on the buyer only through its country (export rules) and whether it is entity-listed; prices
         # and stock only change when orders are filled, so one list per (country, listed) serves until then.
         self._offers_by_buyer_kind: dict[tuple[str, bool], list[tuple[str, float, int]]] = {}
@@ -136,56 +137,39 @@ class VendorAgent(SupplyChainAgent):
             self._offers_by_buyer_kind[key] = offers
         return offers
 
-    def take_order(self, order: Order) -> None:
-        self.orders.append(order)
-
     def receive(self, chip: str, count: int) -> None:
         self.inventory[chip] += count
         self.in_production[chip] -= count
 
-    def fill_orders(self, month: int) -> None:
-        """Ration stock among this month's orders, ship, get paid, update forecasts and prices."""
-        network = self.model.network
-        self.chips_sold_this_month = 0
-        by_chip: dict[str, list[Order]] = defaultdict(list)
-        for order in self.orders:
-            by_chip[order.chip].append(order)
-        sold_by_bloc: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        for chip in self.chips:
-            orders = by_chip.get(chip, [])
-            available = self.inventory[chip]
-            limits, statuses = self._export_limits(chip, orders)
-            ration(available, orders, limits)
-            ordered = sum(order.requested for order in orders)
-            h100e = self.model.catalog[chip].h100e
-            for order, (status, rule) in zip(orders, statuses, strict=True):
-                if order.filled:
-                    licensed = status in (LICENSED, ALLOWANCE) or (
-                        status == TIERED and not rule.exempt(order.requested * h100e)  # judged on the order placed
-                    )
-                    value_usd = order.value_usd
-                    network.ship(self.agent_id, order.buyer.agent_id, chip, order.filled, month, h100e,
-                                 value_usd, EDGE_LICENSED if licensed else None)
-                    tariff = 0.0
-                    if status == ALLOWANCE:
-                        tariff = value_usd * rule.params.tariff_fraction
-                        rule.used_chips[chip] = rule.used_chips.get(chip, 0) + order.filled
-                    elif status == TIERED and licensed:
-                        rule.use(order.buyer, order.filled * h100e)
-                    self.inventory[chip] -= order.filled
-                    self.revenue_usd_by_country[order.buyer.country] += value_usd - tariff
-                    self.tariff_usd_by_country[order.buyer.country] += tariff
-                    self.chips_sold_this_month += order.filled
-                    sold_by_bloc[chip][order.buyer.bloc] += order.filled
-                    order.buyer.on_filled(order)  # (an order filled with nothing changes nothing for its buyer)
-            if not self.is_released(chip, month):
-                continue
-            previous = self.expected_demand.get(chip, float(ordered))
-            self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
-            self._update_price(chip, ordered, available)
-        self.orders = []
-        self._offers_by_buyer_kind = {}
-        self.sold_by_bloc_last_month = sold_by_bloc
+    def fill_capped_orders(self, chip: str, orders: list[Order], available: int) -> tuple[list[bool], list[float]]:
+        """Fill one chip's orders when some fall under an allowance or tiered caps (set ``filled`` on each), using up
+        the caps; return whether each order ships licensed and the tariff it pays."""
+        limits, statuses = self._export_limits(chip, orders)
+        ration(available, orders, limits)
+        h100e = self.model.catalog[chip].h100e
+        licensed_orders, tariffs = [], []
+        for order, (status, rule) in zip(orders, statuses, strict=True):
+            licensed = status in (LICENSED, ALLOWANCE) or (
+                status == TIERED and not rule.exempt(order.requested * h100e)  # judged on the order placed
+            )
+            tariff = 0.0
+            if order.filled:
+                if status == ALLOWANCE:
+                    tariff = order.value_usd * rule.params.tariff_fraction
+                    rule.used_chips[chip] = rule.used_chips.get(chip, 0) + order.filled
+                elif status == TIERED and licensed:
+                    rule.use(order.buyer, order.filled * h100e)
+            licensed_orders.append(licensed)
+            tariffs.append(tariff)
+        return licensed_orders, tariffs
+
+    def after_sales(self, month: int, chip: str, ordered: int, available: int) -> None:
+        """Update the demand forecast and the price of ``chip`` after a month's sales (released chips only)."""
+        if not self.is_released(chip, month):
+            return
+        previous = self.expected_demand.get(chip, float(ordered))
+        self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
+        self._update_price(chip, ordered, available)
 
     def _export_limits(self, chip: str, orders: list[Order]) -> tuple[list[int], list[tuple[str, object]]]:
         """Most each order may get under the export rules (0 if denied, a share of an allowance's volume cap), and
@@ -258,3 +242,87 @@ class VendorAgent(SupplyChainAgent):
         self.revenue_usd_by_country = defaultdict(float)
         self.tariff_usd_by_country = defaultdict(float)
         self._offers_by_buyer_kind = {}  # policies may have changed what may be sold where
+
+
+def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
+    """Every vendor's orders of the month, filled at once: stock rationed among each chip's orders (none for a
+    buyer the export rules deny), shipped (``licensed`` when sold under a licence or allowance), paid for; then each
+    vendor updates its forecasts and prices.
+
+    A chip's orders are its vendor's ``orders`` of old, in the order placed; vendors and chips go in the order the
+    per-vendor rule took them (vendor, then its list of chips), which is also the order of shipments. Chips with
+    orders under an allowance or tiered caps go through ``fill_capped_orders`` one order at a time, in that order,
+    since each sale uses up a cap the next one sees.
+    """
+    vendors, chips, nodes = model.vendors, model.chips, model.nodes
+    # One group per (vendor, chip it sells), numbered in the order the vendors fill them.
+    group_vendor = np.array([v for v, vendor in enumerate(vendors) for _ in vendor.chips], dtype=np.int64)
+    group_chip = chips.numbers([chip for vendor in vendors for chip in vendor.chips])
+    group_key = group_vendor * len(chips) + group_chip
+    by_key = np.argsort(group_key)
+    row_vendor = model.node_vendor[orders.seller]
+    group = by_key[np.searchsorted(group_key[by_key], row_vendor * len(chips) + orders.chip)]
+    placed = np.argsort(group, kind="stable")
+    orders, group, row_vendor = orders.take(placed), group[placed], row_vendor[placed]
+
+    # What export rules say of each sale: asked once per chip and kind of buyer (country, entity-listed or not).
+    buyer_kind = model.node_country[orders.buyer] * 2 + model.node_listed()[orders.buyer]
+    kinds, first, kind_of_row = np.unique(orders.chip * (2 * len(model.country_code)) + buyer_kind,
+                                          return_index=True, return_inverse=True)
+    status_of_kind = [model.sale_status(chips.ids[orders.chip[row]], nodes[orders.buyer[row]])[0]
+                      for row in first.tolist()]
+    status = np.array(status_of_kind, dtype=object)[kind_of_row] if len(orders) else np.zeros(0, dtype=object)
+
+    available = np.array([vendors[v].inventory[chips.ids[c]] for v, c in zip(group_vendor.tolist(),
+                                                                              group_chip.tolist(), strict=True)],
+                         dtype=np.int64)
+    filled = ration_groups(available, group, np.where(status == DENIED, 0, orders.requested))
+    licensed = status == LICENSED
+    tariff = np.zeros(len(orders))
+    capped = (status == ALLOWANCE) | (status == TIERED)
+    if capped.any():
+        for g in np.unique(group[capped]).tolist():
+            rows = np.flatnonzero(group == g)
+            vendor, chip = vendors[group_vendor[g]], chips.ids[group_chip[g]]
+            group_orders = [Order(nodes[b], vendor, chip, q, p) for b, q, p in zip(
+                orders.buyer[rows].tolist(), orders.requested[rows].tolist(), orders.unit_price_usd[rows].tolist(),
+                strict=True)]
+            licensed[rows], tariff[rows] = vendor.fill_capped_orders(chip, group_orders, int(available[g]))
+            filled[rows] = [order.filled for order in group_orders]
+
+    value = filled * orders.unit_price_usd
+    model.network.ship_many(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
+                            value, kind=np.where(licensed, LICENSED_CODE, -1))
+    model.charge_buyers(orders.buyer, orders.chip, filled, value)
+
+    # Per vendor: revenue net of tariffs and tariffs, by destination country (sales only).
+    countries = list(model.country_code)
+    sold = filled > 0
+    vendor_country = row_vendor[sold] * len(countries) + model.node_country[orders.buyer[sold]]
+    shape = (len(vendors), len(countries))
+    revenue, tariffs, sales = np.zeros(len(vendors) * len(countries)), np.zeros(shape).ravel(), np.zeros(shape).ravel()
+    np.add.at(revenue, vendor_country, value[sold] - tariff[sold])
+    np.add.at(tariffs, vendor_country, tariff[sold])
+    np.add.at(sales, vendor_country, 1)
+    # Per group: chips ordered and filled, and filled by the buyer's bloc (for next month's home-sales caps).
+    ordered_by_group = sum_by_group(group, orders.requested, len(group_key))
+    filled_by_group = sum_by_group(group, filled, len(group_key))
+    blocs = len(BLOCS)
+    filled_by_group_bloc = sum_by_group(group * blocs + model.node_bloc_code[orders.buyer], filled,
+                                        len(group_key) * blocs).reshape(-1, blocs)
+    for v, vendor in enumerate(vendors):
+        for code in np.flatnonzero(sales[v * len(countries):(v + 1) * len(countries)]).tolist():
+            vendor.revenue_usd_by_country[countries[code]] += float(revenue[v * len(countries) + code])
+            vendor.tariff_usd_by_country[countries[code]] += float(tariffs[v * len(countries) + code])
+        vendor.chips_sold_this_month = 0
+        vendor.sold_by_bloc_last_month = {}
+        vendor._offers_by_buyer_kind = {}
+    for g, (v, c) in enumerate(zip(group_vendor.tolist(), group_chip.tolist(), strict=True)):
+        vendor, chip = vendors[v], chips.ids[c]
+        sold_here = int(filled_by_group[g])
+        if sold_here:
+            vendor.inventory[chip] -= sold_here
+            vendor.chips_sold_this_month += sold_here
+            vendor.sold_by_bloc_last_month[chip] = {
+                BLOCS[b]: n for b, n in enumerate(filled_by_group_bloc[g].tolist()) if n}
+        vendor.after_sales(month, chip, int(ordered_by_group[g]), int(available[g]))

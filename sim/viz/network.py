@@ -21,7 +21,8 @@ from matplotlib.lines import Line2D
 
 from sim.model import ChipSupplyModel
 from sim.scenario.schema import BLOCS
-from sim.world import EDGE_RENTED
+from sim.trade import SHIPMENT_KINDS, Shipments
+from sim.world import EDGE_RENTED, EDGE_SMUGGLED
 
 COLUMNS = {"fab": 0, "vendor": 1, "intermediary": 2, "data_center": 3, "enforcement": 4}
 KIND_LABELS = {"fab": "fabs", "vendor": "vendors", "intermediary": "intermediaries", "data_center": "data centers",
@@ -78,20 +79,29 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, floa
     ]
     agents = model.agents_by_id
 
-    def group(agent_id: int) -> tuple[str, str]:
+    def group(agent_id: str) -> tuple[str, str]:
         return agents[agent_id].kind, agents[agent_id].country
 
+    def node_group(number: int) -> tuple[str, str]:
+        return model.nodes[number].kind, model.nodes[number].country
+
     flows: dict[tuple, float] = defaultdict(float)
-    for shipment, h100e, _usd in model.network.shipped_this_tick:
-        flows[group(shipment.source), group(shipment.target), shipment.kind] += h100e
+    shipped = model.network.shipped_this_tick
+    for source, target, kind, h100e in _rows(shipped):
+        flows[node_group(source), node_group(target), SHIPMENT_KINDS[kind]] += h100e
     for host, tenant, h100e, _usd in model.network.rented_this_tick:
         flows[group(host), group(tenant), EDGE_RENTED] += h100e
     # What was seized on the way shows as seized, not smuggled.
-    for shipment in model.network.seized_this_tick:
-        h100e = shipment.count * model.catalog[shipment.chip].h100e
-        flows[group(shipment.source), group(shipment.target), "smuggled"] -= h100e
-        flows[group(shipment.source), group(shipment.target), "seized"] += h100e
+    for source, target, _kind, h100e in _rows(model.network.seized_this_tick):
+        flows[node_group(source), node_group(target), EDGE_SMUGGLED] -= h100e
+        flows[node_group(source), node_group(target), "seized"] += h100e
     return nodes, {key: value for key, value in flows.items() if value > 1e-9}
+
+
+def _rows(shipments: Shipments) -> zip:
+    """(source node, target node, kind code, H100e) of each shipment."""
+    return zip(shipments.source.tolist(), shipments.target.tolist(), shipments.kind.tolist(),
+               shipments.h100e.tolist(), strict=True)
 
 
 def node_area(size: float, largest: float) -> float:

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.agents.market import ration_quantities
+from sim.agents.market import ration_groups, ration_quantities
 from sim.world import largest_remainder
 
 requests = st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=40)
@@ -28,3 +28,24 @@ def test_rationing_matches_largest_remainder(requested: list[int], available_sha
 def test_ties_go_to_the_earlier_orders(requested: list[int]) -> None:
     shares = ration_quantities(len(requested) - 1, requested)
     assert shares == [1] * (len(requested) - 1) + [0]
+
+
+# Several sellers' chips at once: stock may be short, ample, empty or (an accounting bug's symptom) negative.
+groups = st.lists(st.tuples(st.integers(min_value=-5, max_value=10**12),
+                            st.lists(st.integers(min_value=0, max_value=10**12), max_size=8)), min_size=1, max_size=8)
+
+
+@given(groups=groups, scale=st.floats(min_value=0, max_value=1.2))
+def test_rationing_many_groups_at_once_matches_one_group_at_a_time(groups, scale: float) -> None:
+    available = [min(stock, int(sum(requested) * scale)) for stock, requested in groups]
+    group = np.array([g for g, (_stock, requested) in enumerate(groups) for _ in requested], dtype=np.int64)
+    requested = np.array([q for _stock, wanted in groups for q in wanted], dtype=np.int64)
+    expected = [q for stock, (_s, wanted) in zip(available, groups, strict=True)
+                for q in ration_quantities(stock, wanted)]
+    assert ration_groups(np.array(available), group, requested).tolist() == expected
+
+
+def test_rationing_many_groups_splits_each_groups_stock_among_its_own_orders() -> None:
+    # Group 0: 10 chips for 6 + 9 asked; group 1: plenty; group 2: 2 chips, three ties of 1.
+    filled = ration_groups(np.array([10, 100, 2]), np.array([0, 0, 1, 2, 2, 2]), np.array([6, 9, 5, 1, 1, 1]))
+    assert filled.tolist() == [4, 6, 5, 1, 1, 0]
