@@ -27,14 +27,14 @@ from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
 from sim.installed import InstalledBase, installed_source
 from sim.metrics import BLOC_CODE, Ledger, TickRecorder
-from sim.ordering import plan_orders
+from sim.ordering import OfferRoutes, plan_orders
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import Scenario
 from sim.trade import SMUGGLED_CODE, TradeNetwork
-from sim.world import EDGE_RENTED, EDGE_SMUGGLED, build_world
+from sim.world import EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, build_world
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ class ChipSupplyModel(mesa.Model):
             for agent_id, agent in self.agents_by_id.items()
         }
         self.network = TradeNetwork(world.edges, nodes, self.chips)
-        self._number_nodes()
+        self._number_nodes(world.edges)
         graph = self.network.graph
         for item in self.intermediaries:
             routes = [target for target in graph.successors(item.agent_id)
@@ -153,6 +153,7 @@ class ChipSupplyModel(mesa.Model):
             ]
             center.connect(suppliers, [self.agents_by_id[host] for host in center.rental_host_ids])
 
+        self.offer_routes = OfferRoutes(self)
         self.policies = build_policies(scenario)
         self._reset_policy_settings()
         self.ledger.initial_installed_chips = self.chips_installed()
@@ -182,7 +183,7 @@ class ChipSupplyModel(mesa.Model):
             rows = install_month == month
             self.installed.install_numbered(center[rows], chip[rows], source[rows], count[rows], month=month)
 
-    def _number_nodes(self) -> None:
+    def _number_nodes(self, edges: list[EdgeSpec]) -> None:
         """Each agent's node number in the network, and what array code needs of each node, by number."""
         self.nodes = [self.agents_by_id[node_id] for node_id in self.network.node_ids]
         for number, agent in enumerate(self.nodes):
@@ -197,10 +198,9 @@ class ChipSupplyModel(mesa.Model):
         self.node_intermediary = np.full(len(self.nodes), -1, dtype=np.int64)  # place in self.intermediaries, or -1
         self.node_intermediary[[item.node for item in self.intermediaries]] = np.arange(len(self.intermediaries))
         # Smuggling routes as (source node x nodes + target node), to tell a diverted order from a local one.
-        graph = self.network.graph
         self.smuggling_route_keys = np.array(sorted(
-            self.agents_by_id[source].node * len(self.nodes) + self.agents_by_id[target].node
-            for source, target, kind in graph.edges(data="kind") if kind == EDGE_SMUGGLED), dtype=np.int64)
+            self.agents_by_id[edge.source].node * len(self.nodes) + self.agents_by_id[edge.target].node
+            for edge in edges if edge.kind == EDGE_SMUGGLED), dtype=np.int64)
 
     def node_listed(self) -> np.ndarray:
         """Whether each node is on the entity list now (only intermediaries ever are)."""
@@ -214,6 +214,7 @@ class ChipSupplyModel(mesa.Model):
         Front-company lines are left out: whether they produce at all depends on foundry KYC from the first month.
         """
         lead = self.params.production_lead_time_months
+        under_way = []
         for vendor in self.vendors:
             for line in vendor.product_lines:
                 chip = self.catalog[line.chip]
@@ -221,11 +222,11 @@ class ChipSupplyModel(mesa.Model):
                     continue
                 monthly = int(vendor.full_reservation_output(line))
                 for months_ahead in range(lead):
-                    self.network.seed_in_transit(line.fab, vendor.agent_id, line.chip, monthly,
-                                                 sent_month=self.start_month - 1,
-                                                 arrival_month=self.start_month + months_ahead)
+                    under_way.append((line.fab, vendor.agent_id, line.chip, monthly, self.start_month - 1,
+                                      self.start_month + months_ahead))
                     vendor.production_shipped(line.chip, monthly)
                     self.ledger.initial_in_transit_chips += monthly
+        self.network.seed_in_transit(under_way)
 
     # --- the tick ---------------------------------------------------------------------------------------------
     # The phases of a month, in order; one list, so that benchmarks can time each by name.

@@ -18,6 +18,7 @@ from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
 
 if TYPE_CHECKING:
+    from sim.agents.base import SupplyChainAgent
     from sim.model import ChipSupplyModel
 
 PROMOTED_BLOC = "us_allies"
@@ -65,46 +66,60 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
                   unit_price_usd=price[placed])
 
 
-class _OfferRows:
-    """Every data center's offers as rows (data center, seller node, chip number, price), in data-center then
-    supplier order.
+class OfferRoutes:
+    """Which data center buys from which supplier, and which of them are quoted the same list (an offer block).
 
-    Suppliers quote the same list to every buyer with the same offer key, so each list is asked for once and its
-    rows are repeated for every data center it goes to.
+    Suppliers quote the same list to every buyer with the same offer key, and a data center's key with a supplier
+    depends only on what never changes in a run (its country; never being entity-listed; whether it is a smuggling
+    customer), so the routes and their blocks are worked out once. Each month every block is asked once.
     """
 
-    def __init__(self, model: ChipSupplyModel, month: int) -> None:
+    def __init__(self, model: ChipSupplyModel) -> None:
         block_of: dict[tuple, int] = {}
-        block_chips: list[list[int]] = []
-        block_prices: list[list[float]] = []
+        self.blocks: list[tuple[SupplyChainAgent, SupplyChainAgent]] = []  # (supplier, a buyer it quotes)
         edge_block: list[int] = []
         edge_center: list[int] = []
         edge_seller: list[int] = []
-        number = model.chips.of
         for position, center in enumerate(model.data_centers):
             for supplier in center.suppliers:
                 key = (supplier.agent_id, supplier.offer_key(center))
                 block = block_of.get(key)
                 if block is None:
-                    # Asked even when the center cannot pay: asking is what refreshes a reseller's quotes.
-                    quoted = supplier.offers(month, center)
-                    block = block_of[key] = len(block_chips)
-                    block_chips.append([number(chip) for chip, _price, _stock in quoted])
-                    block_prices.append([price for _chip, price, _stock in quoted])
+                    block = block_of[key] = len(self.blocks)
+                    self.blocks.append((supplier, center))
                 edge_block.append(block)
                 edge_center.append(position)
                 edge_seller.append(supplier.node)
+        self.edge_block = np.array(edge_block, dtype=np.int64)
+        self.edge_center = np.array(edge_center, dtype=np.int64)
+        self.edge_seller = np.array(edge_seller, dtype=np.int64)
+
+
+class _OfferRows:
+    """Every data center's offers as rows (data center, seller node, chip number, price), in data-center then
+    supplier order: each block's list, asked once, repeated for every data center it goes to."""
+
+    def __init__(self, model: ChipSupplyModel, month: int) -> None:
+        routes = model.offer_routes
+        number = model.chips.of
+        block_chips: list[list[int]] = []
+        block_prices: list[list[float]] = []
+        for supplier, buyer in routes.blocks:
+            # Asked even when no buyer can pay: asking is what refreshes a reseller's quotes.
+            quoted = supplier.offers(month, buyer)
+            block_chips.append([number(chip) for chip, _price, _stock in quoted])
+            block_prices.append([price for _chip, price, _stock in quoted])
 
         sizes = np.array([len(chips) for chips in block_chips], dtype=np.int64)
         block_start = np.cumsum(sizes) - sizes
         pool_chip = np.array([c for chips in block_chips for c in chips], dtype=np.int64)
         pool_price = np.array([p for prices in block_prices for p in prices], dtype=float)
-        edge_block_array = np.array(edge_block, dtype=np.int64)
-        per_edge = sizes[edge_block_array] if len(edge_block) else np.zeros(0, dtype=np.int64)
+        edge_block = routes.edge_block
+        per_edge = sizes[edge_block] if len(edge_block) else np.zeros(0, dtype=np.int64)
         row_edge = np.repeat(np.arange(len(edge_block)), per_edge)
         first_row_of_edge = np.cumsum(per_edge) - per_edge
-        pool_row = block_start[edge_block_array][row_edge] + np.arange(len(row_edge)) - first_row_of_edge[row_edge]
-        self.center = np.array(edge_center, dtype=np.int64)[row_edge]
-        self.seller = np.array(edge_seller, dtype=np.int64)[row_edge]
+        pool_row = block_start[edge_block][row_edge] + np.arange(len(row_edge)) - first_row_of_edge[row_edge]
+        self.center = routes.edge_center[row_edge]
+        self.seller = routes.edge_seller[row_edge]
         self.chip = pool_chip[pool_row]
         self.price = pool_price[pool_row]

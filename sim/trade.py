@@ -73,9 +73,9 @@ class TradeNetwork:
         self.node_number = {node_id: number for number, node_id in enumerate(self.node_ids)}
         # Per edge, what a shipment needs (kind code, lead time): by plain lookup for single shipments (networkx's
         # edge views cost a third of shipping), and as arrays sorted by (source, target) number for batches.
+        # Built from the edge list, not the graph's views (a large world has hundreds of thousands of edges).
         self._edge: dict[tuple[str, str], tuple[int, int]] = {
-            (source, target): (KIND_CODE[data["kind"]], data["lead_time_months"])
-            for source, target, data in self.graph.edges(data=True)
+            (edge.source, edge.target): (KIND_CODE[edge.kind], max(1, edge.lead_time_months)) for edge in edges
         }
         number = self.node_number
         edge_key = np.array([self._edge_key(number[s], number[t]) for s, t in self._edge], dtype=np.int64)
@@ -85,8 +85,8 @@ class TradeNetwork:
         self._edge_lead = np.array([lead for _kind, lead in self._edge.values()], dtype=np.int64)[order]
         # Chips shipped this month on edges with a capacity (the only edges where the running total matters).
         self._capacity: dict[tuple[str, str], int] = {
-            (source, target): data["capacity_chips_per_month"]
-            for source, target, data in self.graph.edges(data=True) if data["capacity_chips_per_month"] is not None
+            (edge.source, edge.target): edge.capacity_chips_per_month
+            for edge in edges if edge.capacity_chips_per_month is not None
         }
         self._capped_keys = np.array(sorted(self._edge_key(number[s], number[t]) for s, t in self._capacity),
                                      dtype=np.int64)
@@ -262,14 +262,15 @@ class TradeNetwork:
         filed = [part for month in sorted(self._arrivals) for part in self._arrivals[month]]
         return Shipments.concatenate([*filed, self._unseized_this_tick()])
 
-    def seed_in_transit(self, source: str, target: str, chip: str, count: int, sent_month: int,
-                        arrival_month: int) -> None:
-        """Put a shipment already under way at the start of the run into the pipeline."""
-        kind, _lead = self._edge[source, target]
-        number = self.chips.of(chip)
-        seeded = Shipments.from_rows([(self.node_number[source], self.node_number[target], number, count, kind,
-                                       sent_month, arrival_month, count * float(self.chips.h100e[number]), 0.0)])
-        self._arrivals[arrival_month].append(seeded)
+    def seed_in_transit(self, shipments: list[tuple[str, str, str, int, int, int]]) -> None:
+        """Put shipments already under way at the start of the run into the pipeline: rows of (source, target,
+        chip, count, sent month, arrival month), each on its edge's kind."""
+        rows = [(self.node_number[source], self.node_number[target], self.chips.of(chip), count,
+                 self._edge[source, target][0], sent_month, arrival_month, count * self.chips.catalog[chip].h100e, 0.0)
+                for source, target, chip, count, sent_month, arrival_month in shipments]
+        seeded = Shipments.from_rows(rows)
+        for month in np.unique(seeded.arrival_month).tolist():
+            self._arrivals[month].append(seeded.take(seeded.arrival_month == month))
         self._count_in_transit(seeded, +1)
 
     def suppliers_of(self, node: str) -> list[str]:

@@ -49,6 +49,7 @@ class IntermediaryAgent(SupplyChainAgent):
         self.last_cost_usd: dict[str, float] = {}
         self._sourceable: set[str] = set()
         self._offers: list[tuple[str, float, int]] | None = None  # valid until this month's orders are filled
+        self._best_offers: dict[str, tuple[VendorAgent, float]] | None = None  # valid for the month
         self.sales_usd_this_month = 0.0
         self.purchases_usd_this_month = 0.0
         # Diversion
@@ -67,12 +68,16 @@ class IntermediaryAgent(SupplyChainAgent):
         self.smuggling_customers = set(smuggling_customers)
 
     def _cheapest_vendor_offers(self, month: int) -> dict[str, tuple[VendorAgent, float]]:
+        # Vendors' prices hold until they fill their orders, after restocking: one look a month (and after listing).
+        if self._best_offers is not None:
+            return self._best_offers
         best: dict[str, tuple[VendorAgent, float]] = {}
         for vendor in self.vendors:
             for chip, price, _stock in vendor.offers(month, self):
                 if chip not in best or price < best[chip][1]:
                     best[chip] = (vendor, price)
         self._sourceable = set(best)
+        self._best_offers = best
         return best
 
     # --- diversion --------------------------------------------------------------------------------------------
@@ -97,7 +102,7 @@ class IntermediaryAgent(SupplyChainAgent):
             self.listed = True
             self.listed_month = month
             self.times_listed += 1
-            self._offers = None
+            self._offers = self._best_offers = None
             # Having been caught, its owners take the risk more seriously.
             self.believed_detection = max(self.believed_detection, 2 * self.model.params.perceived_detection_initial)
 
@@ -105,7 +110,7 @@ class IntermediaryAgent(SupplyChainAgent):
         """Come back as a new shell company once the re-entry delay has passed; True if it did."""
         if self.listed and self.shell_reentry_months and month - self.listed_month >= self.shell_reentry_months:
             self.listed = False
-            self._offers = None
+            self._offers = self._best_offers = None
             return True
         return False
 
@@ -139,6 +144,7 @@ class IntermediaryAgent(SupplyChainAgent):
 
     def begin_month(self) -> None:
         self._offers = None
+        self._best_offers = None
         self.sales_usd_this_month = 0.0
         self.purchases_usd_this_month = 0.0
         self.diverted_chips_this_month = 0
