@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.base import SupplyChainAgent
-from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, ration_quantities, sum_by_group
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, sum_by_group
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -149,26 +149,6 @@ class IntermediaryAgent(SupplyChainAgent):
         self.purchases_usd_this_month = 0.0
         self.diverted_chips_this_month = 0
 
-    def ration_with_covert_capacity(self, chip_orders: list[tuple[list[int], list[bool]]],
-                                    available: list[int]) -> tuple[list[list[int]], list[list[int]]]:
-        """Fill each chip's orders (requested chips, and whether each goes over a smuggling route), chips in the
-        order this intermediary fills them, when diverted orders may outrun the covert capacity: they share what is
-        left of it, chip after chip. Returns each chip's limits (what each order could get) and fills."""
-        capacity_left = self.diversion_capacity_chips_per_month
-        limits_by_chip, filled_by_chip = [], []
-        for (requested, covert), stock in zip(chip_orders, available, strict=True):
-            limits = list(requested)
-            diverted = [i for i, is_covert in enumerate(covert) if is_covert]
-            if diverted:
-                allowed = ration_quantities(capacity_left, [limits[i] for i in diverted])
-                for i, quantity in zip(diverted, allowed, strict=True):
-                    limits[i] = quantity
-            filled = ration_quantities(stock, limits)
-            capacity_left -= sum(filled[i] for i in diverted)
-            limits_by_chip.append(limits)
-            filled_by_chip.append(filled)
-        return limits_by_chip, filled_by_chip
-
     def after_sales(self, ordered_by_chip: dict[str, int]) -> None:
         """Update the demand forecast of every chip it deals in (orders it means to serve: local orders and the
         diversion it can carry), and drop its quotes: stock has moved."""
@@ -205,9 +185,9 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     for; diverted orders (over a smuggling route) are limited by the intermediary's covert capacity.
 
     Intermediaries go in model order, each through its chips sorted by id, orders in the order placed: the order of
-    the per-intermediary rule of old, and of the shipments. An intermediary whose diverted orders this month exceed
-    its covert capacity is rationed chip after chip by ``ration_with_covert_capacity``; for all others the capacity
-    cannot bind and every chip is rationed at once.
+    the per-intermediary rule of old, and of the shipments. Diverted orders share what is left of the covert capacity
+    chip after chip, so intermediaries whose diverted orders this month exceed it are rationed a chip at a time (the
+    k-th chip of all of them at once); for all others the capacity cannot bind and every chip is rationed at once.
     """
     items, chips = model.intermediaries, model.chips
     row_item = model.node_intermediary[orders.seller]
@@ -218,25 +198,29 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     new_group[1:] = key[1:] != key[:-1]
     group = np.cumsum(new_group) - 1
     first = np.flatnonzero(new_group)
-    group_item, group_chip = row_item[first].tolist(), orders.chip[first].tolist()
-    available = np.array([items[i].inventory[chips.ids[c]] for i, c in zip(group_item, group_chip, strict=True)],
-                         dtype=np.int64)
+    seller_of_group, chip_of_group = row_item[first].tolist(), orders.chip[first].tolist()
+    available = np.array([items[i].inventory[chips.ids[c]]
+                          for i, c in zip(seller_of_group, chip_of_group, strict=True)], dtype=np.int64)
     covert = np.isin(orders.seller * len(model.nodes) + orders.buyer, model.smuggling_route_keys)
 
     limits = orders.requested.copy()
     filled = ration_groups(available, group, limits)
-    capacity = np.array([item.diversion_capacity_chips_per_month for item in items], dtype=np.int64)
-    covert_wanted = sum_by_group(row_item[covert], orders.requested[covert], len(items))
-    bounds = np.append(first, len(key))
-    for i in np.flatnonzero(covert_wanted > capacity).tolist():
-        mine = np.flatnonzero(row_item[first] == i)  # this intermediary's chips, in order
-        chip_rows = [np.arange(bounds[g], bounds[g + 1]) for g in mine.tolist()]
-        chip_limits, chip_filled = items[i].ration_with_covert_capacity(
-            [(orders.requested[rows].tolist(), covert[rows].tolist()) for rows in chip_rows],
-            available[mine].tolist())
-        for rows, chip_limit, chip_fill in zip(chip_rows, chip_limits, chip_filled, strict=True):
-            limits[rows] = chip_limit
-            filled[rows] = chip_fill
+    capacity_left = np.array([item.diversion_capacity_chips_per_month for item in items], dtype=np.int64)
+    binding = sum_by_group(row_item[covert], orders.requested[covert], len(items)) > capacity_left
+    group_item = row_item[first]
+    if binding[group_item].any():
+        # The capacity can bind: ration chip by chip, the k-th chip of every such intermediary at once.
+        position = np.arange(len(first)) - np.searchsorted(group_item, group_item)  # chip's place in its seller's
+        row_position = np.where(binding[row_item], position[group], -1)
+        for k in range(int(row_position.max()) + 1):
+            rows = np.flatnonzero(row_position == k)
+            row_group, row_limits = group[rows], orders.requested[rows].copy()
+            diverted = np.flatnonzero(covert[rows])
+            # Diverted orders share what is left of the covert capacity; then all share the stock.
+            row_limits[diverted] = ration_groups(capacity_left[group_item], row_group[diverted], row_limits[diverted])
+            row_filled = ration_groups(available, row_group, row_limits)
+            capacity_left -= sum_by_group(row_item[rows][diverted], row_filled[diverted], len(items))
+            limits[rows], filled[rows] = row_limits, row_filled
 
     value = filled * orders.unit_price_usd
     model.network.ship_many(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
@@ -250,7 +234,7 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     filled_by_group = sum_by_group(group, filled, len(first))
     ordered_by_group = sum_by_group(group, limits, len(first))
     ordered_by_item: dict[int, dict[str, int]] = defaultdict(dict)
-    for g, (i, c) in enumerate(zip(group_item, group_chip, strict=True)):
+    for g, (i, c) in enumerate(zip(seller_of_group, chip_of_group, strict=True)):
         chip = chips.ids[c]
         items[i].inventory[chip] -= int(filled_by_group[g])
         ordered_by_item[i][chip] = int(ordered_by_group[g])
