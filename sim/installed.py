@@ -121,6 +121,12 @@ class InstalledBase:
     def chips_by_center(self) -> np.ndarray:
         return np.bincount(self.keys >> CENTER_SHIFT, weights=self.counts, minlength=self.centers).astype(np.int64)
 
+    def h100e_by_center(self, counted: np.ndarray) -> np.ndarray:
+        """H100e installed at each center, counting only chips whose number is True in ``counted``."""
+        chip = (self.keys >> SOURCE_BITS) & (MAX_CHIPS - 1)
+        h100e = np.where(counted[chip], self.counts * self.chips.h100e[chip], 0.0)
+        return np.bincount(self.keys >> CENTER_SHIFT, weights=h100e, minlength=self.centers)
+
     def h100e_by_center_and_source(self) -> np.ndarray:
         """H100e installed at each center by source: shape (centers, sources)."""
         sources = len(INSTALLED_SOURCES)

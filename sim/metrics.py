@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 
 from sim.installed import INSTALLED_SOURCES
-from sim.scenario.schema import BLOCS
+from sim.scenario.schema import BLOCS, CONTROLLING_BLOC
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
 
-US_BLOC = "us_allies"
+US_BLOC = CONTROLLING_BLOC
 CHINA_BLOC = "china"
 SOURCES = INSTALLED_SOURCES
 BLOC_CODE = {bloc: code for code, bloc in enumerate(BLOCS)}

@@ -32,7 +32,7 @@ from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import CONTROLLING_BLOC, Scenario
 from sim.trade import SMUGGLED_CODE, TradeNetwork
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, build_world
 
@@ -70,7 +70,7 @@ class RunParameters:
         return cls(**values)
 
 
-ENTITY_LIST_BLOC = "us_allies"
+ENTITY_LIST_BLOC = CONTROLLING_BLOC
 
 
 def _without_cyclic_gc(method):

@@ -16,12 +16,13 @@ import numpy as np
 
 from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
+from sim.scenario.schema import CONTROLLING_BLOC
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
     from sim.model import ChipSupplyModel
 
-PROMOTED_BLOC = "us_allies"
+PROMOTED_BLOC = CONTROLLING_BLOC
 
 
 def plan_orders(model: ChipSupplyModel, month: int) -> Orders:

@@ -10,8 +10,14 @@ draw unchanged. Rented compute counts for the tenant's bloc, not the host's, whi
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.scenario.schema import CONTROLLING_BLOC
 
 if TYPE_CHECKING:
     from sim.agents.datacenter import DataCenterAgent
@@ -19,24 +25,27 @@ if TYPE_CHECKING:
 
 
 def rentable_h100e(model: ChipSupplyModel, host: DataCenterAgent, tenant: DataCenterAgent,
-                   host_h100e: float) -> float:
-    """Compute the host (with ``host_h100e`` installed) may rent to this tenant this month, before other tenants'
-    claims."""
+                   host_h100e: np.ndarray, allowed_h100e: Callable[[float], np.ndarray]) -> float:
+    """Compute the host may rent to this tenant this month, before other tenants' claims. ``host_h100e`` is every
+    center's installed H100e, ``allowed_h100e(threshold)`` every center's H100e that a remote-access rule with that
+    TPP threshold leaves to foreign tenants."""
     rules = model.cloud_rules
     share = min(host.max_foreign_rental_share, rules.foreign_share_cap(host, tenant))
     if share <= 0:
         return 0.0
     threshold = rules.remote_access_threshold(host, tenant)
     if threshold is None:
-        return share * host_h100e
-    # Under the remote-access rule the controlling bloc's chips above the threshold cannot serve this tenant.
-    allowed = 0.0
-    for _source, chip_id, count in model.installed.center_holdings(host.index):
-        chip = model.catalog[chip_id]
-        controlled = model.vendor_bloc[chip.vendor_id] == "us_allies" and chip.tpp >= threshold
-        if not controlled:
-            allowed += count * chip.h100e
-    return share * allowed
+        return share * float(host_h100e[host.index])
+    return share * float(allowed_h100e(threshold)[host.index])
+
+
+def _h100e_outside_remote_access_rule(model: ChipSupplyModel, threshold: float) -> np.ndarray:
+    """Installed H100e by center, without the chips a remote-access rule keeps from foreign tenants: the controlling
+    bloc's chips at or above ``threshold`` TPP."""
+    chips = model.chips
+    tpp = np.array([model.catalog[chip].tpp for chip in chips.ids])
+    controlled = (chips.vendor_bloc_of == CONTROLLING_BLOC) & (tpp >= threshold)
+    return model.installed.h100e_by_center(counted=~controlled)
 
 
 def clear_rental_market(model: ChipSupplyModel) -> None:
@@ -58,11 +67,12 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
             for host in passed:
                 requests[host.agent_id].append((tenant, wanted))
     installed_h100e = model.installed.h100e_by_center_and_source().sum(axis=1) if requests else None
+    allowed_h100e = functools.cache(functools.partial(_h100e_outside_remote_access_rule, model))  # for this month
     for center in model.data_centers:
         asked = requests.get(center.agent_id, [])
         total = sum(wanted for _tenant, wanted in asked)
         for tenant, wanted in asked:
-            capacity = rentable_h100e(model, center, tenant, float(installed_h100e[center.index]))
+            capacity = rentable_h100e(model, center, tenant, installed_h100e, allowed_h100e)
             # Pro rata: every tenant of this host gets the same share of what it asked for.
             granted = wanted * min(1.0, capacity / total) if total > 0 else 0.0
             if granted <= 0:

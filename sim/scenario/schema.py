@@ -18,6 +18,8 @@ from sim.sources import citation_problem
 
 Bloc = Literal["us_allies", "china", "rest"]
 BLOCS: tuple[str, ...] = ("us_allies", "china", "rest")
+# The bloc that controls exports: its entity list, its remote-access rule, the hardware some policies promote.
+CONTROLLING_BLOC = "us_allies"
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
