@@ -104,20 +104,27 @@ class Ledger:
         self.retired_h100e_by_bloc[owner_bloc] += h100e
 
 
-class Columns:
-    """A table that grows a row at a time but is kept column by column: rows per vendor and chip add up over long
-    runs of large worlds, and a dict per row took three times the memory."""
+class Blocks:
+    """A table that grows a block of rows at a time (a month's rows per vendor and chip), each block kept as numpy
+    columns of numbers; text columns are stored as codes and decoded once, in ``frame``. Large worlds add thousands
+    of such rows a month, and a Python object per value took about 100 bytes a row."""
 
     def __init__(self, *names: str) -> None:
-        self.columns: dict[str, list] = {name: [] for name in names}
-        self._lists = list(self.columns.values())
+        self.names = names
+        self.blocks: list[tuple[np.ndarray, ...]] = []
 
-    def add(self, *values) -> None:
-        for column, value in zip(self._lists, values, strict=True):
-            column.append(value)
+    def add(self, *columns: np.ndarray) -> None:
+        self.blocks.append(columns)
 
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.columns)
+    def frame(self, decode: dict[str, list[str]]) -> pd.DataFrame:
+        """The table, with the columns named in ``decode`` turned from codes into the strings they stand for."""
+        frame = {}
+        for index, name in enumerate(self.names):
+            column = np.concatenate([block[index] for block in self.blocks]) if self.blocks else np.zeros(0)
+            if name in decode:
+                column = np.array(decode[name], dtype=object)[column.astype(np.int64)]
+            frame[name] = column
+        return pd.DataFrame(frame)
 
 
 class TickRecorder:
@@ -125,9 +132,10 @@ class TickRecorder:
         self.model = model
         self.bloc_rows: list[dict] = []
         self.world_rows: list[dict] = []
-        self.revenue = Columns("date", "tick", "vendor", "destination_bloc", "revenue_usd", "tariff_usd")
+        self.dates: list[str] = []  # by tick
+        self.revenue = Blocks("date", "tick", "vendor", "destination_bloc", "revenue_usd", "tariff_usd")
         self.flow_rows: list[dict] = []
-        self.prices = Columns("date", "tick", "vendor", "chip", "price_usd")
+        self.prices = Blocks("date", "tick", "vendor", "chip", "price_usd")
         self.production_rows: list[dict] = []
         self.route_rows: list[dict] = []
 
@@ -219,18 +227,7 @@ class TickRecorder:
             }
         )
 
-        country_bloc = model.country_bloc
-        for vendor in model.vendors:
-            by_bloc = dict.fromkeys(BLOCS, 0.0)
-            tariffs = dict.fromkeys(BLOCS, 0.0)
-            for country, usd in vendor.revenue_usd_by_country.items():
-                by_bloc[country_bloc[country]] += usd
-            for country, usd in vendor.tariff_usd_by_country.items():
-                tariffs[country_bloc[country]] += usd
-            for bloc, usd in by_bloc.items():
-                self.revenue.add(date, tick, vendor.agent_id, bloc, usd, tariffs[bloc])
-            for chip, price in vendor.price_usd.items():
-                self.prices.add(date, tick, vendor.agent_id, chip, price)
+        self._record_vendors(tick)
 
         for (fab_id, chip), chips in sorted(ledger.produced_chips_by_fab_chip.items()):
             self.production_rows.append(
@@ -254,16 +251,43 @@ class TickRecorder:
                  "chips": int(sums[0][i]), "h100e": float(sums[1][i]), "value_usd": float(sums[2][i])}
             )
 
+    def _record_vendors(self, tick: int) -> None:
+        """Each vendor's revenue and tariffs by destination bloc, and its price of each chip, this month."""
+        model = self.model
+        self.dates.append(model.date)
+        country_bloc = model.country_bloc
+        revenue, tariffs = [], []
+        price_vendor, price_chip, prices = [], [], []
+        for number, vendor in enumerate(model.vendors):
+            by_bloc = dict.fromkeys(BLOCS, 0.0)
+            tariff_by_bloc = dict.fromkeys(BLOCS, 0.0)
+            for country, usd in vendor.revenue_usd_by_country.items():
+                by_bloc[country_bloc[country]] += usd
+            for country, usd in vendor.tariff_usd_by_country.items():
+                tariff_by_bloc[country_bloc[country]] += usd
+            revenue.extend(by_bloc.values())
+            tariffs.extend(tariff_by_bloc.values())
+            price_vendor.extend([number] * len(vendor.price_usd))
+            price_chip.extend(model.chips.of(chip) for chip in vendor.price_usd)
+            prices.extend(vendor.price_usd.values())
+        vendors, blocs = len(model.vendors), len(BLOCS)
+        self.revenue.add(np.full(vendors * blocs, tick), np.full(vendors * blocs, tick),
+                         np.repeat(np.arange(vendors), blocs), np.tile(np.arange(blocs), vendors),
+                         np.array(revenue), np.array(tariffs))
+        self.prices.add(np.full(len(prices), tick), np.full(len(prices), tick), np.array(price_vendor, dtype=np.int64),
+                        np.array(price_chip, dtype=np.int64), np.array(prices, dtype=float))
+
     def tables(self) -> dict[str, pd.DataFrame]:
+        vendor_ids = [vendor.agent_id for vendor in self.model.vendors]
         return {
             "blocs": pd.DataFrame(self.bloc_rows),
             "world": pd.DataFrame(self.world_rows),
-            "revenue": self.revenue.frame(),
+            "revenue": self.revenue.frame({"date": self.dates, "vendor": vendor_ids, "destination_bloc": list(BLOCS)}),
             "flows": pd.DataFrame(
                 self.flow_rows,
                 columns=["date", "tick", "kind", "from_bloc", "to_bloc", "chips", "h100e", "value_usd"],
             ),
-            "prices": self.prices.frame(),
+            "prices": self.prices.frame({"date": self.dates, "vendor": vendor_ids, "chip": self.model.chips.ids}),
             "production": pd.DataFrame(
                 self.production_rows, columns=["date", "tick", "fab", "chip", "chips", "h100e"]
             ),

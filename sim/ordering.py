@@ -54,14 +54,18 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
     attraction = np.exp(-model.params.buyer_price_sensitivity * (effective / cheapest - 1.0))
     shares = attraction / np.repeat(np.add.reduceat(attraction, starts), counts)
     spend = cash_by_center[center] * shares
+    center_node = np.array([c.node for c in model.data_centers], dtype=np.int64)
     if model.announced_controls:
-        # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
-        soon = [model.denied_soon(chips.ids[c], model.data_centers[d]) for c, d in zip(chip, center, strict=True)]
+        # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt). Whether it
+        # will stop a sale depends on the buyer only through its country: asked once per chip and country.
+        kind = chip * len(model.country_code) + model.node_country[center_node[center]]
+        _kinds, first, kind_of_row = np.unique(kind, return_index=True, return_inverse=True)
+        soon = np.array([model.denied_soon(chips.ids[chip[row]], model.data_centers[center[row]])
+                         for row in first.tolist()], dtype=bool)[kind_of_row]
         spend = np.where(soon, spend * model.params.stockpile_spending_multiplier, spend)
     quantity = np.floor_divide(spend, price)
 
     placed = np.flatnonzero(quantity >= 1)
-    center_node = np.array([c.node for c in model.data_centers], dtype=np.int64)
     return Orders(buyer=center_node[center[placed]], seller=offers.seller[rows[placed]], chip=chip[placed],
                   requested=np.minimum(quantity[placed], MAX_CHIPS_PER_ORDER).astype(np.int64),
                   unit_price_usd=price[placed])

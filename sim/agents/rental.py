@@ -53,12 +53,13 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
     price = model.params.rental_price_usd_per_h100e_month
     tenants = [center for center in model.data_centers if center.rental_hosts]
     draws = model.streams["cloud_kyc"].random(sum(len(t.rental_hosts) for t in tenants))
+    installed_h100e = model.installed.h100e_by_center_and_source().sum(axis=1)
     requests: dict[str, list[tuple[DataCenterAgent, float]]] = defaultdict(list)
     position = 0
     for tenant in tenants:
         passed = []
         for host in tenant.rental_hosts:
-            if draws[position] >= model.cloud_rules.refusal_probability(host, tenant):
+            if draws[position] >= model.cloud_rules.refusal_probability(host, tenant, installed_h100e[host.index]):
                 passed.append(host)
             position += 1
         budget = min(tenant.cash_usd, tenant.budget_usd_this_month * tenant.offshore_rental_share)
@@ -66,7 +67,6 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
             wanted = budget / price / len(passed)
             for host in passed:
                 requests[host.agent_id].append((tenant, wanted))
-    installed_h100e = model.installed.h100e_by_center_and_source().sum(axis=1) if requests else None
     allowed_h100e = functools.cache(functools.partial(_h100e_outside_remote_access_rule, model))  # for this month
     for center in model.data_centers:
         asked = requests.get(center.agent_id, [])

@@ -36,14 +36,15 @@ class CloudRules:
     remote_access: list[CloudAccessParams] = field(default_factory=list)
     monitoring: list[ComputeMonitoringParams] = field(default_factory=list)
 
-    def refusal_probability(self, host: DataCenterAgent, tenant: DataCenterAgent) -> float:
-        """Chance that the host's checks refuse this tenant this month."""
+    def refusal_probability(self, host: DataCenterAgent, tenant: DataCenterAgent, host_h100e: float) -> float:
+        """Chance that the host's checks refuse this tenant this month (``host_h100e``: the host's installed compute,
+        which decides whether monitoring applies)."""
         refusal = 0.0
         for params, detection in self.kyc:
             if params.covers(host, tenant):
                 refusal = max(refusal, detection)
         for params in self.monitoring:
-            if params.covers(host, tenant) and host.installed_h100e >= params.threshold_h100e:
+            if params.covers(host, tenant) and host_h100e >= params.threshold_h100e:
                 refusal = max(refusal, params.detection)
         return refusal
 
