@@ -22,6 +22,22 @@ from sim.scenario.schema import DataCenter
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
 
+
+class _RowOf:
+    """A data center's attribute kept in its row of one of the model's per-data-center arrays."""
+
+    def __init__(self, array_name: str) -> None:
+        self.array_name = array_name
+
+    def __get__(self, center: DataCenterAgent | None, owner: type) -> float:
+        if center is None:
+            return self
+        return float(getattr(center.model, self.array_name)[center.index])
+
+    def __set__(self, center: DataCenterAgent, value: float) -> None:
+        getattr(center.model, self.array_name)[center.index] = value
+
+
 class DataCenterAgent(SupplyChainAgent):
     kind = "data_center"
 
@@ -52,21 +68,8 @@ class DataCenterAgent(SupplyChainAgent):
 
     # Cash and this month's spending live in the model's arrays (one row per data center), where the market's array
     # code settles every order at once; these read and write this center's row.
-    @property
-    def cash_usd(self) -> float:
-        return float(self.model.center_cash_usd[self.index])
-
-    @cash_usd.setter
-    def cash_usd(self, usd: float) -> None:
-        self.model.center_cash_usd[self.index] = usd
-
-    @property
-    def spent_usd_this_month(self) -> float:
-        return float(self.model.center_spent_usd[self.index])
-
-    @spent_usd_this_month.setter
-    def spent_usd_this_month(self, usd: float) -> None:
-        self.model.center_spent_usd[self.index] = usd
+    cash_usd = _RowOf("center_cash_usd")
+    spent_usd_this_month = _RowOf("center_spent_usd")
 
     def source_of(self, chip: str) -> str:
         """What chips of ``chip`` bought legally count as once installed here (see ``installed_source``)."""

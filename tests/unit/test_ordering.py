@@ -64,7 +64,8 @@ def _compare_every_month(model: ChipSupplyModel, months: int) -> int:
         for phase in model.PHASES:
             if phase == "_place_orders":
                 expected = _as_rows(per_center_orders(model, model.month))
-                assert _columns_as_rows(model, plan_orders(model, model.month)) == expected, f"orders differ in {model.date}"
+                planned = _columns_as_rows(model, plan_orders(model, model.month))
+                assert planned == expected, f"orders differ in {model.date}"
                 compared += len(expected)
             getattr(model, phase)()
     return compared
