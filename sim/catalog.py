@@ -125,6 +125,11 @@ class ChipIndex:
         return self._array("h100e", lambda chip: chip.h100e, float)
 
     @property
+    def tpp(self) -> np.ndarray:
+        """Total processing performance per chip, by number."""
+        return self._array("tpp", lambda chip: chip.tpp, float)
+
+    @property
     def proxy_fabricated(self) -> np.ndarray:
         return self._array("proxy", lambda chip: chip.proxy_fabricated, bool)
 

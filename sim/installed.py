@@ -31,14 +31,17 @@ SOURCE_PROXY_FAB = "proxy_fab"
 INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED, SOURCE_PROXY_FAB)
 SOURCE_INDEX = {source: index for index, source in enumerate(INSTALLED_SOURCES)}
 
-def installed_source(proxy_fabricated: np.ndarray, vendor_bloc: np.ndarray, owner_bloc: np.ndarray,
-                     smuggled: np.ndarray) -> np.ndarray:
-    """What chips count as once installed (index in INSTALLED_SOURCES), row by row: ``smuggled`` when they came over
-    a smuggling route, ``proxy_fab`` when the die was made for a front company, ``domestic`` when the chip's vendor
-    is of the owner's bloc, ``import`` otherwise."""
-    source = np.where(vendor_bloc == owner_bloc, SOURCE_INDEX[SOURCE_DOMESTIC], SOURCE_INDEX[SOURCE_IMPORT])
-    source = np.where(proxy_fabricated, SOURCE_INDEX[SOURCE_PROXY_FAB], source)
-    return np.where(smuggled, SOURCE_INDEX[SOURCE_SMUGGLED], source).astype(np.int64)
+def installed_source(chips: ChipIndex, chip: np.ndarray, owner_bloc: np.ndarray,
+                     smuggled: np.ndarray | None = None) -> np.ndarray:
+    """What chips count as once installed (index in INSTALLED_SOURCES), row by row (chip numbers, owners' blocs and
+    whether they came over a smuggling route): ``smuggled`` when they did, ``proxy_fab`` when the die was made for a
+    front company, ``domestic`` when the chip's vendor is of the owner's bloc, ``import`` otherwise."""
+    source = np.where(chips.vendor_bloc_of[chip] == owner_bloc, SOURCE_INDEX[SOURCE_DOMESTIC],
+                      SOURCE_INDEX[SOURCE_IMPORT])
+    source = np.where(chips.proxy_fabricated[chip], SOURCE_INDEX[SOURCE_PROXY_FAB], source)
+    if smuggled is not None:
+        source = np.where(smuggled, SOURCE_INDEX[SOURCE_SMUGGLED], source)
+    return source.astype(np.int64)
 
 
 # Key layout: center << CENTER_SHIFT | chip number << SOURCE_BITS | source. 2^18 chip models is far beyond any world.

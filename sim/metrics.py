@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.installed import INSTALLED_SOURCES
-from sim.scenario.schema import BLOCS, CONTROLLING_BLOC
+from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 US_BLOC = CONTROLLING_BLOC
 CHINA_BLOC = "china"
 SOURCES = INSTALLED_SOURCES
-BLOC_CODE = {bloc: code for code, bloc in enumerate(BLOCS)}
 
 
 def us_china_ratio(us_h100e: float, china_h100e: float) -> float:

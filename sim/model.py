@@ -26,13 +26,13 @@ from sim.agents.vendor import fill_vendor_orders
 from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
 from sim.installed import InstalledBase, installed_source
-from sim.metrics import BLOC_CODE, Ledger, TickRecorder
+from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
-from sim.scenario.schema import CONTROLLING_BLOC, Scenario
+from sim.scenario.schema import BLOC_CODE, CONTROLLING_BLOC, Scenario
 from sim.trade import SMUGGLED_CODE, TradeNetwork
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, build_world
 
@@ -175,8 +175,7 @@ class ChipSupplyModel(mesa.Model):
             months.extend([self.start_month - cohort.age_months for cohort in cohorts])
         center = np.array(centers, dtype=np.int64)
         chip = self.chips.numbers(chips)
-        source = installed_source(self.chips.proxy_fabricated[chip], self.chips.vendor_bloc_of[chip],
-                                  self.owner_bloc_of_center[center], np.zeros(len(chip), dtype=bool))
+        source = installed_source(self.chips, chip, self.owner_bloc_of_center[center])
         count = np.array(counts, dtype=np.int64)
         install_month = np.array(months, dtype=np.int64)
         for month in np.unique(install_month).tolist():
@@ -318,8 +317,8 @@ class ChipSupplyModel(mesa.Model):
             installing = arriving.take(to_center)
             center = center[to_center]
             chip = installing.chip
-            source = installed_source(self.chips.proxy_fabricated[chip], self.chips.vendor_bloc_of[chip],
-                                      self.owner_bloc_of_center[center], installing.kind == SMUGGLED_CODE)
+            source = installed_source(self.chips, chip, self.owner_bloc_of_center[center],
+                                      smuggled=installing.kind == SMUGGLED_CODE)
             self.installed.install_numbered(center, chip, source, installing.count, self.month)
             self.ledger.installed(self.owner_bloc_of_center[center], source, installing.count,
                                   installing.count * self.chips.h100e[chip])
@@ -338,18 +337,21 @@ class ChipSupplyModel(mesa.Model):
         for vendor in self.vendors:
             for booking in vendor.bookings(self.month):
                 bookings_by_fab[booking.line.fab].append(booking)
+        made: list[tuple[int, int, int, int, float]] = []  # shipments to vendors: fab, vendor, chip, chips, H100e
         for fab in self.fabs:
             bookings = bookings_by_fab.get(fab.agent_id, [])
             fab.produce(bookings)
             for booking in bookings:
                 if booking.chips_made:
                     chip = self.catalog[booking.line.chip]
-                    self.network.ship(fab.agent_id, booking.vendor_id, chip.id, booking.chips_made, self.month,
-                                      chip.h100e, 0.0)
-                    self.agents_by_id[booking.vendor_id].production_shipped(chip.id, booking.chips_made)
-                    self.ledger.produced(
-                        fab.agent_id, fab.bloc, chip.id, booking.chips_made, booking.chips_made * chip.h100e
-                    )
+                    vendor = self.agents_by_id[booking.vendor_id]
+                    h100e = booking.chips_made * chip.h100e
+                    made.append((fab.node, vendor.node, self.chips.of(chip.id), booking.chips_made, h100e))
+                    vendor.production_shipped(chip.id, booking.chips_made)
+                    self.ledger.produced(fab.agent_id, fab.bloc, chip.id, booking.chips_made, h100e)
+        if made:
+            source, target, chip, count, h100e = (np.array(column) for column in zip(*made, strict=True))
+            self.network.ship(source, target, chip, count, self.month, h100e, value_usd=np.zeros(len(made)))
 
     def _receive_budgets(self) -> None:
         # One draw per data center from one stream, in a fixed order: a policy never shifts these shocks.

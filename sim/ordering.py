@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, once_per_kind
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
 from sim.scenario.schema import CONTROLLING_BLOC
 
@@ -41,8 +41,7 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
     home_weight = np.array([1.0 - c.home_vendor_preference for c in model.data_centers])
     promoted = np.array([c.promoted_bloc_preference for c in model.data_centers])
     vendor_bloc = chips.vendor_bloc_of[chip]
-    source = installed_source(chips.proxy_fabricated[chip], vendor_bloc, model.owner_bloc_of_center[center],
-                              smuggled=np.zeros(len(chip), dtype=bool))
+    source = installed_source(chips, chip, model.owner_bloc_of_center[center])
     weight = np.where(source == SOURCE_INDEX[SOURCE_DOMESTIC], home_weight[center], 1.0)
     promote = (promoted[center] != 0) & (vendor_bloc == PROMOTED_BLOC)
     weight = np.where(promote, weight * (1.0 - promoted[center]), weight)
@@ -59,9 +58,8 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
         # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt). Whether it
         # will stop a sale depends on the buyer only through its country: asked once per chip and country.
         kind = chip * len(model.country_code) + model.node_country[center_node[center]]
-        _kinds, first, kind_of_row = np.unique(kind, return_index=True, return_inverse=True)
-        soon = np.array([model.denied_soon(chips.ids[chip[row]], model.data_centers[center[row]])
-                         for row in first.tolist()], dtype=bool)[kind_of_row]
+        soon = once_per_kind(kind, lambda row: model.denied_soon(chips.ids[chip[row]], model.data_centers[center[row]]),
+                             dtype=bool)
         spend = np.where(soon, spend * model.params.stockpile_spending_multiplier, spend)
     quantity = np.floor_divide(spend, price)
 

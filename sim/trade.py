@@ -1,8 +1,8 @@
 """The trade network: who can sell to whom, what is in transit, and what flowed this tick.
 
-Nodes are agent ids; edges carry their ``kind`` (production, legal, smuggled, rented), a lead time and an optional
-capacity. A shipment leaves on an edge and arrives ``lead_time_months`` later (at least one month, so a chip sold this
-tick is never also installed this tick). The graph itself does not change during a run.
+Nodes are agent ids; edges carry their ``kind`` (production, legal, smuggled, rented) and a lead time. A shipment
+leaves on an edge and arrives ``lead_time_months`` later (at least one month, so a chip sold this tick is never also
+installed this tick). The graph itself does not change during a run.
 
 Shipments are kept as columns (``Shipments``), not an object each: large worlds ship a hundred thousand consignments
 a month, and delivering, inspecting and accounting for them are array operations over the columns. In the columns an
@@ -48,13 +48,6 @@ class Shipments(ColumnTable):
     value_usd: np.ndarray  # what the buyer paid for it
 
 
-_EMPTY = Shipments.empty()
-
-
-class EdgeCapacityExceeded(RuntimeError):
-    """A caller tried to ship more on an edge than its capacity allows this tick (a model bug, not user input)."""
-
-
 class TradeNetwork:
     def __init__(self, edges: list[EdgeSpec], nodes: dict[str, dict], chips: ChipIndex) -> None:
         self.chips = chips
@@ -67,13 +60,12 @@ class TradeNetwork:
                 edge.target,
                 kind=edge.kind,
                 lead_time_months=max(1, edge.lead_time_months),
-                capacity_chips_per_month=edge.capacity_chips_per_month,
             )
         self.node_ids = list(nodes)
         self.node_number = {node_id: number for number, node_id in enumerate(self.node_ids)}
-        # Per edge, what a shipment needs (kind code, lead time): by plain lookup for single shipments (networkx's
-        # edge views cost a third of shipping), and as arrays sorted by (source, target) number for batches.
-        # Built from the edge list, not the graph's views (a large world has hundreds of thousands of edges).
+        # Per edge, what a shipment needs (kind code, lead time): by (source, target) id, and as arrays sorted by
+        # (source, target) node number for shipping in batches. Built from the edge list, not the graph's views (a
+        # large world has hundreds of thousands of edges).
         self._edge: dict[tuple[str, str], tuple[int, int]] = {
             (edge.source, edge.target): (KIND_CODE[edge.kind], max(1, edge.lead_time_months)) for edge in edges
         }
@@ -83,19 +75,10 @@ class TradeNetwork:
         self._edge_keys = edge_key[order]
         self._edge_kind = np.array([kind for kind, _lead in self._edge.values()], dtype=np.int64)[order]
         self._edge_lead = np.array([lead for _kind, lead in self._edge.values()], dtype=np.int64)[order]
-        # Chips shipped this month on edges with a capacity (the only edges where the running total matters).
-        self._capacity: dict[tuple[str, str], int] = {
-            (edge.source, edge.target): edge.capacity_chips_per_month
-            for edge in edges if edge.capacity_chips_per_month is not None
-        }
-        self._capped_keys = np.array(sorted(self._edge_key(number[s], number[t]) for s, t in self._capacity),
-                                     dtype=np.int64)
-        self._shipped_on_capped_edge: dict[tuple[str, str], int] = defaultdict(int)
         self._arrivals: dict[int, list[Shipments]] = defaultdict(list)
         self._in_transit_by_chip = np.zeros(0, dtype=np.int64)
-        # This month's movements: shipments (single ones gathered as rows, batches as columns, in the order sent),
-        # compute rented (host, tenant, H100e, USD), and the rows of this month's shipments that were seized.
-        self._rows: list[tuple] = []
+        # This month's movements: shipments (batches, in the order sent), compute rented (host, tenant, H100e, USD),
+        # and the rows of this month's shipments that were seized.
         self._batches: list[Shipments] = []
         self._shipped: Shipments | None = None
         self._seized_rows = np.zeros(0, dtype=np.int64)
@@ -107,7 +90,6 @@ class TradeNetwork:
     # --- this month -------------------------------------------------------------------------------------------
     def begin_tick(self) -> None:
         self._file_last_month()
-        self._shipped_on_capped_edge.clear()
         self.rented_this_tick = []
 
     def record_rental(self, host: str, tenant: str, h100e: float, value_usd: float) -> None:
@@ -116,42 +98,11 @@ class TradeNetwork:
             raise KeyError(f"no rented edge {host}->{tenant}")
         self.rented_this_tick.append((host, tenant, h100e, value_usd))
 
-    def remaining_capacity(self, source: str, target: str) -> int | None:
-        capacity = self._capacity.get((source, target))
-        return None if capacity is None else capacity - self._shipped_on_capped_edge[source, target]
-
-    def ship(
-        self,
-        source: str,
-        target: str,
-        chip: str,
-        count: int,
-        month: int,
-        h100e_per_chip: float,
-        value_usd: float,
-        kind: str | None = None,
-    ) -> None:
-        """Send ``count`` chips from ``source`` to ``target``; they arrive after the edge's lead time.
-
-        ``kind`` overrides the edge's kind for this shipment (a licensed sale over a legal trade relationship).
-        """
-        if count <= 0:
-            return
-        edge_kind, lead_time_months = self._edge[source, target]
-        if (source, target) in self._capacity:
-            remaining = self.remaining_capacity(source, target)
-            if count > remaining:
-                raise EdgeCapacityExceeded(f"{source}->{target}: {count} chips exceed the {remaining} left this month")
-            self._shipped_on_capped_edge[source, target] += count
-        self._shipped = None
-        self._rows.append((self.node_number[source], self.node_number[target], self.chips.of(chip), count,
-                           edge_kind if kind is None else KIND_CODE[kind], month, month + lead_time_months,
-                           count * h100e_per_chip, value_usd))
-
-    def ship_many(self, source: np.ndarray, target: np.ndarray, chip: np.ndarray, count: np.ndarray, month: int,
-                  h100e: np.ndarray, value_usd: np.ndarray, kind: np.ndarray | None = None) -> None:
-        """Send a batch of shipments (node numbers, chip numbers, whole-consignment H100e and value); rows with no
-        chips are dropped. ``kind`` (codes, -1 for the edge's own) overrides the edge's kind row by row."""
+    def ship(self, source: np.ndarray, target: np.ndarray, chip: np.ndarray, count: np.ndarray, month: int,
+             h100e: np.ndarray, value_usd: np.ndarray, kind: np.ndarray | None = None) -> None:
+        """Send shipments, one per row (node numbers, chip numbers, whole-consignment H100e and value); they arrive
+        after their edge's lead time. Rows with no chips are dropped. ``kind`` (codes, -1 for the edge's own)
+        overrides the edge's kind row by row (a licensed sale over a legal trade relationship)."""
         sent = count > 0
         if not sent.all():
             source, target, chip, count, h100e, value_usd = (
@@ -166,37 +117,18 @@ class TradeNetwork:
         if not found.all():
             missing = int(np.flatnonzero(~found)[0])
             raise KeyError(f"no edge {self.node_ids[source[missing]]}->{self.node_ids[target[missing]]}")
-        if len(self._capped_keys) and np.isin(keys, self._capped_keys).any():
-            self._use_capacity(keys, count)
         edge_kind = self._edge_kind[edge]
         if kind is not None:
             edge_kind = np.where(kind >= 0, kind, edge_kind)
-        self._flush_rows()
         self._shipped = None
         self._batches.append(Shipments(
             source, target, chip, count, edge_kind, np.full(len(count), month, dtype=np.int64),
             month + self._edge_lead[edge], h100e, value_usd))
 
-    def _use_capacity(self, keys: np.ndarray, count: np.ndarray) -> None:
-        for key, chips in zip(keys.tolist(), count.tolist(), strict=True):
-            source, target = self.node_ids[key // len(self.node_ids)], self.node_ids[key % len(self.node_ids)]
-            if (source, target) not in self._capacity:
-                continue
-            remaining = self.remaining_capacity(source, target)
-            if chips > remaining:
-                raise EdgeCapacityExceeded(f"{source}->{target}: {chips} chips exceed the {remaining} left this month")
-            self._shipped_on_capped_edge[source, target] += chips
-
-    def _flush_rows(self) -> None:
-        if self._rows:
-            self._batches.append(Shipments.from_rows(self._rows))
-            self._rows = []
-
     @property
     def shipped_this_tick(self) -> Shipments:
         """This month's shipments, in the order they were sent (seized ones included)."""
         if self._shipped is None:
-            self._flush_rows()
             self._shipped = Shipments.concatenate(self._batches)
             self._batches = [self._shipped] if len(self._shipped) else []
         return self._shipped
@@ -222,27 +154,27 @@ class TradeNetwork:
         shipped = self._unseized_this_tick()
         self._count_in_transit(shipped, +1)
         months = shipped.arrival_month
-        if len(months) and (months == months[0]).all():
-            self._arrivals[int(months[0])].append(shipped)
-        else:
-            for month in np.unique(months).tolist():
-                self._arrivals[month].append(shipped.take(months == month))
-        self._batches, self._rows, self._shipped = [], [], None
+        for month in np.unique(months).tolist():
+            self._arrivals[month].append(shipped.take(months == month))
+        self._batches, self._shipped = [], None
         self._seized_rows = np.zeros(0, dtype=np.int64)
 
     # --- in transit -------------------------------------------------------------------------------------------
     def _count_in_transit(self, shipments: Shipments, sign: int) -> None:
         """Add (or take out) filed shipments to the chips in transit by chip number."""
+        self._size_in_transit()
+        np.add.at(self._in_transit_by_chip, shipments.chip, sign * shipments.count)
+
+    def _size_in_transit(self) -> None:
+        """One count per chip numbered so far (variants are numbered during the run)."""
         if len(self._in_transit_by_chip) < len(self.chips):
             grown = np.zeros(len(self.chips), dtype=np.int64)
             grown[:len(self._in_transit_by_chip)] = self._in_transit_by_chip
             self._in_transit_by_chip = grown
-        if len(shipments):
-            np.add.at(self._in_transit_by_chip, shipments.chip, sign * shipments.count)
 
     def in_transit_by_chip(self) -> np.ndarray:
         """Chips in transit by chip number: filed shipments and this month's not seized."""
-        self._count_in_transit(_EMPTY, +1)  # sized to every chip numbered so far
+        self._size_in_transit()
         unfiled = self._unseized_this_tick()
         return self._in_transit_by_chip + np.bincount(unfiled.chip, weights=unfiled.count,
                                                       minlength=len(self._in_transit_by_chip)).astype(np.int64)

@@ -49,7 +49,6 @@ class EdgeSpec:
     target: str
     kind: str
     lead_time_months: int
-    capacity_chips_per_month: int | None = None
 
 
 @dataclass

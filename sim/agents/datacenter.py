@@ -75,10 +75,8 @@ class DataCenterAgent(SupplyChainAgent):
         """What chips of ``chip`` bought legally count as once installed here (see ``installed_source``)."""
         source = self._source_of_chip.get(chip)
         if source is None:
-            model = self.model
-            number = model.chips.of(chip)
-            index = installed_source(model.chips.proxy_fabricated[[number]], model.chips.vendor_bloc_of[[number]],
-                                     np.array([self.owner_bloc], dtype=object), np.zeros(1, dtype=bool))
+            chips = self.model.chips
+            index = installed_source(chips, np.array([chips.of(chip)]), np.array([self.owner_bloc], dtype=object))
             source = self._source_of_chip[chip] = INSTALLED_SOURCES[int(index[0])]  # never changes: asked once
         return source
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.base import SupplyChainAgent
-from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, sum_by_group
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, runs, sum_by_group
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -193,21 +193,16 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     row_item = model.node_intermediary[orders.seller]
     placed = np.argsort(row_item * len(chips) + chips.sort_rank[orders.chip], kind="stable")
     orders, row_item = orders.take(placed), row_item[placed]
-    key = row_item * len(chips) + orders.chip
-    new_group = np.ones(len(key), dtype=bool)
-    new_group[1:] = key[1:] != key[:-1]
-    group = np.cumsum(new_group) - 1
-    first = np.flatnonzero(new_group)
-    seller_of_group, chip_of_group = row_item[first].tolist(), orders.chip[first].tolist()
+    group, first = runs(row_item * len(chips) + orders.chip)  # one group per (intermediary, chip)
+    group_item, group_chip = row_item[first], orders.chip[first]
     available = np.array([items[i].inventory[chips.ids[c]]
-                          for i, c in zip(seller_of_group, chip_of_group, strict=True)], dtype=np.int64)
+                          for i, c in zip(group_item.tolist(), group_chip.tolist(), strict=True)], dtype=np.int64)
     covert = np.isin(orders.seller * len(model.nodes) + orders.buyer, model.smuggling_route_keys)
 
     limits = orders.requested.copy()
     filled = ration_groups(available, group, limits)
     capacity_left = np.array([item.diversion_capacity_chips_per_month for item in items], dtype=np.int64)
     binding = sum_by_group(row_item[covert], orders.requested[covert], len(items)) > capacity_left
-    group_item = row_item[first]
     if binding[group_item].any():
         # The capacity can bind: ration chip by chip, the k-th chip of every such intermediary at once.
         position = np.arange(len(first)) - np.searchsorted(group_item, group_item)  # chip's place in its seller's
@@ -223,18 +218,16 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
             limits[rows], filled[rows] = row_limits, row_filled
 
     value = filled * orders.unit_price_usd
-    model.network.ship_many(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
+    model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
                             value)
     model.charge_buyers(orders.buyer, orders.chip, filled, value)
 
-    sold = filled > 0
-    sales_usd = np.zeros(len(items))
-    np.add.at(sales_usd, row_item[sold], value[sold])
+    sales_usd = sum_by_group(row_item, value, len(items))
     diverted = sum_by_group(row_item[covert], filled[covert], len(items))
     filled_by_group = sum_by_group(group, filled, len(first))
     ordered_by_group = sum_by_group(group, limits, len(first))
     ordered_by_item: dict[int, dict[str, int]] = defaultdict(dict)
-    for g, (i, c) in enumerate(zip(seller_of_group, chip_of_group, strict=True)):
+    for g, (i, c) in enumerate(zip(group_item.tolist(), group_chip.tolist(), strict=True)):
         chip = chips.ids[c]
         items[i].inventory[chip] -= int(filled_by_group[g])
         ordered_by_item[i][chip] = int(ordered_by_group[g])

@@ -12,6 +12,7 @@ where orders are few (export caps) and as the reference the array versions are t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
@@ -87,11 +88,7 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     filled = requested.copy()
     if len(requested) == 0:
         return filled
-    new_run = np.empty(len(group), dtype=bool)
-    new_run[0] = True
-    np.not_equal(group[1:], group[:-1], out=new_run[1:])
-    run_start = np.flatnonzero(new_run)
-    run_of_row = np.cumsum(new_run) - 1
+    run_of_row, run_start = runs(group)
     wanted = np.add.reduceat(requested, run_start)
     stock = np.asarray(available, dtype=np.int64)[group[run_start]]
     short = wanted > stock
@@ -110,6 +107,22 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     whole[by_remainder[rank < left[run_sorted]]] += 1
     filled[rows] = whole
     return filled
+
+
+def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of equal values in ``key`` (sorted, or at least with equal values together): each row's run number and
+    each run's first row."""
+    new_run = np.ones(len(key), dtype=bool)
+    new_run[1:] = key[1:] != key[:-1]
+    return np.cumsum(new_run) - 1, np.flatnonzero(new_run)
+
+
+def once_per_kind(kind: np.ndarray, answer: Callable[[int], object], dtype: type = object) -> np.ndarray:
+    """``answer(row)`` for every row, asked only for the first row of each kind (rows of one kind get one answer)."""
+    if len(kind) == 0:
+        return np.zeros(0, dtype=dtype)
+    _kinds, first, kind_of_row = np.unique(kind, return_index=True, return_inverse=True)
+    return np.array([answer(row) for row in first.tolist()], dtype=dtype)[kind_of_row]
 
 
 def sum_by_group(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:

@@ -43,8 +43,7 @@ def _h100e_outside_remote_access_rule(model: ChipSupplyModel, threshold: float) 
     """Installed H100e by center, without the chips a remote-access rule keeps from foreign tenants: the controlling
     bloc's chips at or above ``threshold`` TPP."""
     chips = model.chips
-    tpp = np.array([model.catalog[chip].tpp for chip in chips.ids])
-    controlled = (chips.vendor_bloc_of == CONTROLLING_BLOC) & (tpp >= threshold)
+    controlled = (chips.vendor_bloc_of == CONTROLLING_BLOC) & (chips.tpp >= threshold)
     return model.installed.h100e_by_center(counted=~controlled)
 
 

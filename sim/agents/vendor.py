@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
-from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
+from sim.agents.market import Order, Orders, once_per_kind, ration, ration_groups, ration_quantities, sum_by_group
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED, AllowanceInForce
@@ -267,11 +267,8 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
 
     # What export rules say of each sale: asked once per chip and kind of buyer (country, entity-listed or not).
     buyer_kind = model.node_country[orders.buyer] * 2 + model.node_listed()[orders.buyer]
-    kinds, first, kind_of_row = np.unique(orders.chip * (2 * len(model.country_code)) + buyer_kind,
-                                          return_index=True, return_inverse=True)
-    status_of_kind = [model.sale_status(chips.ids[orders.chip[row]], nodes[orders.buyer[row]])[0]
-                      for row in first.tolist()]
-    status = np.array(status_of_kind, dtype=object)[kind_of_row] if len(orders) else np.zeros(0, dtype=object)
+    status = once_per_kind(orders.chip * (2 * len(model.country_code)) + buyer_kind,
+                           lambda row: model.sale_status(chips.ids[orders.chip[row]], nodes[orders.buyer[row]])[0])
 
     available = np.array([vendors[v].inventory[chips.ids[c]] for v, c in zip(group_vendor.tolist(),
                                                                               group_chip.tolist(), strict=True)],
@@ -291,7 +288,7 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
             filled[rows] = [order.filled for order in group_orders]
 
     value = filled * orders.unit_price_usd
-    model.network.ship_many(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
+    model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
                             value, kind=np.where(licensed, LICENSED_CODE, -1))
     model.charge_buyers(orders.buyer, orders.chip, filled, value)
 
@@ -299,11 +296,10 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     countries = list(model.country_code)
     sold = filled > 0
     vendor_country = row_vendor[sold] * len(countries) + model.node_country[orders.buyer[sold]]
-    shape = (len(vendors), len(countries))
-    revenue, tariffs, sales = np.zeros(len(vendors) * len(countries)), np.zeros(shape).ravel(), np.zeros(shape).ravel()
-    np.add.at(revenue, vendor_country, value[sold] - tariff[sold])
-    np.add.at(tariffs, vendor_country, tariff[sold])
-    np.add.at(sales, vendor_country, 1)
+    pairs, shape = len(vendors) * len(countries), (len(vendors), len(countries))
+    revenue = sum_by_group(vendor_country, value[sold] - tariff[sold], pairs).reshape(shape)
+    tariffs = sum_by_group(vendor_country, tariff[sold], pairs).reshape(shape)
+    sales = np.bincount(vendor_country, minlength=pairs).reshape(shape)
     # Per group: chips ordered and filled, and filled by the buyer's bloc (for next month's home-sales caps).
     ordered_by_group = sum_by_group(group, orders.requested, len(group_key))
     filled_by_group = sum_by_group(group, filled, len(group_key))
@@ -311,9 +307,9 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     filled_by_group_bloc = sum_by_group(group * blocs + model.node_bloc_code[orders.buyer], filled,
                                         len(group_key) * blocs).reshape(-1, blocs)
     for v, vendor in enumerate(vendors):
-        for code in np.flatnonzero(sales[v * len(countries):(v + 1) * len(countries)]).tolist():
-            vendor.revenue_usd_by_country[countries[code]] += float(revenue[v * len(countries) + code])
-            vendor.tariff_usd_by_country[countries[code]] += float(tariffs[v * len(countries) + code])
+        for code in np.flatnonzero(sales[v]).tolist():
+            vendor.revenue_usd_by_country[countries[code]] += float(revenue[v, code])
+            vendor.tariff_usd_by_country[countries[code]] += float(tariffs[v, code])
         vendor.chips_sold_this_month = 0
         vendor.sold_by_bloc_last_month = {}
         vendor._offers_by_buyer_kind = {}

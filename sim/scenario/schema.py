@@ -18,6 +18,7 @@ from sim.sources import citation_problem
 
 Bloc = Literal["us_allies", "china", "rest"]
 BLOCS: tuple[str, ...] = ("us_allies", "china", "rest")
+BLOC_CODE = {bloc: code for code, bloc in enumerate(BLOCS)}  # a bloc's number in array code
 # The bloc that controls exports: its entity list, its remote-access rule, the hardware some policies promote.
 CONTROLLING_BLOC = "us_allies"
 

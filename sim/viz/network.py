@@ -19,6 +19,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from sim.agents.base import SupplyChainAgent
 from sim.model import ChipSupplyModel
 from sim.scenario.schema import BLOCS
 from sim.trade import SHIPMENT_KINDS, Shipments
@@ -77,24 +78,20 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, floa
                   *layout[key])
         for key, agents in sorted(members.items(), key=lambda item: (layout[item[0]][0], -layout[item[0]][1]))
     ]
-    agents = model.agents_by_id
+    agents, numbered = model.agents_by_id, model.nodes
 
-    def group(agent_id: str) -> tuple[str, str]:
-        return agents[agent_id].kind, agents[agent_id].country
-
-    def node_group(number: int) -> tuple[str, str]:
-        return model.nodes[number].kind, model.nodes[number].country
+    def group(agent: SupplyChainAgent) -> tuple[str, str]:
+        return agent.kind, agent.country
 
     flows: dict[tuple, float] = defaultdict(float)
-    shipped = model.network.shipped_this_tick
-    for source, target, kind, h100e in _rows(shipped):
-        flows[node_group(source), node_group(target), SHIPMENT_KINDS[kind]] += h100e
+    for source, target, kind, h100e in _rows(model.network.shipped_this_tick):
+        flows[group(numbered[source]), group(numbered[target]), SHIPMENT_KINDS[kind]] += h100e
     for host, tenant, h100e, _usd in model.network.rented_this_tick:
-        flows[group(host), group(tenant), EDGE_RENTED] += h100e
+        flows[group(agents[host]), group(agents[tenant]), EDGE_RENTED] += h100e
     # What was seized on the way shows as seized, not smuggled.
     for source, target, _kind, h100e in _rows(model.network.seized_this_tick):
-        flows[node_group(source), node_group(target), EDGE_SMUGGLED] -= h100e
-        flows[node_group(source), node_group(target), "seized"] += h100e
+        flows[group(numbered[source]), group(numbered[target]), EDGE_SMUGGLED] -= h100e
+        flows[group(numbered[source]), group(numbered[target]), "seized"] += h100e
     return nodes, {key: value for key, value in flows.items() if value > 1e-9}
 
 
