@@ -54,3 +54,4 @@ class ColumnTable:
     @classmethod
     def _dtype(cls, name: str) -> type:
         return float if name in cls.FLOAT_COLUMNS else np.int64
+

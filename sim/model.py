@@ -19,7 +19,7 @@ import numpy as np
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
 from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
-from sim.agents.intermediary import fill_intermediary_orders
+from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
 from sim.agents.market import Orders
 from sim.agents.rental import clear_rental_market
 from sim.agents.vendor import fill_vendor_orders
@@ -118,7 +118,8 @@ class ChipSupplyModel(mesa.Model):
         world = build_world(scenario, self.streams, self.catalog)
         self.fabs = [FabAgent(self, spec) for spec in scenario.fabs]
         self.vendors = [VendorAgent(self, spec) for spec in scenario.vendors]
-        self.intermediaries = [IntermediaryAgent(self, spec) for spec in world.intermediaries]
+        self.intermediaries = [IntermediaryAgent(self, spec, index) for index, spec in enumerate(world.intermediaries)]
+        self.intermediary_arrays = IntermediaryArrays(self, self.intermediaries)
         self.enforcement_bodies = [EnforcementAgent(self, spec) for spec in scenario.enforcement]
         self.agents_by_id: dict[str, SupplyChainAgent] = {
             agent.agent_id: agent
@@ -154,6 +155,7 @@ class ChipSupplyModel(mesa.Model):
             center.connect(suppliers, [self.agents_by_id[host] for host in center.rental_host_ids])
 
         self.offer_routes = OfferRoutes(self)
+        self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
         self._reset_policy_settings()
         self.ledger.initial_installed_chips = self.chips_installed()
@@ -204,7 +206,8 @@ class ChipSupplyModel(mesa.Model):
     def node_listed(self) -> np.ndarray:
         """Whether each node is on the entity list now (only intermediaries ever are)."""
         listed = np.zeros(len(self.nodes), dtype=bool)
-        listed[[item.node for item in self.intermediaries if item.listed]] = True
+        arrays = self.intermediary_arrays
+        listed[arrays.node[arrays.listed]] = True
         return listed
 
     def _seed_production_pipeline(self) -> None:
@@ -266,8 +269,9 @@ class ChipSupplyModel(mesa.Model):
         self.month += 1
         self.network.begin_tick()
         self.ledger.begin_tick()
-        for agent in (*self.vendors, *self.intermediaries):
-            agent.begin_month()
+        for vendor in self.vendors:
+            vendor.begin_month()
+        self.intermediary_arrays.begin_month()
 
     def _apply_policies(self) -> None:
         self._reset_policy_settings()
@@ -277,8 +281,7 @@ class ChipSupplyModel(mesa.Model):
         for vendor in self.vendors:
             vendor.design_variants(self.month)
         # Listed diverters whose owners set up a new shell company are back in business this month.
-        for item in self.intermediaries:
-            item.maybe_reenter(self.month)
+        self.intermediary_arrays.reenter(self.month)
 
     def _reset_policy_settings(self) -> None:
         """Every setting a policy may change, back to the scenario's value (see sim.policies.registry)."""
@@ -308,10 +311,14 @@ class ChipSupplyModel(mesa.Model):
         arriving = self.network.arrivals(self.month)
         center = self.node_center[arriving.target]
         to_center = center >= 0
-        # Vendors' and intermediaries' stock, one receiver at a time (a few thousand a month in large worlds).
+        item = self.node_intermediary[arriving.target]
+        to_item = item >= 0
+        self.intermediary_arrays.receive(item[to_item], arriving.chip[to_item], arriving.count[to_item])
+        # Vendors' stock, one receiver at a time.
+        to_vendor = ~to_center & ~to_item
         nodes, chip_ids = self.nodes, self.chips.ids
-        for target, chip, count in zip(arriving.target[~to_center].tolist(), arriving.chip[~to_center].tolist(),
-                                       arriving.count[~to_center].tolist(), strict=True):
+        for target, chip, count in zip(arriving.target[to_vendor].tolist(), arriving.chip[to_vendor].tolist(),
+                                       arriving.count[to_vendor].tolist(), strict=True):
             nodes[target].receive(chip_ids[chip], count)
         if to_center.any():
             installing = arriving.take(to_center)
@@ -371,27 +378,23 @@ class ChipSupplyModel(mesa.Model):
         fill_intermediary_orders(self, self.orders.take(to_intermediaries), self.month)
 
     def _restock_intermediaries(self) -> None:
-        self.restock_orders: list[tuple] = []  # rows of Orders, placed by each intermediary in turn
-        for item in self.intermediaries:
-            item.restock(self.month)
+        self.restock_orders = self.intermediary_arrays.restock_orders(self.month)
 
     def _fill_vendor_orders(self) -> None:
         # Vendors' orders from data centers first, then intermediaries' restocking: the order they were placed in.
         from_centers = self.orders.take(self.node_vendor[self.orders.seller] >= 0)
-        fill_vendor_orders(self, Orders.concatenate([from_centers, Orders.from_rows(self.restock_orders)]),
-                           self.month)
+        fill_vendor_orders(self, Orders.concatenate([from_centers, self.restock_orders]), self.month)
 
     def charge_buyers(self, buyer: np.ndarray, chip: np.ndarray, filled: np.ndarray, value_usd: np.ndarray) -> None:
-        """Buyers pay for their filled orders (rows of node, chip number, chips, USD) in row order: data centers'
-        cash at once, intermediaries (buying to restock) one order at a time."""
+        """Buyers pay for their filled orders (rows of node, chip number, chips, USD), in row order: data centers
+        from their cash, intermediaries (buying to restock) into chips on order."""
         center = self.node_center[buyer]
         to_center = center >= 0
         np.subtract.at(self.center_cash_usd, center[to_center], value_usd[to_center])
         np.add.at(self.center_spent_usd, center[to_center], value_usd[to_center])
-        others = np.flatnonzero(~to_center & (filled > 0))
-        for node, number, count, usd in zip(buyer[others].tolist(), chip[others].tolist(), filled[others].tolist(),
-                                            value_usd[others].tolist(), strict=True):
-            self.nodes[node].on_filled(self.chips.ids[number], count, usd)
+        item = self.node_intermediary[buyer]
+        to_item = (item >= 0) & (filled > 0)
+        self.intermediary_arrays.on_filled(item[to_item], chip[to_item], filled[to_item], value_usd[to_item])
 
     def _settle_budgets(self) -> None:
         for center in self.data_centers:
@@ -416,7 +419,7 @@ class ChipSupplyModel(mesa.Model):
             for row in from_intermediary[finds].tolist():
                 chips = int(shipped.count[row])
                 self.ledger.seize(chips, chips * float(self.chips.h100e[shipped.chip[row]]))
-                self.nodes[shipped.source[row]].list_on_entity_list(self.month)
+                self.intermediary_arrays.list_on_entity_list(self.node_intermediary[shipped.source[row]], self.month)
             self.network.seize(from_intermediary[finds])
         self._update_diversion_beliefs(country[diverted], seized[diverted])
 
@@ -428,13 +431,13 @@ class ChipSupplyModel(mesa.Model):
         one scare does not close a route for ever.
         """
         countries = len(self.country_code)
-        diverted_by_country = np.bincount(diverted_from, minlength=countries).tolist()
-        caught_by_country = np.bincount(diverted_from, weights=caught, minlength=countries).tolist()
-        prior = self.params.perceived_detection_initial
-        for item in self.intermediaries:
-            code = self.country_code[item.country]
-            diverted = diverted_by_country[code]
-            item.update_belief(caught_by_country[code] / diverted if diverted else prior)
+        diverted_by_country = np.bincount(diverted_from, minlength=countries)
+        caught_by_country = np.bincount(diverted_from, weights=caught, minlength=countries)
+        observed = np.full(countries, self.params.perceived_detection_initial)
+        seen = diverted_by_country > 0
+        observed[seen] = caught_by_country[seen] / diverted_by_country[seen]
+        arrays = self.intermediary_arrays
+        arrays.update_beliefs(observed[arrays.country])
 
     def sale_status(self, chip_id: str, buyer: SupplyChainAgent) -> tuple[str, AllowanceInForce | None]:
         """How export rules and the entity list treat selling this chip to this buyer this month."""
@@ -461,19 +464,17 @@ class ChipSupplyModel(mesa.Model):
         return self.installed.total_chips()
 
     def chips_in_inventory(self) -> int:
-        return sum(sum(v.inventory.values()) for v in self.vendors) + sum(
-            sum(i.inventory.values()) for i in self.intermediaries
-        )
+        return sum(sum(v.inventory.values()) for v in self.vendors) + int(self.intermediary_arrays.inventory.sum())
 
     def chips_in_transit(self) -> int:
         return int(self.network.in_transit_by_chip().sum())
 
     def intermediaries_listed(self) -> int:
-        return sum(item.listed for item in self.intermediaries)
+        return int(self.intermediary_arrays.listed.sum())
 
     def all_stocks_non_negative(self) -> bool:
-        stocks = [self.installed.fewest_chips()]
-        for agent in (*self.vendors, *self.intermediaries):
-            stocks.extend(agent.inventory.values())
+        stocks = [self.installed.fewest_chips(), int(self.intermediary_arrays.inventory.min(initial=0))]
+        for vendor in self.vendors:
+            stocks.extend(vendor.inventory.values())
         stocks.extend(self.network.in_transit_by_chip().tolist())
         return bool(np.min(stocks, initial=0) >= 0)

@@ -96,6 +96,11 @@ class OfferRoutes:
         self.edge_block = np.array(edge_block, dtype=np.int64)
         self.edge_center = np.array(edge_center, dtype=np.int64)
         self.edge_seller = np.array(edge_seller, dtype=np.int64)
+        # Intermediaries' blocks are read from their arrays' quotes: which intermediary, and whether the grey list.
+        self.block_item = np.array([model.node_intermediary[supplier.node] for supplier, _ in self.blocks],
+                                   dtype=np.int64)
+        self.block_grey = np.array([self.block_item[b] >= 0 and supplier.offer_key(buyer)[0]
+                                    for b, (supplier, buyer) in enumerate(self.blocks)], dtype=bool)
 
 
 class _OfferRows:
@@ -104,19 +109,30 @@ class _OfferRows:
 
     def __init__(self, model: ChipSupplyModel, month: int) -> None:
         routes = model.offer_routes
+        # Intermediaries' quotes for the month, all at once (asked even when no buyer can pay: asking is what
+        # refreshes their costs); then each vendor block's list.
+        local, grey = model.intermediary_arrays.quotes(month)
         number = model.chips.of
-        block_chips: list[list[int]] = []
-        block_prices: list[list[float]] = []
-        for supplier, buyer in routes.blocks:
-            # Asked even when no buyer can pay: asking is what refreshes a reseller's quotes.
+        sizes = np.zeros(len(routes.blocks), dtype=np.int64)
+        block_start = np.zeros(len(routes.blocks), dtype=np.int64)
+        vendor_chips: list[int] = []
+        vendor_prices: list[float] = []
+        for block in np.flatnonzero(routes.block_item < 0).tolist():
+            supplier, buyer = routes.blocks[block]
             quoted = supplier.offers(month, buyer)
-            block_chips.append([number(chip) for chip, _price, _stock in quoted])
-            block_prices.append([price for _chip, price, _stock in quoted])
+            block_start[block], sizes[block] = len(vendor_chips), len(quoted)
+            vendor_chips.extend(number(chip) for chip, _price, _stock in quoted)
+            vendor_prices.extend(price for _chip, price, _stock in quoted)
+        offset = len(vendor_chips)
+        for quotes, grey_list in ((local, False), (grey, True)):
+            blocks = np.flatnonzero((routes.block_item >= 0) & (routes.block_grey == grey_list))
+            first = np.searchsorted(quotes.seller_row, routes.block_item[blocks])
+            sizes[blocks] = np.searchsorted(quotes.seller_row, routes.block_item[blocks], side="right") - first
+            block_start[blocks] = offset + first
+            offset += len(quotes)
+        pool_chip = np.concatenate([np.array(vendor_chips, dtype=np.int64), local.chip, grey.chip])
+        pool_price = np.concatenate([np.array(vendor_prices, dtype=float), local.price_usd, grey.price_usd])
 
-        sizes = np.array([len(chips) for chips in block_chips], dtype=np.int64)
-        block_start = np.cumsum(sizes) - sizes
-        pool_chip = np.array([c for chips in block_chips for c in chips], dtype=np.int64)
-        pool_price = np.array([p for prices in block_prices for p in prices], dtype=float)
         edge_block = routes.edge_block
         per_edge = sizes[edge_block] if len(edge_block) else np.zeros(0, dtype=np.int64)
         row_edge = np.repeat(np.arange(len(edge_block)), per_edge)

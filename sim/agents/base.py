@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -41,3 +43,48 @@ class SupplyChainAgent(mesa.Agent):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.agent_id!r}, {self.country})"
+
+
+class RowOf:
+    """An agent's attribute kept in its row (``agent.index``) of an array over all agents of its kind.
+
+    Array code updates a whole kind of agent at once; the attribute keeps the one-agent view the visualization, the
+    tests and the per-agent rules read. ``array_of(model)`` finds the array.
+    """
+
+    def __init__(self, array_of: Callable[[ChipSupplyModel], np.ndarray], cast: type = float) -> None:
+        self.array_of = array_of
+        self.cast = cast
+
+    def __get__(self, agent: SupplyChainAgent | None, owner: type):
+        if agent is None:
+            return self
+        return self.cast(self.array_of(agent.model)[agent.index])
+
+    def __set__(self, agent: SupplyChainAgent, value) -> None:
+        self.array_of(agent.model)[agent.index] = value
+
+
+class ChipRow(Mapping):
+    """One agent's values by chip, read as a mapping from chip id to value: chips with a non-zero value are its keys;
+    any other chip reads as zero. ``chip_numbers`` (sorted) and ``values`` are the agent's part of array state."""
+
+    def __init__(self, chip_numbers: np.ndarray, values: np.ndarray, chip_ids: list[str],
+                 number: dict[str, int]) -> None:
+        self.chip_numbers = chip_numbers
+        self.values_by_chip = values
+        self.chip_ids = chip_ids
+        self.number = number
+
+    def __getitem__(self, chip: str):
+        number = self.number.get(chip, -1)
+        at = int(np.searchsorted(self.chip_numbers, number))
+        if at == len(self.chip_numbers) or self.chip_numbers[at] != number:
+            return self.values_by_chip.dtype.type(0).item()
+        return self.values_by_chip[at].item()
+
+    def __iter__(self):
+        return (self.chip_ids[number] for number in self.chip_numbers[self.values_by_chip != 0].tolist())
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.values_by_chip))

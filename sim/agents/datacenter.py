@@ -15,27 +15,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.base import SupplyChainAgent
+from sim.agents.base import RowOf, SupplyChainAgent
 from sim.installed import INSTALLED_SOURCES, installed_source
 from sim.scenario.schema import DataCenter
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
-
-
-class _RowOf:
-    """A data center's attribute kept in its row of one of the model's per-data-center arrays."""
-
-    def __init__(self, array_name: str) -> None:
-        self.array_name = array_name
-
-    def __get__(self, center: DataCenterAgent | None, owner: type) -> float:
-        if center is None:
-            return self
-        return float(getattr(center.model, self.array_name)[center.index])
-
-    def __set__(self, center: DataCenterAgent, value: float) -> None:
-        getattr(center.model, self.array_name)[center.index] = value
 
 
 class DataCenterAgent(SupplyChainAgent):
@@ -68,8 +53,8 @@ class DataCenterAgent(SupplyChainAgent):
 
     # Cash and this month's spending live in the model's arrays (one row per data center), where the market's array
     # code settles every order at once; these read and write this center's row.
-    cash_usd = _RowOf("center_cash_usd")
-    spent_usd_this_month = _RowOf("center_spent_usd")
+    cash_usd = RowOf(lambda model: model.center_cash_usd)
+    spent_usd_this_month = RowOf(lambda model: model.center_spent_usd)
 
     def source_of(self, chip: str) -> str:
         """What chips of ``chip`` bought legally count as once installed here (see ``installed_source``)."""

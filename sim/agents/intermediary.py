@@ -15,17 +15,23 @@ towards the seizure rate they see among diverted shipments from their country (o
 Diversion is limited by each intermediary's covert capacity per month. A caught intermediary is entity-listed:
 vendors of the controlling bloc stop selling to it and it diverts no more. Its owners may come back as a new shell
 company ``shell_reentry_months`` later (delisted, with a warier belief), as the seizure record suggests they do.
+
+Large worlds have thousands of intermediaries, so their state lives in ``IntermediaryArrays``: a row per
+intermediary (its ``index``) and, for stock, orders, forecasts and costs, a column per chip number; each monthly
+rule is a few array operations over all of them. ``IntermediaryAgent`` is one intermediary's view of its row.
+tests/unit/test_intermediaries.py checks the arrays month by month against the per-intermediary rules.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.agents.base import SupplyChainAgent
-from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, runs, sum_by_group
+from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, once_per_kind, ration_groups, runs, sum_by_group
+from sim.columns import ColumnTable
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -35,149 +41,310 @@ if TYPE_CHECKING:
 DEMAND_SMOOTHING = 0.3
 
 
+def _arrays(model: ChipSupplyModel) -> IntermediaryArrays:
+    return model.intermediary_arrays
+
+
 class IntermediaryAgent(SupplyChainAgent):
+    """One intermediary: what the scenario says of it, and a view of its row of the model's ``IntermediaryArrays``."""
+
     kind = "intermediary"
 
-    def __init__(self, model: ChipSupplyModel, spec: Intermediary) -> None:
+    def __init__(self, model: ChipSupplyModel, spec: Intermediary, index: int) -> None:
         super().__init__(model, spec.id, spec.country)
+        self.index = index  # its row in the model's intermediary arrays
         self.markup_fraction = spec.markup_fraction
         self.vendor_ids = list(spec.vendors)
         self.vendors: list[VendorAgent] = []
-        self.inventory: dict[str, int] = defaultdict(int)
-        self.on_order: dict[str, int] = defaultdict(int)
-        self.expected_demand: dict[str, float] = defaultdict(float)
-        self.last_cost_usd: dict[str, float] = {}
-        self._sourceable: set[str] = set()
-        self._offers: list[tuple[str, float, int]] | None = None  # valid until this month's orders are filled
-        self._best_offers: dict[str, tuple[VendorAgent, float]] | None = None  # valid for the month
-        self.sales_usd_this_month = 0.0
-        self.purchases_usd_this_month = 0.0
-        # Diversion
         self.diversion_capacity_chips_per_month = spec.diversion_capacity_chips_per_month
         self.risk_aversion = spec.risk_aversion
-        self.smuggling_customers: set[str] = set()
-        self.believed_detection = model.params.perceived_detection_initial
-        self.listed = False
-        self.listed_month: int | None = None
         self.shell_reentry_months = spec.shell_reentry_months
-        self.times_listed = 0
-        self.diverted_chips_this_month = 0
+        self.smuggling_customers: set[str] = set()
 
     def connect(self, vendors: list[VendorAgent], smuggling_customers: list[str]) -> None:
         self.vendors = vendors
         self.smuggling_customers = set(smuggling_customers)
 
-    def _cheapest_vendor_offers(self, month: int) -> dict[str, tuple[VendorAgent, float]]:
-        # Vendors' prices hold until they fill their orders, after restocking: one look a month (and after listing).
-        if self._best_offers is not None:
-            return self._best_offers
-        best: dict[str, tuple[VendorAgent, float]] = {}
-        for vendor in self.vendors:
-            for chip, price, _stock in vendor.offers(month, self):
-                if chip not in best or price < best[chip][1]:
-                    best[chip] = (vendor, price)
-        self._sourceable = set(best)
-        self._best_offers = best
-        return best
+    believed_detection = RowOf(lambda model: _arrays(model).believed_detection)
+    listed = RowOf(lambda model: _arrays(model).listed, bool)
+    times_listed = RowOf(lambda model: _arrays(model).times_listed, int)
+    sales_usd_this_month = RowOf(lambda model: _arrays(model).sales_usd)
+    purchases_usd_this_month = RowOf(lambda model: _arrays(model).purchases_usd)
+    diverted_chips_this_month = RowOf(lambda model: _arrays(model).diverted_chips, int)
 
-    # --- diversion --------------------------------------------------------------------------------------------
-    def grey_price_usd(self, cost_usd: float) -> float:
-        return cost_usd * self.model.params.smuggling_price_markup
+    @property
+    def listed_month(self) -> int | None:
+        month = int(_arrays(self.model).listed_month[self.index])
+        return None if month < 0 else month
 
-    def diversion_pays(self, cost_usd: float) -> bool:
-        """Whether diverting one chip bought at ``cost_usd`` beats the expected penalty, by this agent's beliefs."""
-        if self.listed or self.diversion_capacity_chips_per_month == 0:
-            return False
-        caught = self.believed_detection
-        fine = self.model.smuggling_fine_usd_per_chip
-        expected_profit = (1 - caught) * self.grey_price_usd(cost_usd) - cost_usd - caught * fine * self.risk_aversion
-        return expected_profit > 0
+    def _chip_row(self, name: str) -> ChipRow:
+        arrays, chips = _arrays(self.model), self.model.chips
+        mine = arrays.cells_of_item(self.index)
+        return ChipRow(arrays.cell_chip[mine], getattr(arrays, name)[mine], chips.ids, chips.number)
 
-    def update_belief(self, observed_seizure_rate: float) -> None:
-        rate = self.model.params.perceived_detection_learning_rate
-        self.believed_detection = (1 - rate) * self.believed_detection + rate * observed_seizure_rate
+    @property
+    def inventory(self) -> ChipRow:
+        return self._chip_row("inventory")
 
-    def list_on_entity_list(self, month: int) -> None:
-        if not self.listed:
-            self.listed = True
-            self.listed_month = month
-            self.times_listed += 1
-            self._offers = self._best_offers = None
-            # Having been caught, its owners take the risk more seriously.
-            self.believed_detection = max(self.believed_detection, 2 * self.model.params.perceived_detection_initial)
+    @property
+    def on_order(self) -> ChipRow:
+        return self._chip_row("on_order")
 
-    def maybe_reenter(self, month: int) -> bool:
-        """Come back as a new shell company once the re-entry delay has passed; True if it did."""
-        if self.listed and self.shell_reentry_months and month - self.listed_month >= self.shell_reentry_months:
-            self.listed = False
-            self._offers = self._best_offers = None
-            return True
-        return False
+    @property
+    def expected_demand(self) -> ChipRow:
+        return self._chip_row("expected_demand")
 
-    # --- trade ------------------------------------------------------------------------------------------------
     def offer_key(self, buyer: SupplyChainAgent) -> tuple:
         """Buyers with equal keys get the same offers this month: local buyers one list, smuggling customers another."""
         return (buyer.agent_id in self.smuggling_customers,)
 
     def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
-        """(chip, price in USD, chips in stock) for ``buyer``.
+        """(chip, price in USD, chips in stock) for ``buyer``: this intermediary's rows of the month's quotes."""
+        arrays = _arrays(self.model)
+        local, grey = arrays.quotes(month)
+        quotes = grey if self.offer_key(buyer)[0] else local
+        mine = quotes.take(quotes.seller_row == self.index)
+        ids = self.model.chips.ids
+        return [(ids[chip], price, self.inventory[ids[chip]])
+                for chip, price in zip(mine.chip.tolist(), mine.price_usd.tolist(), strict=True)]
 
-        Local buyers get cost plus markup for every chip it can source or has in stock (stock of a chip it can no
-        longer source is still sold, at the last cost it paid). Buyers on a smuggling route get the grey-market
-        price for chips whose diversion pays.
-        """
-        if self._offers is None:
-            for chip, (_vendor, price) in self._cheapest_vendor_offers(month).items():
-                self.last_cost_usd[chip] = price
-            self._offers = [
-                (chip, cost * (1 + self.markup_fraction), self.inventory[chip])
-                for chip, cost in self.last_cost_usd.items()
-                if chip in self._sourceable or self.inventory[chip] > 0
-            ]
-        if buyer.agent_id in self.smuggling_customers:
-            return [
-                (chip, self.grey_price_usd(self.last_cost_usd[chip]), stock)
-                for chip, _price, stock in self._offers
-                if self.diversion_pays(self.last_cost_usd[chip])
-            ]
-        return self._offers
+    def list_on_entity_list(self, month: int) -> None:
+        _arrays(self.model).list_on_entity_list(self.index, month)
 
+
+@dataclass(frozen=True)
+class Quotes(ColumnTable):
+    """Intermediaries' price quotes for the month, by intermediary (row) and then in the order it first priced the
+    chips."""
+
+    FLOAT_COLUMNS: ClassVar[tuple[str, ...]] = ("price_usd",)
+
+    seller_row: np.ndarray  # intermediary index
+    chip: np.ndarray  # chip number
+    price_usd: np.ndarray
+
+
+# A cell is one (intermediary, chip) pair, keyed as intermediary x CELL_KEY_SPAN + chip number.
+CELL_KEY_SPAN = 1 << 32
+
+
+class IntermediaryArrays:
+    """Every intermediary's state as arrays: per intermediary (a row each, its ``index``), and per cell, one for each
+    chip an intermediary can deal in (the released chips its vendors sell, added as they appear), sorted by
+    intermediary and chip number.
+
+    An intermediary deals in a handful of the catalog's chips (large worlds number thousands), hence cells rather
+    than an intermediary x chip grid. Per cell: ``inventory`` and ``on_order`` (whole chips), ``expected_demand``
+    (smoothed monthly orders it means to serve), ``last_cost_usd`` (the cheapest vendor price it last saw; NaN:
+    never priced), ``cost_rank`` (the order in which it first priced the chip: its quotes are listed in that order;
+    -1: never priced), and this month's cheapest vendor, ``source_vendor`` and ``source_price_usd`` (-1/NaN: none
+    will sell it).
+    """
+
+    CELL_COLUMNS: ClassVar[dict[str, tuple[type, object]]] = {
+        "inventory": (np.int64, 0), "on_order": (np.int64, 0), "expected_demand": (float, 0.0),
+        "last_cost_usd": (float, np.nan), "cost_rank": (np.int64, -1), "source_vendor": (np.int64, -1),
+        "source_price_usd": (float, np.nan),
+    }
+
+    def __init__(self, model: ChipSupplyModel, items: list[IntermediaryAgent]) -> None:
+        self.model = model
+        count = len(items)
+        self.markup_fraction = np.array([item.markup_fraction for item in items], dtype=float)
+        self.capacity_chips_per_month = np.array([item.diversion_capacity_chips_per_month for item in items],
+                                                 dtype=np.int64)
+        self.risk_aversion = np.array([item.risk_aversion for item in items], dtype=float)
+        self.reentry_months = np.array([item.shell_reentry_months for item in items], dtype=np.int64)
+        self.believed_detection = np.full(count, model.params.perceived_detection_initial)
+        self.listed = np.zeros(count, dtype=bool)
+        self.listed_month = np.full(count, -1, dtype=np.int64)
+        self.times_listed = np.zeros(count, dtype=np.int64)
+        self.sales_usd = np.zeros(count)
+        self.purchases_usd = np.zeros(count)
+        self.diverted_chips = np.zeros(count, dtype=np.int64)
+        self.cell_key = np.zeros(0, dtype=np.int64)
+        self.cell_item = np.zeros(0, dtype=np.int64)
+        self.cell_chip = np.zeros(0, dtype=np.int64)
+        for name, (dtype, fill) in self.CELL_COLUMNS.items():
+            setattr(self, name, np.full(0, fill, dtype=dtype))
+        self._next_rank = 0
+        self._sources_month: int | None = None  # the month source_vendor is for
+        self._quotes: tuple[Quotes, Quotes] | None = None  # valid until stock moves or a listing changes
+
+    def connect(self) -> None:
+        """Read the network once it is built: each intermediary's vendors (in order) and country."""
+        model = self.model
+        items = model.intermediaries
+        vendor_index = {vendor.agent_id: v for v, vendor in enumerate(model.vendors)}
+        self.edge_item = np.array([i for i, item in enumerate(items) for _ in item.vendors], dtype=np.int64)
+        self.edge_vendor = np.array([vendor_index[v.agent_id] for item in items for v in item.vendors], dtype=np.int64)
+        self.node = np.array([item.node for item in items], dtype=np.int64)
+        self.country = model.node_country[self.node]
+        self.vendor_node = np.array([vendor.node for vendor in model.vendors], dtype=np.int64)
+
+    # --- cells ------------------------------------------------------------------------------------------------
+    def cells(self, item: np.ndarray, chip: np.ndarray) -> np.ndarray:
+        """The cell of each (intermediary, chip number) pair given; every pair must have one."""
+        return np.searchsorted(self.cell_key, item * CELL_KEY_SPAN + chip)
+
+    def cells_of_item(self, item: int) -> slice:
+        first, end = np.searchsorted(self.cell_key, [item * CELL_KEY_SPAN, (item + 1) * CELL_KEY_SPAN])
+        return slice(int(first), int(end))
+
+    def _add_cells(self, item: np.ndarray, chip: np.ndarray) -> None:
+        """Cells for the pairs that have none yet (with every column at its starting value)."""
+        key = np.union1d(self.cell_key, item * CELL_KEY_SPAN + chip)
+        if len(key) == len(self.cell_key):
+            return
+        kept = np.searchsorted(key, self.cell_key)
+        for name, (dtype, fill) in self.CELL_COLUMNS.items():
+            column = np.full(len(key), fill, dtype=dtype)
+            column[kept] = getattr(self, name)
+            setattr(self, name, column)
+        self.cell_key, self.cell_item, self.cell_chip = key, key // CELL_KEY_SPAN, key % CELL_KEY_SPAN
+
+    # --- the month ----------------------------------------------------------------------------------------------
     def begin_month(self) -> None:
-        self._offers = None
-        self._best_offers = None
-        self.sales_usd_this_month = 0.0
-        self.purchases_usd_this_month = 0.0
-        self.diverted_chips_this_month = 0
+        self.sales_usd[:] = 0.0
+        self.purchases_usd[:] = 0.0
+        self.diverted_chips[:] = 0
+        self._sources_month = None
+        self._quotes = None
 
-    def after_sales(self, ordered_by_chip: dict[str, int]) -> None:
-        """Update the demand forecast of every chip it deals in (orders it means to serve: local orders and the
-        diversion it can carry), and drop its quotes: stock has moved."""
-        for chip in set(ordered_by_chip) | set(self.expected_demand):
-            previous = self.expected_demand[chip]
-            self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered_by_chip.get(
-                chip, 0)
-        self._offers = None
+    def reenter(self, month: int) -> None:
+        """Listed diverters whose owners set up a new shell company after the re-entry delay are back in business."""
+        back = self.listed & (self.reentry_months > 0) & (month - self.listed_month >= self.reentry_months)
+        if back.any():
+            self.listed[back] = False
+            self._sources_month, self._quotes = None, None
 
-    def restock(self, month: int) -> None:
+    def list_on_entity_list(self, item: int, month: int) -> None:
+        if self.listed[item]:
+            return
+        self.listed[item] = True
+        self.listed_month[item] = month
+        self.times_listed[item] += 1
+        # Having been caught, its owners take the risk more seriously.
+        prior = self.model.params.perceived_detection_initial
+        self.believed_detection[item] = max(self.believed_detection[item], 2 * prior)
+        self._sources_month, self._quotes = None, None
+
+    def update_beliefs(self, observed_seizure_rate: np.ndarray) -> None:
+        """Move each intermediary's belief towards the seizure rate it observed (one per intermediary)."""
+        rate = self.model.params.perceived_detection_learning_rate
+        self.believed_detection = (1 - rate) * self.believed_detection + rate * observed_seizure_rate
+
+    def find_sources(self, month: int) -> None:
+        """This month's cheapest vendor for each intermediary and chip (ties to the vendor it lists first), whose
+        prices become the intermediaries' costs.
+
+        Vendors' prices hold until they fill their orders, after restocking: one look a month (and after a listing).
+        """
+        if self._sources_month == month:
+            return
+        self._sources_month = month
+        model, chips = self.model, self.model.chips
+        self.source_vendor[:] = -1
+        self.source_price_usd[:] = np.nan
+        # What each vendor sells this month, vendor by vendor, each in its own order of chips.
+        sold = [(v, chips.of(chip), vendor.price_usd[chip]) for v, vendor in enumerate(model.vendors)
+                for chip in vendor.chips if vendor.is_released(chip, month)]
+        if not sold or not len(self.edge_item):
+            return
+        vendor = np.array([row[0] for row in sold], dtype=np.int64)
+        chip = np.array([row[1] for row in sold], dtype=np.int64)
+        price = np.array([row[2] for row in sold], dtype=float)
+        # Every (intermediary, vendor it buys from, chip the vendor sells), in the order the intermediary looks.
+        per_vendor = np.bincount(vendor, minlength=len(model.vendors))
+        per_edge = per_vendor[self.edge_vendor]
+        edge = np.repeat(np.arange(len(self.edge_vendor)), per_edge)
+        row = ((np.cumsum(per_vendor) - per_vendor)[self.edge_vendor][edge]
+               + np.arange(len(edge)) - (np.cumsum(per_edge) - per_edge)[edge])
+        item, chip, price, vendor = self.edge_item[edge], chip[row], price[row], vendor[row]
+        self._add_cells(item, chip)
+        # Whether the vendor may sell the chip to the intermediary depends on its country and listing: asked once.
+        items = model.intermediaries
+        kind = (chip * len(model.country_code) + self.country[item]) * 2 + self.listed[item]
+        sellable = once_per_kind(kind, lambda r: model.may_sell(chips.ids[chip[r]], items[item[r]]), dtype=bool)
+        item, chip, price, vendor = item[sellable], chip[sellable], price[sellable], vendor[sellable]
+
+        cell = self.cells(item, chip)
+        cheapest_first = np.lexsort((np.arange(len(cell)), price, cell))
+        best = cheapest_first[runs(cell[cheapest_first])[1]]
+        self.source_vendor[cell[best]] = vendor[best]
+        self.source_price_usd[cell[best]] = price[best]
+        # A chip priced for the first time goes to the end of the intermediary's list, in the order it was first
+        # seen (its vendors in order, each vendor's chips in order).
+        seen_cell, first_seen = np.unique(cell, return_index=True)
+        fresh = self.cost_rank[seen_cell] < 0
+        new = seen_cell[fresh][np.argsort(first_seen[fresh], kind="stable")]
+        self.cost_rank[new] = self._next_rank + np.arange(len(new))
+        self._next_rank += len(new)
+        self.last_cost_usd[cell[best]] = price[best]
+
+    def quotes(self, month: int) -> tuple[Quotes, Quotes]:
+        """This month's quotes of every intermediary: to local buyers (cost plus markup, every chip it can source or
+        still has in stock, at the last cost it paid) and to smuggling customers (the grey-market price, for the
+        chips whose diversion pays)."""
+        if self._quotes is not None:
+            return self._quotes
+        self.find_sources(month)
+        cell = np.flatnonzero((self.cost_rank >= 0) & ((self.source_vendor >= 0) | (self.inventory > 0)))
+        cell = cell[np.lexsort((self.cost_rank[cell], self.cell_item[cell]))]
+        item, chip, cost = self.cell_item[cell], self.cell_chip[cell], self.last_cost_usd[cell]
+        local = Quotes(seller_row=item, chip=chip, price_usd=cost * (1 + self.markup_fraction[item]))
+        pays = self.diversion_pays(item, cost)
+        grey = Quotes(seller_row=item[pays], chip=chip[pays], price_usd=self.grey_price_usd(cost[pays]))
+        self._quotes = (local, grey)
+        return self._quotes
+
+    def grey_price_usd(self, cost_usd: np.ndarray) -> np.ndarray:
+        return cost_usd * self.model.params.smuggling_price_markup
+
+    def diversion_pays(self, item: np.ndarray, cost_usd: np.ndarray) -> np.ndarray:
+        """Whether diverting one chip bought at ``cost_usd`` beats the expected penalty, by each intermediary's
+        (``item``'s) beliefs."""
+        caught = self.believed_detection[item]
+        fine = self.model.smuggling_fine_usd_per_chip
+        expected_profit = ((1 - caught) * self.grey_price_usd(cost_usd) - cost_usd
+                           - caught * fine * self.risk_aversion[item])
+        return ~self.listed[item] & (self.capacity_chips_per_month[item] != 0) & (expected_profit > 0)
+
+    def after_sales(self, item: np.ndarray, chip: np.ndarray, ordered: np.ndarray, filled: np.ndarray,
+                    sales_usd: np.ndarray, diverted: np.ndarray) -> None:
+        """Take what was sold out of stock (one row per intermediary and chip with orders) and update every demand
+        forecast with the orders each means to serve: local orders and the diversion it can carry."""
+        cell = self.cells(item, chip)
+        self.inventory[cell] -= filled
+        ordered_now = np.zeros(len(self.cell_key), dtype=np.int64)
+        ordered_now[cell] = ordered
+        self.expected_demand = (1 - DEMAND_SMOOTHING) * self.expected_demand + DEMAND_SMOOTHING * ordered_now
+        self.sales_usd += sales_usd
+        self.diverted_chips += diverted
+        self._quotes = None  # stock has moved
+
+    def restock_orders(self, month: int) -> Orders:
+        """Orders to the cheapest vendor for every chip short of ``lead time + cover`` months of expected demand in
+        stock and on order, intermediary by intermediary, each going through its chips by id."""
+        self.find_sources(month)
         params = self.model.params
         horizon = params.shipping_lead_time_months + params.intermediary_cover_months
-        best = self._cheapest_vendor_offers(month)
-        for chip in sorted(self.expected_demand):
-            if chip not in best:
-                continue
-            wanted = int(self.expected_demand[chip] * horizon) - self.inventory[chip] - self.on_order[chip]
-            if wanted > 0:
-                vendor, price = best[chip]
-                self.model.restock_orders.append(
-                    (self.node, vendor.node, self.model.chips.of(chip), min(wanted, MAX_CHIPS_PER_ORDER), price))
+        wanted = (self.expected_demand * horizon).astype(np.int64) - self.inventory - self.on_order
+        cell = np.flatnonzero((wanted > 0) & (self.source_vendor >= 0))
+        cell = cell[np.lexsort((self.model.chips.sort_rank[self.cell_chip[cell]], self.cell_item[cell]))]
+        return Orders(buyer=self.node[self.cell_item[cell]], seller=self.vendor_node[self.source_vendor[cell]],
+                      chip=self.cell_chip[cell], requested=np.minimum(wanted[cell], MAX_CHIPS_PER_ORDER),
+                      unit_price_usd=self.source_price_usd[cell])
 
-    def on_filled(self, chip: str, count: int, value_usd: float) -> None:
-        self.on_order[chip] += count
-        self.purchases_usd_this_month += value_usd
+    def on_filled(self, item: np.ndarray, chip: np.ndarray, count: np.ndarray, value_usd: np.ndarray) -> None:
+        """Restocking orders filled by vendors (rows in order): chips now on order, and paid for."""
+        np.add.at(self.on_order, self.cells(item, chip), count)
+        np.add.at(self.purchases_usd, item, value_usd)
 
-    def receive(self, chip: str, count: int) -> None:
-        self.inventory[chip] += count
-        self.on_order[chip] -= count
+    def receive(self, item: np.ndarray, chip: np.ndarray, count: np.ndarray) -> None:
+        cell = self.cells(item, chip)
+        np.add.at(self.inventory, cell, count)
+        np.subtract.at(self.on_order, cell, count)
 
 
 def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
@@ -189,20 +356,20 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     chip after chip, so intermediaries whose diverted orders this month exceed it are rationed a chip at a time (the
     k-th chip of all of them at once); for all others the capacity cannot bind and every chip is rationed at once.
     """
-    items, chips = model.intermediaries, model.chips
+    arrays, chips = model.intermediary_arrays, model.chips
+    items = len(model.intermediaries)
     row_item = model.node_intermediary[orders.seller]
     placed = np.argsort(row_item * len(chips) + chips.sort_rank[orders.chip], kind="stable")
     orders, row_item = orders.take(placed), row_item[placed]
     group, first = runs(row_item * len(chips) + orders.chip)  # one group per (intermediary, chip)
     group_item, group_chip = row_item[first], orders.chip[first]
-    available = np.array([items[i].inventory[chips.ids[c]]
-                          for i, c in zip(group_item.tolist(), group_chip.tolist(), strict=True)], dtype=np.int64)
+    available = arrays.inventory[arrays.cells(group_item, group_chip)]
     covert = np.isin(orders.seller * len(model.nodes) + orders.buyer, model.smuggling_route_keys)
 
     limits = orders.requested.copy()
     filled = ration_groups(available, group, limits)
-    capacity_left = np.array([item.diversion_capacity_chips_per_month for item in items], dtype=np.int64)
-    binding = sum_by_group(row_item[covert], orders.requested[covert], len(items)) > capacity_left
+    capacity_left = arrays.capacity_chips_per_month.copy()
+    binding = sum_by_group(row_item[covert], orders.requested[covert], items) > capacity_left
     if binding[group_item].any():
         # The capacity can bind: ration chip by chip, the k-th chip of every such intermediary at once.
         position = np.arange(len(first)) - np.searchsorted(group_item, group_item)  # chip's place in its seller's
@@ -214,24 +381,14 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
             # Diverted orders share what is left of the covert capacity; then all share the stock.
             row_limits[diverted] = ration_groups(capacity_left[group_item], row_group[diverted], row_limits[diverted])
             row_filled = ration_groups(available, row_group, row_limits)
-            capacity_left -= sum_by_group(row_item[rows][diverted], row_filled[diverted], len(items))
+            capacity_left -= sum_by_group(row_item[rows][diverted], row_filled[diverted], items)
             limits[rows], filled[rows] = row_limits, row_filled
 
     value = filled * orders.unit_price_usd
     model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
-                            value)
+                       value)
     model.charge_buyers(orders.buyer, orders.chip, filled, value)
-
-    sales_usd = sum_by_group(row_item, value, len(items))
-    diverted = sum_by_group(row_item[covert], filled[covert], len(items))
-    filled_by_group = sum_by_group(group, filled, len(first))
-    ordered_by_group = sum_by_group(group, limits, len(first))
-    ordered_by_item: dict[int, dict[str, int]] = defaultdict(dict)
-    for g, (i, c) in enumerate(zip(group_item.tolist(), group_chip.tolist(), strict=True)):
-        chip = chips.ids[c]
-        items[i].inventory[chip] -= int(filled_by_group[g])
-        ordered_by_item[i][chip] = int(ordered_by_group[g])
-    for i, item in enumerate(items):
-        item.sales_usd_this_month += float(sales_usd[i])
-        item.diverted_chips_this_month += int(diverted[i])
-        item.after_sales(ordered_by_item.get(i, {}))
+    arrays.after_sales(group_item, group_chip, ordered=sum_by_group(group, limits, len(first)),
+                       filled=sum_by_group(group, filled, len(first)),
+                       sales_usd=sum_by_group(row_item, value, items),
+                       diverted=sum_by_group(row_item[covert], filled[covert], items))

@@ -1,4 +1,5 @@
-"""Orders filled for all sellers at once ship exactly what the per-seller, order-by-order rule ships, in its order.
+"""Orders filled for all sellers at once ship exactly what the per-seller, order-by-order rule ships, in its order
+(and intermediaries update their demand forecasts as the per-intermediary rule does).
 
 The reference below is the market as first written: each intermediary in turn fills its chips (sorted by id) from
 stock, diverted orders sharing its covert capacity chip after chip; each vendor in turn fills its chips (in its own
@@ -11,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.agents.intermediary import DEMAND_SMOOTHING
 from sim.agents.market import ration_quantities
 from sim.model import ChipSupplyModel
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED
@@ -27,9 +29,12 @@ def _order_rows(model: ChipSupplyModel, orders) -> list[tuple]:
         orders.buyer.tolist(), orders.seller.tolist(), orders.chip.tolist(), orders.requested.tolist(), strict=True)]
 
 
-def reference_intermediary_shipments(model: ChipSupplyModel) -> list[tuple]:
+def reference_intermediary_shipments(model: ChipSupplyModel) -> tuple[list[tuple], dict[tuple[str, str], int]]:
+    """The shipments, and the chips each intermediary means to serve of each chip (what it ordered locally, and
+    the diversion its covert capacity can carry)."""
     rows = [row for row in _order_rows(model, model.orders) if row[1] in model.intermediaries]
     shipments = []
+    served: dict[tuple[str, str], int] = {}
     for item in model.intermediaries:
         mine = [row for row in rows if row[1] is item]
         capacity_left = item.diversion_capacity_chips_per_month
@@ -43,18 +48,35 @@ def reference_intermediary_shipments(model: ChipSupplyModel) -> list[tuple]:
                     limits[i] = allowed
             filled = ration_quantities(item.inventory[chip], limits)
             capacity_left -= sum(filled[i] for i in covert)
+            served[item.agent_id, chip] = sum(limits)
             for i, (buyer, _seller, _chip, _requested) in enumerate(orders):
                 if filled[i]:
                     kind = EDGE_SMUGGLED if i in covert else model.network.graph.edges[item.agent_id,
                                                                                        buyer.agent_id]["kind"]
                     shipments.append((item.agent_id, buyer.agent_id, chip, filled[i], kind))
-    return shipments
+    return shipments, served
+
+
+def reference_forecasts(model: ChipSupplyModel, served: dict[tuple[str, str], int]) -> dict[tuple[str, str], float]:
+    """Every intermediary's demand forecast after its sales: smoothed towards what it meant to serve (0 if none)."""
+    forecasts = {}
+    for item in model.intermediaries:
+        for chip in set(item.expected_demand) | {chip for item_id, chip in served if item_id == item.agent_id}:
+            previous = item.expected_demand[chip]
+            forecasts[item.agent_id, chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * served.get(
+                (item.agent_id, chip), 0)
+    return {key: value for key, value in forecasts.items() if value}
+
+
+def _forecasts(model: ChipSupplyModel) -> dict[tuple[str, str], float]:
+    return {(item.agent_id, chip): value for item in model.intermediaries
+            for chip, value in item.expected_demand.items()}
 
 
 def reference_vendor_shipments(model: ChipSupplyModel) -> list[tuple] | None:
     """None when a sale falls under caps (allowances, tiered regimes): those are filled order by order anyway."""
     rows = [row for row in _order_rows(model, model.orders) if row[1] in model.vendors]
-    rows += [(model.nodes[b], model.nodes[s], model.chips.ids[c], q) for b, s, c, q, _p in model.restock_orders]
+    rows += _order_rows(model, model.restock_orders)
     shipments = []
     for vendor in model.vendors:
         for chip in vendor.chips:
@@ -84,9 +106,10 @@ def _compare_every_month(model: ChipSupplyModel, months: int) -> dict[str, int]:
     compared = {"intermediary": 0, "vendor": 0, "diverted": 0, "licensed": 0}
     for _ in range(months):
         for phase in model.PHASES:
-            expected = None
+            expected = expected_forecasts = None
             if phase == "_fill_intermediary_orders":
-                expected = reference_intermediary_shipments(model)
+                expected, served = reference_intermediary_shipments(model)
+                expected_forecasts = reference_forecasts(model, served)
                 compared["intermediary"] += len(expected)
                 compared["diverted"] += sum(row[4] == EDGE_SMUGGLED for row in expected)
             elif phase == "_fill_vendor_orders":
@@ -97,6 +120,8 @@ def _compare_every_month(model: ChipSupplyModel, months: int) -> dict[str, int]:
             getattr(model, phase)()
             if expected is not None:
                 assert _shipped_since(model, first_row) == expected, f"{phase} differs in {model.date}"
+            if expected_forecasts is not None:
+                assert _forecasts(model) == expected_forecasts, f"intermediaries' forecasts differ in {model.date}"
     return compared
 
 
