@@ -144,15 +144,10 @@ class TickRecorder:
         date, tick = model.date, model.month - model.start_month
         installed = {bloc: dict.fromkeys(SOURCES, 0.0) for bloc in BLOCS}
         installed_chips = dict.fromkeys(BLOCS, 0)
-        spend = dict.fromkeys(BLOCS, 0.0)
-        budget = dict.fromkeys(BLOCS, 0.0)
-        rented_in = dict.fromkeys(BLOCS, 0.0)
-        rented_out = dict.fromkeys(BLOCS, 0.0)
-        for center in model.data_centers:
-            rented_in[center.owner_bloc] += center.rented_in_h100e
-            rented_out[center.owner_bloc] += center.rented_out_h100e
-            spend[center.owner_bloc] += center.spent_usd_this_month
-            budget[center.owner_bloc] += center.budget_usd_this_month
+        centers, owner_bloc = model.center_arrays, model.owner_bloc_code_of_center
+        spend, budget, rented_in, rented_out = (
+            dict(zip(BLOCS, np.bincount(owner_bloc, weights=by_center, minlength=len(BLOCS)).tolist(), strict=True))
+            for by_center in (centers.spent_usd, centers.budget_usd, centers.rented_in_h100e, centers.rented_out_h100e))
         h100e_by_source = model.installed.h100e_by_center_and_source()
         chips_by_center = model.installed.chips_by_center()
         for bloc in BLOCS:

@@ -18,6 +18,7 @@ import numpy as np
 
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
 from sim.agents.base import SupplyChainAgent
+from sim.agents.datacenter import DataCenterArrays
 from sim.agents.fab import Booking
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
 from sim.agents.market import Orders
@@ -127,10 +128,11 @@ class ChipSupplyModel(mesa.Model):
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
         self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
-        self.center_cash_usd = np.zeros(len(world.data_centers))  # unspent budget, by data center
-        self.center_spent_usd = np.zeros(len(world.data_centers))  # spent this month, by data center
+        self.center_arrays = DataCenterArrays(world.data_centers, self.start_month)
         self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
         self.owner_bloc_of_center = np.array([center.owner_bloc for center in self.data_centers], dtype=object)
+        self.owner_bloc_code_of_center = np.array([BLOC_CODE[center.owner_bloc] for center in self.data_centers],
+                                                  dtype=np.int64)
         self._install_initial_chips()
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
@@ -364,8 +366,7 @@ class ChipSupplyModel(mesa.Model):
         # One draw per data center from one stream, in a fixed order: a policy never shifts these shocks.
         sigma = self.params.demand_noise_sigma
         shocks = self.streams["demand_shocks"].lognormal(-0.5 * sigma**2, sigma, size=len(self.data_centers))
-        for center, shock in zip(self.data_centers, shocks, strict=True):
-            center.receive_budget(self.month, float(shock))
+        self.center_arrays.receive_budgets(self.month, shocks)
 
     def _rent_offshore_compute(self) -> None:
         clear_rental_market(self)
@@ -390,15 +391,14 @@ class ChipSupplyModel(mesa.Model):
         from their cash, intermediaries (buying to restock) into chips on order."""
         center = self.node_center[buyer]
         to_center = center >= 0
-        np.subtract.at(self.center_cash_usd, center[to_center], value_usd[to_center])
-        np.add.at(self.center_spent_usd, center[to_center], value_usd[to_center])
+        np.subtract.at(self.center_arrays.cash_usd, center[to_center], value_usd[to_center])
+        np.add.at(self.center_arrays.spent_usd, center[to_center], value_usd[to_center])
         item = self.node_intermediary[buyer]
         to_item = (item >= 0) & (filled > 0)
         self.intermediary_arrays.on_filled(item[to_item], chip[to_item], filled[to_item], value_usd[to_item])
 
     def _settle_budgets(self) -> None:
-        for center in self.data_centers:
-            center.settle(self.month)
+        self.center_arrays.settle(self.month, self.params.budget_carryover_months)
 
     def _inspect(self) -> None:
         """Enforcement inspects this month's shipments from intermediaries; finds are seized and listed."""

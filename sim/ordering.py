@@ -29,7 +29,7 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
     """This month's orders from every data center with cash, in data-center order, then supplier and offer order."""
     offers = _OfferRows(model, month)
     center = offers.center
-    cash_by_center = model.center_cash_usd
+    cash_by_center = model.center_arrays.cash_usd
     buying = cash_by_center[center] > 0
     if not buying.any():
         return Orders.empty()

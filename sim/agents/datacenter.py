@@ -39,11 +39,7 @@ class DataCenterAgent(SupplyChainAgent):
         self.offshore_rental_share = spec.offshore_rental_share
         self.rental_host_ids = list(spec.rental_routes)
         self.rental_hosts: list[DataCenterAgent] = []
-        self.rented_in_h100e = 0.0
-        self.rented_out_h100e = 0.0
-        self.rental_revenue_usd = 0.0
         self.suppliers: list[SupplyChainAgent] = []
-        self.budget_usd_this_month = 0.0
         # The chips installed before the start; the model installs them, with everyone's, in one batch.
         self.initial_installed = spec.initial_installed
 
@@ -51,10 +47,14 @@ class DataCenterAgent(SupplyChainAgent):
         self.suppliers = suppliers
         self.rental_hosts = rental_hosts
 
-    # Cash and this month's spending live in the model's arrays (one row per data center), where the market's array
-    # code settles every order at once; these read and write this center's row.
-    cash_usd = RowOf(lambda model: model.center_cash_usd)
-    spent_usd_this_month = RowOf(lambda model: model.center_spent_usd)
+    # Money and rented compute live in the model's DataCenterArrays (a row per data center), where array code
+    # settles every order and budget at once; these read and write this center's row.
+    cash_usd = RowOf(lambda model: model.center_arrays.cash_usd)
+    spent_usd_this_month = RowOf(lambda model: model.center_arrays.spent_usd)
+    budget_usd_this_month = RowOf(lambda model: model.center_arrays.budget_usd)
+    rented_in_h100e = RowOf(lambda model: model.center_arrays.rented_in_h100e)
+    rented_out_h100e = RowOf(lambda model: model.center_arrays.rented_out_h100e)
+    rental_revenue_usd = RowOf(lambda model: model.center_arrays.rental_revenue_usd)
 
     def source_of(self, chip: str) -> str:
         """What chips of ``chip`` bought legally count as once installed here (see ``installed_source``)."""
@@ -73,19 +73,7 @@ class DataCenterAgent(SupplyChainAgent):
     def installed_h100e(self) -> float:
         return sum(self.model.installed.center_h100e_by_source(self.index).values())
 
-    def budget_usd_per_month(self, month: int) -> float:
-        years = (month - self.model.start_month) / 12
-        return self.base_budget_usd_per_month * self.budget_growth_factor_per_year**years
-
-    # --- phases -----------------------------------------------------------------------------------------------
-    def receive_budget(self, month: int, budget_shock: float) -> None:
-        self.budget_usd_this_month = self.budget_usd_per_month(month) * budget_shock
-        self.cash_usd += self.budget_usd_this_month
-        self.spent_usd_this_month = 0.0
-        self.rented_in_h100e = 0.0
-        self.rented_out_h100e = 0.0
-        self.rental_revenue_usd = 0.0
-
+    # --- the offshore cloud ---------------------------------------------------------------------------------
     def rent_in(self, h100e: float, cost_usd: float) -> None:
         """Compute rented abroad this month: paid now, counted for this data center's bloc this month."""
         self.rented_in_h100e += h100e
@@ -96,7 +84,37 @@ class DataCenterAgent(SupplyChainAgent):
         self.rented_out_h100e += h100e
         self.rental_revenue_usd += revenue_usd
 
-    def settle(self, month: int) -> None:
-        """Keep at most ``budget_carryover_months`` of budget as cash for next month."""
-        cap = self.model.params.budget_carryover_months * self.budget_usd_per_month(month)
-        self.cash_usd = min(self.cash_usd, cap)
+
+class DataCenterArrays:
+    """Every data center's money and rented compute for the month, a row per data center (its ``index``).
+
+    Each month a data center adds its (noisy) budget to its cash, and after ordering keeps at most
+    ``budget_carryover_months`` of budget as cash for the next month.
+    """
+
+    def __init__(self, specs: list[DataCenter], start_month: int) -> None:
+        count = len(specs)
+        self.start_month = start_month
+        self.base_budget_usd_per_month = np.array([spec.budget_usd_per_month for spec in specs], dtype=float)
+        self.budget_growth_factor_per_year = np.array([spec.budget_growth_factor_per_year for spec in specs],
+                                                      dtype=float)
+        self.cash_usd = np.zeros(count)  # unspent budget
+        self.spent_usd = np.zeros(count)  # spent this month
+        self.budget_usd = np.zeros(count)  # this month's budget
+        self.rented_in_h100e = np.zeros(count)
+        self.rented_out_h100e = np.zeros(count)
+        self.rental_revenue_usd = np.zeros(count)
+
+    def budget_usd_per_month(self, month: int) -> np.ndarray:
+        years = (month - self.start_month) / 12
+        return self.base_budget_usd_per_month * self.budget_growth_factor_per_year**years
+
+    def receive_budgets(self, month: int, budget_shocks: np.ndarray) -> None:
+        self.budget_usd = self.budget_usd_per_month(month) * budget_shocks
+        self.cash_usd += self.budget_usd
+        for month_total in (self.spent_usd, self.rented_in_h100e, self.rented_out_h100e, self.rental_revenue_usd):
+            month_total[:] = 0.0
+
+    def settle(self, month: int, carryover_months: float) -> None:
+        """Keep at most ``carryover_months`` of budget as cash for next month."""
+        self.cash_usd = np.minimum(self.cash_usd, carryover_months * self.budget_usd_per_month(month))

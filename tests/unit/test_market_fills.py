@@ -151,16 +151,16 @@ def test_buyers_pay_for_exactly_what_was_shipped_to_them() -> None:
     model = ChipSupplyModel(load_scenario("scenarios/tight.yaml").scenario, seed=3)
     for _ in range(12):
         model.step()
-    cash_before = model.center_cash_usd.copy()
+    cash_before = model.center_arrays.cash_usd.copy()
     for phase in model.PHASES:
         if phase == "_settle_budgets":
             break
         if phase == "_fill_intermediary_orders":
-            cash_before = model.center_cash_usd.copy()
+            cash_before = model.center_arrays.cash_usd.copy()
         getattr(model, phase)()
     shipped = model.network.shipped_this_tick
     to_center = model.node_center[shipped.target]
     paid = np.bincount(to_center[to_center >= 0], weights=shipped.value_usd[to_center >= 0],
                        minlength=len(model.data_centers))
-    np.testing.assert_allclose(cash_before - model.center_cash_usd, paid, rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(cash_before - model.center_arrays.cash_usd, paid, rtol=1e-12, atol=1e-6)
     assert paid.sum() > 0
