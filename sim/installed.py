@@ -88,16 +88,20 @@ class InstalledBase:
         keys = ((np.asarray(center, dtype=np.int64) << CENTER_SHIFT) | (np.asarray(chip, dtype=np.int64) << SOURCE_BITS)
                 | np.asarray(source, dtype=np.int64))
         # One cohort per holding and batch: a month's many shipments of a chip to a center retire together anyway.
-        keys, where = np.unique(keys, return_inverse=True)
-        chips = np.zeros(len(keys), dtype=np.int64)
-        np.add.at(chips, where, np.asarray(count, dtype=np.int64))
-        new = np.setdiff1d(keys, self.keys, assume_unique=True)
-        if len(new):
-            merged = np.union1d(self.keys, new)
+        by_key = np.argsort(keys, kind="stable")
+        keys = keys[by_key]
+        first = np.flatnonzero(np.diff(keys, prepend=-1))
+        keys, chips = keys[first], np.add.reduceat(np.asarray(count, dtype=np.int64)[by_key], first)
+        at = np.searchsorted(self.keys, keys)
+        held = at < len(self.keys)
+        held[held] = self.keys[at[held]] == keys[held]
+        if not held.all():
+            merged = np.sort(np.concatenate([self.keys, keys[~held]]))
             counts = np.zeros(len(merged), dtype=np.int64)
             counts[np.searchsorted(merged, self.keys)] = self.counts
             self.keys, self.counts = merged, counts
-        self.counts[np.searchsorted(self.keys, keys)] += chips  # keys are unique: a plain add
+            at = np.searchsorted(self.keys, keys)
+        self.counts[at] += chips  # keys are unique: a plain add
         self._cohorts.setdefault(month, []).append((keys, chips))
 
     def retire(self, month: int, lifetime_months: int) -> Retired:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.installed import INSTALLED_SOURCES
-from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC
+from sim.scenario.schema import BLOCS, CONTROLLING_BLOC
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
 if TYPE_CHECKING:
@@ -80,11 +80,10 @@ class Ledger:
         self.produced_h100e_by_bloc[fab_bloc] += h100e
         self.produced_chips_by_fab_chip[fab_id, chip] += chips
 
-    def installed(self, owner_bloc: np.ndarray, source: np.ndarray, chips: np.ndarray, h100e: np.ndarray) -> None:
-        """Count this month's cohorts (row by row: owner's bloc, source index, chips, H100e) as acquired."""
+    def installed(self, owner_bloc_code: np.ndarray, source: np.ndarray, chips: np.ndarray, h100e: np.ndarray) -> None:
+        """Count this month's cohorts (row by row: owner's bloc code, source index, chips, H100e) as acquired."""
         sources = len(SOURCES)
-        bloc_code = np.array([BLOC_CODE[bloc] for bloc in owner_bloc.tolist()], dtype=np.int64)
-        key = bloc_code * sources + source
+        key = owner_bloc_code * sources + source
         chips_by_key = np.bincount(key, weights=chips, minlength=len(BLOCS) * sources)
         h100e_by_key = np.bincount(key, weights=h100e, minlength=len(BLOCS) * sources)
         for index in np.flatnonzero(chips_by_key).tolist():

@@ -329,7 +329,7 @@ class ChipSupplyModel(mesa.Model):
             source = installed_source(self.chips, chip, self.owner_bloc_of_center[center],
                                       smuggled=installing.kind == SMUGGLED_CODE)
             self.installed.install_numbered(center, chip, source, installing.count, self.month)
-            self.ledger.installed(self.owner_bloc_of_center[center], source, installing.count,
+            self.ledger.installed(self.owner_bloc_code_of_center[center], source, installing.count,
                                   installing.count * self.chips.h100e[chip])
 
     def _retire_chips(self) -> None:
