@@ -55,3 +55,10 @@ class ColumnTable:
     def _dtype(cls, name: str) -> type:
         return float if name in cls.FLOAT_COLUMNS else np.int64
 
+
+def segment_rows(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of some segments of a pool (segment ``i`` is rows ``start[i]`` to ``start[i] + length[i]``), segment
+    by segment: each one's segment number and pool row."""
+    segment = np.repeat(np.arange(len(length)), length)
+    row = np.asarray(start)[segment] + np.arange(len(segment)) - (np.cumsum(length) - length)[segment]
+    return segment, row

@@ -288,6 +288,7 @@ class ChipSupplyModel(mesa.Model):
     def _reset_policy_settings(self) -> None:
         """Every setting a policy may change, back to the scenario's value (see sim.policies.registry)."""
         self.export_rules = ExportRules(self.seed, self.month)
+        self._export_status_by_kind: dict[int, str] = {}  # this month's answers of export_status
         self.announced_controls = []
         self.cloud_rules = CloudRules()
         self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
@@ -447,6 +448,22 @@ class ChipSupplyModel(mesa.Model):
         if getattr(buyer, "listed", False) and vendor_bloc == ENTITY_LIST_BLOC:
             return DENIED, None
         return self.export_rules.status(chip, vendor_bloc, buyer)
+
+    def export_status(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
+        """``sale_status`` of each chip number to each buyer node this month (the status only).
+
+        Export rules and the entity list see a buyer only through its country and whether it is listed, so each
+        (chip, country, listed) is asked once a month, whoever asks.
+        """
+        if len(chip) == 0:
+            return np.zeros(0, dtype=object)
+        kind = (chip * len(self.country_code) + self.node_country[buyer]) * 2 + self.node_listed()[buyer]
+        kinds, first, kind_of_row = np.unique(kind, return_index=True, return_inverse=True)
+        known = self._export_status_by_kind
+        for key, row in zip(kinds.tolist(), first.tolist(), strict=True):
+            if key not in known:
+                known[key] = self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]
+        return np.array([known[key] for key in kinds.tolist()], dtype=object)[kind_of_row]
 
     def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
         return self.sale_status(chip_id, buyer)[0] != DENIED

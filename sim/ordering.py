@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, once_per_kind
+from sim.agents.vendor import vendor_price_list
+from sim.columns import segment_rows
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
+from sim.policies.export_controls import DENIED
 from sim.scenario.schema import CONTROLLING_BLOC
 
 if TYPE_CHECKING:
@@ -96,9 +99,12 @@ class OfferRoutes:
         self.edge_block = np.array(edge_block, dtype=np.int64)
         self.edge_center = np.array(edge_center, dtype=np.int64)
         self.edge_seller = np.array(edge_seller, dtype=np.int64)
-        # Intermediaries' blocks are read from their arrays' quotes: which intermediary, and whether the grey list.
+        # Each block's supplier as a vendor or intermediary index (-1: not one), and the buyer it quotes, by node.
+        self.block_vendor = np.array([model.node_vendor[supplier.node] for supplier, _ in self.blocks], dtype=np.int64)
         self.block_item = np.array([model.node_intermediary[supplier.node] for supplier, _ in self.blocks],
                                    dtype=np.int64)
+        self.block_buyer = np.array([buyer.node for _, buyer in self.blocks], dtype=np.int64)
+        # Intermediaries quote smuggling customers the grey list.
         self.block_grey = np.array([self.block_item[b] >= 0 and supplier.offer_key(buyer)[0]
                                     for b, (supplier, buyer) in enumerate(self.blocks)], dtype=bool)
 
@@ -109,35 +115,34 @@ class _OfferRows:
 
     def __init__(self, model: ChipSupplyModel, month: int) -> None:
         routes = model.offer_routes
-        # Intermediaries' quotes for the month, all at once (asked even when no buyer can pay: asking is what
-        # refreshes their costs); then each vendor block's list.
-        local, grey = model.intermediary_arrays.quotes(month)
-        number = model.chips.of
-        sizes = np.zeros(len(routes.blocks), dtype=np.int64)
+        # The pool of quoted rows: vendors' blocks, then intermediaries' local quotes, then their grey quotes. A
+        # vendor quotes every released chip the export rules let it sell to the block's kind of buyer.
+        vendor, chip, price = vendor_price_list(model, month)
+        per_vendor = np.bincount(vendor, minlength=len(model.vendors))
+        vendor_blocks = np.flatnonzero(routes.block_vendor >= 0)
+        asked = routes.block_vendor[vendor_blocks]
+        block, row = segment_rows((np.cumsum(per_vendor) - per_vendor)[asked], per_vendor[asked])
+        block = vendor_blocks[block]
+        sellable = model.export_status(chip[row], routes.block_buyer[block]) != DENIED
+        block, row = block[sellable], row[sellable]
+        sizes = np.bincount(block, minlength=len(routes.blocks))
         block_start = np.zeros(len(routes.blocks), dtype=np.int64)
-        vendor_chips: list[int] = []
-        vendor_prices: list[float] = []
-        for block in np.flatnonzero(routes.block_item < 0).tolist():
-            supplier, buyer = routes.blocks[block]
-            quoted = supplier.offers(month, buyer)
-            block_start[block], sizes[block] = len(vendor_chips), len(quoted)
-            vendor_chips.extend(number(chip) for chip, _price, _stock in quoted)
-            vendor_prices.extend(price for _chip, price, _stock in quoted)
-        offset = len(vendor_chips)
+        block_start[vendor_blocks] = (np.cumsum(sizes) - sizes)[vendor_blocks]  # vendor blocks' rows come in order
+        # Intermediaries' quotes for the month, all at once (asked even when no buyer can pay: asking is what
+        # refreshes their costs).
+        local, grey = model.intermediary_arrays.quotes(month)
+        offset = len(row)
         for quotes, grey_list in ((local, False), (grey, True)):
             blocks = np.flatnonzero((routes.block_item >= 0) & (routes.block_grey == grey_list))
             first = np.searchsorted(quotes.seller_row, routes.block_item[blocks])
             sizes[blocks] = np.searchsorted(quotes.seller_row, routes.block_item[blocks], side="right") - first
             block_start[blocks] = offset + first
             offset += len(quotes)
-        pool_chip = np.concatenate([np.array(vendor_chips, dtype=np.int64), local.chip, grey.chip])
-        pool_price = np.concatenate([np.array(vendor_prices, dtype=float), local.price_usd, grey.price_usd])
+        pool_chip = np.concatenate([chip[row], local.chip, grey.chip])
+        pool_price = np.concatenate([price[row], local.price_usd, grey.price_usd])
 
-        edge_block = routes.edge_block
-        per_edge = sizes[edge_block] if len(edge_block) else np.zeros(0, dtype=np.int64)
-        row_edge = np.repeat(np.arange(len(edge_block)), per_edge)
-        first_row_of_edge = np.cumsum(per_edge) - per_edge
-        pool_row = block_start[edge_block][row_edge] + np.arange(len(row_edge)) - first_row_of_edge[row_edge]
+        # Each data center's rows: the block of each of its suppliers, in supplier order.
+        row_edge, pool_row = segment_rows(block_start[routes.edge_block], sizes[routes.edge_block])
         self.center = routes.edge_center[row_edge]
         self.seller = routes.edge_seller[row_edge]
         self.chip = pool_chip[pool_row]

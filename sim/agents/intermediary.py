@@ -30,8 +30,10 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
-from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, once_per_kind, ration_groups, runs, sum_by_group
-from sim.columns import ColumnTable
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, runs, sum_by_group
+from sim.agents.vendor import vendor_price_list
+from sim.columns import ColumnTable, segment_rows
+from sim.policies.export_controls import DENIED
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -243,29 +245,18 @@ class IntermediaryArrays:
         if self._sources_month == month:
             return
         self._sources_month = month
-        model, chips = self.model, self.model.chips
+        model = self.model
         self.source_vendor[:] = -1
         self.source_price_usd[:] = np.nan
-        # What each vendor sells this month, vendor by vendor, each in its own order of chips.
-        sold = [(v, chips.of(chip), vendor.price_usd[chip]) for v, vendor in enumerate(model.vendors)
-                for chip in vendor.chips if vendor.is_released(chip, month)]
-        if not sold or not len(self.edge_item):
-            return
-        vendor = np.array([row[0] for row in sold], dtype=np.int64)
-        chip = np.array([row[1] for row in sold], dtype=np.int64)
-        price = np.array([row[2] for row in sold], dtype=float)
+        vendor, chip, price = vendor_price_list(model, month)
         # Every (intermediary, vendor it buys from, chip the vendor sells), in the order the intermediary looks.
         per_vendor = np.bincount(vendor, minlength=len(model.vendors))
-        per_edge = per_vendor[self.edge_vendor]
-        edge = np.repeat(np.arange(len(self.edge_vendor)), per_edge)
-        row = ((np.cumsum(per_vendor) - per_vendor)[self.edge_vendor][edge]
-               + np.arange(len(edge)) - (np.cumsum(per_edge) - per_edge)[edge])
+        edge, row = segment_rows((np.cumsum(per_vendor) - per_vendor)[self.edge_vendor], per_vendor[self.edge_vendor])
         item, chip, price, vendor = self.edge_item[edge], chip[row], price[row], vendor[row]
+        if not len(item):
+            return
         self._add_cells(item, chip)
-        # Whether the vendor may sell the chip to the intermediary depends on its country and listing: asked once.
-        items = model.intermediaries
-        kind = (chip * len(model.country_code) + self.country[item]) * 2 + self.listed[item]
-        sellable = once_per_kind(kind, lambda r: model.may_sell(chips.ids[chip[r]], items[item[r]]), dtype=bool)
+        sellable = model.export_status(chip, self.node[item]) != DENIED
         item, chip, price, vendor = item[sellable], chip[sellable], price[sellable], vendor[sellable]
 
         cell = self.cells(item, chip)

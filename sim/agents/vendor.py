@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.agents.base import SupplyChainAgent
 from sim.agents.fab import Booking
-from sim.agents.market import Order, Orders, once_per_kind, ration, ration_groups, ration_quantities, sum_by_group
+from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED, AllowanceInForce
@@ -244,6 +244,16 @@ class VendorAgent(SupplyChainAgent):
         self._offers_by_buyer_kind = {}  # policies may have changed what may be sold where
 
 
+def vendor_price_list(model: ChipSupplyModel, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every released chip each vendor sells, at its current price: (vendor index, chip number, price in USD),
+    vendor by vendor, each in its own order of chips."""
+    chips = model.chips
+    listed = [(v, chips.of(chip), vendor.price_usd[chip]) for v, vendor in enumerate(model.vendors)
+              for chip in vendor.chips if vendor.is_released(chip, month)]
+    return (np.array([row[0] for row in listed], dtype=np.int64), np.array([row[1] for row in listed], dtype=np.int64),
+            np.array([row[2] for row in listed], dtype=float))
+
+
 def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
     """Every vendor's orders of the month, filled at once: stock rationed among each chip's orders (none for a
     buyer the export rules deny), shipped (``licensed`` when sold under a licence or allowance), paid for; then each
@@ -265,10 +275,7 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     placed = np.argsort(group, kind="stable")
     orders, group, row_vendor = orders.take(placed), group[placed], row_vendor[placed]
 
-    # What export rules say of each sale: asked once per chip and kind of buyer (country, entity-listed or not).
-    buyer_kind = model.node_country[orders.buyer] * 2 + model.node_listed()[orders.buyer]
-    status = once_per_kind(orders.chip * (2 * len(model.country_code)) + buyer_kind,
-                           lambda row: model.sale_status(chips.ids[orders.chip[row]], nodes[orders.buyer[row]])[0])
+    status = model.export_status(orders.chip, orders.buyer)
 
     available = np.array([vendors[v].inventory[chips.ids[c]] for v, c in zip(group_vendor.tolist(),
                                                                               group_chip.tolist(), strict=True)],
