@@ -4,7 +4,11 @@ Prints runs per minute with 1 and with 2 workers (and the ratio; the target is a
 of one worker process over 50 consecutive runs of the baseline (it should stay flat, under 300 MB), and the driver's
 resident memory before and after a sweep (it should not grow with the number of runs: results stream to disk).
 
+With ``--synthetic N``, the runs are of the synthetic world of N agents (``sim/synthetic.py``, as in bench_scale.py)
+for ``--ticks`` months, on 2 workers: the sweep throughput at scale.
+
 usage: python benchmarks/bench_sweep.py [--runs 24] [--until 2027-12]
+       python benchmarks/bench_sweep.py --synthetic 10000 --runs 4 [--ticks 520]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sim.sweep import run_sweep
 from sim.sweep.execute import execute_run
 from sim.sweep.plan import plan_runs
 from sim.sweep.spec import load_sweep
+from sim.synthetic import synthetic_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 
@@ -34,18 +39,40 @@ def rss_mb() -> float:
     return pages * 4096 / 2**20
 
 
-def sweep_file(folder: Path, seeds: int, until: str) -> Path:
+def sweep_file(folder: Path, seeds: int, until: str, base: Path = BASELINE) -> Path:
     path = folder / "bench.yaml"
-    path.write_text(yaml.safe_dump({"name": "bench", "base": str(BASELINE), "seeds": seeds, "until": until}))
+    path.write_text(yaml.safe_dump({"name": "bench", "base": str(base), "seeds": seeds, "until": until}))
     return path
+
+
+def measure_synthetic(agents: int, runs: int, ticks: int) -> None:
+    """Runs per minute of a sweep of the synthetic world on 2 workers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        raw = synthetic_scenario(agents, ticks=ticks)
+        base = folder / "synthetic.yaml"
+        base.write_text(yaml.safe_dump(raw))
+        path = sweep_file(folder, runs, raw["end"], base)
+        started = time.perf_counter()
+        outcome = run_sweep(path, out=folder / "out", workers=2)
+        elapsed = time.perf_counter() - started
+        per_run = elapsed * 2 / max(outcome.done, 1)  # seconds of one worker
+        print(f"2 workers: {outcome.done} runs of the synthetic world of {agents} agents, {ticks} months each, in "
+              f"{elapsed:.1f} s = {outcome.done / elapsed * 60:.2f} runs/min ({per_run:.1f} s of one worker per run; "
+              "target >= 30 runs/min at 10k agents)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=24)
     parser.add_argument("--until", default="2027-12")
+    parser.add_argument("--synthetic", type=int, help="agents: sweep the synthetic world of this size instead")
+    parser.add_argument("--ticks", type=int, default=520, help="months per synthetic run")
     args = parser.parse_args()
     print(f"chipsim sweep benchmark, {date.today()}, {platform.machine()}, Python {platform.python_version()}")
+    if args.synthetic:
+        measure_synthetic(args.synthetic, args.runs, args.ticks)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
