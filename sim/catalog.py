@@ -130,6 +130,14 @@ class ChipIndex:
         return self._array("tpp", lambda chip: chip.tpp, float)
 
     @property
+    def list_price_usd(self) -> np.ndarray:
+        return self._array("list_price", lambda chip: chip.list_price_usd, float)
+
+    @property
+    def release_month(self) -> np.ndarray:
+        return self._array("release_month", lambda chip: chip.release_month, np.int64)
+
+    @property
     def proxy_fabricated(self) -> np.ndarray:
         return self._array("proxy", lambda chip: chip.proxy_fabricated, bool)
 

@@ -14,6 +14,9 @@ import numpy as np
 
 T = TypeVar("T", bound="ColumnTable")
 
+# Array state kept per (agent, chip) pair is keyed agent x CELL_KEY_SPAN + chip number.
+CELL_KEY_SPAN = 1 << 32
+
 
 @dataclass(frozen=True)
 class ColumnTable:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.installed import INSTALLED_SOURCES
-from sim.scenario.schema import BLOCS, CONTROLLING_BLOC
+from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
 if TYPE_CHECKING:
@@ -248,27 +248,18 @@ class TickRecorder:
         """Each vendor's revenue and tariffs by destination bloc, and its price of each chip, this month."""
         model = self.model
         self.dates.append(model.date)
-        country_bloc = model.country_bloc
-        revenue, tariffs = [], []
-        price_vendor, price_chip, prices = [], [], []
-        for number, vendor in enumerate(model.vendors):
-            by_bloc = dict.fromkeys(BLOCS, 0.0)
-            tariff_by_bloc = dict.fromkeys(BLOCS, 0.0)
-            for country, usd in vendor.revenue_usd_by_country.items():
-                by_bloc[country_bloc[country]] += usd
-            for country, usd in vendor.tariff_usd_by_country.items():
-                tariff_by_bloc[country_bloc[country]] += usd
-            revenue.extend(by_bloc.values())
-            tariffs.extend(tariff_by_bloc.values())
-            price_vendor.extend([number] * len(vendor.price_usd))
-            price_chip.extend(model.chips.of(chip) for chip in vendor.price_usd)
-            prices.extend(vendor.price_usd.values())
+        arrays = model.vendor_arrays
         vendors, blocs = len(model.vendors), len(BLOCS)
+        revenue, tariffs = np.zeros((vendors, blocs)), np.zeros((vendors, blocs))
+        for code, bloc in enumerate(model.country_bloc.values()):  # countries in code order
+            revenue[:, BLOC_CODE[bloc]] += arrays.revenue_usd[:, code]
+            tariffs[:, BLOC_CODE[bloc]] += arrays.tariff_usd[:, code]
         self.revenue.add(np.full(vendors * blocs, tick), np.full(vendors * blocs, tick),
                          np.repeat(np.arange(vendors), blocs), np.tile(np.arange(blocs), vendors),
-                         np.array(revenue), np.array(tariffs))
-        self.prices.add(np.full(len(prices), tick), np.full(len(prices), tick), np.array(price_vendor, dtype=np.int64),
-                        np.array(price_chip, dtype=np.int64), np.array(prices, dtype=float))
+                         revenue.ravel(), tariffs.ravel())
+        cells = len(arrays.cell_chip)
+        self.prices.add(np.full(cells, tick), np.full(cells, tick), arrays.cell_vendor.copy(),
+                        arrays.cell_chip.copy(), arrays.price_usd.copy())
 
     def tables(self) -> dict[str, pd.DataFrame]:
         vendor_ids = [vendor.agent_id for vendor in self.model.vendors]

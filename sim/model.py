@@ -23,7 +23,7 @@ from sim.agents.fab import Booking
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
 from sim.agents.market import Orders
 from sim.agents.rental import clear_rental_market
-from sim.agents.vendor import fill_vendor_orders
+from sim.agents.vendor import VendorArrays, fill_vendor_orders
 from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
 from sim.installed import InstalledBase, installed_source
@@ -118,7 +118,7 @@ class ChipSupplyModel(mesa.Model):
 
         world = build_world(scenario, self.streams, self.catalog)
         self.fabs = [FabAgent(self, spec) for spec in scenario.fabs]
-        self.vendors = [VendorAgent(self, spec) for spec in scenario.vendors]
+        self.vendors = [VendorAgent(self, spec, index) for index, spec in enumerate(scenario.vendors)]
         self.intermediaries = [IntermediaryAgent(self, spec, index) for index, spec in enumerate(world.intermediaries)]
         self.intermediary_arrays = IntermediaryArrays(self, self.intermediaries)
         self.enforcement_bodies = [EnforcementAgent(self, spec) for spec in scenario.enforcement]
@@ -134,6 +134,8 @@ class ChipSupplyModel(mesa.Model):
         self.owner_bloc_code_of_center = np.array([BLOC_CODE[center.owner_bloc] for center in self.data_centers],
                                                   dtype=np.int64)
         self._install_initial_chips()
+        # After the installed base: chips are numbered as first met, installed chips first (sums run in that order).
+        self.vendor_arrays = VendorArrays(self, self.vendors)
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
         nodes = {
@@ -273,6 +275,7 @@ class ChipSupplyModel(mesa.Model):
         self.ledger.begin_tick()
         for vendor in self.vendors:
             vendor.begin_month()
+        self.vendor_arrays.begin_month()
         self.intermediary_arrays.begin_month()
 
     def _apply_policies(self) -> None:
@@ -317,12 +320,9 @@ class ChipSupplyModel(mesa.Model):
         item = self.node_intermediary[arriving.target]
         to_item = item >= 0
         self.intermediary_arrays.receive(item[to_item], arriving.chip[to_item], arriving.count[to_item])
-        # Vendors' stock, one receiver at a time.
-        to_vendor = ~to_center & ~to_item
-        nodes, chip_ids = self.nodes, self.chips.ids
-        for target, chip, count in zip(arriving.target[to_vendor].tolist(), arriving.chip[to_vendor].tolist(),
-                                       arriving.count[to_vendor].tolist(), strict=True):
-            nodes[target].receive(chip_ids[chip], count)
+        vendor = self.node_vendor[arriving.target]
+        to_vendor = vendor >= 0
+        self.vendor_arrays.receive(vendor[to_vendor], arriving.chip[to_vendor], arriving.count[to_vendor])
         if to_center.any():
             installing = arriving.take(to_center)
             center = center[to_center]
@@ -357,11 +357,12 @@ class ChipSupplyModel(mesa.Model):
                     vendor = self.agents_by_id[booking.vendor_id]
                     h100e = booking.chips_made * chip.h100e
                     made.append((fab.node, vendor.node, self.chips.of(chip.id), booking.chips_made, h100e))
-                    vendor.production_shipped(chip.id, booking.chips_made)
                     self.ledger.produced(fab.agent_id, fab.bloc, chip.id, booking.chips_made, h100e)
         if made:
             source, target, chip, count, h100e = (np.array(column) for column in zip(*made, strict=True))
             self.network.ship(source, target, chip, count, self.month, h100e, value_usd=np.zeros(len(made)))
+            arrays = self.vendor_arrays
+            np.add.at(arrays.in_production, arrays.cells(self.node_vendor[target], chip), count)
 
     def _receive_budgets(self) -> None:
         # One draw per data center from one stream, in a fixed order: a policy never shifts these shocks.
@@ -481,7 +482,7 @@ class ChipSupplyModel(mesa.Model):
         return self.installed.total_chips()
 
     def chips_in_inventory(self) -> int:
-        return sum(sum(v.inventory.values()) for v in self.vendors) + int(self.intermediary_arrays.inventory.sum())
+        return int(self.vendor_arrays.inventory.sum()) + int(self.intermediary_arrays.inventory.sum())
 
     def chips_in_transit(self) -> int:
         return int(self.network.in_transit_by_chip().sum())
@@ -490,8 +491,7 @@ class ChipSupplyModel(mesa.Model):
         return int(self.intermediary_arrays.listed.sum())
 
     def all_stocks_non_negative(self) -> bool:
-        stocks = [self.installed.fewest_chips(), int(self.intermediary_arrays.inventory.min(initial=0))]
-        for vendor in self.vendors:
-            stocks.extend(vendor.inventory.values())
+        stocks = [self.installed.fewest_chips(), int(self.intermediary_arrays.inventory.min(initial=0)),
+                  int(self.vendor_arrays.inventory.min(initial=0))]
         stocks.extend(self.network.in_transit_by_chip().tolist())
         return bool(np.min(stocks, initial=0) >= 0)

@@ -67,7 +67,7 @@ class RowOf:
 
 class ChipRow(Mapping):
     """One agent's values by chip, read as a mapping from chip id to value: chips with a non-zero value are its keys;
-    any other chip reads as zero. ``chip_numbers`` (sorted) and ``values`` are the agent's part of array state."""
+    any other chip reads as zero. ``chip_numbers`` and ``values`` are the agent's part of array state (a handful)."""
 
     def __init__(self, chip_numbers: np.ndarray, values: np.ndarray, chip_ids: list[str],
                  number: dict[str, int]) -> None:
@@ -77,11 +77,8 @@ class ChipRow(Mapping):
         self.number = number
 
     def __getitem__(self, chip: str):
-        number = self.number.get(chip, -1)
-        at = int(np.searchsorted(self.chip_numbers, number))
-        if at == len(self.chip_numbers) or self.chip_numbers[at] != number:
-            return self.values_by_chip.dtype.type(0).item()
-        return self.values_by_chip[at].item()
+        at = np.flatnonzero(self.chip_numbers == self.number.get(chip, -1))
+        return self.values_by_chip[at[0]].item() if len(at) else self.values_by_chip.dtype.type(0).item()
 
     def __iter__(self):
         return (self.chip_ids[number] for number in self.chip_numbers[self.values_by_chip != 0].tolist())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.base import RowOf, SupplyChainAgent
+from sim.exact import power
 from sim.installed import INSTALLED_SOURCES, installed_source
 from sim.scenario.schema import DataCenter
 
@@ -107,7 +108,7 @@ class DataCenterArrays:
 
     def budget_usd_per_month(self, month: int) -> np.ndarray:
         years = (month - self.start_month) / 12
-        return self.base_budget_usd_per_month * self.budget_growth_factor_per_year**years
+        return self.base_budget_usd_per_month * power(self.budget_growth_factor_per_year, years)
 
     def receive_budgets(self, month: int, budget_shocks: np.ndarray) -> None:
         self.budget_usd = self.budget_usd_per_month(month) * budget_shocks

@@ -32,7 +32,7 @@ import numpy as np
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
 from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, runs, sum_by_group
 from sim.agents.vendor import vendor_price_list
-from sim.columns import ColumnTable, segment_rows
+from sim.columns import CELL_KEY_SPAN, ColumnTable, segment_rows
 from sim.policies.export_controls import DENIED
 from sim.scenario.schema import Intermediary
 
@@ -124,10 +124,6 @@ class Quotes(ColumnTable):
     seller_row: np.ndarray  # intermediary index
     chip: np.ndarray  # chip number
     price_usd: np.ndarray
-
-
-# A cell is one (intermediary, chip) pair, keyed as intermediary x CELL_KEY_SPAN + chip number.
-CELL_KEY_SPAN = 1 << 32
 
 
 class IntermediaryArrays:

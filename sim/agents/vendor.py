@@ -8,18 +8,21 @@ the stock it has) within a floor and a ceiling around list price. Revenue is kep
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.base import SupplyChainAgent
+from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
 from sim.agents.fab import Booking
 from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
+from sim.columns import CELL_KEY_SPAN
+from sim.exact import power
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED, AllowanceInForce
-from sim.scenario.schema import BLOCS, ProductLine, Vendor
+from sim.scenario.schema import BLOC_CODE, BLOCS, ProductLine, Vendor
 from sim.trade import LICENSED_CODE
 
 if TYPE_CHECKING:
@@ -32,8 +35,9 @@ ADJUSTMENT_MONTHS = 3.0  # a stock gap is closed over this many months, so booki
 class VendorAgent(SupplyChainAgent):
     kind = "vendor"
 
-    def __init__(self, model: ChipSupplyModel, spec: Vendor) -> None:
+    def __init__(self, model: ChipSupplyModel, spec: Vendor, index: int) -> None:
         super().__init__(model, spec.id, spec.country)
+        self.index = index  # its place in model.vendors
         self.name = spec.name
         # A line booked through a front company makes the proxy-fabricated twin of its chip.
         self.product_lines: list[ProductLine] = [
@@ -42,18 +46,55 @@ class VendorAgent(SupplyChainAgent):
         ]
         self.reservation_wafers = {id(line): line.max_wafers_per_month or 0.0 for line in self.product_lines}
         self.chips = list(dict.fromkeys(line.chip for line in self.product_lines))
-        self.inventory: dict[str, int] = defaultdict(int)
-        self.in_production: dict[str, int] = defaultdict(int)
-        self.price_usd = {chip: model.catalog[chip].list_price_usd for chip in self.chips}
-        self.expected_demand: dict[str, float] = {}
+        # Stock, production under way, prices, forecasts and sales live in the model's VendorArrays.
         # Offers depend on the buyer only through its country (export rules) and whether it is entity-listed; prices
         # and stock only change when orders are filled, so one list per (country, listed) serves until then.
         self._offers_by_buyer_kind: dict[tuple[str, bool], list[tuple[str, float, int]]] = {}
         self.designer = VariantDesigner(self, spec.design_to_threshold) if spec.design_to_threshold else None
-        self.revenue_usd_by_country: dict[str, float] = defaultdict(float)
-        self.tariff_usd_by_country: dict[str, float] = defaultdict(float)
-        self.sold_by_bloc_last_month: dict[str, dict[str, int]] = {}
-        self.chips_sold_this_month = 0
+
+    # --- its part of the model's VendorArrays -------------------------------------------------------------------
+    chips_sold_this_month = RowOf(lambda model: model.vendor_arrays.chips_sold, int)
+
+    def _cells(self) -> slice:
+        return self.model.vendor_arrays.cells_of(self.index)
+
+    def _cell(self, chip: str) -> int:
+        return self._cells().start + self.chips.index(chip)
+
+    def _by_chip(self, column: np.ndarray) -> ChipRow:
+        arrays, chips = self.model.vendor_arrays, self.model.chips
+        return ChipRow(arrays.cell_chip[self._cells()], column[self._cells()], chips.ids, chips.number)
+
+    @property
+    def inventory(self) -> ChipRow:
+        return self._by_chip(self.model.vendor_arrays.inventory)
+
+    @property
+    def in_production(self) -> ChipRow:
+        return self._by_chip(self.model.vendor_arrays.in_production)
+
+    @property
+    def price_usd(self) -> dict[str, float]:
+        return dict(zip(self.chips, self.model.vendor_arrays.price_usd[self._cells()].tolist(), strict=True))
+
+    @property
+    def expected_demand(self) -> dict[str, float]:
+        """The demand forecast of each chip it has one for (from its first booking or sale)."""
+        forecasts = self.model.vendor_arrays.expected_demand[self._cells()].tolist()
+        return {chip: value for chip, value in zip(self.chips, forecasts, strict=True) if not math.isnan(value)}
+
+    def _per_country(self, usd: np.ndarray) -> dict[str, float]:
+        countries = list(self.model.country_bloc)
+        return {countries[code]: float(usd[self.index, code]) for code in np.flatnonzero(usd[self.index]).tolist()}
+
+    @property
+    def revenue_usd_by_country(self) -> dict[str, float]:
+        """This month's revenue net of tariffs, by destination country."""
+        return self._per_country(self.model.vendor_arrays.revenue_usd)
+
+    @property
+    def tariff_usd_by_country(self) -> dict[str, float]:
+        return self._per_country(self.model.vendor_arrays.tariff_usd)
 
     # --- production -------------------------------------------------------------------------------------------
     def reservation(self, line: ProductLine) -> float:
@@ -73,7 +114,7 @@ class VendorAgent(SupplyChainAgent):
         self.product_lines.append(line)
         self.reservation_wafers[id(line)] = line.max_wafers_per_month or 0.0
         self.chips.append(chip.id)
-        self.price_usd[chip.id] = chip.list_price_usd
+        self.model.vendor_arrays.add_cell(self.index, chip)
         self._offers_by_buyer_kind = {}
 
     def design_variants(self, month: int) -> None:
@@ -92,14 +133,17 @@ class VendorAgent(SupplyChainAgent):
         """This month's wafer requests: enough to hold stock near target, within the reservations."""
         params = self.model.params
         lead = params.production_lead_time_months
+        arrays = self.model.vendor_arrays
         requests: list[Booking] = []
-        for chip in self.chips:
+        for cell, chip in enumerate(self.chips, start=self._cells().start):
             # Book ahead of release so that the first chips arrive in the release month.
             if self.model.catalog[chip].release_month > month + lead:
                 continue
             lines = [line for line in self.product_lines if line.chip == chip]
-            expected = self.expected_demand.setdefault(chip, sum(self.full_reservation_output(li) for li in lines))
-            position = self.inventory[chip] + self.in_production[chip]
+            expected = float(arrays.expected_demand[cell])
+            if math.isnan(expected):  # the first forecast: its lines' full output
+                expected = arrays.expected_demand[cell] = sum(self.full_reservation_output(li) for li in lines)
+            position = int(arrays.inventory[cell]) + int(arrays.in_production[cell])
             target = expected * (lead + params.vendor_inventory_cover_months)
             wanted_chips = max(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
             capacity_chips = [self.full_reservation_output(line) for line in lines]
@@ -117,7 +161,7 @@ class VendorAgent(SupplyChainAgent):
         return requests
 
     def production_shipped(self, chip: str, count: int) -> None:
-        self.in_production[chip] += count
+        self.model.vendor_arrays.in_production[self._cell(chip)] += count
 
     # --- sales ------------------------------------------------------------------------------------------------
     def offer_key(self, buyer: SupplyChainAgent) -> tuple:
@@ -136,10 +180,6 @@ class VendorAgent(SupplyChainAgent):
             ]
             self._offers_by_buyer_kind[key] = offers
         return offers
-
-    def receive(self, chip: str, count: int) -> None:
-        self.inventory[chip] += count
-        self.in_production[chip] -= count
 
     def fill_capped_orders(self, chip: str, orders: list[Order], available: int) -> tuple[list[bool], list[float]]:
         """Fill one chip's orders when some fall under an allowance or tiered caps (set ``filled`` on each), using up
@@ -162,14 +202,6 @@ class VendorAgent(SupplyChainAgent):
             licensed_orders.append(licensed)
             tariffs.append(tariff)
         return licensed_orders, tariffs
-
-    def after_sales(self, month: int, chip: str, ordered: int, available: int) -> None:
-        """Update the demand forecast and the price of ``chip`` after a month's sales (released chips only)."""
-        if not self.is_released(chip, month):
-            return
-        previous = self.expected_demand.get(chip, float(ordered))
-        self.expected_demand[chip] = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
-        self._update_price(chip, ordered, available)
 
     def _export_limits(self, chip: str, orders: list[Order]) -> tuple[list[int], list[tuple[str, object]]]:
         """Most each order may get under the export rules (0 if denied, a share of an allowance's volume cap), and
@@ -221,37 +253,112 @@ class VendorAgent(SupplyChainAgent):
         if params.volume_cap_chips_per_month is not None:
             caps.append(params.volume_cap_chips_per_month)
         if params.volume_cap_share_of_home_sales is not None:
-            home = self.sold_by_bloc_last_month.get(chip, {}).get(self.bloc, 0)
+            home = int(self.model.vendor_arrays.sold_by_bloc[self._cell(chip), BLOC_CODE[self.bloc]])
             caps.append(int(params.volume_cap_share_of_home_sales * home))
         if not caps:
             return None
         return max(0, min(caps) - allowance.used_chips.get(chip, 0))
 
-    def _update_price(self, chip: str, ordered: int, available: int) -> None:
-        params = self.model.params
-        wanted_stock = self.expected_demand[chip] * params.vendor_inventory_cover_months
-        pressure = (ordered + wanted_stock) / max(available, 1)
-        price = self.price_usd[chip] * pressure ** params.vendor_price_response
-        list_price = self.model.catalog[chip].list_price_usd
-        # The floor and ceiling are the vendor's pricing policy (it will not sell below cost or price gouge
-        # beyond what buyers bear), not a correction of input.
-        low, high = params.vendor_price_floor_ratio * list_price, params.vendor_price_ceiling_ratio * list_price
-        self.price_usd[chip] = min(high, max(low, price))
+    def begin_month(self) -> None:
+        self._offers_by_buyer_kind = {}  # policies may have changed what may be sold where
+
+
+class VendorArrays:
+    """Every vendor's stock, production under way, prices, demand forecasts and sales, as arrays.
+
+    A cell per (vendor, chip it sells), vendor by vendor, each in its own order of chips (the order vendors book
+    and fill in); a variant launched later gets a new cell at the end of its vendor's. ``expected_demand`` is NaN
+    until the chip's first booking or sale; ``sold_by_bloc`` is last month's sales by the buyer's bloc (for
+    allowances capped at a share of home sales). Per vendor and destination country (by the model's country code):
+    this month's revenue net of tariffs, and tariffs.
+    """
+
+    def __init__(self, model: ChipSupplyModel, vendors: list[VendorAgent]) -> None:
+        self.model = model
+        catalog, chips = model.catalog, model.chips
+        self.cell_vendor = np.array([v for v, vendor in enumerate(vendors) for _ in vendor.chips], dtype=np.int64)
+        self.cell_chip = chips.numbers([chip for vendor in vendors for chip in vendor.chips])
+        cells = len(self.cell_vendor)
+        self.inventory = np.zeros(cells, dtype=np.int64)
+        self.in_production = np.zeros(cells, dtype=np.int64)
+        self.price_usd = np.array([catalog[chip].list_price_usd for vendor in vendors for chip in vendor.chips],
+                                  dtype=float)
+        self.expected_demand = np.full(cells, np.nan)
+        self.sold_by_bloc = np.zeros((cells, len(BLOCS)), dtype=np.int64)
+        countries = len(model.country_bloc)
+        self.revenue_usd = np.zeros((len(vendors), countries))
+        self.tariff_usd = np.zeros((len(vendors), countries))
+        self.chips_sold = np.zeros(len(vendors), dtype=np.int64)
+        self._index_cells()
+
+    def _index_cells(self) -> None:
+        self.vendor_start = np.searchsorted(self.cell_vendor, np.arange(len(self.model.vendors) + 1))
+        key = self.cell_vendor * CELL_KEY_SPAN + self.cell_chip
+        self._by_key = np.argsort(key, kind="stable")
+        self._sorted_key = key[self._by_key]
+
+    def cells_of(self, vendor: int) -> slice:
+        return slice(int(self.vendor_start[vendor]), int(self.vendor_start[vendor + 1]))
+
+    def cells(self, vendor: np.ndarray, chip: np.ndarray) -> np.ndarray:
+        """The cell of each (vendor index, chip number) pair given; every pair must have one."""
+        key = vendor * CELL_KEY_SPAN + chip
+        return self._by_key[np.searchsorted(self._sorted_key, key)]
+
+    def add_cell(self, vendor: int, chip: ChipModel) -> None:
+        """A cell for a chip the vendor starts selling, after its other chips, at list price."""
+        at = int(self.vendor_start[vendor + 1])
+        self.cell_vendor = np.insert(self.cell_vendor, at, vendor)
+        self.cell_chip = np.insert(self.cell_chip, at, self.model.chips.of(chip.id))
+        self.inventory = np.insert(self.inventory, at, 0)
+        self.in_production = np.insert(self.in_production, at, 0)
+        self.price_usd = np.insert(self.price_usd, at, chip.list_price_usd)
+        self.expected_demand = np.insert(self.expected_demand, at, np.nan)
+        self.sold_by_bloc = np.insert(self.sold_by_bloc, at, 0, axis=0)
+        self._index_cells()
 
     def begin_month(self) -> None:
-        self.revenue_usd_by_country = defaultdict(float)
-        self.tariff_usd_by_country = defaultdict(float)
-        self._offers_by_buyer_kind = {}  # policies may have changed what may be sold where
+        self.revenue_usd[:] = 0.0
+        self.tariff_usd[:] = 0.0
+
+    def released(self, month: int) -> np.ndarray:
+        """Whether each cell's chip is on sale in ``month``."""
+        return self.model.chips.release_month[self.cell_chip] <= month
+
+    def receive(self, vendor: np.ndarray, chip: np.ndarray, count: np.ndarray) -> None:
+        """Chips from the fabs, arrived: in stock, no longer in production."""
+        cell = self.cells(vendor, chip)
+        np.add.at(self.inventory, cell, count)
+        np.subtract.at(self.in_production, cell, count)
+
+    def after_sales(self, month: int, ordered: np.ndarray, available: np.ndarray) -> None:
+        """Update each released chip's demand forecast and price after the month's sales (``ordered``: chips
+        ordered of each cell, filled or not; ``available``: its stock before the sales).
+
+        Prices move with market pressure (orders plus the stock the vendor wants to keep, over the stock it had)
+        within a floor and a ceiling around list price: the vendor's pricing policy (it will not sell below cost or
+        price gouge beyond what buyers bear), not a correction of input.
+        """
+        params = self.model.params
+        cell = np.flatnonzero(self.released(month))
+        ordered, available = ordered[cell], available[cell]
+        previous = self.expected_demand[cell]
+        previous = np.where(np.isnan(previous), ordered.astype(float), previous)
+        expected = (1 - DEMAND_SMOOTHING) * previous + DEMAND_SMOOTHING * ordered
+        self.expected_demand[cell] = expected
+        pressure = (ordered + expected * params.vendor_inventory_cover_months) / np.maximum(available, 1)
+        price = self.price_usd[cell] * power(pressure, params.vendor_price_response)
+        list_price = self.model.chips.list_price_usd[self.cell_chip[cell]]
+        low, high = params.vendor_price_floor_ratio * list_price, params.vendor_price_ceiling_ratio * list_price
+        self.price_usd[cell] = np.minimum(high, np.maximum(low, price))
 
 
 def vendor_price_list(model: ChipSupplyModel, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every released chip each vendor sells, at its current price: (vendor index, chip number, price in USD),
     vendor by vendor, each in its own order of chips."""
-    chips = model.chips
-    listed = [(v, chips.of(chip), vendor.price_usd[chip]) for v, vendor in enumerate(model.vendors)
-              for chip in vendor.chips if vendor.is_released(chip, month)]
-    return (np.array([row[0] for row in listed], dtype=np.int64), np.array([row[1] for row in listed], dtype=np.int64),
-            np.array([row[2] for row in listed], dtype=float))
+    arrays = model.vendor_arrays
+    cell = np.flatnonzero(arrays.released(month))
+    return arrays.cell_vendor[cell], arrays.cell_chip[cell], arrays.price_usd[cell]
 
 
 def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
@@ -260,72 +367,51 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     vendor updates its forecasts and prices.
 
     A chip's orders are its vendor's ``orders`` of old, in the order placed; vendors and chips go in the order the
-    per-vendor rule took them (vendor, then its list of chips), which is also the order of shipments. Chips with
-    orders under an allowance or tiered caps go through ``fill_capped_orders`` one order at a time, in that order,
-    since each sale uses up a cap the next one sees.
+    per-vendor rule took them (vendor, then its list of chips: the order of the vendor arrays' cells), which is also
+    the order of shipments. Chips with orders under an allowance or tiered caps go through ``fill_capped_orders`` one
+    order at a time, in that order, since each sale uses up a cap the next one sees.
     """
-    vendors, chips, nodes = model.vendors, model.chips, model.nodes
-    # One group per (vendor, chip it sells), numbered in the order the vendors fill them.
-    group_vendor = np.array([v for v, vendor in enumerate(vendors) for _ in vendor.chips], dtype=np.int64)
-    group_chip = chips.numbers([chip for vendor in vendors for chip in vendor.chips])
-    group_key = group_vendor * len(chips) + group_chip
-    by_key = np.argsort(group_key)
-    row_vendor = model.node_vendor[orders.seller]
-    group = by_key[np.searchsorted(group_key[by_key], row_vendor * len(chips) + orders.chip)]
-    placed = np.argsort(group, kind="stable")
-    orders, group, row_vendor = orders.take(placed), group[placed], row_vendor[placed]
-
+    vendors, chips, nodes, arrays = model.vendors, model.chips, model.nodes, model.vendor_arrays
+    cell = arrays.cells(model.node_vendor[orders.seller], orders.chip)
+    placed = np.argsort(cell, kind="stable")
+    orders, cell = orders.take(placed), cell[placed]
     status = model.export_status(orders.chip, orders.buyer)
 
-    available = np.array([vendors[v].inventory[chips.ids[c]] for v, c in zip(group_vendor.tolist(),
-                                                                              group_chip.tolist(), strict=True)],
-                         dtype=np.int64)
-    filled = ration_groups(available, group, np.where(status == DENIED, 0, orders.requested))
+    available = arrays.inventory.copy()
+    filled = ration_groups(available, cell, np.where(status == DENIED, 0, orders.requested))
     licensed = status == LICENSED
     tariff = np.zeros(len(orders))
     capped = (status == ALLOWANCE) | (status == TIERED)
     if capped.any():
-        for g in np.unique(group[capped]).tolist():
-            rows = np.flatnonzero(group == g)
-            vendor, chip = vendors[group_vendor[g]], chips.ids[group_chip[g]]
+        for c in np.unique(cell[capped]).tolist():
+            rows = np.flatnonzero(cell == c)
+            vendor, chip = vendors[arrays.cell_vendor[c]], chips.ids[arrays.cell_chip[c]]
             group_orders = [Order(nodes[b], vendor, chip, q, p) for b, q, p in zip(
                 orders.buyer[rows].tolist(), orders.requested[rows].tolist(), orders.unit_price_usd[rows].tolist(),
                 strict=True)]
-            licensed[rows], tariff[rows] = vendor.fill_capped_orders(chip, group_orders, int(available[g]))
+            licensed[rows], tariff[rows] = vendor.fill_capped_orders(chip, group_orders, int(available[c]))
             filled[rows] = [order.filled for order in group_orders]
 
     value = filled * orders.unit_price_usd
     model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
-                            value, kind=np.where(licensed, LICENSED_CODE, -1))
+                       value, kind=np.where(licensed, LICENSED_CODE, -1))
     model.charge_buyers(orders.buyer, orders.chip, filled, value)
 
     # Per vendor: revenue net of tariffs and tariffs, by destination country (sales only).
-    countries = list(model.country_code)
     sold = filled > 0
-    vendor_country = row_vendor[sold] * len(countries) + model.node_country[orders.buyer[sold]]
-    pairs, shape = len(vendors) * len(countries), (len(vendors), len(countries))
-    revenue = sum_by_group(vendor_country, value[sold] - tariff[sold], pairs).reshape(shape)
-    tariffs = sum_by_group(vendor_country, tariff[sold], pairs).reshape(shape)
-    sales = np.bincount(vendor_country, minlength=pairs).reshape(shape)
-    # Per group: chips ordered and filled, and filled by the buyer's bloc (for next month's home-sales caps).
-    ordered_by_group = sum_by_group(group, orders.requested, len(group_key))
-    filled_by_group = sum_by_group(group, filled, len(group_key))
-    blocs = len(BLOCS)
-    filled_by_group_bloc = sum_by_group(group * blocs + model.node_bloc_code[orders.buyer], filled,
-                                        len(group_key) * blocs).reshape(-1, blocs)
-    for v, vendor in enumerate(vendors):
-        for code in np.flatnonzero(sales[v]).tolist():
-            vendor.revenue_usd_by_country[countries[code]] += float(revenue[v, code])
-            vendor.tariff_usd_by_country[countries[code]] += float(tariffs[v, code])
-        vendor.chips_sold_this_month = 0
-        vendor.sold_by_bloc_last_month = {}
-        vendor._offers_by_buyer_kind = {}
-    for g, (v, c) in enumerate(zip(group_vendor.tolist(), group_chip.tolist(), strict=True)):
-        vendor, chip = vendors[v], chips.ids[c]
-        sold_here = int(filled_by_group[g])
-        if sold_here:
-            vendor.inventory[chip] -= sold_here
-            vendor.chips_sold_this_month += sold_here
-            vendor.sold_by_bloc_last_month[chip] = {
-                BLOCS[b]: n for b, n in enumerate(filled_by_group_bloc[g].tolist()) if n}
-        vendor.after_sales(month, chip, int(ordered_by_group[g]), int(available[g]))
+    countries = arrays.revenue_usd.shape[1]
+    vendor_country = arrays.cell_vendor[cell[sold]] * countries + model.node_country[orders.buyer[sold]]
+    arrays.revenue_usd += sum_by_group(vendor_country, value[sold] - tariff[sold],
+                                       arrays.revenue_usd.size).reshape(arrays.revenue_usd.shape)
+    arrays.tariff_usd += sum_by_group(vendor_country, tariff[sold], arrays.tariff_usd.size).reshape(
+        arrays.tariff_usd.shape)
+    # Per cell: chips filled, in all and by the buyer's bloc (for next month's home-sales caps).
+    cells, blocs = len(arrays.cell_chip), len(BLOCS)
+    filled_by_cell = sum_by_group(cell, filled, cells)
+    arrays.inventory -= filled_by_cell
+    arrays.chips_sold = sum_by_group(arrays.cell_vendor, filled_by_cell, len(vendors))
+    arrays.sold_by_bloc = sum_by_group(cell * blocs + model.node_bloc_code[orders.buyer], filled,
+                                       cells * blocs).reshape(cells, blocs)
+    arrays.after_sales(month, ordered=sum_by_group(cell, orders.requested, cells), available=available)
+    for vendor in vendors:
+        vendor._offers_by_buyer_kind = {}  # stock and prices have moved

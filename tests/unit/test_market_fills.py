@@ -1,5 +1,5 @@
 """Orders filled for all sellers at once ship exactly what the per-seller, order-by-order rule ships, in its order
-(and intermediaries update their demand forecasts as the per-intermediary rule does).
+(and intermediaries update their demand forecasts, vendors their forecasts and prices, as the per-agent rules do).
 
 The reference below is the market as first written: each intermediary in turn fills its chips (sorted by id) from
 stock, diverted orders sharing its covert capacity chip after chip; each vendor in turn fills its chips (in its own
@@ -14,6 +14,7 @@ import pytest
 
 from sim.agents.intermediary import DEMAND_SMOOTHING
 from sim.agents.market import ration_quantities
+from sim.agents.vendor import DEMAND_SMOOTHING as VENDOR_SMOOTHING
 from sim.model import ChipSupplyModel
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED
 from sim.scenario import load_scenario, validate
@@ -94,6 +95,35 @@ def reference_vendor_shipments(model: ChipSupplyModel) -> list[tuple] | None:
     return shipments
 
 
+def reference_vendor_prices_and_forecasts(model: ChipSupplyModel) -> dict[str, tuple[dict, dict]]:
+    """Each vendor's prices and demand forecasts after the month's sales, by the per-vendor rule: for every released
+    chip, the forecast is smoothed towards the chips ordered (filled or not) and the price moves with market pressure
+    (orders plus wanted stock, over the stock it had), within the floor and ceiling around list price."""
+    params = model.params
+    rows = [row for row in _order_rows(model, model.orders) if row[1] in model.vendors]
+    rows += _order_rows(model, model.restock_orders)
+    ordered: dict[tuple[str, str], int] = {}
+    for _buyer, seller, chip, requested in rows:
+        ordered[seller.agent_id, chip] = ordered.get((seller.agent_id, chip), 0) + requested
+    after = {}
+    for vendor in model.vendors:
+        prices, forecasts = vendor.price_usd, vendor.expected_demand
+        for chip in vendor.chips:
+            if model.catalog[chip].release_month > model.month:
+                continue
+            chips_ordered = ordered.get((vendor.agent_id, chip), 0)
+            previous = forecasts.get(chip, float(chips_ordered))
+            forecasts[chip] = (1 - VENDOR_SMOOTHING) * previous + VENDOR_SMOOTHING * chips_ordered
+            wanted_stock = forecasts[chip] * params.vendor_inventory_cover_months
+            pressure = (chips_ordered + wanted_stock) / max(vendor.inventory[chip], 1)
+            price = prices[chip] * pressure ** params.vendor_price_response
+            list_price = model.catalog[chip].list_price_usd
+            prices[chip] = min(params.vendor_price_ceiling_ratio * list_price,
+                               max(params.vendor_price_floor_ratio * list_price, price))
+        after[vendor.agent_id] = (prices, forecasts)
+    return after
+
+
 def _shipped_since(model: ChipSupplyModel, first_row: int) -> list[tuple]:
     shipped = model.network.shipped_this_tick.take(slice(first_row, None))
     nodes, chips = model.nodes, model.chips.ids
@@ -106,7 +136,7 @@ def _compare_every_month(model: ChipSupplyModel, months: int) -> dict[str, int]:
     compared = {"intermediary": 0, "vendor": 0, "diverted": 0, "licensed": 0}
     for _ in range(months):
         for phase in model.PHASES:
-            expected = expected_forecasts = None
+            expected = expected_forecasts = expected_vendors = None
             if phase == "_fill_intermediary_orders":
                 expected, served = reference_intermediary_shipments(model)
                 expected_forecasts = reference_forecasts(model, served)
@@ -114,6 +144,7 @@ def _compare_every_month(model: ChipSupplyModel, months: int) -> dict[str, int]:
                 compared["diverted"] += sum(row[4] == EDGE_SMUGGLED for row in expected)
             elif phase == "_fill_vendor_orders":
                 expected = reference_vendor_shipments(model)
+                expected_vendors = reference_vendor_prices_and_forecasts(model)
                 compared["vendor"] += len(expected or [])
                 compared["licensed"] += sum(row[4] == EDGE_LICENSED for row in expected or [])
             first_row = len(model.network.shipped_this_tick)
@@ -122,6 +153,9 @@ def _compare_every_month(model: ChipSupplyModel, months: int) -> dict[str, int]:
                 assert _shipped_since(model, first_row) == expected, f"{phase} differs in {model.date}"
             if expected_forecasts is not None:
                 assert _forecasts(model) == expected_forecasts, f"intermediaries' forecasts differ in {model.date}"
+            if expected_vendors is not None:
+                after = {vendor.agent_id: (vendor.price_usd, vendor.expected_demand) for vendor in model.vendors}
+                assert after == expected_vendors, f"vendors' prices or forecasts differ in {model.date}"
     return compared
 
 
@@ -164,3 +198,20 @@ def test_buyers_pay_for_exactly_what_was_shipped_to_them() -> None:
                        minlength=len(model.data_centers))
     np.testing.assert_allclose(cash_before - model.center_arrays.cash_usd, paid, rtol=1e-12, atol=1e-6)
     assert paid.sum() > 0
+
+
+def test_a_vendor_reads_its_own_cells() -> None:
+    model = ChipSupplyModel(load_scenario("scenarios/tight.yaml").scenario, seed=3)
+    for _ in range(6):
+        model.step()
+    arrays, ids = model.vendor_arrays, model.chips.ids
+    for vendor in model.vendors:
+        mine = arrays.cell_vendor == vendor.index
+        assert [ids[c] for c in arrays.cell_chip[mine]] == vendor.chips
+        assert dict(vendor.inventory) == {ids[c]: n for c, n in zip(arrays.cell_chip[mine].tolist(),
+                                                                    arrays.inventory[mine].tolist(), strict=True) if n}
+        assert list(vendor.price_usd.values()) == arrays.price_usd[mine].tolist()
+        assert sum(vendor.revenue_usd_by_country.values()) == pytest.approx(arrays.revenue_usd[vendor.index].sum())
+    assert model.chips_in_inventory() == sum(sum(v.inventory.values()) for v in model.vendors) + sum(
+        sum(item.inventory.values()) for item in model.intermediaries)
+    assert sum(sum(v.inventory.values()) for v in model.vendors) > 0
