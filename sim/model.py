@@ -161,6 +161,8 @@ class ChipSupplyModel(mesa.Model):
         self.offer_routes = OfferRoutes(self)
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
+        self._export_status_by_kind: dict[int, str] = {}  # export_status's answers under the rules of...
+        self._export_status_signature: tuple | None = None  # ...this signature
         self._reset_policy_settings()
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
@@ -291,7 +293,6 @@ class ChipSupplyModel(mesa.Model):
     def _reset_policy_settings(self) -> None:
         """Every setting a policy may change, back to the scenario's value (see sim.policies.registry)."""
         self.export_rules = ExportRules(self.seed, self.month)
-        self._export_status_by_kind: dict[int, str] = {}  # this month's answers of export_status
         self.announced_controls = []
         self.cloud_rules = CloudRules()
         self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
@@ -454,10 +455,13 @@ class ChipSupplyModel(mesa.Model):
         """``sale_status`` of each chip number to each buyer node this month (the status only).
 
         Export rules and the entity list see a buyer only through its country and whether it is listed, so each
-        (chip, country, listed) is asked once a month, whoever asks.
+        (chip, country, listed) is asked once, whoever asks, until the rules change.
         """
         if len(chip) == 0:
             return np.zeros(0, dtype=object)
+        signature = self.export_rules.signature()
+        if signature != self._export_status_signature:
+            self._export_status_by_kind, self._export_status_signature = {}, signature
         kind = (chip * len(self.country_code) + self.node_country[buyer]) * 2 + self.node_listed()[buyer]
         kinds, first, kind_of_row = np.unique(kind, return_index=True, return_inverse=True)
         known = self._export_status_by_kind

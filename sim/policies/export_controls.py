@@ -150,6 +150,15 @@ class ExportRules:
                 return LICENSED, None
         return DENIED, None
 
+    def signature(self) -> tuple:
+        """What the status of a sale depends on besides the chip and the buyer: months with equal signatures give
+        equal answers (licence draws are the month's own, so a case-by-case control puts the month in it)."""
+        licensing = any(control.params.licence == "case_by_case" for control in self.controls)
+        return (tuple((id(control.params), control.tpp_threshold) for control in self.controls),
+                tuple(id(allowance.params) for allowance in self.allowances),
+                tuple(id(regime.params) for regime in self.tiered),
+                self.month if licensing else None)
+
     def _licence_draw(self, country: str, chip_id: str) -> float:
         key = [self.seed, stream_key("licensing"), self.month, stream_key(country), stream_key(chip_id)]
         return float(np.random.Generator(np.random.PCG64(np.random.SeedSequence(key))).random())
