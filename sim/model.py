@@ -22,7 +22,7 @@ from sim.agents.datacenter import DataCenterArrays
 from sim.agents.fab import Booking
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
 from sim.agents.market import Orders
-from sim.agents.rental import clear_rental_market
+from sim.agents.rental import RentalRoutes, clear_rental_market
 from sim.agents.vendor import VendorArrays, fill_vendor_orders
 from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
@@ -159,6 +159,7 @@ class ChipSupplyModel(mesa.Model):
             center.connect(suppliers, [self.agents_by_id[host] for host in center.rental_host_ids])
 
         self.offer_routes = OfferRoutes(self)
+        self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
         self._export_status_by_kind: dict[int, str] = {}  # export_status's answers under the rules of...

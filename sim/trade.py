@@ -92,11 +92,13 @@ class TradeNetwork:
         self._file_last_month()
         self.rented_this_tick = []
 
-    def record_rental(self, host: str, tenant: str, h100e: float, value_usd: float) -> None:
-        """Record compute rented over a ``rented`` edge this month (no chip moves)."""
-        if (host, tenant) not in self._edge:
-            raise KeyError(f"no rented edge {host}->{tenant}")
-        self.rented_this_tick.append((host, tenant, h100e, value_usd))
+    def record_rentals(self, hosts: list[str], tenants: list[str], h100e: list[float], value_usd: list[float]) -> None:
+        """Record compute rented over ``rented`` edges this month, one rental per (host, tenant) given (no chip
+        moves)."""
+        for host, tenant in zip(hosts, tenants, strict=True):
+            if (host, tenant) not in self._edge:
+                raise KeyError(f"no rented edge {host}->{tenant}")
+        self.rented_this_tick.extend(zip(hosts, tenants, h100e, value_usd, strict=True))
 
     def ship(self, source: np.ndarray, target: np.ndarray, chip: np.ndarray, count: np.ndarray, month: int,
              h100e: np.ndarray, value_usd: np.ndarray, kind: np.ndarray | None = None) -> None:

@@ -11,32 +11,15 @@ draw unchanged. Rented compute counts for the tenant's bloc, not the host's, whi
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.agents.market import once_per_kind
 from sim.scenario.schema import CONTROLLING_BLOC
 
 if TYPE_CHECKING:
-    from sim.agents.datacenter import DataCenterAgent
     from sim.model import ChipSupplyModel
-
-
-def rentable_h100e(model: ChipSupplyModel, host: DataCenterAgent, tenant: DataCenterAgent,
-                   host_h100e: np.ndarray, allowed_h100e: Callable[[float], np.ndarray]) -> float:
-    """Compute the host may rent to this tenant this month, before other tenants' claims. ``host_h100e`` is every
-    center's installed H100e, ``allowed_h100e(threshold)`` every center's H100e that a remote-access rule with that
-    TPP threshold leaves to foreign tenants."""
-    rules = model.cloud_rules
-    share = min(host.max_foreign_rental_share, rules.foreign_share_cap(host, tenant))
-    if share <= 0:
-        return 0.0
-    threshold = rules.remote_access_threshold(host, tenant)
-    if threshold is None:
-        return share * float(host_h100e[host.index])
-    return share * float(allowed_h100e(threshold)[host.index])
 
 
 def _h100e_outside_remote_access_rule(model: ChipSupplyModel, threshold: float) -> np.ndarray:
@@ -47,36 +30,74 @@ def _h100e_outside_remote_access_rule(model: ChipSupplyModel, threshold: float) 
     return model.installed.h100e_by_center(counted=~controlled)
 
 
+class RentalRoutes:
+    """Every rental route (tenant, host), tenant by tenant in data-center order, each tenant's hosts in its order;
+    data centers by index."""
+
+    def __init__(self, model: ChipSupplyModel) -> None:
+        centers = model.data_centers
+        tenants = [center for center in centers if center.rental_hosts]
+        self.tenant = np.array([tenant.index for tenant in tenants for _ in tenant.rental_hosts], dtype=np.int64)
+        self.host = np.array([host.index for tenant in tenants for host in tenant.rental_hosts], dtype=np.int64)
+        country = model.node_country[[center.node for center in centers]]
+        # Cloud rules see a route only through its host's and tenant's countries (and the host's compute).
+        self.country_pair = country[self.host] * len(model.country_code) + country[self.tenant]
+        self.max_foreign_share = np.array([center.max_foreign_rental_share for center in centers], dtype=float)
+        self.offshore_share = np.array([center.offshore_rental_share for center in centers], dtype=float)
+
+
 def clear_rental_market(model: ChipSupplyModel) -> None:
     """Allocate this month's offshore compute, charge tenants, and record the flows on the rented edges."""
+    routes, rules, centers = model.rental_routes, model.cloud_rules, model.data_centers
+    tenant, host = routes.tenant, routes.host
     price = model.params.rental_price_usd_per_h100e_month
-    tenants = [center for center in model.data_centers if center.rental_hosts]
-    draws = model.streams["cloud_kyc"].random(sum(len(t.rental_hosts) for t in tenants))
+    draws = model.streams["cloud_kyc"].random(len(tenant))
+    if not len(tenant):
+        return
     installed_h100e = model.installed.h100e_by_center_and_source().sum(axis=1)
-    requests: dict[str, list[tuple[DataCenterAgent, float]]] = defaultdict(list)
-    position = 0
-    for tenant in tenants:
-        passed = []
-        for host in tenant.rental_hosts:
-            if draws[position] >= model.cloud_rules.refusal_probability(host, tenant, installed_h100e[host.index]):
-                passed.append(host)
-            position += 1
-        budget = min(tenant.cash_usd, tenant.budget_usd_this_month * tenant.offshore_rental_share)
-        if passed and budget > 0:
-            wanted = budget / price / len(passed)
-            for host in passed:
-                requests[host.agent_id].append((tenant, wanted))
-    allowed_h100e = functools.cache(functools.partial(_h100e_outside_remote_access_rule, model))  # for this month
-    for center in model.data_centers:
-        asked = requests.get(center.agent_id, [])
-        total = sum(wanted for _tenant, wanted in asked)
-        for tenant, wanted in asked:
-            capacity = rentable_h100e(model, center, tenant, installed_h100e, allowed_h100e)
-            # Pro rata: every tenant of this host gets the same share of what it asked for.
-            granted = wanted * min(1.0, capacity / total) if total > 0 else 0.0
-            if granted <= 0:
-                continue
-            tenant.rent_in(granted, granted * price)
-            center.rent_out(granted, granted * price)
-            model.network.record_rental(center.agent_id, tenant.agent_id, granted, granted * price)
 
+    # Checks: the chance each route's host refuses its tenant, asked once per country pair and monitoring status.
+    monitored = np.zeros(len(tenant), dtype=np.int64)
+    for bit, params in enumerate(rules.monitoring):
+        monitored |= (installed_h100e[host] >= params.threshold_h100e).astype(np.int64) << bit
+    kind = routes.country_pair << len(rules.monitoring) | monitored
+    refusal = once_per_kind(kind, lambda r: rules.refusal_probability(centers[host[r]], centers[tenant[r]],
+                                                                      installed_h100e[host[r]]), dtype=float)
+    passed = draws >= refusal
+
+    # Each tenant splits its rental budget evenly over the hosts that passed it.
+    arrays = model.center_arrays
+    budget = np.minimum(arrays.cash_usd, arrays.budget_usd * routes.offshore_share)
+    hosts_passed = np.bincount(tenant[passed], minlength=len(centers))
+    asks = np.flatnonzero(passed & (budget[tenant] > 0))
+    asks = asks[np.argsort(host[asks], kind="stable")]  # host by host, each host's tenants in order
+    asking_tenant, asked_host = tenant[asks], host[asks]
+    wanted = budget[asking_tenant] / price / hosts_passed[asking_tenant]
+    asked_total = np.bincount(asked_host, weights=wanted, minlength=len(centers))[asked_host]
+
+    # What the host may rent to this tenant before other tenants' claims: a share of its compute (less under a
+    # foreign-access cap), without the chips a remote-access rule keeps from the tenant.
+    pair = routes.country_pair[asks]
+    share = np.minimum(routes.max_foreign_share[asked_host], once_per_kind(
+        pair, lambda r: rules.foreign_share_cap(centers[asked_host[r]], centers[asking_tenant[r]]), dtype=float))
+    threshold = once_per_kind(pair, lambda r: rules.remote_access_threshold(
+        centers[asked_host[r]], centers[asking_tenant[r]]), dtype=object)
+    compute = installed_h100e[asked_host]
+    allowed_h100e = functools.cache(functools.partial(_h100e_outside_remote_access_rule, model))  # for this month
+    for value in {value for value in threshold.tolist() if value is not None}:
+        rows = np.flatnonzero(threshold == value)
+        compute[rows] = allowed_h100e(value)[asked_host[rows]]
+    capacity = np.where(share > 0, share * compute, 0.0)
+    # Pro rata: every tenant of a host gets the same share of what it asked for.
+    granted = np.where(asked_total > 0, wanted * np.minimum(1.0, np.divide(
+        capacity, asked_total, out=np.zeros_like(capacity), where=asked_total > 0)), 0.0)
+    rented = granted > 0
+    asking_tenant, asked_host, granted = asking_tenant[rented], asked_host[rented], granted[rented]
+    cost = granted * price
+    np.add.at(arrays.rented_in_h100e, asking_tenant, granted)
+    np.subtract.at(arrays.cash_usd, asking_tenant, cost)
+    np.add.at(arrays.spent_usd, asking_tenant, cost)
+    np.add.at(arrays.rented_out_h100e, asked_host, granted)
+    np.add.at(arrays.rental_revenue_usd, asked_host, cost)
+    model.network.record_rentals([centers[h].agent_id for h in asked_host.tolist()],
+                                 [centers[t].agent_id for t in asking_tenant.tolist()], granted.tolist(), cost.tolist())
