@@ -346,9 +346,8 @@ class ChipSupplyModel(mesa.Model):
 
     def _book_and_produce(self) -> None:
         bookings_by_fab: dict[str, list[Booking]] = defaultdict(list)
-        for vendor in self.vendors:
-            for booking in vendor.bookings(self.month):
-                bookings_by_fab[booking.line.fab].append(booking)
+        for booking in self.vendor_arrays.bookings(self.month):
+            bookings_by_fab[booking.line.fab].append(booking)
         made: list[tuple[int, int, int, int, float]] = []  # shipments to vendors: fab, vendor, chip, chips, H100e
         for fab in self.fabs:
             bookings = bookings_by_fab.get(fab.agent_id, [])

@@ -129,37 +129,6 @@ class VendorAgent(SupplyChainAgent):
     def is_released(self, chip: str, month: int) -> bool:
         return self.model.catalog[chip].release_month <= month
 
-    def bookings(self, month: int) -> list[Booking]:
-        """This month's wafer requests: enough to hold stock near target, within the reservations."""
-        params = self.model.params
-        lead = params.production_lead_time_months
-        arrays = self.model.vendor_arrays
-        requests: list[Booking] = []
-        for cell, chip in enumerate(self.chips, start=self._cells().start):
-            # Book ahead of release so that the first chips arrive in the release month.
-            if self.model.catalog[chip].release_month > month + lead:
-                continue
-            lines = [line for line in self.product_lines if line.chip == chip]
-            expected = float(arrays.expected_demand[cell])
-            if math.isnan(expected):  # the first forecast: its lines' full output
-                expected = arrays.expected_demand[cell] = sum(self.full_reservation_output(li) for li in lines)
-            position = int(arrays.inventory[cell]) + int(arrays.in_production[cell])
-            target = expected * (lead + params.vendor_inventory_cover_months)
-            wanted_chips = max(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
-            capacity_chips = [self.full_reservation_output(line) for line in lines]
-            total_capacity = sum(capacity_chips)
-            for line, line_capacity in zip(lines, capacity_chips, strict=True):
-                if total_capacity <= 0:
-                    continue
-                share = wanted_chips * line_capacity / total_capacity
-                fab = self.model.agents_by_id[line.fab]
-                good_per_wafer = line.chips_per_wafer * fab.yield_fraction[line.node]
-                wafers = min(self.reservation(line), share / good_per_wafer if good_per_wafer else 0.0)
-                requests.append(
-                    Booking(self.agent_id, line, self.model.catalog[chip].hbm_stacks_per_chip, wafers)
-                )
-        return requests
-
     def production_shipped(self, chip: str, count: int) -> None:
         self.model.vendor_arrays.in_production[self._cell(chip)] += count
 
@@ -290,6 +259,7 @@ class VendorArrays:
         self.tariff_usd = np.zeros((len(vendors), countries))
         self.chips_sold = np.zeros(len(vendors), dtype=np.int64)
         self._index_cells()
+        self._lines: tuple[list[tuple[VendorAgent, ProductLine]], np.ndarray] | None = None
 
     def _index_cells(self) -> None:
         self.vendor_start = np.searchsorted(self.cell_vendor, np.arange(len(self.model.vendors) + 1))
@@ -316,10 +286,67 @@ class VendorArrays:
         self.expected_demand = np.insert(self.expected_demand, at, np.nan)
         self.sold_by_bloc = np.insert(self.sold_by_bloc, at, 0, axis=0)
         self._index_cells()
+        self._lines = None
 
     def begin_month(self) -> None:
         self.revenue_usd[:] = 0.0
         self.tariff_usd[:] = 0.0
+
+    def _product_lines(self) -> tuple[list[tuple[VendorAgent, ProductLine]], np.ndarray]:
+        """Every product line as (vendor, line), in booking order (vendor by vendor, each through its chips in
+        order, each chip's lines in order), with the cell of each line's chip; worked out again when a variant
+        adds a line."""
+        if self._lines is None:
+            lines, cells = [], []
+            for vendor in self.model.vendors:
+                first = int(self.vendor_start[vendor.index])
+                for position, chip in enumerate(vendor.chips):
+                    for line in vendor.product_lines:
+                        if line.chip == chip:
+                            lines.append((vendor, line))
+                            cells.append(first + position)
+            self._lines = (lines, np.array(cells, dtype=np.int64))
+        return self._lines
+
+    def bookings(self, month: int) -> list[Booking]:
+        """This month's wafer requests of every vendor: for each chip due (released within a production lead time,
+        so that the first chips arrive in the release month), enough to bring stock plus production under way
+        towards ``lead time + cover`` months of expected demand (closing the gap over ADJUSTMENT_MONTHS, so that
+        bookings do not whipsaw), shared over the chip's lines by their capacity, within each line's reservation.
+        A chip's first forecast is its lines' full output."""
+        params, chips = self.model.params, self.model.chips
+        lead = params.production_lead_time_months
+        lines, line_cell = self._product_lines()
+        due = np.flatnonzero(chips.release_month[self.cell_chip[line_cell]] <= month + lead)
+        if not len(due):
+            return []
+        lines = [lines[row] for row in due.tolist()]
+        line_cell = line_cell[due]
+        fabs = self.model.agents_by_id
+        reservation = np.array([vendor.reservation(line) for vendor, line in lines], dtype=float)
+        chips_per_wafer = np.array([line.chips_per_wafer for _vendor, line in lines], dtype=float)
+        yield_fraction = np.array([fabs[line.fab].yield_fraction[line.node] for _vendor, line in lines], dtype=float)
+        full_output = reservation * chips_per_wafer * yield_fraction
+        capacity = np.bincount(line_cell, weights=full_output, minlength=len(self.cell_chip))  # by chip, in order
+
+        cell = np.unique(line_cell)
+        unforecast = cell[np.isnan(self.expected_demand[cell])]
+        self.expected_demand[unforecast] = capacity[unforecast]
+        expected = self.expected_demand[cell]
+        position = self.inventory[cell] + self.in_production[cell]
+        target = expected * (lead + params.vendor_inventory_cover_months)
+        wanted = np.zeros(len(self.cell_chip))
+        wanted[cell] = np.maximum(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
+
+        booked = np.flatnonzero(capacity[line_cell] > 0)
+        share = wanted[line_cell[booked]] * full_output[booked] / capacity[line_cell[booked]]
+        good_per_wafer = chips_per_wafer[booked] * yield_fraction[booked]
+        wafers = np.minimum(reservation[booked], np.divide(share, good_per_wafer, out=np.zeros_like(share),
+                                                           where=good_per_wafer != 0))
+        catalog = self.model.catalog
+        return [Booking(lines[row][0].agent_id, lines[row][1], catalog[lines[row][1].chip].hbm_stacks_per_chip,
+                        wafers_requested)
+                for row, wafers_requested in zip(booked.tolist(), wafers.tolist(), strict=True)]
 
     def released(self, month: int) -> np.ndarray:
         """Whether each cell's chip is on sale in ``month``."""
