@@ -103,26 +103,44 @@ class Ledger:
 
 
 class Blocks:
-    """A table that grows a block of rows at a time (a month's rows per vendor and chip), each block kept as numpy
-    columns of numbers; text columns are stored as codes and decoded once, in ``frame``. Large worlds add thousands
-    of such rows a month, and a Python object per value took about 100 bytes a row."""
+    """A table that grows a month's block of rows at a time (rows per vendor and chip, say), each block kept as numpy
+    columns: the month once, whole-number columns (codes of text, counts) as the smallest integers that hold them.
+    Text columns are stored as codes and decoded once, in ``frame``, which also spells the month as "date" and
+    "tick". Large worlds add thousands of rows a month; a Python object per value took about 100 bytes a row."""
 
     def __init__(self, *names: str) -> None:
-        self.names = names
-        self.blocks: list[tuple[np.ndarray, ...]] = []
+        self.names = names  # after "date" and "tick"
+        self.blocks: list[tuple[int, tuple[np.ndarray, ...]]] = []
 
-    def add(self, *columns: np.ndarray) -> None:
-        self.blocks.append(columns)
+    def add(self, tick: int, *columns: np.ndarray) -> None:
+        self.blocks.append((tick, tuple(_compact(column) for column in columns)))
 
-    def frame(self, decode: dict[str, list[str]]) -> pd.DataFrame:
+    def frame(self, dates: list[str], decode: dict[str, list[str]]) -> pd.DataFrame:
         """The table, with the columns named in ``decode`` turned from codes into the strings they stand for."""
-        frame = {}
+        lengths = [len(columns[0]) if columns else 0 for _tick, columns in self.blocks]
+        tick = np.repeat(np.array([tick for tick, _columns in self.blocks], dtype=np.int64), lengths)
+        frame = {"date": np.array(dates, dtype=object)[tick], "tick": tick}
         for index, name in enumerate(self.names):
-            column = np.concatenate([block[index] for block in self.blocks]) if self.blocks else np.zeros(0)
+            parts = [columns[index] for _tick, columns in self.blocks]
+            column = np.concatenate(parts) if parts else np.zeros(0)
             if name in decode:
                 column = np.array(decode[name], dtype=object)[column.astype(np.int64)]
+            elif column.dtype.kind in "iu":
+                column = column.astype(np.int64)
             frame[name] = column
         return pd.DataFrame(frame)
+
+
+def _compact(column: np.ndarray) -> np.ndarray:
+    """Whole numbers in the smallest signed integer type that holds them; anything else as it is."""
+    column = np.asarray(column)
+    if column.dtype.kind != "i" or not len(column):
+        return column
+    low, high = int(column.min()), int(column.max())
+    for dtype in (np.int8, np.int16, np.int32):
+        if np.iinfo(dtype).min <= low and high <= np.iinfo(dtype).max:
+            return column if column.dtype == dtype else column.astype(dtype)
+    return column
 
 
 class TickRecorder:
@@ -131,10 +149,12 @@ class TickRecorder:
         self.bloc_rows: list[dict] = []
         self.world_rows: list[dict] = []
         self.dates: list[str] = []  # by tick
-        self.revenue = Blocks("date", "tick", "vendor", "destination_bloc", "revenue_usd", "tariff_usd")
+        self.revenue = Blocks("vendor", "destination_bloc", "revenue_usd", "tariff_usd")
         self.flow_rows: list[dict] = []
-        self.prices = Blocks("date", "tick", "vendor", "chip", "price_usd")
-        self.production_rows: list[dict] = []
+        self.prices = Blocks("vendor", "chip", "price_usd")
+        self.production = Blocks("fab", "chip", "chips", "h100e")
+        self._revenue_codes: tuple[np.ndarray, np.ndarray] | None = None
+        self._price_codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.route_rows: list[dict] = []
 
     def record(self) -> None:
@@ -222,11 +242,12 @@ class TickRecorder:
 
         self._record_vendors(tick)
 
-        for (fab_id, chip), chips in sorted(ledger.produced_chips_by_fab_chip.items()):
-            self.production_rows.append(
-                {"date": date, "tick": tick, "fab": fab_id, "chip": chip, "chips": chips,
-                 "h100e": chips * model.catalog[chip].h100e}
-            )
+        made = sorted(ledger.produced_chips_by_fab_chip.items())  # by fab id, then chip id
+        fab_number = {fab.agent_id: number for number, fab in enumerate(model.fabs)}
+        fab = np.array([fab_number[fab_id] for (fab_id, _chip), _count in made], dtype=np.int64)
+        chip = model.chips.numbers([chip for (_fab, chip), _count in made])
+        chips = np.array([count for _key, count in made], dtype=np.int64)
+        self.production.add(tick, fab, chip, chips, chips * model.chips.h100e[chip])
 
         # Flows by (kind, from bloc, to bloc): rows grouped by one integer key, summed with bincount.
         blocs = len(BLOCS)
@@ -254,26 +275,26 @@ class TickRecorder:
         for code, bloc in enumerate(model.country_bloc.values()):  # countries in code order
             revenue[:, BLOC_CODE[bloc]] += arrays.revenue_usd[:, code]
             tariffs[:, BLOC_CODE[bloc]] += arrays.tariff_usd[:, code]
-        self.revenue.add(np.full(vendors * blocs, tick), np.full(vendors * blocs, tick),
-                         np.repeat(np.arange(vendors), blocs), np.tile(np.arange(blocs), vendors),
-                         revenue.ravel(), tariffs.ravel())
-        cells = len(arrays.cell_chip)
-        self.prices.add(np.full(cells, tick), np.full(cells, tick), arrays.cell_vendor.copy(),
-                        arrays.cell_chip.copy(), arrays.price_usd.copy())
+        if self._revenue_codes is None:  # the same every month: one copy, shared by every month's block
+            self._revenue_codes = (_compact(np.repeat(np.arange(vendors), blocs)),
+                                   _compact(np.tile(np.arange(blocs), vendors)))
+        self.revenue.add(tick, *self._revenue_codes, revenue.ravel(), tariffs.ravel())
+        if self._price_codes is None or self._price_codes[0] is not arrays.cell_chip:  # new only with a variant
+            self._price_codes = (arrays.cell_chip, _compact(arrays.cell_vendor), _compact(arrays.cell_chip))
+        self.prices.add(tick, *self._price_codes[1:], arrays.price_usd.copy())
 
     def tables(self) -> dict[str, pd.DataFrame]:
         vendor_ids = [vendor.agent_id for vendor in self.model.vendors]
         return {
             "blocs": pd.DataFrame(self.bloc_rows),
             "world": pd.DataFrame(self.world_rows),
-            "revenue": self.revenue.frame({"date": self.dates, "vendor": vendor_ids, "destination_bloc": list(BLOCS)}),
+            "revenue": self.revenue.frame(self.dates, {"vendor": vendor_ids, "destination_bloc": list(BLOCS)}),
             "flows": pd.DataFrame(
                 self.flow_rows,
                 columns=["date", "tick", "kind", "from_bloc", "to_bloc", "chips", "h100e", "value_usd"],
             ),
-            "prices": self.prices.frame({"date": self.dates, "vendor": vendor_ids, "chip": self.model.chips.ids}),
-            "production": pd.DataFrame(
-                self.production_rows, columns=["date", "tick", "fab", "chip", "chips", "h100e"]
-            ),
+            "prices": self.prices.frame(self.dates, {"vendor": vendor_ids, "chip": self.model.chips.ids}),
+            "production": self.production.frame(self.dates, {"fab": [fab.agent_id for fab in self.model.fabs],
+                                                             "chip": self.model.chips.ids}),
             "routes": pd.DataFrame(self.route_rows, columns=["date", "tick", "from_country", "chips_diverted"]),
         }
