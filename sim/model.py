@@ -30,7 +30,7 @@ from sim.installed import InstalledBase, installed_source
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
 from sim.policies.cloud import CloudRules
-from sim.policies.export_controls import DENIED, AllowanceInForce, ExportRules
+from sim.policies.export_controls import DENIED, SALE_STATUSES, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import BLOC_CODE, CONTROLLING_BLOC, Scenario
@@ -162,7 +162,8 @@ class ChipSupplyModel(mesa.Model):
         self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
-        self._export_status_by_kind: dict[int, str] = {}  # export_status's answers under the rules of...
+        # export_status's answers (places in SALE_STATUSES, -1: not asked yet) by kind of sale, under the rules of...
+        self._export_status_of_kind = np.zeros(0, dtype=np.int8)
         self._export_status_signature: tuple | None = None  # ...this signature
         self._reset_policy_settings()
         self.ledger.initial_installed_chips = self.chips_installed()
@@ -457,18 +458,21 @@ class ChipSupplyModel(mesa.Model):
         Export rules and the entity list see a buyer only through its country and whether it is listed, so each
         (chip, country, listed) is asked once, whoever asks, until the rules change.
         """
-        if len(chip) == 0:
-            return np.zeros(0, dtype=object)
+        kinds = len(self.chips) * len(self.country_code) * 2
         signature = self.export_rules.signature()
         if signature != self._export_status_signature:
-            self._export_status_by_kind, self._export_status_signature = {}, signature
+            self._export_status_of_kind, self._export_status_signature = np.full(kinds, -1, dtype=np.int8), signature
+        elif len(self._export_status_of_kind) < kinds:  # chips numbered since
+            known = self._export_status_of_kind
+            self._export_status_of_kind = np.concatenate([known, np.full(kinds - len(known), -1, dtype=np.int8)])
+        known = self._export_status_of_kind
         kind = (chip * len(self.country_code) + self.node_country[buyer]) * 2 + self.node_listed()[buyer]
-        kinds, first, kind_of_row = np.unique(kind, return_index=True, return_inverse=True)
-        known = self._export_status_by_kind
-        for key, row in zip(kinds.tolist(), first.tolist(), strict=True):
-            if key not in known:
-                known[key] = self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]
-        return np.array([known[key] for key in kinds.tolist()], dtype=object)[kind_of_row]
+        unknown = np.flatnonzero(known[kind] < 0)
+        if len(unknown):
+            new_kinds, first = np.unique(kind[unknown], return_index=True)
+            for key, row in zip(new_kinds.tolist(), unknown[first].tolist(), strict=True):
+                known[key] = SALE_STATUSES.index(self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0])
+        return np.array(SALE_STATUSES, dtype=object)[known[kind]]
 
     def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
         return self.sale_status(chip_id, buyer)[0] != DENIED

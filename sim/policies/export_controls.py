@@ -42,6 +42,7 @@ Tier = Annotated[int, Field(ge=1, le=3)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 FREE, DENIED, LICENSED, ALLOWANCE, TIERED = "free", "denied", "licensed", "allowance", "tiered"
+SALE_STATUSES = (FREE, DENIED, LICENSED, ALLOWANCE, TIERED)
 
 
 class _Destinations(PolicyParams):
