@@ -57,8 +57,9 @@ _StrictSafeLoader.add_implicit_resolver(
 
 
 # Limits that keep a hostile or mistaken file from hanging chipsim or eating memory. The shipped baseline is about
-# 30 KB, about 3,000 values and 6 levels deep, so these leave a wide margin for real scenarios.
-MAX_FILE_BYTES = 1_048_576
+# 30 KB, about 3,000 values and 6 levels deep; a synthetic world of 10,000 agents written out (900 vendors listed one
+# by one) is about 1.9 MB and 66,000 values. These leave a wide margin for real scenarios.
+MAX_FILE_BYTES = 8 * 1_048_576
 MAX_VALUES = 200_000  # counted with every YAML alias expanded: a "billion laughs" file is refused, not built
 MAX_DEPTH = 40
 
