@@ -123,3 +123,15 @@ def write_yaml(path: Path, data: Any) -> Path:
 @pytest.fixture
 def tiny_file(tmp_path: Path) -> Path:
     return write_yaml(tmp_path / "tiny.yaml", tiny_dict())
+
+
+def check_before_phase(model, months: int, phase: str, check) -> int:
+    """Run ``months`` months of ``model``; each month, just before ``phase``, call ``check(model)`` (which asserts what
+    it compares and returns how many things it compared). Returns the total compared."""
+    compared = 0
+    for _ in range(months):
+        for name in model.PHASES:
+            if name == phase:
+                compared += check(model)
+            getattr(model, name)()
+    return compared

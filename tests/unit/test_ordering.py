@@ -11,6 +11,7 @@ from sim.model import ChipSupplyModel
 from sim.ordering import plan_orders
 from sim.scenario import load_scenario, validate
 from sim.synthetic import synthetic_scenario
+from tests.conftest import check_before_phase
 
 
 def logit_shares(price_per_h100e: np.ndarray, sensitivity: float) -> np.ndarray:
@@ -58,17 +59,14 @@ def _columns_as_rows(model: ChipSupplyModel, orders: Orders) -> list[tuple]:
         orders.unit_price_usd.tolist(), strict=True)]
 
 
+def _same_orders(model: ChipSupplyModel) -> int:
+    expected = _as_rows(per_center_orders(model, model.month))
+    assert _columns_as_rows(model, plan_orders(model, model.month)) == expected, f"orders differ in {model.date}"
+    return len(expected)
+
+
 def _compare_every_month(model: ChipSupplyModel, months: int) -> int:
-    compared = 0
-    for _ in range(months):
-        for phase in model.PHASES:
-            if phase == "_place_orders":
-                expected = _as_rows(per_center_orders(model, model.month))
-                planned = _columns_as_rows(model, plan_orders(model, model.month))
-                assert planned == expected, f"orders differ in {model.date}"
-                compared += len(expected)
-            getattr(model, phase)()
-    return compared
+    return check_before_phase(model, months, "_place_orders", _same_orders)
 
 
 # Baseline: announced controls (stockpiling); tight: denials and smuggling routes; promotion: promoted US hardware.

@@ -16,6 +16,7 @@ from sim.agents.vendor import ADJUSTMENT_MONTHS
 from sim.model import ChipSupplyModel
 from sim.scenario import load_scenario, validate
 from sim.synthetic import synthetic_scenario
+from tests.conftest import check_before_phase
 
 
 def reference_bookings(model: ChipSupplyModel) -> list[tuple]:
@@ -43,19 +44,17 @@ def reference_bookings(model: ChipSupplyModel) -> list[tuple]:
     return bookings
 
 
+def _same_bookings(model: ChipSupplyModel) -> int:
+    expected = reference_bookings(model)
+    booked = [(b.vendor_id, b.line.fab, b.line.chip, b.wafers_requested)
+              for b in model.vendor_arrays.bookings(model.month)]
+    assert booked == expected, f"bookings differ in {model.date}"
+    assert not any(math.isnan(wafers) for *_, wafers in booked)
+    return len(booked)
+
+
 def _compare_every_month(model: ChipSupplyModel, months: int) -> int:
-    compared = 0
-    for _ in range(months):
-        for phase in model.PHASES:
-            if phase == "_book_and_produce":
-                expected = reference_bookings(model)
-                booked = [(b.vendor_id, b.line.fab, b.line.chip, b.wafers_requested)
-                          for b in model.vendor_arrays.bookings(model.month)]
-                assert booked == expected, f"bookings differ in {model.date}"
-                assert not any(math.isnan(wafers) for *_, wafers in booked)
-                compared += len(booked)
-            getattr(model, phase)()
-    return compared
+    return check_before_phase(model, months, "_book_and_produce", _same_bookings)
 
 
 # Baseline: front companies, variants under ratchets; tight: SME controls on fabs.
