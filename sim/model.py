@@ -21,7 +21,7 @@ from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
 from sim.agents.fab import Booking
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
-from sim.agents.market import Orders
+from sim.agents.market import AnswersByKind, Orders
 from sim.agents.rental import RentalRoutes, clear_rental_market
 from sim.agents.vendor import VendorArrays, fill_vendor_orders
 from sim.calendar import format_month, parse_month
@@ -162,9 +162,8 @@ class ChipSupplyModel(mesa.Model):
         self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
-        # export_status's answers (places in SALE_STATUSES, -1: not asked yet) by kind of sale, under the rules of...
-        self._export_status_of_kind = np.zeros(0, dtype=np.int8)
-        self._export_status_signature: tuple | None = None  # ...this signature
+        self._export_status = AnswersByKind()  # places in SALE_STATUSES, by kind of sale
+        self._denied_soon = AnswersByKind()
         self._reset_policy_settings()
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
@@ -458,21 +457,24 @@ class ChipSupplyModel(mesa.Model):
         Export rules and the entity list see a buyer only through its country and whether it is listed, so each
         (chip, country, listed) is asked once, whoever asks, until the rules change.
         """
-        kinds = len(self.chips) * len(self.country_code) * 2
-        signature = self.export_rules.signature()
-        if signature != self._export_status_signature:
-            self._export_status_of_kind, self._export_status_signature = np.full(kinds, -1, dtype=np.int8), signature
-        elif len(self._export_status_of_kind) < kinds:  # chips numbered since
-            known = self._export_status_of_kind
-            self._export_status_of_kind = np.concatenate([known, np.full(kinds - len(known), -1, dtype=np.int8)])
-        known = self._export_status_of_kind
         kind = (chip * len(self.country_code) + self.node_country[buyer]) * 2 + self.node_listed()[buyer]
-        unknown = np.flatnonzero(known[kind] < 0)
-        if len(unknown):
-            new_kinds, first = np.unique(kind[unknown], return_index=True)
-            for key, row in zip(new_kinds.tolist(), unknown[first].tolist(), strict=True):
-                known[key] = SALE_STATUSES.index(self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0])
-        return np.array(SALE_STATUSES, dtype=object)[known[kind]]
+        status = self._export_status.of(
+            kind, len(self.chips) * len(self.country_code) * 2, self.export_rules.signature(),
+            lambda row: SALE_STATUSES.index(self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]))
+        return np.array(SALE_STATUSES, dtype=object)[status]
+
+    def denied_soon_for(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
+        """``denied_soon`` of each chip number for each buyer node (data centers, never entity-listed): an announced
+        control depends on the buyer only through its country, so each (chip, country) is asked once, until the
+        announced controls or the rules in force change."""
+        if not self.announced_controls:
+            return np.zeros(len(chip), dtype=bool)
+        kind = chip * len(self.country_code) + self.node_country[buyer]
+        signature = (self.export_rules.signature(),
+                     tuple((id(control.params), control.tpp_threshold) for control in self.announced_controls))
+        soon = self._denied_soon.of(kind, len(self.chips) * len(self.country_code), signature, lambda row: int(
+            self.denied_soon(self.chips.ids[chip[row]], self.nodes[buyer[row]])))
+        return soon == 1
 
     def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
         return self.sale_status(chip_id, buyer)[0] != DENIED

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, once_per_kind
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
 from sim.agents.vendor import vendor_price_list
 from sim.columns import segment_rows
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
@@ -58,11 +58,8 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
     spend = cash_by_center[center] * shares
     center_node = np.array([c.node for c in model.data_centers], dtype=np.int64)
     if model.announced_controls:
-        # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt). Whether it
-        # will stop a sale depends on the buyer only through its country: asked once per chip and country.
-        kind = chip * len(model.country_code) + model.node_country[center_node[center]]
-        soon = once_per_kind(kind, lambda row: model.denied_soon(chips.ids[chip[row]], model.data_centers[center[row]]),
-                             dtype=bool)
+        # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
+        soon = model.denied_soon_for(chip, center_node[center])
         spend = np.where(soon, spend * model.params.stockpile_spending_multiplier, spend)
     quantity = np.floor_divide(spend, price)
 

@@ -125,6 +125,28 @@ def once_per_kind(kind: np.ndarray, answer: Callable[[int], object], dtype: type
     return np.array([answer(row) for row in first.tolist()], dtype=dtype)[kind_of_row]
 
 
+class AnswersByKind:
+    """Answers (small whole numbers) to a question asked per kind of row, kept for as long as what they depend on
+    (the ``signature``) holds; kinds are numbered 0 .. size - 1, and the numbering may grow."""
+
+    def __init__(self) -> None:
+        self.signature: object = None
+        self.answers = np.zeros(0, dtype=np.int8)  # -1: not asked yet
+
+    def of(self, kind: np.ndarray, size: int, signature: object, answer: Callable[[int], int]) -> np.ndarray:
+        """The answer for every row, ``answer(row)`` asked for the first row of each kind not answered yet."""
+        if signature != self.signature:
+            self.signature, self.answers = signature, np.full(size, -1, dtype=np.int8)
+        elif len(self.answers) < size:
+            self.answers = np.concatenate([self.answers, np.full(size - len(self.answers), -1, dtype=np.int8)])
+        unknown = np.flatnonzero(self.answers[kind] < 0)
+        if len(unknown):
+            new_kinds, first = np.unique(kind[unknown], return_index=True)
+            for key, row in zip(new_kinds.tolist(), unknown[first].tolist(), strict=True):
+                self.answers[key] = answer(row)
+        return self.answers[kind]
+
+
 def sum_by_group(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
     """``values`` summed per group, in their own dtype (whole chips stay exact integers), in row order."""
     sums = np.zeros(groups, dtype=values.dtype)
