@@ -276,8 +276,6 @@ class ChipSupplyModel(mesa.Model):
         self.month += 1
         self.network.begin_tick()
         self.ledger.begin_tick()
-        for vendor in self.vendors:
-            vendor.begin_month()
         self.vendor_arrays.begin_month()
         self.intermediary_arrays.begin_month()
 

@@ -17,9 +17,9 @@ vendors of the controlling bloc stop selling to it and it diverts no more. Its o
 company ``shell_reentry_months`` later (delisted, with a warier belief), as the seizure record suggests they do.
 
 Large worlds have thousands of intermediaries, so their state lives in ``IntermediaryArrays``: a row per
-intermediary (its ``index``) and, for stock, orders, forecasts and costs, a column per chip number; each monthly
-rule is a few array operations over all of them. ``IntermediaryAgent`` is one intermediary's view of its row.
-tests/unit/test_intermediaries.py checks the arrays month by month against the per-intermediary rules.
+intermediary (its ``index``) and, for stock, orders, forecasts and costs, a cell per (intermediary, chip it deals
+in); each monthly rule is a few array operations over all of them. ``IntermediaryAgent`` is one intermediary's
+view of its row. tests/unit/test_intermediaries.py checks the arrays month by month against the per-intermediary rules.
 """
 
 from __future__ import annotations

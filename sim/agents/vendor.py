@@ -47,9 +47,6 @@ class VendorAgent(SupplyChainAgent):
         self.reservation_wafers = {id(line): line.max_wafers_per_month or 0.0 for line in self.product_lines}
         self.chips = list(dict.fromkeys(line.chip for line in self.product_lines))
         # Stock, production under way, prices, forecasts and sales live in the model's VendorArrays.
-        # Offers depend on the buyer only through its country (export rules) and whether it is entity-listed; prices
-        # and stock only change when orders are filled, so one list per (country, listed) serves until then.
-        self._offers_by_buyer_kind: dict[tuple[str, bool], list[tuple[str, float, int]]] = {}
         self.designer = VariantDesigner(self, spec.design_to_threshold) if spec.design_to_threshold else None
 
     # --- its part of the model's VendorArrays -------------------------------------------------------------------
@@ -115,7 +112,6 @@ class VendorAgent(SupplyChainAgent):
         self.reservation_wafers[id(line)] = line.max_wafers_per_month or 0.0
         self.chips.append(chip.id)
         self.model.vendor_arrays.add_cell(self.index, chip)
-        self._offers_by_buyer_kind = {}
 
     def design_variants(self, month: int) -> None:
         if self.designer is not None:
@@ -138,17 +134,11 @@ class VendorAgent(SupplyChainAgent):
         return buyer.country, bool(getattr(buyer, "listed", False))
 
     def offers(self, month: int, buyer: SupplyChainAgent) -> list[tuple[str, float, int]]:
-        """(chip, price in USD, chips in stock) for every released chip this vendor may sell to ``buyer``."""
-        key = self.offer_key(buyer)
-        offers = self._offers_by_buyer_kind.get(key)
-        if offers is None:
-            offers = [
-                (chip, self.price_usd[chip], self.inventory[chip])
-                for chip in self.chips
-                if self.is_released(chip, month) and self.model.may_sell(chip, buyer)
-            ]
-            self._offers_by_buyer_kind[key] = offers
-        return offers
+        """(chip, price in USD, chips in stock) for every released chip this vendor may sell to ``buyer``: this
+        vendor's part of what the market quotes every buyer at once (``vendor_price_list``)."""
+        prices, stock = self.price_usd, self.inventory
+        return [(chip, prices[chip], stock[chip]) for chip in self.chips
+                if self.is_released(chip, month) and self.model.may_sell(chip, buyer)]
 
     def fill_capped_orders(self, chip: str, orders: list[Order], available: int) -> tuple[list[bool], list[float]]:
         """Fill one chip's orders when some fall under an allowance or tiered caps (set ``filled`` on each), using up
@@ -227,9 +217,6 @@ class VendorAgent(SupplyChainAgent):
         if not caps:
             return None
         return max(0, min(caps) - allowance.used_chips.get(chip, 0))
-
-    def begin_month(self) -> None:
-        self._offers_by_buyer_kind = {}  # policies may have changed what may be sold where
 
 
 class VendorArrays:
@@ -440,5 +427,3 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     arrays.sold_by_bloc = sum_by_group(cell * blocs + model.node_bloc_code[orders.buyer], filled,
                                        cells * blocs).reshape(cells, blocs)
     arrays.after_sales(month, ordered=sum_by_group(cell, orders.requested, cells), available=available)
-    for vendor in vendors:
-        vendor._offers_by_buyer_kind = {}  # stock and prices have moved

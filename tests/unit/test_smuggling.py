@@ -119,6 +119,5 @@ def test_a_listed_buyer_asking_first_does_not_cut_off_its_unlisted_neighbours() 
     listed, neighbour = model.agents_by_id["sgdist"], model.agents_by_id["sgdist2"]
     listed.list_on_entity_list(model.month)
     vendor = model.agents_by_id["usv"]
-    vendor.begin_month()
     assert vendor.offers(model.month, listed) == []
     assert [chip for chip, _price, _stock in vendor.offers(model.month, neighbour)] == ["big"]
