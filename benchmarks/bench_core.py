@@ -77,7 +77,7 @@ def main() -> None:
         runs.append(run_s)
     ticks = model.end_month - model.start_month + 1
     agents = len(model.agents_by_id)
-    edges = model.network.graph.number_of_edges()
+    edges = model.network.edge_count
     setup_s, run_s = statistics.median(setups), statistics.median(runs)
     print(f"\nbaseline to {scenario.end}: {agents} agents, {edges} edges, {ticks} monthly ticks "
           f"(median of {args.repeats})")
@@ -93,7 +93,7 @@ def main() -> None:
         scaled = load_scenario(BASELINE, overrides=scaled_overrides(k)).scenario
         setup_s, run_s, model, shipments = timed_run(scaled, 0)
         agents = len(model.agents_by_id)
-        edges = model.network.graph.number_of_edges()
+        edges = model.network.edge_count
         per_tick = run_s / ticks
         first = first or (agents, edges, per_tick, shipments)
         print(f"  {k:>3} {agents:>8} {edges:>8} {setup_s:>9.3f} {per_tick * 1e3:>8.2f} {agents / first[0]:>9.1f} "

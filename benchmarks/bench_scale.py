@@ -49,7 +49,7 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
         done += 1
     run_s = time.perf_counter() - built
     count = len(model.agents_by_id)
-    edges = model.network.graph.number_of_edges()
+    edges = model.network.edge_count
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"agents": count, "edges": edges, "generate_s": generated - started, "setup_s": built - generated,
             "ticks": done, "run_s": run_s, "ticks_per_s": done / run_s, "agent_steps_per_s": count * done / run_s,

@@ -35,7 +35,7 @@ from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import BLOC_CODE, CONTROLLING_BLOC, Scenario
 from sim.trade import SMUGGLED_CODE, TradeNetwork
-from sim.world import EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, build_world
+from sim.world import EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, InitialChips, build_world
 
 
 @dataclass(frozen=True)
@@ -133,28 +133,24 @@ class ChipSupplyModel(mesa.Model):
         self.owner_bloc_of_center = np.array([center.owner_bloc for center in self.data_centers], dtype=object)
         self.owner_bloc_code_of_center = np.array([BLOC_CODE[center.owner_bloc] for center in self.data_centers],
                                                   dtype=np.int64)
-        self._install_initial_chips()
+        self._install_initial_chips(world.initial_chips, world.initial_chip_ids)
         # After the installed base: chips are numbered as first met, installed chips first (sums run in that order).
         self.vendor_arrays = VendorArrays(self, self.vendors)
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
-        nodes = {
-            agent_id: {"kind": agent.kind, "country": agent.country, "bloc": agent.bloc, "tier": agent.tier}
-            for agent_id, agent in self.agents_by_id.items()
-        }
-        self.network = TradeNetwork(world.edges, nodes, self.chips)
+        self.network = TradeNetwork(world.edges, list(self.agents_by_id), self.chips)
         self._number_nodes(world.edges)
-        graph = self.network.graph
+        network = self.network
         for item in self.intermediaries:
-            routes = [target for target in graph.successors(item.agent_id)
-                      if graph.edges[item.agent_id, target]["kind"] == EDGE_SMUGGLED]
+            routes = [target for target in network.customers_of(item.agent_id)
+                      if network.edge_kind(item.agent_id, target) == EDGE_SMUGGLED]
             item.connect([self.agents_by_id[vendor_id] for vendor_id in item.vendor_ids], routes)
         for center in self.data_centers:
-            # Legal suppliers first (in the scenario's order), then smuggling routes: the graph keeps that order.
+            # Legal suppliers first (in the scenario's order), then smuggling routes: the edges come in that order.
             suppliers = [
                 self.agents_by_id[source]
-                for source in self.network.suppliers_of(center.agent_id)
-                if graph.edges[source, center.agent_id]["kind"] != EDGE_RENTED
+                for source in network.suppliers_of(center.agent_id)
+                if network.edge_kind(source, center.agent_id) != EDGE_RENTED
             ]
             center.connect(suppliers, [self.agents_by_id[host] for host in center.rental_host_ids])
 
@@ -169,27 +165,16 @@ class ChipSupplyModel(mesa.Model):
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self)
 
-    def _install_initial_chips(self) -> None:
+    def _install_initial_chips(self, initial: InitialChips, chip_ids: list[str]) -> None:
         """Every data center's chips installed before the start, one batch per install month."""
-        centers: list[int] = []
-        chips: list[str] = []
-        counts: list[int] = []
-        months: list[int] = []
-        for center in self.data_centers:
-            cohorts = center.initial_installed
-            # Column by column: a large world starts with millions of cohorts.
-            centers.extend([center.index] * len(cohorts))
-            chips.extend([cohort.chip for cohort in cohorts])
-            counts.extend([cohort.count for cohort in cohorts])
-            months.extend([self.start_month - cohort.age_months for cohort in cohorts])
-        center = np.array(centers, dtype=np.int64)
-        chip = self.chips.numbers(chips)
+        center = initial.center
+        chip = self.chips.numbers(chip_ids)[initial.chip]
         source = installed_source(self.chips, chip, self.owner_bloc_of_center[center])
-        count = np.array(counts, dtype=np.int64)
-        install_month = np.array(months, dtype=np.int64)
-        for month in np.unique(install_month).tolist():
-            rows = install_month == month
-            self.installed.install_numbered(center[rows], chip[rows], source[rows], count[rows], month=month)
+        install_month = self.start_month - initial.age_months
+        by_month = np.argsort(install_month, kind="stable")
+        months, first = np.unique(install_month[by_month], return_index=True)
+        for month, rows in zip(months.tolist(), np.split(by_month, first[1:]), strict=True):
+            self.installed.install_numbered(center[rows], chip[rows], source[rows], initial.count[rows], month=month)
 
     def _number_nodes(self, edges: list[EdgeSpec]) -> None:
         """Each agent's node number in the network, and what array code needs of each node, by number."""

@@ -2,7 +2,9 @@
 
 Nodes are agent ids; edges carry their ``kind`` (production, legal, smuggled, rented) and a lead time. A shipment
 leaves on an edge and arrives ``lead_time_months`` later (at least one month, so a chip sold this tick is never also
-installed this tick). The graph itself does not change during a run.
+installed this tick). The network itself does not change during a run, and is kept as plain tables (a dict by
+(source, target) and arrays sorted by node numbers), not a graph library's object per edge: a 100k-agent world has
+400k edges, and the model asks only who supplies whom and what kind each edge is.
 
 Shipments are kept as columns (``Shipments``), not an object each: large worlds ship a hundred thousand consignments
 a month, and delivering, inspecting and accounting for them are array operations over the columns. In the columns an
@@ -17,7 +19,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import ClassVar
 
-import networkx as nx
 import numpy as np
 
 from sim.catalog import ChipIndex
@@ -49,26 +50,24 @@ class Shipments(ColumnTable):
 
 
 class TradeNetwork:
-    def __init__(self, edges: list[EdgeSpec], nodes: dict[str, dict], chips: ChipIndex) -> None:
+    def __init__(self, edges: list[EdgeSpec], node_ids: list[str], chips: ChipIndex) -> None:
         self.chips = chips
-        self.graph = nx.DiGraph()
-        for node_id, attributes in nodes.items():
-            self.graph.add_node(node_id, **attributes)
-        for edge in edges:
-            self.graph.add_edge(
-                edge.source,
-                edge.target,
-                kind=edge.kind,
-                lead_time_months=max(1, edge.lead_time_months),
-            )
-        self.node_ids = list(nodes)
+        self.node_ids = list(node_ids)
         self.node_number = {node_id: number for number, node_id in enumerate(self.node_ids)}
-        # Per edge, what a shipment needs (kind code, lead time): by (source, target) id, and as arrays sorted by
-        # (source, target) node number for shipping in batches. Built from the edge list, not the graph's views (a
-        # large world has hundreds of thousands of edges).
+        # Per edge, what a shipment needs (kind code, lead time): by (source, target) id, in the order edges were
+        # first given (a repeated edge keeps its place and takes the later kind), and as arrays sorted by (source,
+        # target) node number for shipping in batches.
         self._edge: dict[tuple[str, str], tuple[int, int]] = {
             (edge.source, edge.target): (KIND_CODE[edge.kind], max(1, edge.lead_time_months)) for edge in edges
         }
+        unknown = {node for pair in self._edge for node in pair} - self.node_number.keys()
+        if unknown:
+            raise KeyError(f"edges name nodes that are not agents: {sorted(unknown)[:5]}")
+        self._suppliers: dict[str, list[str]] = defaultdict(list)
+        self._customers: dict[str, list[str]] = defaultdict(list)
+        for source, target in self._edge:
+            self._suppliers[target].append(source)
+            self._customers[source].append(target)
         number = self.node_number
         edge_key = np.array([self._edge_key(number[s], number[t]) for s, t in self._edge], dtype=np.int64)
         order = np.argsort(edge_key)
@@ -83,6 +82,25 @@ class TradeNetwork:
         self._shipped: Shipments | None = None
         self._seized_rows = np.zeros(0, dtype=np.int64)
         self.rented_this_tick: list[tuple[str, str, float, float]] = []
+
+    @property
+    def edge_count(self) -> int:
+        return len(self._edge)
+
+    def edge_kind(self, source: str, target: str) -> str:
+        """The kind of the edge ``source`` -> ``target`` (KeyError if there is none)."""
+        return SHIPMENT_KINDS[self._edge[source, target][0]]
+
+    def edge_lead_time_months(self, source: str, target: str) -> int:
+        return self._edge[source, target][1]
+
+    def suppliers_of(self, node: str) -> list[str]:
+        """Who has an edge to ``node`` (any kind), in the order the edges were given."""
+        return list(self._suppliers.get(node, ()))
+
+    def customers_of(self, node: str) -> list[str]:
+        """Whom ``node`` has an edge to (any kind), in the order the edges were given."""
+        return list(self._customers.get(node, ()))
 
     def _edge_key(self, source, target):
         return source * len(self.node_ids) + target
@@ -206,6 +224,3 @@ class TradeNetwork:
         for month in np.unique(seeded.arrival_month).tolist():
             self._arrivals[month].append(seeded.take(seeded.arrival_month == month))
         self._count_in_transit(seeded, +1)
-
-    def suppliers_of(self, node: str) -> list[str]:
-        return list(self.graph.predecessors(node))

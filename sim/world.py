@@ -9,12 +9,14 @@ linear in the number of agents and edges.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 
 from sim.catalog import ChipModel
+from sim.columns import ColumnTable
 from sim.rng import RandomStreams
 from sim.scenario.schema import (
     DataCenter,
@@ -25,13 +27,17 @@ from sim.scenario.schema import (
 )
 
 
-class InitialCohort(NamedTuple):
-    """Chips installed before the start (same fields as the schema's InstalledCohort, without validation cost)."""
+@dataclass(frozen=True)
+class InitialChips(ColumnTable):
+    """Chips installed before the start, a row per (data center, chip, install age), centers in world order.
 
-    chip: str
-    count: int
-    age_months: int
-    source: str
+    Columns, not an object per cohort: a population of data centers spreads its stock over every install age, and a
+    100k-agent world starts with millions of such rows."""
+
+    center: np.ndarray  # place in World.data_centers
+    chip: np.ndarray  # place in World.initial_chip_ids
+    count: np.ndarray
+    age_months: np.ndarray
 
 
 EDGE_PRODUCTION = "production"
@@ -41,9 +47,9 @@ EDGE_SMUGGLED = "smuggled"
 EDGE_RENTED = "rented"  # host data center -> foreign tenant: compute, not chips, flows
 
 
-@dataclass(frozen=True)
-class EdgeSpec:
-    """A trade relationship: ``source`` sells to (or produces for) ``target``."""
+class EdgeSpec(NamedTuple):
+    """A trade relationship: ``source`` sells to (or produces for) ``target``. (A named tuple: a large world has
+    hundreds of thousands.)"""
 
     source: str
     target: str
@@ -56,6 +62,8 @@ class World:
     intermediaries: list[Intermediary]
     data_centers: list[DataCenter]
     edges: list[EdgeSpec] = field(default_factory=list)
+    initial_chips: InitialChips = field(default_factory=InitialChips.empty)  # data centers' chips at the start
+    initial_chip_ids: list[str] = field(default_factory=list)  # the chip of each InitialChips.chip number
 
 
 def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -120,13 +128,60 @@ def draw_smuggling_routes(
     return routed
 
 
-def _initial_cohorts(
-    chips: int, chip_id: str, max_age_months: int, rng: np.random.Generator, source: str
-) -> list[InitialCohort]:
-    """Spread a data center's starting chips evenly over install ages 0..max_age (a steady build-out)."""
-    ages = max_age_months + 1
-    counts = rng.multinomial(chips, np.full(ages, 1.0 / ages)) if chips else np.zeros(ages, dtype=np.int64)
-    return [InitialCohort(chip_id, count, age, source) for age, count in enumerate(counts.tolist()) if count]
+class _InitialChipsBuilder:
+    """Collects data centers' starting chips as columns, numbering chip ids as first met."""
+
+    def __init__(self) -> None:
+        self.parts: list[InitialChips] = []
+        self.chip_ids: list[str] = []
+
+    def chip_number(self, chip_id: str) -> int:
+        if chip_id not in self.chip_ids:
+            self.chip_ids.append(chip_id)
+        return self.chip_ids.index(chip_id)
+
+    def add_listed(self, center: int, center_spec: DataCenter) -> None:
+        """A data center given one by one: its cohorts as the scenario lists them."""
+        cohorts = center_spec.initial_installed
+        if cohorts:
+            self.parts.append(InitialChips(
+                center=np.full(len(cohorts), center, dtype=np.int64),
+                chip=np.array([self.chip_number(cohort.chip) for cohort in cohorts], dtype=np.int64),
+                count=np.array([cohort.count for cohort in cohorts], dtype=np.int64),
+                age_months=np.array([cohort.age_months for cohort in cohorts], dtype=np.int64),
+            ))
+
+    def add_spread(self, first_center: int, pop: DataCenterPopulation, counts_by_member: list[np.ndarray]) -> None:
+        """A population's members' chips, ``counts_by_member[m]`` holding member m's counts stock by stock and age
+        by age (``max_age_months + 1`` ages per stock), as ``spread_over_ages`` drew them."""
+        ages = [stock.max_age_months + 1 for stock in pop.initial_stock]
+        if not counts_by_member or not ages:
+            return
+        count = np.concatenate(counts_by_member)
+        per_member = sum(ages)
+        age = np.tile(np.concatenate([np.arange(n) for n in ages]), len(counts_by_member))
+        chip = np.tile(np.repeat([self.chip_number(stock.chip) for stock in pop.initial_stock], ages),
+                       len(counts_by_member))
+        center = first_center + np.repeat(np.arange(len(counts_by_member)), per_member)
+        kept = count > 0
+        self.parts.append(InitialChips(center=center[kept], chip=chip[kept], count=count[kept].astype(np.int64),
+                                       age_months=age[kept]))
+
+    def table(self) -> InitialChips:
+        return InitialChips.concatenate(self.parts)
+
+
+def spread_over_ages(chips: int, ages: int, rng: np.random.Generator) -> np.ndarray:
+    """A data center's starting chips of one kind spread evenly over install ages 0..ages-1 (a steady build-out):
+    the count at each age."""
+    if not chips:
+        return np.zeros(ages, dtype=np.int64)
+    return rng.multinomial(chips, _even_shares(ages))
+
+
+@functools.lru_cache(maxsize=64)
+def _even_shares(ages: int) -> np.ndarray:
+    return np.full(ages, 1.0 / ages)
 
 
 def expand_data_centers(
@@ -134,24 +189,27 @@ def expand_data_centers(
     streams: RandomStreams,
     catalog: dict[str, ChipModel],
     intermediaries_by_country: dict[str, list[str]],
-) -> list[DataCenter]:
+) -> tuple[list[DataCenter], list[np.ndarray]]:
+    """The population's members, and each member's starting chips (see ``_InitialChipsBuilder.add_spread``)."""
     rng = streams[f"population.{pop.id}"]
     sizes = rng.lognormal(mean=0.0, sigma=pop.size_distribution.sigma, size=pop.count)
     shares = sizes / sizes.sum()
     local = intermediaries_by_country.get(pop.country, [])
     per_buyer = min(pop.intermediaries_per_buyer, len(local))
     stock_chips = [
-        largest_remainder(int(round(stock.h100e_total / catalog[stock.chip].h100e)), shares)
+        largest_remainder(int(round(stock.h100e_total / catalog[stock.chip].h100e)), shares).tolist()
         for stock in pop.initial_stock
     ]
     members = []
+    initial_counts = []
     for index, member_id in enumerate(member_ids(pop.id, pop.count)):
+        # The draws, member by member: suppliers, then each stock's spread over ages.
         chosen = sorted(rng.choice(len(local), size=per_buyer, replace=False)) if per_buyer else []
-        cohorts = [
-            cohort
-            for stock, chips in zip(pop.initial_stock, stock_chips, strict=True)
-            for cohort in _initial_cohorts(int(chips[index]), stock.chip, stock.max_age_months, rng, stock.source)
-        ]
+        if pop.initial_stock:
+            initial_counts.append(np.concatenate([
+                spread_over_ages(chips[index], stock.max_age_months + 1, rng)
+                for stock, chips in zip(pop.initial_stock, stock_chips, strict=True)
+            ]))
         members.append(
             DataCenter.model_construct(
                 id=member_id,
@@ -161,14 +219,14 @@ def expand_data_centers(
                 budget_growth_factor_per_year=pop.budget_growth_factor_per_year,
                 suppliers=list(pop.vendors) + [local[i] for i in chosen],
                 home_vendor_preference=pop.home_vendor_preference,
-                initial_installed=cohorts,
+                initial_installed=[],  # in World.initial_chips
                 max_foreign_rental_share=pop.max_foreign_rental_share,
                 offshore_rental_share=pop.offshore_rental_share,
                 rental_routes=[],
                 source=pop.source,
             )
         )
-    return members
+    return members, initial_counts
 
 
 def draw_rental_routes(
@@ -200,15 +258,22 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
         by_country.setdefault(item.country, []).append(item.id)
 
     data_centers = list(scenario.data_centers)
+    initial = _InitialChipsBuilder()
+    for position, center in enumerate(data_centers):
+        initial.add_listed(position, center)
     members_of: dict[str, list[str]] = {center.id: [center.id] for center in scenario.data_centers}
     for pop in scenario.populations.data_centers:
-        members = expand_data_centers(pop, streams, catalog, by_country)
+        members, initial_counts = expand_data_centers(pop, streams, catalog, by_country)
+        initial.add_spread(len(data_centers), pop, initial_counts)
         members_of[pop.id] = [member.id for member in members]
         data_centers.extend(members)
 
+    destinations_of: dict[tuple[str, ...], list[str]] = {}  # many populations smuggle to the same targets
     for pop in scenario.populations.intermediaries:
-        destinations = [dc_id for target in pop.smuggles_to for dc_id in members_of[target]]
-        intermediaries.extend(draw_smuggling_routes(pop, expanded[pop.id], destinations, streams))
+        targets = tuple(pop.smuggles_to)
+        if targets not in destinations_of:
+            destinations_of[targets] = [dc_id for target in targets for dc_id in members_of[target]]
+        intermediaries.extend(draw_smuggling_routes(pop, expanded[pop.id], destinations_of[targets], streams))
     data_centers = draw_rental_routes(scenario, data_centers, members_of, streams)
 
     production_lead = int(scenario.parameters.production_lead_time_months.value)
@@ -236,4 +301,5 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
             # A buyer that also buys from this intermediary legally is not a smuggling route.
             if (item.id, destination) not in legal_pairs:
                 edges.append(EdgeSpec(item.id, destination, EDGE_SMUGGLED, shipping_lead))
-    return World(intermediaries=intermediaries, data_centers=data_centers, edges=edges)
+    return World(intermediaries=intermediaries, data_centers=data_centers, edges=edges,
+                 initial_chips=initial.table(), initial_chip_ids=initial.chip_ids)

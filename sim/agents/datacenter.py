@@ -41,8 +41,6 @@ class DataCenterAgent(SupplyChainAgent):
         self.rental_host_ids = list(spec.rental_routes)
         self.rental_hosts: list[DataCenterAgent] = []
         self.suppliers: list[SupplyChainAgent] = []
-        # The chips installed before the start; the model installs them, with everyone's, in one batch.
-        self.initial_installed = spec.initial_installed
 
     def connect(self, suppliers: list[SupplyChainAgent], rental_hosts: list[DataCenterAgent]) -> None:
         self.suppliers = suppliers

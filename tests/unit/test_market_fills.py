@@ -52,8 +52,7 @@ def reference_intermediary_shipments(model: ChipSupplyModel) -> tuple[list[tuple
             served[item.agent_id, chip] = sum(limits)
             for i, (buyer, _seller, _chip, _requested) in enumerate(orders):
                 if filled[i]:
-                    kind = EDGE_SMUGGLED if i in covert else model.network.graph.edges[item.agent_id,
-                                                                                       buyer.agent_id]["kind"]
+                    kind = EDGE_SMUGGLED if i in covert else model.network.edge_kind(item.agent_id, buyer.agent_id)
                     shipments.append((item.agent_id, buyer.agent_id, chip, filled[i], kind))
     return shipments, served
 
@@ -89,8 +88,8 @@ def reference_vendor_shipments(model: ChipSupplyModel) -> list[tuple] | None:
             filled = ration_quantities(vendor.inventory[chip], limits)
             for (buyer, *_), status, count in zip(orders, statuses, filled, strict=True):
                 if count:
-                    kind = EDGE_LICENSED if status == LICENSED else model.network.graph.edges[vendor.agent_id,
-                                                                                             buyer.agent_id]["kind"]
+                    kind = (EDGE_LICENSED if status == LICENSED
+                            else model.network.edge_kind(vendor.agent_id, buyer.agent_id))
                     shipments.append((vendor.agent_id, buyer.agent_id, chip, count, kind))
     return shipments
 

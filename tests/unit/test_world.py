@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.catalog import build_catalog
 from sim.rng import RandomStreams
 from sim.world import build_world, largest_remainder
@@ -31,11 +33,31 @@ def _members(world, prefix: str):
 
 
 def test_population_keeps_its_totals() -> None:
-    members = _members(_world(1), "hubdc_")
+    world = _world(1)
+    members = _members(world, "hubdc_")
     assert len(members) == 20
     assert abs(sum(m.budget_usd_per_month for m in members) - 1.0e6) < 1e-6
-    assert sum(c.count for m in members for c in m.initial_installed) == 1000  # 1000 H100e of a 1.0 H100e chip
-    assert all(0 <= c.age_months <= 12 for m in members for c in m.initial_installed)
+    initial = world.initial_chips
+    member_rows = np.isin(initial.center, [world.data_centers.index(m) for m in members])
+    assert initial.count[member_rows].sum() == 1000  # 1000 H100e of a 1.0 H100e chip
+    assert {world.initial_chip_ids[c] for c in initial.chip[member_rows]} == {"big"}
+    assert (initial.age_months[member_rows] >= 0).all() and (initial.age_months[member_rows] <= 12).all()
+    assert (initial.count > 0).all()
+    # Spread over ages: a member with many chips has them at several ages.
+    biggest = members.index(max(members, key=lambda m: m.budget_usd_per_month))
+    assert len(set(initial.age_months[initial.center == world.data_centers.index(members[biggest])])) > 3
+
+
+def test_listed_data_centers_start_with_their_cohorts() -> None:
+    world = _world(1)
+    initial = world.initial_chips
+    listed = [(position, center) for position, center in enumerate(world.data_centers)
+              if not center.id.startswith("hubdc_")]
+    assert any(center.initial_installed for _position, center in listed)
+    for position, center in listed:
+        rows = initial.center == position
+        assert sorted(zip(initial.age_months[rows].tolist(), initial.count[rows].tolist(), strict=True)) == sorted(
+            (cohort.age_months, cohort.count) for cohort in center.initial_installed)
 
 
 def test_members_buy_from_distinct_local_intermediaries() -> None:

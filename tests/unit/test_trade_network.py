@@ -1,0 +1,58 @@
+"""The trade network: who supplies whom, in which order, over which kind of edge, and where shipments may go."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.catalog import ChipIndex, build_catalog
+from sim.trade import KIND_CODE, TradeNetwork
+from sim.world import EDGE_LEGAL, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec
+from tests.conftest import tiny
+
+NODES = ["fab", "vendor", "hub", "dc_a", "dc_b"]
+
+
+def _network(edges: list[EdgeSpec]) -> TradeNetwork:
+    return TradeNetwork(edges, NODES, ChipIndex(build_catalog(tiny())))
+
+
+def test_suppliers_and_customers_come_in_the_order_the_edges_were_given() -> None:
+    network = _network([
+        EdgeSpec("fab", "vendor", EDGE_PRODUCTION, 3),
+        EdgeSpec("vendor", "dc_a", EDGE_LEGAL, 1),
+        EdgeSpec("hub", "dc_a", EDGE_SMUGGLED, 1),
+        EdgeSpec("vendor", "hub", EDGE_LEGAL, 1),
+        EdgeSpec("dc_b", "dc_a", EDGE_RENTED, 0),
+    ])
+    assert network.suppliers_of("dc_a") == ["vendor", "hub", "dc_b"]
+    assert network.customers_of("vendor") == ["dc_a", "hub"]
+    assert network.suppliers_of("fab") == [] and network.customers_of("dc_a") == []
+    assert network.edge_kind("hub", "dc_a") == EDGE_SMUGGLED
+    assert network.edge_lead_time_months("fab", "vendor") == 3
+    assert network.edge_lead_time_months("dc_b", "dc_a") == 1  # nothing arrives in the month it was sent
+    assert network.edge_count == 5
+
+
+def test_a_repeated_edge_keeps_its_place_and_takes_the_later_kind() -> None:
+    network = _network([
+        EdgeSpec("vendor", "dc_a", EDGE_LEGAL, 1),
+        EdgeSpec("hub", "dc_a", EDGE_LEGAL, 1),
+        EdgeSpec("vendor", "dc_a", EDGE_SMUGGLED, 2),
+    ])
+    assert network.suppliers_of("dc_a") == ["vendor", "hub"]
+    assert network.edge_kind("vendor", "dc_a") == EDGE_SMUGGLED
+    assert network.edge_count == 2
+
+
+def test_edges_to_unknown_agents_and_shipments_off_the_network_are_refused() -> None:
+    with pytest.raises(KeyError, match="ghost"):
+        _network([EdgeSpec("vendor", "ghost", EDGE_LEGAL, 1)])
+    network = _network([EdgeSpec("vendor", "dc_a", EDGE_LEGAL, 2)])
+    number = network.node_number
+    one = np.ones(1, dtype=np.int64)
+    with pytest.raises(KeyError, match="vendor->dc_b"):
+        network.ship(number["vendor"] * one, number["dc_b"] * one, 0 * one, one, 5, one * 1.0, one * 1.0)
+    network.ship(number["vendor"] * one, number["dc_a"] * one, 0 * one, one, 5, one * 1.0, one * 1.0)
+    shipped = network.shipped_this_tick
+    assert shipped.arrival_month.tolist() == [7] and shipped.kind.tolist() == [KIND_CODE[EDGE_LEGAL]]
