@@ -66,7 +66,7 @@ class Ledger:
     def begin_tick(self) -> None:
         self.produced_chips_by_bloc: dict[str, int] = defaultdict(int)
         self.produced_h100e_by_bloc: dict[str, float] = defaultdict(float)
-        self.produced_chips_by_fab_chip: dict[tuple[str, str], int] = defaultdict(int)
+        self.production_rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (fab, chip number, chips)
         self.acquired_chips: dict[tuple[str, str], int] = defaultdict(int)
         self.acquired_h100e: dict[tuple[str, str], float] = defaultdict(float)
         self.retired_chips_by_bloc: dict[str, int] = defaultdict(int)
@@ -74,11 +74,17 @@ class Ledger:
         self.seized_chips = 0
         self.seized_h100e = 0.0
 
-    def produced(self, fab_id: str, fab_bloc: str, chip: str, chips: int, h100e: float) -> None:
-        self.produced_chips_total += chips
-        self.produced_chips_by_bloc[fab_bloc] += chips
-        self.produced_h100e_by_bloc[fab_bloc] += h100e
-        self.produced_chips_by_fab_chip[fab_id, chip] += chips
+    def produced(self, fab_bloc_code: np.ndarray, fab: np.ndarray, chip: np.ndarray, chips: np.ndarray,
+                 h100e: np.ndarray) -> None:
+        """Count this month's output, row by row (the fab's bloc code, its place in the model's fabs, chip number,
+        chips, H100e), fab by fab."""
+        self.produced_chips_total += int(chips.sum())
+        for code in np.unique(fab_bloc_code).tolist():
+            rows = fab_bloc_code == code
+            self.produced_chips_by_bloc[BLOCS[code]] += int(chips[rows].sum())
+            # Added one by one in row order, as the per-bloc figures always were.
+            self.produced_h100e_by_bloc[BLOCS[code]] += sum(h100e[rows].tolist())
+        self.production_rows.append((fab, chip, chips))
 
     def installed(self, owner_bloc_code: np.ndarray, source: np.ndarray, chips: np.ndarray, h100e: np.ndarray) -> None:
         """Count this month's cohorts (row by row: owner's bloc code, source index, chips, H100e) as acquired."""
@@ -242,12 +248,7 @@ class TickRecorder:
 
         self._record_vendors(tick)
 
-        made = sorted(ledger.produced_chips_by_fab_chip.items())  # by fab id, then chip id
-        fab_number = {fab.agent_id: number for number, fab in enumerate(model.fabs)}
-        fab = np.array([fab_number[fab_id] for (fab_id, _chip), _count in made], dtype=np.int64)
-        chip = model.chips.numbers([chip for (_fab, chip), _count in made])
-        chips = np.array([count for _key, count in made], dtype=np.int64)
-        self.production.add(tick, fab, chip, chips, chips * model.chips.h100e[chip])
+        self._record_production(tick)
 
         # Flows by (kind, from bloc, to bloc): rows grouped by one integer key, summed with bincount.
         blocs = len(BLOCS)
@@ -264,6 +265,22 @@ class TickRecorder:
                 {"date": date, "tick": tick, "kind": kind, "from_bloc": source_bloc, "to_bloc": target_bloc,
                  "chips": int(sums[0][i]), "h100e": float(sums[1][i]), "value_usd": float(sums[2][i])}
             )
+
+    def _record_production(self, tick: int) -> None:
+        """Chips made this month by fab and chip, ordered by fab id, then chip id."""
+        model, rows = self.model, self.model.ledger.production_rows
+        if not rows:
+            self.production.add(tick, *(np.zeros(0, dtype=np.int64) for _ in range(3)), np.zeros(0))
+            return
+        fab, chip, chips = (np.concatenate(column) for column in zip(*rows, strict=True))
+        span = len(model.chips)
+        keys, inverse = np.unique(fab * span + chip, return_inverse=True)
+        made = np.bincount(inverse, weights=chips).astype(np.int64)
+        fab, chip = keys // span, keys % span
+        fab_ids, chip_ids = [f.agent_id for f in model.fabs], model.chips.ids
+        order = sorted(range(len(keys)), key=lambda row: (fab_ids[fab[row]], chip_ids[chip[row]]))
+        fab, chip, made = fab[order], chip[order], made[order]
+        self.production.add(tick, fab, chip, made, made * model.chips.h100e[chip])
 
     def _record_vendors(self, tick: int) -> None:
         """Each vendor's revenue and tariffs by destination bloc, and its price of each chip, this month."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections import defaultdict
 from dataclasses import dataclass
 
 import mesa
@@ -19,7 +18,7 @@ import numpy as np
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
 from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
-from sim.agents.fab import Booking
+from sim.agents.fab import FabNodes, produce
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
 from sim.agents.market import AnswersByKind, Orders
 from sim.agents.rental import RentalRoutes, clear_rental_market
@@ -117,7 +116,8 @@ class ChipSupplyModel(mesa.Model):
         self.ledger = Ledger()
 
         world = build_world(scenario, self.streams, self.catalog)
-        self.fabs = [FabAgent(self, spec) for spec in scenario.fabs]
+        self.fabs = [FabAgent(self, spec, index) for index, spec in enumerate(scenario.fabs)]
+        self.fab_nodes = FabNodes(scenario.fabs)
         self.vendors = [VendorAgent(self, spec, index) for index, spec in enumerate(scenario.vendors)]
         self.intermediaries = [IntermediaryAgent(self, spec, index) for index, spec in enumerate(world.intermediaries)]
         self.intermediary_arrays = IntermediaryArrays(self, self.intermediaries)
@@ -189,6 +189,9 @@ class ChipSupplyModel(mesa.Model):
         self.node_vendor = np.full(len(self.nodes), -1, dtype=np.int64)  # place in self.vendors, or -1
         self.node_vendor[[vendor.node for vendor in self.vendors]] = np.arange(len(self.vendors))
         self.node_intermediary = np.full(len(self.nodes), -1, dtype=np.int64)  # place in self.intermediaries, or -1
+        self.fab_node = np.array([fab.node for fab in self.fabs], dtype=np.int64)  # by place in self.fabs
+        self.fab_bloc_code = np.array([BLOC_CODE[fab.bloc] for fab in self.fabs], dtype=np.int64)
+        self.vendor_node = np.array([vendor.node for vendor in self.vendors], dtype=np.int64)
         self.node_intermediary[[item.node for item in self.intermediaries]] = np.arange(len(self.intermediaries))
         # Smuggling routes as (source node x nodes + target node), to tell a diverted order from a local one.
         self.smuggling_route_keys = np.array(sorted(
@@ -328,25 +331,20 @@ class ChipSupplyModel(mesa.Model):
             self.ledger.retired(bloc, int(retired.chips[mine].sum()), float(retired.h100e[mine].sum()))
 
     def _book_and_produce(self) -> None:
-        bookings_by_fab: dict[str, list[Booking]] = defaultdict(list)
-        for booking in self.vendor_arrays.bookings(self.month):
-            bookings_by_fab[booking.line.fab].append(booking)
-        made: list[tuple[int, int, int, int, float]] = []  # shipments to vendors: fab, vendor, chip, chips, H100e
-        for fab in self.fabs:
-            bookings = bookings_by_fab.get(fab.agent_id, [])
-            fab.produce(bookings)
-            for booking in bookings:
-                if booking.chips_made:
-                    chip = self.catalog[booking.line.chip]
-                    vendor = self.agents_by_id[booking.vendor_id]
-                    h100e = booking.chips_made * chip.h100e
-                    made.append((fab.node, vendor.node, self.chips.of(chip.id), booking.chips_made, h100e))
-                    self.ledger.produced(fab.agent_id, fab.bloc, chip.id, booking.chips_made, h100e)
-        if made:
-            source, target, chip, count, h100e = (np.array(column) for column in zip(*made, strict=True))
-            self.network.ship(source, target, chip, count, self.month, h100e, value_usd=np.zeros(len(made)))
-            arrays = self.vendor_arrays
-            np.add.at(arrays.in_production, arrays.cells(self.node_vendor[target], chip), count)
+        bookings = self.vendor_arrays.bookings(self.month)
+        made = produce(self.fabs, bookings, self.fab_nodes, self.streams)
+        # Shipped and counted fab by fab, each fab's bookings in booking order.
+        rows = np.argsort(bookings.fab, kind="stable")
+        rows = rows[made[rows] > 0]
+        if not len(rows):
+            return
+        fab, vendor, chip, count = bookings.fab[rows], bookings.vendor[rows], bookings.chip[rows], made[rows]
+        h100e = count * self.chips.h100e[chip]
+        self.ledger.produced(self.fab_bloc_code[fab], fab, chip, count, h100e)
+        self.network.ship(self.fab_node[fab], self.vendor_node[vendor], chip, count, self.month, h100e,
+                          value_usd=np.zeros(len(rows)))
+        arrays = self.vendor_arrays
+        np.add.at(arrays.in_production, arrays.cells(vendor, chip), count)
 
     def _receive_budgets(self) -> None:
         # One draw per data center from one stream, in a fixed order: a policy never shifts these shocks.

@@ -10,46 +10,72 @@ the fab's own random stream.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from sim.agents.base import SupplyChainAgent
-from sim.scenario.schema import Fab, ProductLine
+from sim.columns import ColumnTable
+from sim.scenario.schema import Fab
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
+    from sim.rng import RandomStreams
 
 
 MAX_YIELD = 0.95
 
 
-@dataclass
-class Booking:
-    """A vendor's request for one product line this month, and what the fab made of it."""
+@dataclass(frozen=True)
+class Bookings(ColumnTable):
+    """A month's wafer requests, a row per product line booked, in booking order (vendor by vendor)."""
 
-    vendor_id: str
-    line: ProductLine
-    hbm_stacks_per_chip: int
-    wafers_requested: float
-    wafers_granted: float = 0.0
-    chips_made: int = 0
-    refused: bool = False
+    FLOAT_COLUMNS: ClassVar[tuple[str, ...]] = ("wafers_requested", "chips_per_wafer", "chips_per_packaging_wafer")
+
+    fab: np.ndarray  # place in model.fabs
+    vendor: np.ndarray  # place in model.vendors
+    chip: np.ndarray  # chip number
+    node: np.ndarray  # the process node, numbered as in FabNodes
+    hbm_stacks_per_chip: np.ndarray
+    via_front_company: np.ndarray  # 1 when booked through a front company
+    wafers_requested: np.ndarray
+    chips_per_wafer: np.ndarray
+    chips_per_packaging_wafer: np.ndarray  # 0 when the chip needs no advanced packaging
 
 
-def _pro_rata(capacity: float, demands: np.ndarray) -> np.ndarray:
-    """Scale demands down to fit ``capacity`` (all granted when they fit)."""
-    total = demands.sum()
-    if total <= capacity or total <= 0:
-        return demands.copy()
-    return demands * (capacity / total)
+class FabNodes:
+    """The model's numbering of process nodes (a node's name means the same at every fab)."""
+
+    def __init__(self, fabs: list[Fab]) -> None:
+        self.names = list(dict.fromkeys(node for fab in fabs for node in fab.nodes))
+        self._code = {name: code for code, name in enumerate(self.names)}
+
+    def code(self, name: str) -> int:
+        return self._code[name]
+
+
+def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The sum of each segment of ``values`` (segment i runs from ``starts[i]`` to the next start), each summed as
+    ``ndarray.sum`` sums it: the capacity shares below must come out to the last bit whatever the grouping."""
+    ends = [*starts[1:].tolist(), len(values)]
+    return np.array([values[start:end].sum() for start, end in zip(starts.tolist(), ends, strict=True)])
+
+
+def _pro_rata(capacity: np.ndarray, demands: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Scale each segment's demands down to fit its ``capacity`` (all granted when they fit)."""
+    total = _segment_sums(demands, starts)
+    fits = (total <= capacity) | (total <= 0)
+    scale = np.divide(capacity, total, out=np.ones_like(total), where=~fits)
+    segment = np.repeat(np.arange(len(starts)), np.diff([*starts.tolist(), len(demands)]))
+    return np.where(fits[segment], demands, demands * scale[segment])
 
 
 class FabAgent(SupplyChainAgent):
     kind = "fab"
 
-    def __init__(self, model: ChipSupplyModel, spec: Fab) -> None:
+    def __init__(self, model: ChipSupplyModel, spec: Fab, index: int) -> None:
         super().__init__(model, spec.id, spec.country)
+        self.index = index  # its place in model.fabs
         self.spec = spec
         self.name = spec.name
         self.uses_controlled_equipment = spec.uses_controlled_equipment
@@ -86,66 +112,102 @@ class FabAgent(SupplyChainAgent):
         hbm = self.hbm_growth_per_month
         self.hbm_stacks_per_month *= 1.0 + (hbm - 1.0) * kept if hbm > 1 else hbm
 
-    def _back_end_caps(self, bookings: list[Booking], chips: np.ndarray, hbm_available: float) -> np.ndarray:
-        """Most chips each booking can finish out of ``chips`` good dies, given packaging and HBM (inf: no limit)."""
-        per_packaging_wafer = np.array([b.line.chips_per_packaging_wafer or 0.0 for b in bookings])
+    def node_capacity(self, nodes: FabNodes) -> tuple[np.ndarray, np.ndarray]:
+        """Wafers a month and yield of each node by its code (0 where the fab has no such node)."""
+        wafers, yields = np.zeros(len(nodes.names)), np.zeros(len(nodes.names))
+        for name, count in self.wafers_per_month.items():
+            code = nodes.code(name)
+            wafers[code], yields[code] = count, self.yield_fraction[name]
+        return wafers, yields
+
+
+def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: RandomStreams) -> np.ndarray:
+    """Every fab's output this month: the chips made for each booking (in the bookings' order), within every
+    capacity limit; updates each fab's HBM stockpile and what it made and started this month.
+
+    A node oversubscribed is granted pro rata; wafers are only started for chips that can be finished (a fab does
+    not start wafers it cannot package); then the yield is drawn, binomial per booking from the fab's own stream,
+    and a lucky yield that outruns the back end sized for the expected yield is trimmed. Foundry KYC refuses each
+    front-company booking with this month's detection probability (one draw per such booking, whatever the rules).
+    """
+    if not len(bookings):
+        _begin_production(fabs)
+        return np.zeros(0, dtype=np.int64)
+    # Fab by fab, each fab's bookings in booking order: the sums and draws go in that order.
+    by_fab = np.argsort(bookings.fab, kind="stable")
+    table = bookings.take(by_fab)
+    fab_of_row = table.fab
+    booked_fabs, fab_starts = np.unique(fab_of_row, return_index=True)
+    fab_segment = np.searchsorted(booked_fabs, fab_of_row)
+    booked = [fabs[index] for index in booked_fabs.tolist()]
+
+    requested = table.wafers_requested.copy()
+    fronts = np.flatnonzero(table.via_front_company)
+    for fab_index in np.unique(fab_of_row[fronts]).tolist():
+        rows = fronts[fab_of_row[fronts] == fab_index]
+        fab = fabs[fab_index]
+        draws = streams[f"foundry_kyc.{fab.agent_id}"].random(len(rows))
+        requested[rows[draws < fab.front_company_detection]] = 0.0
+
+    capacities = [fab.node_capacity(nodes) for fab in booked]
+    node_wafers = np.array([wafers for wafers, _yields in capacities])  # (booked fab, node code)
+    node_yield = np.array([yields for _wafers, yields in capacities])
+    yields = node_yield[fab_segment, table.node]
+    # Wafers granted per (fab, node), each group's bookings in booking order.
+    by_node = np.argsort(fab_segment * len(nodes.names) + table.node, kind="stable")
+    group_key = (fab_segment * len(nodes.names) + table.node)[by_node]
+    group_starts = np.flatnonzero(np.diff(group_key, prepend=-1))
+    granted = np.empty(len(table))
+    granted[by_node] = _pro_rata(node_wafers[fab_segment[by_node], table.node[by_node]][group_starts],
+                                 requested[by_node], group_starts)
+    chips_per_wafer = table.chips_per_wafer
+
+    packaging = np.array([fab.packaging_wafers_per_month for fab in booked])
+    hbm_available = np.array([fab.hbm_stacks_stock + fab.hbm_stacks_per_month for fab in booked])
+
+    def back_end_caps(chips: np.ndarray) -> np.ndarray:
+        """Most chips each booking can finish out of ``chips`` good dies, given packaging and HBM (inf: none)."""
+        per_packaging_wafer = table.chips_per_packaging_wafer
         packaged = per_packaging_wafer > 0
         packaging_need = np.where(packaged, chips / np.where(packaged, per_packaging_wafer, 1.0), 0.0)
-        packaging_granted = _pro_rata(self.packaging_wafers_per_month, packaging_need)
+        packaging_granted = _pro_rata(packaging, packaging_need, fab_starts)
         packaging_cap = np.where(packaged, packaging_granted * per_packaging_wafer, np.inf)
-        stacks = np.array([b.hbm_stacks_per_chip for b in bookings], dtype=float)
-        hbm_granted = _pro_rata(hbm_available, chips * stacks)
+        stacks = table.hbm_stacks_per_chip.astype(float)
+        hbm_granted = _pro_rata(hbm_available, chips * stacks, fab_starts)
         hbm_cap = np.where(stacks > 0, hbm_granted / np.where(stacks > 0, stacks, 1.0), np.inf)
         return np.minimum(packaging_cap, hbm_cap)
 
-    def _refuse_front_companies(self, bookings: list[Booking]) -> None:
-        """Foundry KYC: each front-company booking is refused with this month's detection probability.
+    expected_good = granted * chips_per_wafer * yields
+    finishable = np.minimum(expected_good, back_end_caps(expected_good))
+    wafers = granted * np.divide(finishable, expected_good, out=np.zeros_like(finishable), where=expected_good > 0)
 
-        One draw per front-company booking every month, from this fab's own stream, whatever the rules.
-        """
-        fronts = [booking for booking in bookings if booking.line.via_front_company]
-        if not fronts:
-            return
-        draws = self.model.streams[f"foundry_kyc.{self.agent_id}"].random(len(fronts))
-        for booking, draw in zip(fronts, draws, strict=True):
-            if draw < self.front_company_detection:
-                booking.wafers_requested = 0.0
-                booking.refused = True
+    candidates = (wafers * chips_per_wafer).astype(np.int64)
+    good = np.empty(len(table), dtype=np.int64)
+    fab_ends = [*fab_starts[1:].tolist(), len(table)]
+    for fab, start, end in zip(booked, fab_starts.tolist(), fab_ends, strict=True):
+        good[start:end] = streams[f"fab_yield.{fab.agent_id}"].binomial(candidates[start:end], yields[start:end])
+    caps = back_end_caps(good.astype(float))
+    # The small tolerance keeps 49.999999 (float division) from costing a whole chip.
+    made = np.where(np.isinf(caps), good, np.minimum(good, np.floor(np.where(np.isinf(caps), 0, caps) + 1e-9)))
+    made = made.astype(np.int64)
 
-    def produce(self, bookings: list[Booking]) -> None:
-        """Fill in ``wafers_granted`` and ``chips_made`` on each booking, within every capacity limit."""
-        self.chips_made_this_month = 0
-        self.wafers_started_this_month = 0.0
-        hbm_available = self.hbm_stacks_stock + self.hbm_stacks_per_month
-        if not bookings:
-            self.hbm_stacks_stock = hbm_available
-            return
-        self._refuse_front_companies(bookings)
-        requested = np.array([b.wafers_requested for b in bookings])
-        granted = np.zeros(len(bookings))
-        for node in dict.fromkeys(b.line.node for b in bookings):
-            on_node = np.array([b.line.node == node for b in bookings])
-            granted[on_node] = _pro_rata(self.wafers_per_month[node], requested[on_node])
-        yields = np.array([self.yield_fraction[b.line.node] for b in bookings])
-        chips_per_wafer = np.array([b.line.chips_per_wafer for b in bookings])
+    _begin_production(fabs)
+    hbm_used = np.bincount(fab_segment, weights=made * table.hbm_stacks_per_chip, minlength=len(booked))
+    chips_made = np.bincount(fab_segment, weights=made, minlength=len(booked))
+    wafers_started = _segment_sums(wafers, fab_starts)
+    for segment, fab in enumerate(booked):
+        fab.hbm_stacks_stock = max(0.0, float(hbm_available[segment]) - float(hbm_used[segment]))
+        fab.chips_made_this_month = int(chips_made[segment])
+        fab.wafers_started_this_month = float(wafers_started[segment])
+    chips_made_by_booking = np.empty(len(table), dtype=np.int64)
+    chips_made_by_booking[by_fab] = made
+    return chips_made_by_booking
 
-        # Wafers are only started for chips that can be finished: a fab does not start wafers it cannot package.
-        expected_good = granted * chips_per_wafer * yields
-        finishable = np.minimum(expected_good, self._back_end_caps(bookings, expected_good, hbm_available))
-        wafers = granted * np.divide(finishable, expected_good, out=np.zeros_like(finishable), where=expected_good > 0)
 
-        rng = self.model.streams[f"fab_yield.{self.agent_id}"]
-        candidates = (wafers * chips_per_wafer).astype(np.int64)
-        good = rng.binomial(candidates, yields)
-        # A lucky yield can outrun the back end sized for the expected yield; the back end then trims the excess.
-        caps = self._back_end_caps(bookings, good.astype(float), hbm_available)
-        # The small tolerance keeps 49.999999 (float division) from costing a whole chip.
-        made = np.where(np.isinf(caps), good, np.minimum(good, np.floor(np.where(np.isinf(caps), 0, caps) + 1e-9)))
-        hbm_used = 0.0
-        for index, booking in enumerate(bookings):
-            booking.wafers_granted = float(wafers[index])
-            booking.chips_made = int(made[index])
-            hbm_used += booking.chips_made * booking.hbm_stacks_per_chip
-        self.chips_made_this_month = int(made.sum())
-        self.wafers_started_this_month = float(wafers.sum())
-        self.hbm_stacks_stock = max(0.0, hbm_available - hbm_used)
+def _begin_production(fabs: list[FabAgent]) -> None:
+    """Nothing made or started yet this month; the month's HBM deliveries join the stockpile (a fab that booked
+    anything then has its stockpile set to what its bookings left)."""
+    for fab in fabs:
+        fab.chips_made_this_month = 0
+        fab.wafers_started_this_month = 0.0
+        fab.hbm_stacks_stock += fab.hbm_stacks_per_month

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
-from sim.agents.fab import Booking
+from sim.agents.fab import Bookings
 from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
@@ -219,6 +220,20 @@ class VendorAgent(SupplyChainAgent):
         return max(0, min(caps) - allowance.used_chips.get(chip, 0))
 
 
+@dataclass(frozen=True)
+class _ProductLines:
+    """Every vendor's product lines in booking order, with what bookings need of each as arrays."""
+
+    lines: list[tuple[VendorAgent, ProductLine]]
+    cell: np.ndarray  # the vendor's cell of the line's chip
+    fab: np.ndarray  # place in model.fabs
+    node: np.ndarray  # model.fab_nodes code
+    hbm_stacks_per_chip: np.ndarray
+    via_front_company: np.ndarray
+    chips_per_wafer: np.ndarray
+    chips_per_packaging_wafer: np.ndarray  # 0 when none is needed
+
+
 class VendorArrays:
     """Every vendor's stock, production under way, prices, demand forecasts and sales, as arrays.
 
@@ -246,7 +261,7 @@ class VendorArrays:
         self.tariff_usd = np.zeros((len(vendors), countries))
         self.chips_sold = np.zeros(len(vendors), dtype=np.int64)
         self._index_cells()
-        self._lines: tuple[list[tuple[VendorAgent, ProductLine]], np.ndarray] | None = None
+        self._lines: _ProductLines | None = None
 
     def _index_cells(self) -> None:
         self.vendor_start = np.searchsorted(self.cell_vendor, np.arange(len(self.model.vendors) + 1))
@@ -279,23 +294,35 @@ class VendorArrays:
         self.revenue_usd[:] = 0.0
         self.tariff_usd[:] = 0.0
 
-    def _product_lines(self) -> tuple[list[tuple[VendorAgent, ProductLine]], np.ndarray]:
-        """Every product line as (vendor, line), in booking order (vendor by vendor, each through its chips in
-        order, each chip's lines in order), with the cell of each line's chip; worked out again when a variant
-        adds a line."""
+    def _product_lines(self) -> _ProductLines:
+        """Every product line, in booking order (vendor by vendor, each through its chips in order, each chip's
+        lines in order); worked out again when a variant adds a line."""
         if self._lines is None:
+            model = self.model
             lines, cells = [], []
-            for vendor in self.model.vendors:
+            for vendor in model.vendors:
                 first = int(self.vendor_start[vendor.index])
                 for position, chip in enumerate(vendor.chips):
                     for line in vendor.product_lines:
                         if line.chip == chip:
                             lines.append((vendor, line))
                             cells.append(first + position)
-            self._lines = (lines, np.array(cells, dtype=np.int64))
+            fab_index = {fab.agent_id: fab.index for fab in model.fabs}
+            self._lines = _ProductLines(
+                lines=lines,
+                cell=np.array(cells, dtype=np.int64),
+                fab=np.array([fab_index[line.fab] for _vendor, line in lines], dtype=np.int64),
+                node=np.array([model.fab_nodes.code(line.node) for _vendor, line in lines], dtype=np.int64),
+                hbm_stacks_per_chip=np.array([model.catalog[line.chip].hbm_stacks_per_chip for _v, line in lines],
+                                             dtype=np.int64),
+                via_front_company=np.array([line.via_front_company for _vendor, line in lines], dtype=np.int64),
+                chips_per_wafer=np.array([line.chips_per_wafer for _vendor, line in lines], dtype=float),
+                chips_per_packaging_wafer=np.array([line.chips_per_packaging_wafer or 0.0 for _v, line in lines],
+                                                   dtype=float),
+            )
         return self._lines
 
-    def bookings(self, month: int) -> list[Booking]:
+    def bookings(self, month: int) -> Bookings:
         """This month's wafer requests of every vendor: for each chip due (released within a production lead time,
         so that the first chips arrive in the release month), enough to bring stock plus production under way
         towards ``lead time + cover`` months of expected demand (closing the gap over ADJUSTMENT_MONTHS, so that
@@ -303,15 +330,15 @@ class VendorArrays:
         A chip's first forecast is its lines' full output."""
         params, chips = self.model.params, self.model.chips
         lead = params.production_lead_time_months
-        lines, line_cell = self._product_lines()
-        due = np.flatnonzero(chips.release_month[self.cell_chip[line_cell]] <= month + lead)
+        all_lines = self._product_lines()
+        due = np.flatnonzero(chips.release_month[self.cell_chip[all_lines.cell]] <= month + lead)
         if not len(due):
-            return []
-        lines = [lines[row] for row in due.tolist()]
-        line_cell = line_cell[due]
+            return Bookings.empty()
+        lines = [all_lines.lines[row] for row in due.tolist()]
+        line_cell = all_lines.cell[due]
         fabs = self.model.agents_by_id
         reservation = np.array([vendor.reservation(line) for vendor, line in lines], dtype=float)
-        chips_per_wafer = np.array([line.chips_per_wafer for _vendor, line in lines], dtype=float)
+        chips_per_wafer = all_lines.chips_per_wafer[due]
         yield_fraction = np.array([fabs[line.fab].yield_fraction[line.node] for _vendor, line in lines], dtype=float)
         full_output = reservation * chips_per_wafer * yield_fraction
         capacity = np.bincount(line_cell, weights=full_output, minlength=len(self.cell_chip))  # by chip, in order
@@ -330,10 +357,15 @@ class VendorArrays:
         good_per_wafer = chips_per_wafer[booked] * yield_fraction[booked]
         wafers = np.minimum(reservation[booked], np.divide(share, good_per_wafer, out=np.zeros_like(share),
                                                            where=good_per_wafer != 0))
-        catalog = self.model.catalog
-        return [Booking(lines[row][0].agent_id, lines[row][1], catalog[lines[row][1].chip].hbm_stacks_per_chip,
-                        wafers_requested)
-                for row, wafers_requested in zip(booked.tolist(), wafers.tolist(), strict=True)]
+        row = due[booked]
+        cell_of_row = all_lines.cell[row]
+        return Bookings(
+            fab=all_lines.fab[row], vendor=self.cell_vendor[cell_of_row], chip=self.cell_chip[cell_of_row],
+            node=all_lines.node[row], hbm_stacks_per_chip=all_lines.hbm_stacks_per_chip[row],
+            via_front_company=all_lines.via_front_company[row], wafers_requested=wafers,
+            chips_per_wafer=all_lines.chips_per_wafer[row],
+            chips_per_packaging_wafer=all_lines.chips_per_packaging_wafer[row],
+        )
 
     def released(self, month: int) -> np.ndarray:
         """Whether each cell's chip is on sale in ``month``."""

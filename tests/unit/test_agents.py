@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim import run_scenario
-from sim.agents.fab import Booking
+from sim.agents.fab import Bookings, produce
 from sim.agents.market import Order, ration
 from sim.model import ChipSupplyModel
 from tests.conftest import tiny
@@ -16,30 +17,32 @@ def _acquired(result, bloc: str) -> list[int]:
     return rows["acquired_chips"].tolist()
 
 
-def _booking(model: ChipSupplyModel, wafers: float) -> Booking:
+def _produce(model: ChipSupplyModel, *wafers: float) -> list[int]:
+    """Chips the US fab makes this month for bookings of the US vendor's first line of ``wafers`` each."""
     line = model.agents_by_id["usv"].product_lines[0]
-    return Booking("usv", line, hbm_stacks_per_chip=2, wafers_requested=wafers)
+    count = len(wafers)
+    bookings = Bookings(
+        fab=np.full(count, model.agents_by_id["usfab"].index), vendor=np.full(count, model.agents_by_id["usv"].index),
+        chip=np.full(count, model.chips.of(line.chip)), node=np.full(count, model.fab_nodes.code(line.node)),
+        hbm_stacks_per_chip=np.full(count, 2), via_front_company=np.zeros(count, dtype=np.int64),
+        wafers_requested=np.array(wafers, dtype=float), chips_per_wafer=np.full(count, float(line.chips_per_wafer)),
+        chips_per_packaging_wafer=np.full(count, float(line.chips_per_packaging_wafer or 0.0)))
+    return produce(model.fabs, bookings, model.fab_nodes, model.streams).tolist()
 
 
 def test_fab_makes_wafers_times_chips_per_wafer_times_yield() -> None:
     model = ChipSupplyModel(tiny(), seed=0)
-    booking = _booking(model, wafers=7)
-    model.agents_by_id["usfab"].produce([booking])
-    assert booking.chips_made == 70  # 7 wafers x 10 chips, yield 1
+    assert _produce(model, 7) == [70]  # 7 wafers x 10 chips, yield 1
 
 
 def test_fab_grants_wafers_pro_rata_when_the_node_is_oversubscribed() -> None:
     model = ChipSupplyModel(tiny(**{"fabs.usfab.nodes.N4.wafers_per_month": 30.0}), seed=0)
-    first, second = _booking(model, 20), _booking(model, 40)
-    model.agents_by_id["usfab"].produce([first, second])
-    assert (first.chips_made, second.chips_made) == (100, 200)  # 30 wafers split 1:2
+    assert _produce(model, 20, 40) == [100, 200]  # 30 wafers split 1:2
 
 
 def test_packaging_capacity_caps_finished_chips() -> None:
     model = ChipSupplyModel(tiny(**{"fabs.usfab.packaging_wafers_per_month": 3.0}), seed=0)
-    booking = _booking(model, wafers=10)
-    model.agents_by_id["usfab"].produce([booking])
-    assert booking.chips_made == 30  # 3 packaging wafers x 10 chips, though wafers allow 100
+    assert _produce(model, 10) == [30]  # 3 packaging wafers x 10 chips, though wafers allow 100
 
 
 def test_hbm_stockpile_is_drawn_down_then_monthly_supply_binds() -> None:
@@ -47,13 +50,17 @@ def test_hbm_stockpile_is_drawn_down_then_monthly_supply_binds() -> None:
         tiny(**{"fabs.usfab.hbm_stacks_per_month": 40.0, "fabs.usfab.hbm_stacks_stock": 100.0}), seed=0
     )
     fab = model.agents_by_id["usfab"]
-    first = _booking(model, wafers=10)
-    fab.produce([first])
-    assert first.chips_made == 70  # (100 stock + 40 delivered) / 2 stacks per chip
+    assert _produce(model, 10) == [70]  # (100 stock + 40 delivered) / 2 stacks per chip
     assert fab.hbm_stacks_stock == 0
-    second = _booking(model, wafers=10)
-    fab.produce([second])
-    assert second.chips_made == 20  # only this month's 40 stacks
+    assert _produce(model, 10) == [20]  # only this month's 40 stacks
+
+
+def test_a_fab_with_nothing_booked_stockpiles_its_hbm() -> None:
+    model = ChipSupplyModel(tiny(**{"fabs.usfab.hbm_stacks_per_month": 40.0}), seed=0)
+    fab = model.agents_by_id["usfab"]
+    before = fab.hbm_stacks_stock
+    assert _produce(model) == []
+    assert fab.hbm_stacks_stock == before + 40 and fab.chips_made_this_month == 0
 
 
 def test_yield_draw_is_binomial_and_seeded() -> None:
@@ -61,9 +68,7 @@ def test_yield_draw_is_binomial_and_seeded() -> None:
     made = []
     for seed in (1, 1, 2):
         model = ChipSupplyModel(scenario, seed=seed)
-        booking = _booking(model, wafers=100)
-        model.agents_by_id["usfab"].produce([booking])
-        made.append(booking.chips_made)
+        made += _produce(model, 100)
     assert made[0] == made[1] != made[2]
     assert all(400 < m < 600 for m in made)  # 1000 candidates at yield 0.5
 

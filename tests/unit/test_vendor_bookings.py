@@ -46,8 +46,10 @@ def reference_bookings(model: ChipSupplyModel) -> list[tuple]:
 
 def _same_bookings(model: ChipSupplyModel) -> int:
     expected = reference_bookings(model)
-    booked = [(b.vendor_id, b.line.fab, b.line.chip, b.wafers_requested)
-              for b in model.vendor_arrays.bookings(model.month)]
+    table = model.vendor_arrays.bookings(model.month)
+    booked = [(model.vendors[vendor].agent_id, model.fabs[fab].agent_id, model.chips.ids[chip], wafers)
+              for vendor, fab, chip, wafers in zip(table.vendor.tolist(), table.fab.tolist(), table.chip.tolist(),
+                                                   table.wafers_requested.tolist(), strict=True)]
     assert booked == expected, f"bookings differ in {model.date}"
     assert not any(math.isnan(wafers) for *_, wafers in booked)
     return len(booked)
