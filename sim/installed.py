@@ -31,12 +31,12 @@ SOURCE_PROXY_FAB = "proxy_fab"
 INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED, SOURCE_PROXY_FAB)
 SOURCE_INDEX = {source: index for index, source in enumerate(INSTALLED_SOURCES)}
 
-def installed_source(chips: ChipIndex, chip: np.ndarray, owner_bloc: np.ndarray,
+def installed_source(chips: ChipIndex, chip: np.ndarray, owner_bloc_code: np.ndarray,
                      smuggled: np.ndarray | None = None) -> np.ndarray:
-    """What chips count as once installed (index in INSTALLED_SOURCES), row by row (chip numbers, owners' blocs and
-    whether they came over a smuggling route): ``smuggled`` when they did, ``proxy_fab`` when the die was made for a
-    front company, ``domestic`` when the chip's vendor is of the owner's bloc, ``import`` otherwise."""
-    source = np.where(chips.vendor_bloc_of[chip] == owner_bloc, SOURCE_INDEX[SOURCE_DOMESTIC],
+    """What chips count as once installed (index in INSTALLED_SOURCES), row by row (chip numbers, owners' bloc codes
+    and whether they came over a smuggling route): ``smuggled`` when they did, ``proxy_fab`` when the die was made for
+    a front company, ``domestic`` when the chip's vendor is of the owner's bloc, ``import`` otherwise."""
+    source = np.where(chips.vendor_bloc_code[chip] == owner_bloc_code, SOURCE_INDEX[SOURCE_DOMESTIC],
                       SOURCE_INDEX[SOURCE_IMPORT])
     source = np.where(chips.proxy_fabricated[chip], SOURCE_INDEX[SOURCE_PROXY_FAB], source)
     if smuggled is not None:

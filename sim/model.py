@@ -29,7 +29,7 @@ from sim.installed import InstalledBase, installed_source
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
 from sim.policies.cloud import CloudRules
-from sim.policies.export_controls import DENIED, SALE_STATUSES, AllowanceInForce, ExportRules
+from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import BLOC_CODE, CONTROLLING_BLOC, Scenario
@@ -158,7 +158,7 @@ class ChipSupplyModel(mesa.Model):
         self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
-        self._export_status = AnswersByKind()  # places in SALE_STATUSES, by kind of sale
+        self._export_status = AnswersByKind()  # STATUS_CODE, by kind of sale
         self._denied_soon = AnswersByKind()
         self._reset_policy_settings()
         self.ledger.initial_installed_chips = self.chips_installed()
@@ -169,7 +169,7 @@ class ChipSupplyModel(mesa.Model):
         """Every data center's chips installed before the start, one batch per install month."""
         center = initial.center
         chip = self.chips.numbers(chip_ids)[initial.chip]
-        source = installed_source(self.chips, chip, self.owner_bloc_of_center[center])
+        source = installed_source(self.chips, chip, self.owner_bloc_code_of_center[center])
         install_month = self.start_month - initial.age_months
         by_month = np.argsort(install_month, kind="stable")
         months, first = np.unique(install_month[by_month], return_index=True)
@@ -192,6 +192,7 @@ class ChipSupplyModel(mesa.Model):
         self.fab_node = np.array([fab.node for fab in self.fabs], dtype=np.int64)  # by place in self.fabs
         self.fab_bloc_code = np.array([BLOC_CODE[fab.bloc] for fab in self.fabs], dtype=np.int64)
         self.vendor_node = np.array([vendor.node for vendor in self.vendors], dtype=np.int64)
+        self.center_node = np.array([center.node for center in self.data_centers], dtype=np.int64)
         self.node_intermediary[[item.node for item in self.intermediaries]] = np.arange(len(self.intermediaries))
         # Smuggling routes as (source node x nodes + target node), to tell a diverted order from a local one.
         self.smuggling_route_keys = np.array(sorted(
@@ -289,8 +290,7 @@ class ChipSupplyModel(mesa.Model):
         for fab in self.fabs:
             fab.sme_reduction = 0.0
             fab.front_company_detection = 0.0
-        for center in self.data_centers:
-            center.promoted_bloc_preference = 0.0
+        self.center_arrays.promoted_bloc_preference[:] = 0.0
 
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.
@@ -315,7 +315,7 @@ class ChipSupplyModel(mesa.Model):
             installing = arriving.take(to_center)
             center = center[to_center]
             chip = installing.chip
-            source = installed_source(self.chips, chip, self.owner_bloc_of_center[center],
+            source = installed_source(self.chips, chip, self.owner_bloc_code_of_center[center],
                                       smuggled=installing.kind == SMUGGLED_CODE)
             self.installed.install_numbered(center, chip, source, installing.count, self.month)
             self.ledger.installed(self.owner_bloc_code_of_center[center], source, installing.count,
@@ -433,7 +433,8 @@ class ChipSupplyModel(mesa.Model):
         return self.export_rules.status(chip, vendor_bloc, buyer)
 
     def export_status(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
-        """``sale_status`` of each chip number to each buyer node this month (the status only).
+        """``sale_status`` of each chip number to each buyer node this month: the status only, as its code
+        (``STATUS_CODE``).
 
         Export rules and the entity list see a buyer only through its country and whether it is listed, so each
         (chip, country, listed) is asked once, whoever asks, until the rules change.
@@ -441,8 +442,8 @@ class ChipSupplyModel(mesa.Model):
         kind = (chip * len(self.country_code) + self.node_country[buyer]) * 2 + self.node_listed()[buyer]
         status = self._export_status.of(
             kind, len(self.chips) * len(self.country_code) * 2, self.export_rules.signature(),
-            lambda row: SALE_STATUSES.index(self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]))
-        return np.array(SALE_STATUSES, dtype=object)[status]
+            lambda row: STATUS_CODE[self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]])
+        return status
 
     def denied_soon_for(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
         """``denied_soon`` of each chip number for each buyer node (data centers, never entity-listed): an announced

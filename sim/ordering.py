@@ -18,8 +18,8 @@ from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
 from sim.agents.vendor import vendor_price_list
 from sim.columns import segment_rows
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
-from sim.policies.export_controls import DENIED
-from sim.scenario.schema import CONTROLLING_BLOC
+from sim.policies.export_controls import DENIED, STATUS_CODE
+from sim.scenario.schema import BLOC_CODE, CONTROLLING_BLOC
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -41,13 +41,13 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
 
     # How each data center weighs each offer: its own bloc's chips, and promoted US hardware, look cheaper.
     chips = model.chips
-    home_weight = np.array([1.0 - c.home_vendor_preference for c in model.data_centers])
-    promoted = np.array([c.promoted_bloc_preference for c in model.data_centers])
-    vendor_bloc = chips.vendor_bloc_of[chip]
-    source = installed_source(chips, chip, model.owner_bloc_of_center[center])
+    home_weight = 1.0 - model.center_arrays.home_vendor_preference
+    promoted = model.center_arrays.promoted_bloc_preference
+    source = installed_source(chips, chip, model.owner_bloc_code_of_center[center])
     weight = np.where(source == SOURCE_INDEX[SOURCE_DOMESTIC], home_weight[center], 1.0)
-    promote = (promoted[center] != 0) & (vendor_bloc == PROMOTED_BLOC)
-    weight = np.where(promote, weight * (1.0 - promoted[center]), weight)
+    if promoted.any():
+        promote = (promoted[center] != 0) & (chips.vendor_bloc_code[chip] == BLOC_CODE[PROMOTED_BLOC])
+        weight = np.where(promote, weight * (1.0 - promoted[center]), weight)
 
     starts = np.flatnonzero(np.diff(center, prepend=-1))  # rows are grouped by data center
     counts = np.diff(np.append(starts, len(center)))
@@ -56,7 +56,7 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
     attraction = np.exp(-model.params.buyer_price_sensitivity * (effective / cheapest - 1.0))
     shares = attraction / np.repeat(np.add.reduceat(attraction, starts), counts)
     spend = cash_by_center[center] * shares
-    center_node = np.array([c.node for c in model.data_centers], dtype=np.int64)
+    center_node = model.center_node
     if model.announced_controls:
         # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
         soon = model.denied_soon_for(chip, center_node[center])
@@ -120,7 +120,7 @@ class _OfferRows:
         asked = routes.block_vendor[vendor_blocks]
         block, row = segment_rows((np.cumsum(per_vendor) - per_vendor)[asked], per_vendor[asked])
         block = vendor_blocks[block]
-        sellable = model.export_status(chip[row], routes.block_buyer[block]) != DENIED
+        sellable = model.export_status(chip[row], routes.block_buyer[block]) != STATUS_CODE[DENIED]
         block, row = block[sellable], row[sellable]
         sizes = np.bincount(block, minlength=len(routes.blocks))
         block_start = np.zeros(len(routes.blocks), dtype=np.int64)

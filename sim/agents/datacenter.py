@@ -18,7 +18,7 @@ import numpy as np
 from sim.agents.base import RowOf, SupplyChainAgent
 from sim.exact import power
 from sim.installed import INSTALLED_SOURCES, installed_source
-from sim.scenario.schema import DataCenter
+from sim.scenario.schema import BLOC_CODE, DataCenter
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -34,8 +34,6 @@ class DataCenterAgent(SupplyChainAgent):
         self.owner_bloc = spec.owner_bloc or self.bloc
         self.base_budget_usd_per_month = spec.budget_usd_per_month
         self.budget_growth_factor_per_year = spec.budget_growth_factor_per_year
-        self.home_vendor_preference = spec.home_vendor_preference
-        self.promoted_bloc_preference = 0.0  # set each month by promotion policies
         self.max_foreign_rental_share = spec.max_foreign_rental_share
         self.offshore_rental_share = spec.offshore_rental_share
         self.rental_host_ids = list(spec.rental_routes)
@@ -48,6 +46,8 @@ class DataCenterAgent(SupplyChainAgent):
 
     # Money and rented compute live in the model's DataCenterArrays (a row per data center), where array code
     # settles every order and budget at once; these read and write this center's row.
+    home_vendor_preference = RowOf(lambda model: model.center_arrays.home_vendor_preference)
+    promoted_bloc_preference = RowOf(lambda model: model.center_arrays.promoted_bloc_preference)
     cash_usd = RowOf(lambda model: model.center_arrays.cash_usd)
     spent_usd_this_month = RowOf(lambda model: model.center_arrays.spent_usd)
     budget_usd_this_month = RowOf(lambda model: model.center_arrays.budget_usd)
@@ -60,7 +60,7 @@ class DataCenterAgent(SupplyChainAgent):
         source = self._source_of_chip.get(chip)
         if source is None:
             chips = self.model.chips
-            index = installed_source(chips, np.array([chips.of(chip)]), np.array([self.owner_bloc], dtype=object))
+            index = installed_source(chips, np.array([chips.of(chip)]), np.array([BLOC_CODE[self.owner_bloc]]))
             source = self._source_of_chip[chip] = INSTALLED_SOURCES[int(index[0])]  # never changes: asked once
         return source
 
@@ -85,7 +85,9 @@ class DataCenterAgent(SupplyChainAgent):
 
 
 class DataCenterArrays:
-    """Every data center's money and rented compute for the month, a row per data center (its ``index``).
+    """Every data center's money and rented compute for the month, a row per data center (its ``index``), and how
+    it weighs offers: its preference for its own bloc's chips, and this month's for promoted hardware (set by
+    promotion policies).
 
     Each month a data center adds its (noisy) budget to its cash, and after ordering keeps at most
     ``budget_carryover_months`` of budget as cash for the next month.
@@ -97,6 +99,8 @@ class DataCenterArrays:
         self.base_budget_usd_per_month = np.array([spec.budget_usd_per_month for spec in specs], dtype=float)
         self.budget_growth_factor_per_year = np.array([spec.budget_growth_factor_per_year for spec in specs],
                                                       dtype=float)
+        self.home_vendor_preference = np.array([spec.home_vendor_preference for spec in specs], dtype=float)
+        self.promoted_bloc_preference = np.zeros(count)
         self.cash_usd = np.zeros(count)  # unspent budget
         self.spent_usd = np.zeros(count)  # spent this month
         self.budget_usd = np.zeros(count)  # this month's budget

@@ -33,7 +33,7 @@ from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
 from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, runs, sum_by_group
 from sim.agents.vendor import vendor_price_list
 from sim.columns import CELL_KEY_SPAN, ColumnTable, segment_rows
-from sim.policies.export_controls import DENIED
+from sim.policies.export_controls import DENIED, STATUS_CODE
 from sim.scenario.schema import Intermediary
 
 if TYPE_CHECKING:
@@ -167,6 +167,7 @@ class IntermediaryArrays:
             setattr(self, name, np.full(0, fill, dtype=dtype))
         self._next_rank = 0
         self._sources_month: int | None = None  # the month source_vendor is for
+        self._cells_for_list: np.ndarray | None = None  # the vendors' lists the cells were last extended for
         self._quotes: tuple[Quotes, Quotes] | None = None  # valid until stock moves or a listing changes
 
     def connect(self) -> None:
@@ -245,14 +246,18 @@ class IntermediaryArrays:
         self.source_vendor[:] = -1
         self.source_price_usd[:] = np.nan
         vendor, chip, price = vendor_price_list(model, month)
+        vendor_chip = vendor * CELL_KEY_SPAN + chip  # the vendors' lists, to tell whether they changed
         # Every (intermediary, vendor it buys from, chip the vendor sells), in the order the intermediary looks.
         per_vendor = np.bincount(vendor, minlength=len(model.vendors))
         edge, row = segment_rows((np.cumsum(per_vendor) - per_vendor)[self.edge_vendor], per_vendor[self.edge_vendor])
         item, chip, price, vendor = self.edge_item[edge], chip[row], price[row], vendor[row]
         if not len(item):
             return
-        self._add_cells(item, chip)
-        sellable = model.export_status(chip, self.node[item]) != DENIED
+        # The pairs change only when vendors' lists of chips do (a release, a variant): most months, no new cells.
+        if self._cells_for_list is None or not np.array_equal(self._cells_for_list, vendor_chip):
+            self._add_cells(item, chip)
+            self._cells_for_list = vendor_chip
+        sellable = model.export_status(chip, self.node[item]) != STATUS_CODE[DENIED]
         item, chip, price, vendor = item[sellable], chip[sellable], price[sellable], vendor[sellable]
 
         cell = self.cells(item, chip)

@@ -22,7 +22,7 @@ from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
 from sim.columns import CELL_KEY_SPAN
 from sim.exact import power
-from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED, AllowanceInForce
+from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, STATUS_CODE, TIERED, AllowanceInForce
 from sim.scenario.schema import BLOC_CODE, BLOCS, ProductLine, Vendor
 from sim.trade import LICENSED_CODE
 
@@ -424,10 +424,10 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     status = model.export_status(orders.chip, orders.buyer)
 
     available = arrays.inventory.copy()
-    filled = ration_groups(available, cell, np.where(status == DENIED, 0, orders.requested))
-    licensed = status == LICENSED
+    filled = ration_groups(available, cell, np.where(status == STATUS_CODE[DENIED], 0, orders.requested))
+    licensed = status == STATUS_CODE[LICENSED]
     tariff = np.zeros(len(orders))
-    capped = (status == ALLOWANCE) | (status == TIERED)
+    capped = (status == STATUS_CODE[ALLOWANCE]) | (status == STATUS_CODE[TIERED])
     if capped.any():
         for c in np.unique(cell[capped]).tolist():
             rows = np.flatnonzero(cell == c)

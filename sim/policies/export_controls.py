@@ -43,6 +43,7 @@ CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 FREE, DENIED, LICENSED, ALLOWANCE, TIERED = "free", "denied", "licensed", "allowance", "tiered"
 SALE_STATUSES = (FREE, DENIED, LICENSED, ALLOWANCE, TIERED)
+STATUS_CODE = {status: code for code, status in enumerate(SALE_STATUSES)}  # in arrays of statuses
 
 
 class _Destinations(PolicyParams):

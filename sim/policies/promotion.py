@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 from pydantic import Field
 
 from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
@@ -28,16 +29,17 @@ class UsStackPromotionParams(PolicyParams):
 class UsStackPromotion(Policy):
     type_name = "us_stack_promotion"
     Params = UsStackPromotionParams
+    _covered: np.ndarray | None = None  # which of the model's data centers it covers (they never move)
 
     def apply(self, model: ChipSupplyModel, month: int) -> None:
         if not self.is_effective(month):
             return
-        for center in model.data_centers:
-            covered = center.country in self.params.countries if self.params.countries else (
-                center.tier in self.params.tiers
-            )
-            if covered:
-                center.promoted_bloc_preference = max(center.promoted_bloc_preference, self.params.preference)
+        if self._covered is None:
+            self._covered = np.array([
+                center.country in self.params.countries if self.params.countries else center.tier in self.params.tiers
+                for center in model.data_centers], dtype=bool)
+        preference = model.center_arrays.promoted_bloc_preference
+        preference[self._covered] = np.maximum(preference[self._covered], self.params.preference)
 
     @classmethod
     def reference_problems(cls, params: UsStackPromotionParams, scenario: Scenario, path: tuple) -> list[Problem]:
