@@ -96,11 +96,12 @@ class InstalledBase:
         held = at < len(self.keys)
         held[held] = self.keys[at[held]] == keys[held]
         if not held.all():
-            merged = np.sort(np.concatenate([self.keys, keys[~held]]))
-            counts = np.zeros(len(merged), dtype=np.int64)
-            counts[np.searchsorted(merged, self.keys)] = self.counts
-            self.keys, self.counts = merged, counts
-            at = np.searchsorted(self.keys, keys)
+            # New holdings go in where they sort (both lists are sorted); each key's place then moves up by the
+            # number of new keys before it.
+            new = ~held
+            self.keys = np.insert(self.keys, at[new], keys[new])
+            self.counts = np.insert(self.counts, at[new], 0)
+            at = at + np.cumsum(new) - new
         self.counts[at] += chips  # keys are unique: a plain add
         self._cohorts.setdefault(month, []).append((keys, chips))
 

@@ -199,6 +199,15 @@ class ChipSupplyModel(mesa.Model):
             self.agents_by_id[edge.source].node * len(self.nodes) + self.agents_by_id[edge.target].node
             for edge in edges if edge.kind == EDGE_SMUGGLED), dtype=np.int64)
 
+    def is_smuggling_route(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Whether each (source node, target node) pair is a smuggling route."""
+        keys = source * len(self.nodes) + target
+        routes = self.smuggling_route_keys
+        if not len(routes):
+            return np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(routes, keys), len(routes) - 1)
+        return routes[at] == keys
+
     def node_listed(self) -> np.ndarray:
         """Whether each node is on the entity list now (only intermediaries ever are)."""
         listed = np.zeros(len(self.nodes), dtype=bool)

@@ -356,7 +356,7 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     group, first = runs(row_item * len(chips) + orders.chip)  # one group per (intermediary, chip)
     group_item, group_chip = row_item[first], orders.chip[first]
     available = arrays.inventory[arrays.cells(group_item, group_chip)]
-    covert = np.isin(orders.seller * len(model.nodes) + orders.buyer, model.smuggling_route_keys)
+    covert = model.is_smuggling_route(orders.seller, orders.buyer)
 
     limits = orders.requested.copy()
     filled = ration_groups(available, group, limits)

@@ -102,9 +102,11 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     # The units left after rounding down go to the largest remainders, ties to the earlier row.
     left = stock - np.bincount(run, weights=whole, minlength=len(run_start)).astype(np.int64)
     by_remainder = np.lexsort((rows, whole - exact, run))
-    run_sorted = run[by_remainder]
-    rank = np.arange(len(rows)) - np.searchsorted(run_sorted, run_sorted, side="left")
-    whole[by_remainder[rank < left[run_sorted]]] += 1
+    # ``run`` is already in order (rows are), so sorting keeps each run where it was: a row's rank in its run is
+    # its distance from the run's first row.
+    run_of_rank, run_first = runs(run)
+    rank = np.arange(len(rows)) - run_first[run_of_rank]
+    whole[by_remainder[rank < left[run]]] += 1
     filled[rows] = whole
     return filled
 

@@ -54,6 +54,7 @@ def test_installed_base_matches_per_cohort_bookkeeping_month_by_month(seed: int)
                     for _ in range(int(rng.integers(0, 12)))]
         reference.extend(arriving)
         _install(base, arriving, month)  # one batch, repeats of a holding included
+        assert (np.diff(base.keys) > 0).all()  # new holdings went in where they sort, once each
         expected_retired = _reference_retire(reference, month, lifetime)
         retired = base.retire(month, lifetime)
 
