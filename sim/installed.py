@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.catalog import ChipIndex
+from sim.scenario.schema import BLOCS
 
 if TYPE_CHECKING:
     from sim.catalog import ChipModel
@@ -36,9 +37,12 @@ def installed_source(chips: ChipIndex, chip: np.ndarray, owner_bloc_code: np.nda
     """What chips count as once installed (index in INSTALLED_SOURCES), row by row (chip numbers, owners' bloc codes
     and whether they came over a smuggling route): ``smuggled`` when they did, ``proxy_fab`` when the die was made for
     a front company, ``domestic`` when the chip's vendor is of the owner's bloc, ``import`` otherwise."""
-    source = np.where(chips.vendor_bloc_code[chip] == owner_bloc_code, SOURCE_INDEX[SOURCE_DOMESTIC],
-                      SOURCE_INDEX[SOURCE_IMPORT])
-    source = np.where(chips.proxy_fabricated[chip], SOURCE_INDEX[SOURCE_PROXY_FAB], source)
+    # The answer for each (chip, owner's bloc), then looked up row by row.
+    blocs = len(BLOCS)
+    by_chip_and_bloc = np.where(chips.vendor_bloc_code[:, None] == np.arange(blocs)[None, :],
+                                SOURCE_INDEX[SOURCE_DOMESTIC], SOURCE_INDEX[SOURCE_IMPORT])
+    by_chip_and_bloc[chips.proxy_fabricated] = SOURCE_INDEX[SOURCE_PROXY_FAB]
+    source = by_chip_and_bloc.ravel()[np.asarray(chip) * blocs + owner_bloc_code]
     if smuggled is not None:
         source = np.where(smuggled, SOURCE_INDEX[SOURCE_SMUGGLED], source)
     return source.astype(np.int64)

@@ -173,9 +173,12 @@ class TradeNetwork:
         """File the month's shipments, less those seized, under their arrival months."""
         shipped = self._unseized_this_tick()
         self._count_in_transit(shipped, +1)
-        months = shipped.arrival_month
-        for month in np.unique(months).tolist():
-            self._arrivals[month].append(shipped.take(months == month))
+        # Grouped by arrival month with one stable sort (each month's rows keep the order sent), filed as slices.
+        by_month = shipped.take(np.argsort(shipped.arrival_month, kind="stable"))
+        months, first = np.unique(by_month.arrival_month, return_index=True)
+        ends = np.append(first[1:], len(by_month)).tolist() if len(first) else []
+        for month, start, end in zip(months.tolist(), first.tolist(), ends, strict=True):
+            self._arrivals[month].append(by_month.take(slice(start, end)))
         self._batches, self._shipped = [], None
         self._seized_rows = np.zeros(0, dtype=np.int64)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.agents.market import Order, Orders
 from sim.installed import SOURCE_DOMESTIC
 from sim.model import ChipSupplyModel
-from sim.ordering import plan_orders
+from sim.ordering import plan_orders, whole_units
 from sim.scenario import load_scenario, validate
 from sim.synthetic import synthetic_scenario
 from tests.conftest import check_before_phase
@@ -79,3 +81,13 @@ def test_orders_match_the_per_center_rule_in_shipped_scenarios(name: str) -> Non
 def test_orders_match_the_per_center_rule_in_a_synthetic_world() -> None:
     model = ChipSupplyModel(validate(synthetic_scenario(1000), "synthetic"), seed=1)
     assert _compare_every_month(model, months=3) > 5000
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.0, 1e12), st.floats(1e-3, 1e7)), min_size=1, max_size=50),
+       st.lists(st.tuples(st.integers(0, 10**9), st.floats(1e-3, 1e7)), max_size=20))
+def test_whole_units_is_floor_division(drawn: list, multiples: list) -> None:
+    # Exact multiples (spend = n x price, as rounded) are where a quick floor of the quotient can be one too many.
+    rows = drawn + [(n * price, price) for n, price in multiples]
+    spend, price = (np.array(column) for column in zip(*rows, strict=True))
+    assert whole_units(spend, price).tolist() == np.floor_divide(spend, price).tolist()
