@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -121,6 +123,12 @@ class Blocks:
     def add(self, tick: int, *columns: np.ndarray) -> None:
         self.blocks.append((tick, tuple(_compact(column) for column in columns)))
 
+    def copy(self) -> Blocks:
+        """The blocks so far (the arrays are shared: a block is never changed once added)."""
+        copied = Blocks(*self.names)
+        copied.blocks = list(self.blocks)
+        return copied
+
     def frame(self, dates: list[str], decode: dict[str, list[str]]) -> pd.DataFrame:
         """The table, with the columns named in ``decode`` turned from codes into the strings they stand for."""
         lengths = [len(columns[0]) if columns else 0 for _tick, columns in self.blocks]
@@ -135,6 +143,28 @@ class Blocks:
                 column = column.astype(np.int64)
             frame[name] = column
         return pd.DataFrame(frame)
+
+
+class Tables(Mapping[str, pd.DataFrame]):
+    """A run's tables by name, each built from the recorded rows the first time it is read, then kept.
+
+    A large world's per-vendor tables (revenue, prices, production) are millions of rows, hundreds of MB as data
+    frames; a sweep reads only the bloc and world tables, so it never builds them."""
+
+    def __init__(self, builders: dict[str, Callable[[], pd.DataFrame]]) -> None:
+        self._builders = builders
+        self._built: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._built:
+            self._built[name] = self._builders[name]()
+        return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
 
 
 def _compact(column: np.ndarray) -> np.ndarray:
@@ -300,18 +330,24 @@ class TickRecorder:
             self._price_codes = (arrays.cell_chip, _compact(arrays.cell_vendor), _compact(arrays.cell_chip))
         self.prices.add(tick, *self._price_codes[1:], arrays.price_usd.copy())
 
-    def tables(self) -> dict[str, pd.DataFrame]:
+    def tables(self) -> Tables:
+        """The tables recorded so far, each built when first read (the builders hold the recorded rows and the
+        names they decode to, not the model)."""
+        dates = list(self.dates)
         vendor_ids = [vendor.agent_id for vendor in self.model.vendors]
-        return {
-            "blocs": pd.DataFrame(self.bloc_rows),
-            "world": pd.DataFrame(self.world_rows),
-            "revenue": self.revenue.frame(self.dates, {"vendor": vendor_ids, "destination_bloc": list(BLOCS)}),
-            "flows": pd.DataFrame(
-                self.flow_rows,
-                columns=["date", "tick", "kind", "from_bloc", "to_bloc", "chips", "h100e", "value_usd"],
-            ),
-            "prices": self.prices.frame(self.dates, {"vendor": vendor_ids, "chip": self.model.chips.ids}),
-            "production": self.production.frame(self.dates, {"fab": [fab.agent_id for fab in self.model.fabs],
-                                                             "chip": self.model.chips.ids}),
-            "routes": pd.DataFrame(self.route_rows, columns=["date", "tick", "from_country", "chips_diverted"]),
-        }
+        fab_ids = [fab.agent_id for fab in self.model.fabs]
+        chip_ids = list(self.model.chips.ids)
+        bloc_rows, world_rows = list(self.bloc_rows), list(self.world_rows)
+        flow_rows, route_rows = list(self.flow_rows), list(self.route_rows)
+        revenue, prices, production = self.revenue.copy(), self.prices.copy(), self.production.copy()
+        # Builders as partial functions, not lambdas: a result can be pickled (sent between processes) unbuilt.
+        return Tables({
+            "blocs": partial(pd.DataFrame, bloc_rows),
+            "world": partial(pd.DataFrame, world_rows),
+            "revenue": partial(revenue.frame, dates, {"vendor": vendor_ids, "destination_bloc": list(BLOCS)}),
+            "flows": partial(pd.DataFrame, flow_rows,
+                             columns=["date", "tick", "kind", "from_bloc", "to_bloc", "chips", "h100e", "value_usd"]),
+            "prices": partial(prices.frame, dates, {"vendor": vendor_ids, "chip": chip_ids}),
+            "production": partial(production.frame, dates, {"fab": fab_ids, "chip": chip_ids}),
+            "routes": partial(pd.DataFrame, route_rows, columns=["date", "tick", "from_country", "chips_diverted"]),
+        })

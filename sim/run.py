@@ -28,7 +28,7 @@ class RunResult:
     seed: int
     until: str
     wall_time_s: float
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # built when read: see sim.metrics.Tables
     model: ChipSupplyModel | None = None
 
     @property
