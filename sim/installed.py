@@ -6,8 +6,10 @@ keys (center, chip number, source packed into one int64) with a count beside eac
 in one batch: keys are computed for all of them, merged into the sorted keys, and counts added with array operations.
 Totals, compute by source and the per-bloc tables are then array sums rather than loops over cohort objects.
 
-A cohort (chips installed in one month) is kept only as two columns, holding key and count, in its install month's
-batch. Every chip lives the same number of months, so retiring is dropping the batches that have reached that age.
+A cohort (chips installed in one month) is kept only as two columns, holding number and count, in its install
+month's batch; holdings are numbered as they first appear (the sorted keys move when new ones go in, the numbers do
+not), and both columns are 32-bit whenever the numbers fit: cohorts are most of a large run's memory. Every chip
+lives the same number of months, so retiring is dropping the batches that have reached that age.
 Chips are numbered the first time they are seen, so variants designed during a run fit in.
 """
 
@@ -55,6 +57,11 @@ CENTER_SHIFT = CHIP_BITS + SOURCE_BITS
 MAX_CHIPS = 1 << CHIP_BITS
 
 
+def _narrow(whole: np.ndarray) -> np.ndarray:
+    """Non-negative whole numbers as 32-bit integers when they all fit (else as they are)."""
+    return whole.astype(np.int32) if not len(whole) or whole.max() <= np.iinfo(np.int32).max else whole
+
+
 @dataclass(frozen=True)
 class Retired:
     """Cohorts taken out of service: chips and H100e by data center (one entry per cohort)."""
@@ -71,7 +78,8 @@ class InstalledBase:
         self.chips = chips if chips is not None else ChipIndex(catalog)
         self.keys = np.zeros(0, dtype=np.int64)  # sorted, one per holding
         self.counts = np.zeros(0, dtype=np.int64)
-        # Per install month, its cohorts as two arrays per batch installed: holding keys and chips.
+        self.holding_number = np.zeros(0, dtype=np.int64)  # of each key: its holding's number, in order of appearance
+        # Per install month, its cohorts as two arrays per batch installed: holding numbers and chips.
         self._cohorts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
 
     # --- installing and retiring ------------------------------------------------------------------------------
@@ -103,11 +111,13 @@ class InstalledBase:
             # New holdings go in where they sort (both lists are sorted); each key's place then moves up by the
             # number of new keys before it.
             new = ~held
+            numbers = len(self.keys) + np.arange(np.count_nonzero(new))
             self.keys = np.insert(self.keys, at[new], keys[new])
             self.counts = np.insert(self.counts, at[new], 0)
+            self.holding_number = np.insert(self.holding_number, at[new], numbers)
             at = at + np.cumsum(new) - new
         self.counts[at] += chips  # keys are unique: a plain add
-        self._cohorts.setdefault(month, []).append((keys, chips))
+        self._cohorts.setdefault(month, []).append((_narrow(self.holding_number[at]), _narrow(chips)))
 
     def retire(self, month: int, lifetime_months: int) -> Retired:
         """Take out every cohort installed ``lifetime_months`` or more before ``month``; return them."""
@@ -116,9 +126,12 @@ class InstalledBase:
         if not batches:
             empty = np.zeros(0, dtype=np.int64)
             return Retired(empty, empty, empty.astype(float))
-        keys = np.concatenate([keys for keys, _count in batches])
-        chips = np.concatenate([count for _keys, count in batches])
-        np.subtract.at(self.counts, np.searchsorted(self.keys, keys), chips)
+        position_of_number = np.empty(len(self.keys), dtype=np.int64)
+        position_of_number[self.holding_number] = np.arange(len(self.keys))
+        position = position_of_number[np.concatenate([numbers for numbers, _count in batches])]
+        chips = np.concatenate([count for _numbers, count in batches]).astype(np.int64)
+        np.subtract.at(self.counts, position, chips)
+        keys = self.keys[position]
         chip_number = (keys >> SOURCE_BITS) & (MAX_CHIPS - 1)
         return Retired(center=keys >> CENTER_SHIFT, chips=chips, h100e=chips * self.chips.h100e[chip_number])
 

@@ -93,3 +93,14 @@ def test_a_center_with_nothing_installed_holds_nothing() -> None:
     assert list(base.center_holdings(0)) == []
     assert base.center_h100e_by_source(2) == dict.fromkeys(INSTALLED_SOURCES, 0.0)
     assert len(base.retire(month=1, lifetime_months=5).chips) == 0
+
+
+def test_cohorts_too_large_for_32_bits_retire_exactly() -> None:
+    base = InstalledBase(2, CATALOG)
+    huge = 3 * 2**31 + 7
+    base.install([1, 0], ["a", "b"], ["import", "domestic"], [huge, 5], month=0)
+    base.install([1], ["a"], ["import"], [2], month=1)
+    assert base.total_chips() == huge + 7
+    retired = base.retire(3, lifetime_months=3)
+    assert sorted(zip(retired.center.tolist(), retired.chips.tolist(), strict=True)) == [(0, 5), (1, huge)]
+    assert base.total_chips() == 2 and base.center_chips(1) == 2
