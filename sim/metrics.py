@@ -191,6 +191,7 @@ class TickRecorder:
         self.production = Blocks("fab", "chip", "chips", "h100e")
         self._revenue_codes: tuple[np.ndarray, np.ndarray] | None = None
         self._price_codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._fab_rank: np.ndarray | None = None
         self.route_rows: list[dict] = []
 
     def record(self) -> None:
@@ -284,9 +285,9 @@ class TickRecorder:
         blocs = len(BLOCS)
         source_bloc, target_bloc = model.node_bloc_code[shipped.source], model.node_bloc_code[shipped.target]
         key = (shipped.kind * blocs + source_bloc) * blocs + target_bloc
-        present = np.unique(key)
-        where = np.searchsorted(present, key)
-        sums = [np.bincount(where, weights=column, minlength=len(present))
+        keys = len(SHIPMENT_KINDS) * blocs * blocs
+        present = np.flatnonzero(np.bincount(key, minlength=keys))
+        sums = [np.bincount(key, weights=column, minlength=keys)[present]
                 for column in (shipped.count, shipped.h100e, shipped.value_usd)]
         groups = [(SHIPMENT_KINDS[k // (blocs * blocs)], BLOCS[k // blocs % blocs], BLOCS[k % blocs], i)
                   for i, k in enumerate(present.tolist())]
@@ -307,8 +308,9 @@ class TickRecorder:
         keys, inverse = np.unique(fab * span + chip, return_inverse=True)
         made = np.bincount(inverse, weights=chips).astype(np.int64)
         fab, chip = keys // span, keys % span
-        fab_ids, chip_ids = [f.agent_id for f in model.fabs], model.chips.ids
-        order = sorted(range(len(keys)), key=lambda row: (fab_ids[fab[row]], chip_ids[chip[row]]))
+        if self._fab_rank is None:  # each fab's place when fabs are sorted by id
+            self._fab_rank = np.argsort(np.argsort(np.array([f.agent_id for f in model.fabs], dtype=object)))
+        order = np.lexsort((model.chips.sort_rank[chip], self._fab_rank[fab]))
         fab, chip, made = fab[order], chip[order], made[order]
         self.production.add(tick, fab, chip, made, made * model.chips.h100e[chip])
 
