@@ -101,7 +101,7 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     whole = np.floor(exact).astype(np.int64)
     # The units left after rounding down go to the largest remainders, ties to the earlier row.
     left = stock - np.bincount(run, weights=whole, minlength=len(run_start)).astype(np.int64)
-    by_remainder = np.lexsort((rows, whole - exact, run))
+    by_remainder = _by_run_then_remainder(run, whole - exact, len(run_start))
     # ``run`` is already in order (rows are), so sorting keeps each run where it was: a row's rank in its run is
     # its distance from the run's first row.
     run_of_rank, run_first = runs(run)
@@ -109,6 +109,33 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     whole[by_remainder[rank < left[run]]] += 1
     filled[rows] = whole
     return filled
+
+
+def _by_run_then_remainder(run: np.ndarray, remainder: np.ndarray, runs_count: int) -> np.ndarray:
+    """The order of rows by run, then remainder (most negative first), then row: ``np.lexsort((rows, remainder,
+    run))``, in two stable sorts that are several times faster. Remainders are sorted as integers (a float's bits,
+    as a signed integer with the magnitude bits of negatives flipped, order the same way), then runs by a radix sort
+    when their numbers fit in 16 bits."""
+    bits = (remainder + 0.0).view(np.int64)  # + 0.0: a -0.0 becomes 0.0, equal to it as lexsort sees them
+    as_integer = np.where(bits < 0, bits ^ np.int64(0x7FFF_FFFF_FFFF_FFFF), bits)
+    order = _stable_order(as_integer)
+    run_numbers = run[order].astype(np.uint16) if runs_count <= 1 << 16 else run[order]
+    return order[np.argsort(run_numbers, kind="stable")]
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for 64-bit integers, as radix passes over 16 bits at a time (numpy sorts
+    16-bit integers by radix, much faster than its merge sort of 64-bit ones)."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    offset = (keys - keys.min()).view(np.uint64)  # non-negative: the same order as unsigned numbers
+    order = np.arange(len(keys))
+    top, shift = int(offset.max()), 0
+    while top >> shift:
+        digit = ((offset[order] >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+    return order
 
 
 def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents.market import ration_groups, ration_quantities
+from sim.agents.market import _by_run_then_remainder, ration_groups, ration_quantities
 from sim.world import largest_remainder
 
 requests = st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=40)
@@ -49,3 +49,15 @@ def test_rationing_many_groups_splits_each_groups_stock_among_its_own_orders() -
     # Group 0: 10 chips for 6 + 9 asked; group 1: plenty; group 2: 2 chips, three ties of 1.
     filled = ration_groups(np.array([10, 100, 2]), np.array([0, 0, 1, 2, 2, 2]), np.array([6, 9, 5, 1, 1, 1]))
     assert filled.tolist() == [4, 6, 5, 1, 1, 0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 70_000), st.floats(-0.999999, 0.0)), max_size=300))
+def test_rows_ordered_by_run_then_remainder_as_lexsort_orders_them(drawn: list) -> None:
+    # Few distinct remainders (ties broken by row) and run numbers past 16 bits both occur.
+    rows = sorted(drawn, key=lambda row: row[0])  # runs come in order, as in ration_groups
+    run = np.array([r for r, _ in rows], dtype=np.int64)
+    remainder = np.array([round(x, 2) for _, x in rows], dtype=float)
+    expected = np.lexsort((np.arange(len(rows)), remainder, run))
+    for runs_count in (int(run.max(initial=0)) + 1, 1 << 17):
+        assert _by_run_then_remainder(run, remainder, runs_count).tolist() == expected.tolist()
