@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
-from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, runs, sum_by_group
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, order_within_groups, ration_groups, runs, sum_by_group
 from sim.agents.vendor import vendor_price_list
 from sim.columns import CELL_KEY_SPAN, ColumnTable, segment_rows
 from sim.policies.export_controls import DENIED, STATUS_CODE
@@ -261,7 +261,7 @@ class IntermediaryArrays:
         item, chip, price, vendor = item[sellable], chip[sellable], price[sellable], vendor[sellable]
 
         cell = self.cells(item, chip)
-        cheapest_first = np.lexsort((np.arange(len(cell)), price, cell))
+        cheapest_first = order_within_groups(cell, price, len(self.cell_key))
         best = cheapest_first[runs(cell[cheapest_first])[1]]
         self.source_vendor[cell[best]] = vendor[best]
         self.source_price_usd[cell[best]] = price[best]
@@ -282,7 +282,7 @@ class IntermediaryArrays:
             return self._quotes
         self.find_sources(month)
         cell = np.flatnonzero((self.cost_rank >= 0) & ((self.source_vendor >= 0) | (self.inventory > 0)))
-        cell = cell[np.lexsort((self.cost_rank[cell], self.cell_item[cell]))]
+        cell = cell[order_within_groups(self.cell_item[cell], self.cost_rank[cell], len(self.markup_fraction))]
         item, chip, cost = self.cell_item[cell], self.cell_chip[cell], self.last_cost_usd[cell]
         local = Quotes(seller_row=item, chip=chip, price_usd=cost * (1 + self.markup_fraction[item]))
         pays = self.diversion_pays(item, cost)

@@ -101,7 +101,7 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     whole = np.floor(exact).astype(np.int64)
     # The units left after rounding down go to the largest remainders, ties to the earlier row.
     left = stock - np.bincount(run, weights=whole, minlength=len(run_start)).astype(np.int64)
-    by_remainder = _by_run_then_remainder(run, whole - exact, len(run_start))
+    by_remainder = order_within_groups(run, whole - exact, len(run_start))
     # ``run`` is already in order (rows are), so sorting keeps each run where it was: a row's rank in its run is
     # its distance from the run's first row.
     run_of_rank, run_first = runs(run)
@@ -111,16 +111,17 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     return filled
 
 
-def _by_run_then_remainder(run: np.ndarray, remainder: np.ndarray, runs_count: int) -> np.ndarray:
-    """The order of rows by run, then remainder (most negative first), then row: ``np.lexsort((rows, remainder,
-    run))``, in two stable sorts that are several times faster. Remainders are sorted as integers (a float's bits,
-    as a signed integer with the magnitude bits of negatives flipped, order the same way), then runs by a radix sort
+def order_within_groups(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
+    """Rows ordered by group (numbers below ``groups``), then value, then row: ``np.lexsort((rows, value, group))``,
+    in two stable sorts that are several times faster. Values are sorted as 64-bit integers (a float's bits, as a
+    signed integer with the magnitude bits of negatives flipped, order the same way), then groups by a radix sort
     when their numbers fit in 16 bits."""
-    bits = (remainder + 0.0).view(np.int64)  # + 0.0: a -0.0 becomes 0.0, equal to it as lexsort sees them
-    as_integer = np.where(bits < 0, bits ^ np.int64(0x7FFF_FFFF_FFFF_FFFF), bits)
-    order = _stable_order(as_integer)
-    run_numbers = run[order].astype(np.uint16) if runs_count <= 1 << 16 else run[order]
-    return order[np.argsort(run_numbers, kind="stable")]
+    if value.dtype.kind == "f":
+        bits = (value.astype(np.float64) + 0.0).view(np.int64)  # + 0.0: -0.0 becomes 0.0, equal as lexsort sees it
+        value = np.where(bits < 0, bits ^ np.int64(0x7FFF_FFFF_FFFF_FFFF), bits)
+    order = _stable_order(value.astype(np.int64))
+    group_numbers = group[order].astype(np.uint16) if groups <= 1 << 16 else group[order]
+    return order[np.argsort(group_numbers, kind="stable")]
 
 
 def _stable_order(keys: np.ndarray) -> np.ndarray:

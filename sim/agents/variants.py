@@ -39,13 +39,17 @@ class VariantDesigner:
 
     def step(self, month: int) -> None:
         model = self.vendor.model
+        new_thresholds = [
+            control.tpp_threshold for control in model.export_rules.controls
+            if control.tpp_threshold is not None and self.vendor.bloc in control.params.origin_blocs
+            and control.tpp_threshold not in self.ready_month
+        ]
+        if not new_thresholds and month not in self.ready_month.values():
+            return  # nothing to start and nothing ready: most months
         best = self.best_chip(month)
         if best is None:
             return
-        for control in model.export_rules.controls:
-            threshold = control.tpp_threshold
-            if threshold is None or self.vendor.bloc not in control.params.origin_blocs:
-                continue
+        for threshold in new_thresholds:
             if model.catalog[best.chip].tpp >= threshold and threshold not in self.ready_month:
                 self.ready_month[threshold] = month + self.plan.lag_months
         for threshold, ready in sorted(self.ready_month.items()):

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents.market import _by_run_then_remainder, ration_groups, ration_quantities
+from sim.agents.market import order_within_groups, ration_groups, ration_quantities
 from sim.world import largest_remainder
 
 requests = st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=40)
@@ -53,11 +53,14 @@ def test_rationing_many_groups_splits_each_groups_stock_among_its_own_orders() -
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 70_000), st.floats(-0.999999, 0.0)), max_size=300))
-def test_rows_ordered_by_run_then_remainder_as_lexsort_orders_them(drawn: list) -> None:
+def test_rows_ordered_within_groups_as_lexsort_orders_them(drawn: list) -> None:
     # Few distinct remainders (ties broken by row) and run numbers past 16 bits both occur.
     rows = sorted(drawn, key=lambda row: row[0])  # runs come in order, as in ration_groups
     run = np.array([r for r, _ in rows], dtype=np.int64)
     remainder = np.array([round(x, 2) for _, x in rows], dtype=float)
     expected = np.lexsort((np.arange(len(rows)), remainder, run))
     for runs_count in (int(run.max(initial=0)) + 1, 1 << 17):
-        assert _by_run_then_remainder(run, remainder, runs_count).tolist() == expected.tolist()
+        assert order_within_groups(run, remainder, runs_count).tolist() == expected.tolist()
+        whole = np.round(remainder * 100).astype(np.int64)  # whole numbers too, negative ones included
+        assert order_within_groups(run, whole, runs_count).tolist() == np.lexsort(
+            (np.arange(len(rows)), whole, run)).tolist()
