@@ -307,8 +307,7 @@ class ChipSupplyModel(mesa.Model):
             return
         for fab in self.fabs:
             fab.grow_capacity()
-        for vendor in self.vendors:
-            vendor.grow_reservations()
+        self.vendor_arrays.grow_reservations()
 
     def _deliver_arrivals(self) -> None:
         arriving = self.network.arrivals(self.month)

@@ -121,6 +121,13 @@ class FabAgent(SupplyChainAgent):
         return wafers, yields
 
 
+def fab_node_table(fabs: list[FabAgent], nodes: FabNodes) -> tuple[np.ndarray, np.ndarray]:
+    """Every fab's wafers a month and yield this month, by (place in ``fabs``, node code)."""
+    capacities = [fab.node_capacity(nodes) for fab in fabs]
+    return (np.array([wafers for wafers, _yields in capacities]).reshape(len(fabs), len(nodes.names)),
+            np.array([yields for _wafers, yields in capacities]).reshape(len(fabs), len(nodes.names)))
+
+
 def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: RandomStreams) -> np.ndarray:
     """Every fab's output this month: the chips made for each booking (in the bookings' order), within every
     capacity limit; updates each fab's HBM stockpile and what it made and started this month.
@@ -149,9 +156,7 @@ def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: 
         draws = streams[f"foundry_kyc.{fab.agent_id}"].random(len(rows))
         requested[rows[draws < fab.front_company_detection]] = 0.0
 
-    capacities = [fab.node_capacity(nodes) for fab in booked]
-    node_wafers = np.array([wafers for wafers, _yields in capacities])  # (booked fab, node code)
-    node_yield = np.array([yields for _wafers, yields in capacities])
+    node_wafers, node_yield = fab_node_table(booked, nodes)  # (booked fab, node code)
     yields = node_yield[fab_segment, table.node]
     # Wafers granted per (fab, node), each group's bookings in booking order.
     by_node = np.argsort(fab_segment * len(nodes.names) + table.node, kind="stable")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
-from sim.agents.fab import Bookings
+from sim.agents.fab import Bookings, fab_node_table
 from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
@@ -45,7 +45,6 @@ class VendorAgent(SupplyChainAgent):
             line.model_copy(update={"chip": proxy_chip_id(line.chip)}) if line.via_front_company else line
             for line in spec.product_lines
         ]
-        self.reservation_wafers = {id(line): line.max_wafers_per_month or 0.0 for line in self.product_lines}
         self.chips = list(dict.fromkeys(line.chip for line in self.product_lines))
         # Stock, production under way, prices, forecasts and sales live in the model's VendorArrays.
         self.designer = VariantDesigner(self, spec.design_to_threshold) if spec.design_to_threshold else None
@@ -100,7 +99,7 @@ class VendorAgent(SupplyChainAgent):
         if line.reservation_share_of_node is not None:
             fab = self.model.agents_by_id[line.fab]
             return line.reservation_share_of_node * fab.wafers_per_month[line.node]
-        return self.reservation_wafers[id(line)]
+        return self.model.vendor_arrays.fixed_reservation(line)
 
     def full_reservation_output(self, line: ProductLine) -> float:
         """Chips per month the line yields when its whole reservation is used (the cold-start forecast)."""
@@ -109,19 +108,13 @@ class VendorAgent(SupplyChainAgent):
 
     def add_product_line(self, line: ProductLine, chip: ChipModel) -> None:
         """Start selling a new chip (a design-to-threshold variant) made on ``line``."""
-        self.product_lines.append(line)
-        self.reservation_wafers[id(line)] = line.max_wafers_per_month or 0.0
+        self.product_lines.append(line)  # its reservation starts at max_wafers_per_month (see _ProductLines)
         self.chips.append(chip.id)
         self.model.vendor_arrays.add_cell(self.index, chip)
 
     def design_variants(self, month: int) -> None:
         if self.designer is not None:
             self.designer.step(month)
-
-    def grow_reservations(self) -> None:
-        for line in self.product_lines:
-            if line.reservation_growth_factor_per_year is not None:
-                self.reservation_wafers[id(line)] *= line.reservation_growth_factor_per_year ** (1 / 12)
 
     def is_released(self, chip: str, month: int) -> bool:
         return self.model.catalog[chip].release_month <= month
@@ -225,6 +218,7 @@ class _ProductLines:
     """Every vendor's product lines in booking order, with what bookings need of each as arrays."""
 
     lines: list[tuple[VendorAgent, ProductLine]]
+    row_of_line: dict[int, int]  # id(line) -> its row
     cell: np.ndarray  # the vendor's cell of the line's chip
     fab: np.ndarray  # place in model.fabs
     node: np.ndarray  # model.fab_nodes code
@@ -232,6 +226,9 @@ class _ProductLines:
     via_front_company: np.ndarray
     chips_per_wafer: np.ndarray
     chips_per_packaging_wafer: np.ndarray  # 0 when none is needed
+    share_of_node: np.ndarray  # the reservation as a share of the node's capacity; NaN for a fixed reservation
+    fixed_wafers: np.ndarray  # a fixed reservation's wafers a month this month (grows each month; the state)
+    monthly_growth: np.ndarray  # of a fixed reservation (1 when it does not grow)
 
 
 class VendorArrays:
@@ -262,6 +259,7 @@ class VendorArrays:
         self.chips_sold = np.zeros(len(vendors), dtype=np.int64)
         self._index_cells()
         self._lines: _ProductLines | None = None
+        self._previous_reservations: dict[int, float] = {}  # fixed reservations while the lines are re-worked out
 
     def _index_cells(self) -> None:
         self.vendor_start = np.searchsorted(self.cell_vendor, np.arange(len(self.model.vendors) + 1))
@@ -288,6 +286,7 @@ class VendorArrays:
         self.expected_demand = np.insert(self.expected_demand, at, np.nan)
         self.sold_by_bloc = np.insert(self.sold_by_bloc, at, 0, axis=0)
         self._index_cells()
+        self._previous_reservations = self._reservations_so_far
         self._lines = None
 
     def begin_month(self) -> None:
@@ -296,7 +295,7 @@ class VendorArrays:
 
     def _product_lines(self) -> _ProductLines:
         """Every product line, in booking order (vendor by vendor, each through its chips in order, each chip's
-        lines in order); worked out again when a variant adds a line."""
+        lines in order); worked out again when a variant adds a line (fixed reservations carried over)."""
         if self._lines is None:
             model = self.model
             lines, cells = [], []
@@ -308,8 +307,10 @@ class VendorArrays:
                             lines.append((vendor, line))
                             cells.append(first + position)
             fab_index = {fab.agent_id: fab.index for fab in model.fabs}
+            earlier = self._reservations_so_far
             self._lines = _ProductLines(
                 lines=lines,
+                row_of_line={id(line): row for row, (_vendor, line) in enumerate(lines)},
                 cell=np.array(cells, dtype=np.int64),
                 fab=np.array([fab_index[line.fab] for _vendor, line in lines], dtype=np.int64),
                 node=np.array([model.fab_nodes.code(line.node) for _vendor, line in lines], dtype=np.int64),
@@ -319,8 +320,32 @@ class VendorArrays:
                 chips_per_wafer=np.array([line.chips_per_wafer for _vendor, line in lines], dtype=float),
                 chips_per_packaging_wafer=np.array([line.chips_per_packaging_wafer or 0.0 for _v, line in lines],
                                                    dtype=float),
+                share_of_node=np.array([np.nan if line.reservation_share_of_node is None
+                                        else line.reservation_share_of_node for _vendor, line in lines], dtype=float),
+                fixed_wafers=np.array([earlier.get(id(line), line.max_wafers_per_month or 0.0)
+                                       for _vendor, line in lines], dtype=float),
+                monthly_growth=np.array([1.0 if line.reservation_growth_factor_per_year is None
+                                         else line.reservation_growth_factor_per_year ** (1 / 12)
+                                         for _vendor, line in lines], dtype=float),
             )
         return self._lines
+
+    @property
+    def _reservations_so_far(self) -> dict[int, float]:
+        """Each known line's fixed reservation now, by id(line) (empty before the lines are first worked out)."""
+        if self._lines is None:
+            return self._previous_reservations
+        return dict(zip(self._lines.row_of_line, self._lines.fixed_wafers.tolist(), strict=True))
+
+    def fixed_reservation(self, line: ProductLine) -> float:
+        """Wafers a month of a line's fixed reservation, this month."""
+        lines = self._product_lines()
+        return float(lines.fixed_wafers[lines.row_of_line[id(line)]])
+
+    def grow_reservations(self) -> None:
+        """A month of growth of every fixed reservation."""
+        lines = self._product_lines()
+        lines.fixed_wafers[:] = lines.fixed_wafers * lines.monthly_growth
 
     def bookings(self, month: int) -> Bookings:
         """This month's wafer requests of every vendor: for each chip due (released within a production lead time,
@@ -334,12 +359,12 @@ class VendorArrays:
         due = np.flatnonzero(chips.release_month[self.cell_chip[all_lines.cell]] <= month + lead)
         if not len(due):
             return Bookings.empty()
-        lines = [all_lines.lines[row] for row in due.tolist()]
         line_cell = all_lines.cell[due]
-        fabs = self.model.agents_by_id
-        reservation = np.array([vendor.reservation(line) for vendor, line in lines], dtype=float)
+        node_wafers, node_yield = fab_node_table(self.model.fabs, self.model.fab_nodes)
+        fab, node, share = all_lines.fab[due], all_lines.node[due], all_lines.share_of_node[due]
+        reservation = np.where(np.isnan(share), all_lines.fixed_wafers[due], share * node_wafers[fab, node])
         chips_per_wafer = all_lines.chips_per_wafer[due]
-        yield_fraction = np.array([fabs[line.fab].yield_fraction[line.node] for _vendor, line in lines], dtype=float)
+        yield_fraction = node_yield[fab, node]
         full_output = reservation * chips_per_wafer * yield_fraction
         capacity = np.bincount(line_cell, weights=full_output, minlength=len(self.cell_chip))  # by chip, in order
 

@@ -69,3 +69,26 @@ def test_bookings_match_the_per_vendor_rule_in_shipped_scenarios(name: str) -> N
 def test_bookings_match_the_per_vendor_rule_in_a_synthetic_world() -> None:
     model = ChipSupplyModel(validate(synthetic_scenario(1000, ticks=12), "synthetic"), seed=1)
     assert _compare_every_month(model, months=6) > 100
+
+
+def test_fixed_reservations_grow_every_month_through_variant_launches() -> None:
+    # Baseline: variants launch under ratchets, and each launch re-works out the product lines.
+    model = ChipSupplyModel(load_scenario("scenarios/baseline.yaml").scenario, seed=3)
+    expected: dict[int, float] = {}
+    launched = 0
+    for _ in range(48):
+        model.step()
+        for vendor in model.vendors:
+            for line in vendor.product_lines:
+                if line.reservation_share_of_node is not None:
+                    continue
+                new = id(line) not in expected  # a line of the start, or a variant launched this month
+                if new:
+                    expected[id(line)] = line.max_wafers_per_month
+                    launched += model.month != model.start_month
+                # Every month but the first, growth (a variant launches before the month's growth).
+                grows = line.reservation_growth_factor_per_year is not None
+                if grows and not (new and model.month == model.start_month):
+                    expected[id(line)] *= line.reservation_growth_factor_per_year ** (1 / 12)
+                assert vendor.reservation(line) == expected[id(line)], (vendor.agent_id, line.chip, model.date)
+    assert launched > 0
