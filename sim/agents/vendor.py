@@ -339,8 +339,11 @@ class VendorArrays:
 
     def fixed_reservation(self, line: ProductLine) -> float:
         """Wafers a month of a line's fixed reservation, this month."""
-        lines = self._product_lines()
-        return float(lines.fixed_wafers[lines.row_of_line[id(line)]])
+        if self._lines is None:
+            # Lines not worked out again since a variant was added (many vendors may launch in one month): the
+            # reservations are as they were, and a new line starts at its maximum.
+            return self._previous_reservations.get(id(line), line.max_wafers_per_month or 0.0)
+        return float(self._lines.fixed_wafers[self._lines.row_of_line[id(line)]])
 
     def grow_reservations(self) -> None:
         """A month of growth of every fixed reservation."""
