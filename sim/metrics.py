@@ -207,7 +207,7 @@ class TickRecorder:
         h100e_by_source = model.installed.h100e_by_center_and_source()
         chips_by_center = model.installed.chips_by_center()
         for bloc in BLOCS:
-            mine = model.owner_bloc_of_center == bloc
+            mine = owner_bloc == BLOC_CODE[bloc]
             installed_chips[bloc] = int(chips_by_center[mine].sum())
             for source, h100e in zip(SOURCES, h100e_by_source[mine].sum(axis=0), strict=True):
                 installed[bloc][source] = float(h100e)

@@ -32,7 +32,7 @@ from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
-from sim.scenario.schema import BLOC_CODE, CONTROLLING_BLOC, Scenario
+from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC, Scenario
 from sim.trade import SMUGGLED_CODE, TradeNetwork
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, InitialChips, build_world
 
@@ -130,7 +130,6 @@ class ChipSupplyModel(mesa.Model):
         self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
         self.center_arrays = DataCenterArrays(world.data_centers, self.start_month)
         self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
-        self.owner_bloc_of_center = np.array([center.owner_bloc for center in self.data_centers], dtype=object)
         self.owner_bloc_code_of_center = np.array([BLOC_CODE[center.owner_bloc] for center in self.data_centers],
                                                   dtype=np.int64)
         self._install_initial_chips(world.initial_chips, world.initial_chip_ids)
@@ -333,9 +332,9 @@ class ChipSupplyModel(mesa.Model):
         retired = self.installed.retire(self.month, self.params.chip_lifetime_months)
         if len(retired.chips) == 0:
             return
-        blocs = self.owner_bloc_of_center[retired.center]
-        for bloc in sorted(set(blocs)):
-            mine = blocs == bloc
+        codes = self.owner_bloc_code_of_center[retired.center]
+        for bloc in sorted(BLOCS[code] for code in np.unique(codes).tolist()):
+            mine = codes == BLOC_CODE[bloc]
             self.ledger.retired(bloc, int(retired.chips[mine].sum()), float(retired.h100e[mine].sum()))
 
     def _book_and_produce(self) -> None:

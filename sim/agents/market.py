@@ -111,11 +111,16 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     return filled
 
 
+SMALL_SORT_ROWS = 2000
+
+
 def order_within_groups(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
     """Rows ordered by group (numbers below ``groups``), then value, then row: ``np.lexsort((rows, value, group))``,
     in two stable sorts that are several times faster. Values are sorted as 64-bit integers (a float's bits, as a
     signed integer with the magnitude bits of negatives flipped, order the same way), then groups by a radix sort
-    when their numbers fit in 16 bits."""
+    when their numbers fit in 16 bits (below a few thousand rows, where numpy's call overhead dominates, lexsort)."""
+    if len(value) < SMALL_SORT_ROWS:
+        return np.lexsort((np.arange(len(value)), value, group))
     if value.dtype.kind == "f":
         bits = (value.astype(np.float64) + 0.0).view(np.int64)  # + 0.0: -0.0 becomes 0.0, equal as lexsort sees it
         value = np.where(bits < 0, bits ^ np.int64(0x7FFF_FFFF_FFFF_FFFF), bits)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents.market import order_within_groups, ration_groups, ration_quantities
+from sim.agents.market import SMALL_SORT_ROWS, order_within_groups, ration_groups, ration_quantities
 from sim.world import largest_remainder
 
 requests = st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=40)
@@ -54,8 +54,10 @@ def test_rationing_many_groups_splits_each_groups_stock_among_its_own_orders() -
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 70_000), st.floats(-0.999999, 0.0)), max_size=300))
 def test_rows_ordered_within_groups_as_lexsort_orders_them(drawn: list) -> None:
-    # Few distinct remainders (ties broken by row) and run numbers past 16 bits both occur.
-    rows = sorted(drawn, key=lambda row: row[0])  # runs come in order, as in ration_groups
+    # Few distinct remainders (ties broken by row) and run numbers past 16 bits both occur; repeated, the rows are
+    # also enough for the radix sorts (small sets go to lexsort itself).
+    repeats = 1 if len(drawn) % 2 else SMALL_SORT_ROWS // max(1, len(drawn)) + 1
+    rows = sorted(drawn * repeats, key=lambda row: row[0])  # runs come in order, as in ration_groups
     run = np.array([r for r, _ in rows], dtype=np.int64)
     remainder = np.array([round(x, 2) for _, x in rows], dtype=float)
     expected = np.lexsort((np.arange(len(rows)), remainder, run))
