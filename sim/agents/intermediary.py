@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
-from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, order_within_groups, ration_groups, runs, sum_by_group
+from sim.agents.market import (
+    MAX_CHIPS_PER_ORDER,
+    Orders,
+    order_within_groups,
+    ration_groups,
+    runs,
+    stable_order,
+    sum_by_group,
+)
 from sim.agents.vendor import vendor_price_list
 from sim.columns import CELL_KEY_SPAN, ColumnTable, segment_rows
 from sim.policies.export_controls import DENIED, STATUS_CODE
@@ -351,7 +359,7 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     arrays, chips = model.intermediary_arrays, model.chips
     items = len(model.intermediaries)
     row_item = model.node_intermediary[orders.seller]
-    placed = np.argsort(row_item * len(chips) + chips.sort_rank[orders.chip], kind="stable")
+    placed = stable_order(row_item * len(chips) + chips.sort_rank[orders.chip])
     orders, row_item = orders.take(placed), row_item[placed]
     group, first = runs(row_item * len(chips) + orders.chip)  # one group per (intermediary, chip)
     group_item, group_chip = row_item[first], orders.chip[first]

@@ -124,16 +124,16 @@ def order_within_groups(group: np.ndarray, value: np.ndarray, groups: int) -> np
     if value.dtype.kind == "f":
         bits = (value.astype(np.float64) + 0.0).view(np.int64)  # + 0.0: -0.0 becomes 0.0, equal as lexsort sees it
         value = np.where(bits < 0, bits ^ np.int64(0x7FFF_FFFF_FFFF_FFFF), bits)
-    order = _stable_order(value.astype(np.int64))
+    order = stable_order(value.astype(np.int64))
     group_numbers = group[order].astype(np.uint16) if groups <= 1 << 16 else group[order]
     return order[np.argsort(group_numbers, kind="stable")]
 
 
-def _stable_order(keys: np.ndarray) -> np.ndarray:
-    """``np.argsort(keys, kind="stable")`` for 64-bit integers, as radix passes over 16 bits at a time (numpy sorts
-    16-bit integers by radix, much faster than its merge sort of 64-bit ones)."""
-    if not len(keys):
-        return np.zeros(0, dtype=np.int64)
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for integers, as radix passes over 16 bits at a time (numpy sorts 16-bit
+    integers by radix, much faster than its merge sort of 64-bit ones; keys spanning under 65,536 take one pass)."""
+    if len(keys) < SMALL_SORT_ROWS:
+        return np.argsort(keys, kind="stable")
     offset = (keys - keys.min()).view(np.uint64)  # non-negative: the same order as unsigned numbers
     order = np.arange(len(keys))
     top, shift = int(offset.max()), 0

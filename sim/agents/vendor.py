@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
 from sim.agents.fab import Bookings, fab_node_table
-from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
+from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, stable_order, sum_by_group
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
 from sim.columns import CELL_KEY_SPAN
@@ -447,7 +447,7 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     """
     vendors, chips, nodes, arrays = model.vendors, model.chips, model.nodes, model.vendor_arrays
     cell = arrays.cells(model.node_vendor[orders.seller], orders.chip)
-    placed = np.argsort(cell, kind="stable")
+    placed = stable_order(cell)
     orders, cell = orders.take(placed), cell[placed]
     status = model.export_status(orders.chip, orders.buyer)
 

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents.market import SMALL_SORT_ROWS, order_within_groups, ration_groups, ration_quantities
+from sim.agents.market import SMALL_SORT_ROWS, order_within_groups, ration_groups, ration_quantities, stable_order
 from sim.world import largest_remainder
 
 requests = st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=40)
@@ -66,3 +66,10 @@ def test_rows_ordered_within_groups_as_lexsort_orders_them(drawn: list) -> None:
         whole = np.round(remainder * 100).astype(np.int64)  # whole numbers too, negative ones included
         assert order_within_groups(run, whole, runs_count).tolist() == np.lexsort(
             (np.arange(len(rows)), whole, run)).tolist()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**62), st.integers(1, 5000), st.integers(0, 2**32))
+def test_stable_order_is_numpys_stable_argsort(span: int, rows: int, seed: int) -> None:
+    keys = np.random.default_rng(seed).integers(-span // 2 - 1, span // 2 + 1, size=rows)  # ties when span is small
+    assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
