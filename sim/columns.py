@@ -65,3 +65,38 @@ def segment_rows(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.
     segment = np.repeat(np.arange(len(length)), length)
     row = np.asarray(start)[segment] + np.arange(len(segment)) - (np.cumsum(length) - length)[segment]
     return segment, row
+
+
+# Sorting. numpy sorts 16-bit integers by radix and everything else by merge sort; the market sorts a hundred
+# thousand rows several times a month, so its orders are worked out as radix passes (the same order, exactly).
+SMALL_SORT_ROWS = 2000  # below this, numpy's own sorts: its per-call overhead outweighs the passes
+
+
+def order_within_groups(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
+    """Rows ordered by group (numbers below ``groups``), then value, then row: ``np.lexsort((rows, value, group))``,
+    in two stable sorts that are several times faster. Values are sorted as 64-bit integers (a float's bits, as a
+    signed integer with the magnitude bits of negatives flipped, order the same way), then groups by a radix sort
+    when their numbers fit in 16 bits (below a few thousand rows, where numpy's call overhead dominates, lexsort)."""
+    if len(value) < SMALL_SORT_ROWS:
+        return np.lexsort((np.arange(len(value)), value, group))
+    if value.dtype.kind == "f":
+        bits = (value.astype(np.float64) + 0.0).view(np.int64)  # + 0.0: -0.0 becomes 0.0, equal as lexsort sees it
+        value = np.where(bits < 0, bits ^ np.int64(0x7FFF_FFFF_FFFF_FFFF), bits)
+    order = stable_order(value.astype(np.int64))
+    group_numbers = group[order].astype(np.uint16) if groups <= 1 << 16 else group[order]
+    return order[np.argsort(group_numbers, kind="stable")]
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for integers, as radix passes over 16 bits at a time (numpy sorts 16-bit
+    integers by radix, much faster than its merge sort of 64-bit ones; keys spanning under 65,536 take one pass)."""
+    if len(keys) < SMALL_SORT_ROWS:
+        return np.argsort(keys, kind="stable")
+    offset = (keys - keys.min()).view(np.uint64)  # non-negative: the same order as unsigned numbers
+    order = np.arange(len(keys))
+    top, shift = int(offset.max()), 0
+    while top >> shift:
+        digit = ((offset[order] >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+    return order

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.catalog import ChipIndex
+from sim.columns import stable_order
 from sim.scenario.schema import BLOCS
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class InstalledBase:
         keys = ((np.asarray(center, dtype=np.int64) << CENTER_SHIFT) | (np.asarray(chip, dtype=np.int64) << SOURCE_BITS)
                 | np.asarray(source, dtype=np.int64))
         # One cohort per holding and batch: a month's many shipments of a chip to a center retire together anyway.
-        by_key = np.argsort(keys, kind="stable")
+        by_key = stable_order(keys)
         keys = keys[by_key]
         first = np.flatnonzero(np.diff(keys, prepend=-1))
         keys, chips = keys[first], np.add.reduceat(np.asarray(count, dtype=np.int64)[by_key], first)

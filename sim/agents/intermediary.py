@@ -30,17 +30,9 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
-from sim.agents.market import (
-    MAX_CHIPS_PER_ORDER,
-    Orders,
-    order_within_groups,
-    ration_groups,
-    runs,
-    stable_order,
-    sum_by_group,
-)
+from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, runs, sum_by_group
 from sim.agents.vendor import vendor_price_list
-from sim.columns import CELL_KEY_SPAN, ColumnTable, segment_rows
+from sim.columns import CELL_KEY_SPAN, ColumnTable, order_within_groups, segment_rows, stable_order
 from sim.policies.export_controls import DENIED, STATUS_CODE
 from sim.scenario.schema import Intermediary
 

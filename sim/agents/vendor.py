@@ -17,10 +17,10 @@ import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
 from sim.agents.fab import Bookings, fab_node_table
-from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, stable_order, sum_by_group
+from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
 from sim.agents.variants import VariantDesigner
 from sim.catalog import ChipModel, proxy_chip_id
-from sim.columns import CELL_KEY_SPAN
+from sim.columns import CELL_KEY_SPAN, stable_order
 from sim.exact import power
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, STATUS_CODE, TIERED, AllowanceInForce
 from sim.scenario.schema import BLOC_CODE, BLOCS, ProductLine, Vendor

@@ -6,7 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents.market import SMALL_SORT_ROWS, order_within_groups, ration_groups, ration_quantities, stable_order
+from sim.agents.market import ration_groups, ration_quantities
+from sim.columns import SMALL_SORT_ROWS, order_within_groups, stable_order
 from sim.world import largest_remainder
 
 requests = st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=40)
