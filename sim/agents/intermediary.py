@@ -261,13 +261,22 @@ class IntermediaryArrays:
         item, chip, price, vendor = item[sellable], chip[sellable], price[sellable], vendor[sellable]
 
         cell = self.cells(item, chip)
-        cheapest_first = order_within_groups(cell, price, len(self.cell_key))
-        best = cheapest_first[runs(cell[cheapest_first])[1]]
+        # Per cell, the cheapest price, and the first row (the vendor it lists first) at that price.
+        cells, rows = len(self.cell_key), len(cell)
+        cheapest = np.full(cells, np.inf)
+        np.minimum.at(cheapest, cell, price)
+        at_cheapest = np.flatnonzero(price == cheapest[cell])
+        first_cheapest = np.full(cells, rows)
+        np.minimum.at(first_cheapest, cell[at_cheapest], at_cheapest)
+        best = first_cheapest[first_cheapest < rows]
         self.source_vendor[cell[best]] = vendor[best]
         self.source_price_usd[cell[best]] = price[best]
         # A chip priced for the first time goes to the end of the intermediary's list, in the order it was first
         # seen (its vendors in order, each vendor's chips in order).
-        seen_cell, first_seen = np.unique(cell, return_index=True)
+        first_row = np.full(cells, rows)
+        np.minimum.at(first_row, cell, np.arange(rows))
+        seen_cell = np.flatnonzero(first_row < rows)
+        first_seen = first_row[seen_cell]
         fresh = self.cost_rank[seen_cell] < 0
         new = seen_cell[fresh][np.argsort(first_seen[fresh], kind="stable")]
         self.cost_rank[new] = self._next_rank + np.arange(len(new))
