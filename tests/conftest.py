@@ -125,6 +125,22 @@ def tiny_file(tmp_path: Path) -> Path:
     return write_yaml(tmp_path / "tiny.yaml", tiny_dict())
 
 
+def shipped_model(name: str, seed: int = 3):
+    """A model of the shipped scenario ``scenarios/<name>.yaml``."""
+    from sim.model import ChipSupplyModel
+    from sim.scenario import load_scenario
+
+    return ChipSupplyModel(load_scenario(f"scenarios/{name}.yaml").scenario, seed=seed)
+
+
+def synthetic_model(agents: int = 1000, ticks: int = 12, seed: int = 1):
+    """A model of the synthetic world of ``agents`` agents (every ``tight`` policy on, smuggling routes)."""
+    from sim.model import ChipSupplyModel
+    from sim.synthetic import synthetic_scenario
+
+    return ChipSupplyModel(validate(synthetic_scenario(agents, ticks=ticks), "synthetic"), seed=seed)
+
+
 def check_before_phase(model, months: int, phase: str, check) -> int:
     """Run ``months`` months of ``model``; each month, just before ``phase``, call ``check(model)`` (which asserts what
     it compares and returns how many things it compared). Returns the total compared."""

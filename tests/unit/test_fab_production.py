@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 from sim.model import ChipSupplyModel
-from sim.scenario import load_scenario, validate
-from sim.synthetic import synthetic_scenario
 from sim.trade import KIND_CODE
 from sim.world import EDGE_PRODUCTION
+from tests.conftest import shipped_model, synthetic_model
 
 
 def _pro_rata(capacity: float, demands: np.ndarray) -> np.ndarray:
@@ -108,11 +107,9 @@ def _compare_every_month(model: ChipSupplyModel, months: int) -> int:
 # Baseline: front companies under foundry KYC, variants under ratchets; tight: SME controls on fabs.
 @pytest.mark.parametrize("name", ["baseline", "tight"])
 def test_output_matches_the_per_fab_rule_in_shipped_scenarios(name: str) -> None:
-    model = ChipSupplyModel(load_scenario(f"scenarios/{name}.yaml").scenario, seed=3)
-    assert _compare_every_month(model, months=48) > 100
+    assert _compare_every_month(shipped_model(name), months=48) > 100
 
 
 def test_output_matches_the_per_fab_rule_in_a_synthetic_world() -> None:
     # Many product lines per fab and node: the pro-rata sums run over more than eight bookings.
-    model = ChipSupplyModel(validate(synthetic_scenario(1000, ticks=12), "synthetic"), seed=1)
-    assert _compare_every_month(model, months=6) > 100
+    assert _compare_every_month(synthetic_model(), months=6) > 100

@@ -14,9 +14,7 @@ import pytest
 
 from sim.agents.vendor import ADJUSTMENT_MONTHS
 from sim.model import ChipSupplyModel
-from sim.scenario import load_scenario, validate
-from sim.synthetic import synthetic_scenario
-from tests.conftest import check_before_phase
+from tests.conftest import check_before_phase, shipped_model, synthetic_model
 
 
 def reference_bookings(model: ChipSupplyModel) -> list[tuple]:
@@ -62,18 +60,16 @@ def _compare_every_month(model: ChipSupplyModel, months: int) -> int:
 # Baseline: front companies, variants under ratchets; tight: SME controls on fabs.
 @pytest.mark.parametrize("name", ["baseline", "tight", "loose"])
 def test_bookings_match_the_per_vendor_rule_in_shipped_scenarios(name: str) -> None:
-    model = ChipSupplyModel(load_scenario(f"scenarios/{name}.yaml").scenario, seed=3)
-    assert _compare_every_month(model, months=48) > 100
+    assert _compare_every_month(shipped_model(name), months=48) > 100
 
 
 def test_bookings_match_the_per_vendor_rule_in_a_synthetic_world() -> None:
-    model = ChipSupplyModel(validate(synthetic_scenario(1000, ticks=12), "synthetic"), seed=1)
-    assert _compare_every_month(model, months=6) > 100
+    assert _compare_every_month(synthetic_model(), months=6) > 100
 
 
 def test_fixed_reservations_grow_every_month_through_variant_launches() -> None:
     # Baseline: variants launch under ratchets, and each launch re-works out the product lines.
-    model = ChipSupplyModel(load_scenario("scenarios/baseline.yaml").scenario, seed=3)
+    model = shipped_model("baseline")
     expected: dict[int, float] = {}
     launched = 0
     for _ in range(48):
