@@ -218,7 +218,7 @@ class _ProductLines:
     """Every vendor's product lines in booking order, with what bookings need of each as arrays."""
 
     lines: list[tuple[VendorAgent, ProductLine]]
-    row_of_line: dict[int, int]  # id(line) -> its row
+    number: np.ndarray  # the line's number in VendorArrays' reservation arrays
     cell: np.ndarray  # the vendor's cell of the line's chip
     fab: np.ndarray  # place in model.fabs
     node: np.ndarray  # model.fab_nodes code
@@ -227,8 +227,6 @@ class _ProductLines:
     chips_per_wafer: np.ndarray
     chips_per_packaging_wafer: np.ndarray  # 0 when none is needed
     share_of_node: np.ndarray  # the reservation as a share of the node's capacity; NaN for a fixed reservation
-    fixed_wafers: np.ndarray  # a fixed reservation's wafers a month this month (grows each month; the state)
-    monthly_growth: np.ndarray  # of a fixed reservation (1 when it does not grow)
 
 
 class VendorArrays:
@@ -259,7 +257,11 @@ class VendorArrays:
         self.chips_sold = np.zeros(len(vendors), dtype=np.int64)
         self._index_cells()
         self._lines: _ProductLines | None = None
-        self._previous_reservations: dict[int, float] = {}  # fixed reservations while the lines are re-worked out
+        # Fixed reservations, by line number (lines are numbered as first met; the rows of _lines move when a variant
+        # adds a line, the numbers do not): wafers a month this month, and their monthly growth.
+        self._line_number: dict[int, int] = {}  # id(line) -> number
+        self.fixed_wafers = np.zeros(0)
+        self.monthly_growth = np.zeros(0)
 
     def _index_cells(self) -> None:
         self.vendor_start = np.searchsorted(self.cell_vendor, np.arange(len(self.model.vendors) + 1))
@@ -286,7 +288,6 @@ class VendorArrays:
         self.expected_demand = np.insert(self.expected_demand, at, np.nan)
         self.sold_by_bloc = np.insert(self.sold_by_bloc, at, 0, axis=0)
         self._index_cells()
-        self._previous_reservations = self._reservations_so_far
         self._lines = None
 
     def begin_month(self) -> None:
@@ -307,10 +308,10 @@ class VendorArrays:
                             lines.append((vendor, line))
                             cells.append(first + position)
             fab_index = {fab.agent_id: fab.index for fab in model.fabs}
-            earlier = self._reservations_so_far
+            self._number_lines([line for _vendor, line in lines])
             self._lines = _ProductLines(
                 lines=lines,
-                row_of_line={id(line): row for row, (_vendor, line) in enumerate(lines)},
+                number=np.array([self._line_number[id(line)] for _vendor, line in lines], dtype=np.int64),
                 cell=np.array(cells, dtype=np.int64),
                 fab=np.array([fab_index[line.fab] for _vendor, line in lines], dtype=np.int64),
                 node=np.array([model.fab_nodes.code(line.node) for _vendor, line in lines], dtype=np.int64),
@@ -322,33 +323,28 @@ class VendorArrays:
                                                    dtype=float),
                 share_of_node=np.array([np.nan if line.reservation_share_of_node is None
                                         else line.reservation_share_of_node for _vendor, line in lines], dtype=float),
-                fixed_wafers=np.array([earlier.get(id(line), line.max_wafers_per_month or 0.0)
-                                       for _vendor, line in lines], dtype=float),
-                monthly_growth=np.array([1.0 if line.reservation_growth_factor_per_year is None
-                                         else line.reservation_growth_factor_per_year ** (1 / 12)
-                                         for _vendor, line in lines], dtype=float),
             )
         return self._lines
 
-    @property
-    def _reservations_so_far(self) -> dict[int, float]:
-        """Each known line's fixed reservation now, by id(line) (empty before the lines are first worked out)."""
-        if self._lines is None:
-            return self._previous_reservations
-        return dict(zip(self._lines.row_of_line, self._lines.fixed_wafers.tolist(), strict=True))
+    def _number_lines(self, lines: list[ProductLine]) -> None:
+        """Numbers for the lines that have none yet, each starting at its maximum reservation."""
+        new = [line for line in lines if id(line) not in self._line_number]
+        self._line_number.update({id(line): len(self.fixed_wafers) + i for i, line in enumerate(new)})
+        self.fixed_wafers = np.append(self.fixed_wafers, [line.max_wafers_per_month or 0.0 for line in new])
+        growth = [line.reservation_growth_factor_per_year for line in new]
+        self.monthly_growth = np.append(self.monthly_growth, [1.0 if g is None else g ** (1 / 12) for g in growth])
 
     def fixed_reservation(self, line: ProductLine) -> float:
-        """Wafers a month of a line's fixed reservation, this month."""
-        if self._lines is None:
-            # Lines not worked out again since a variant was added (many vendors may launch in one month): the
-            # reservations are as they were, and a new line starts at its maximum.
-            return self._previous_reservations.get(id(line), line.max_wafers_per_month or 0.0)
-        return float(self._lines.fixed_wafers[self._lines.row_of_line[id(line)]])
+        """Wafers a month of a line's fixed reservation, this month (a line not numbered yet is at its start)."""
+        number = self._line_number.get(id(line))
+        if number is None:
+            return line.max_wafers_per_month or 0.0
+        return float(self.fixed_wafers[number])
 
     def grow_reservations(self) -> None:
         """A month of growth of every fixed reservation."""
-        lines = self._product_lines()
-        lines.fixed_wafers[:] = lines.fixed_wafers * lines.monthly_growth
+        self._product_lines()  # every line numbered
+        self.fixed_wafers = self.fixed_wafers * self.monthly_growth
 
     def bookings(self, month: int) -> Bookings:
         """This month's wafer requests of every vendor: for each chip due (released within a production lead time,
@@ -365,7 +361,8 @@ class VendorArrays:
         line_cell = all_lines.cell[due]
         node_wafers, node_yield = fab_node_table(self.model.fabs, self.model.fab_nodes)
         fab, node, share = all_lines.fab[due], all_lines.node[due], all_lines.share_of_node[due]
-        reservation = np.where(np.isnan(share), all_lines.fixed_wafers[due], share * node_wafers[fab, node])
+        fixed = self.fixed_wafers[all_lines.number[due]]
+        reservation = np.where(np.isnan(share), fixed, share * node_wafers[fab, node])
         chips_per_wafer = all_lines.chips_per_wafer[due]
         yield_fraction = node_yield[fab, node]
         full_output = reservation * chips_per_wafer * yield_fraction
