@@ -67,6 +67,14 @@ def segment_rows(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.
     return segment, row
 
 
+def rows_by_value(key: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """The rows of each value of ``key``, values in increasing order, each value's rows in their order (one stable
+    sort, not a mask per value)."""
+    order = np.argsort(key, kind="stable")
+    values, first = np.unique(key[order], return_index=True)
+    return list(zip(values.tolist(), np.split(order, first[1:]), strict=True)) if len(order) else []
+
+
 # Sorting. numpy sorts 16-bit integers by radix and everything else by merge sort; the market sorts a hundred
 # thousand rows several times a month, so its orders are worked out as radix passes (the same order, exactly).
 SMALL_SORT_ROWS = 2000  # below this, numpy's own sorts: its per-call overhead outweighs the passes

@@ -25,6 +25,7 @@ from sim.agents.rental import RentalRoutes, clear_rental_market
 from sim.agents.vendor import VendorArrays, fill_vendor_orders
 from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
+from sim.columns import rows_by_value
 from sim.installed import InstalledBase, installed_source
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
@@ -169,10 +170,7 @@ class ChipSupplyModel(mesa.Model):
         center = initial.center
         chip = self.chips.numbers(chip_ids)[initial.chip]
         source = installed_source(self.chips, chip, self.owner_bloc_code_of_center[center])
-        install_month = self.start_month - initial.age_months
-        by_month = np.argsort(install_month, kind="stable")
-        months, first = np.unique(install_month[by_month], return_index=True)
-        for month, rows in zip(months.tolist(), np.split(by_month, first[1:]), strict=True):
+        for month, rows in rows_by_value(self.start_month - initial.age_months):
             self.installed.install_numbered(center[rows], chip[rows], source[rows], initial.count[rows], month=month)
 
     def _number_nodes(self, edges: list[EdgeSpec]) -> None:

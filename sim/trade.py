@@ -22,7 +22,7 @@ from typing import ClassVar
 import numpy as np
 
 from sim.catalog import ChipIndex
-from sim.columns import ColumnTable
+from sim.columns import ColumnTable, rows_by_value
 from sim.world import EDGE_LEGAL, EDGE_LICENSED, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec
 
 # Every kind a shipment may carry, numbered in this order in the columns' ``kind``.
@@ -173,12 +173,8 @@ class TradeNetwork:
         """File the month's shipments, less those seized, under their arrival months."""
         shipped = self._unseized_this_tick()
         self._count_in_transit(shipped, +1)
-        # Grouped by arrival month with one stable sort (each month's rows keep the order sent), filed as slices.
-        by_month = shipped.take(np.argsort(shipped.arrival_month, kind="stable"))
-        months, first = np.unique(by_month.arrival_month, return_index=True)
-        ends = np.append(first[1:], len(by_month)).tolist() if len(first) else []
-        for month, start, end in zip(months.tolist(), first.tolist(), ends, strict=True):
-            self._arrivals[month].append(by_month.take(slice(start, end)))
+        for month, rows in rows_by_value(shipped.arrival_month):
+            self._arrivals[month].append(shipped.take(rows))
         self._batches, self._shipped = [], None
         self._seized_rows = np.zeros(0, dtype=np.int64)
 
@@ -224,6 +220,6 @@ class TradeNetwork:
                  self._edge[source, target][0], sent_month, arrival_month, count * self.chips.catalog[chip].h100e, 0.0)
                 for source, target, chip, count, sent_month, arrival_month in shipments]
         seeded = Shipments.from_rows(rows)
-        for month in np.unique(seeded.arrival_month).tolist():
-            self._arrivals[month].append(seeded.take(seeded.arrival_month == month))
+        for month, rows in rows_by_value(seeded.arrival_month):
+            self._arrivals[month].append(seeded.take(rows))
         self._count_in_transit(seeded, +1)

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from sim.catalog import ChipModel
+from sim.catalog import ChipIndex, ChipModel
 from sim.columns import ColumnTable
 from sim.rng import RandomStreams
 from sim.scenario.schema import (
@@ -131,14 +131,9 @@ def draw_smuggling_routes(
 class _InitialChipsBuilder:
     """Collects data centers' starting chips as columns, numbering chip ids as first met."""
 
-    def __init__(self) -> None:
+    def __init__(self, catalog: dict[str, ChipModel]) -> None:
         self.parts: list[InitialChips] = []
-        self.chip_ids: list[str] = []
-
-    def chip_number(self, chip_id: str) -> int:
-        if chip_id not in self.chip_ids:
-            self.chip_ids.append(chip_id)
-        return self.chip_ids.index(chip_id)
+        self.chips = ChipIndex(catalog)
 
     def add_listed(self, center: int, center_spec: DataCenter) -> None:
         """A data center given one by one: its cohorts as the scenario lists them."""
@@ -146,7 +141,7 @@ class _InitialChipsBuilder:
         if cohorts:
             self.parts.append(InitialChips(
                 center=np.full(len(cohorts), center, dtype=np.int64),
-                chip=np.array([self.chip_number(cohort.chip) for cohort in cohorts], dtype=np.int64),
+                chip=self.chips.numbers([cohort.chip for cohort in cohorts]),
                 count=np.array([cohort.count for cohort in cohorts], dtype=np.int64),
                 age_months=np.array([cohort.age_months for cohort in cohorts], dtype=np.int64),
             ))
@@ -160,7 +155,7 @@ class _InitialChipsBuilder:
         count = np.concatenate(counts_by_member)
         per_member = sum(ages)
         age = np.tile(np.concatenate([np.arange(n) for n in ages]), len(counts_by_member))
-        chip = np.tile(np.repeat([self.chip_number(stock.chip) for stock in pop.initial_stock], ages),
+        chip = np.tile(np.repeat(self.chips.numbers([stock.chip for stock in pop.initial_stock]), ages),
                        len(counts_by_member))
         center = first_center + np.repeat(np.arange(len(counts_by_member)), per_member)
         kept = count > 0
@@ -258,7 +253,7 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
         by_country.setdefault(item.country, []).append(item.id)
 
     data_centers = list(scenario.data_centers)
-    initial = _InitialChipsBuilder()
+    initial = _InitialChipsBuilder(catalog)
     for position, center in enumerate(data_centers):
         initial.add_listed(position, center)
     members_of: dict[str, list[str]] = {center.id: [center.id] for center in scenario.data_centers}
@@ -302,4 +297,4 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
             if (item.id, destination) not in legal_pairs:
                 edges.append(EdgeSpec(item.id, destination, EDGE_SMUGGLED, shipping_lead))
     return World(intermediaries=intermediaries, data_centers=data_centers, edges=edges,
-                 initial_chips=initial.table(), initial_chip_ids=initial.chip_ids)
+                 initial_chips=initial.table(), initial_chip_ids=initial.chips.ids)

@@ -54,11 +54,15 @@ class FabNodes:
         return self._code[name]
 
 
+def _segments(starts: np.ndarray, rows: int) -> list[tuple[int, int]]:
+    """(start, end) of each segment of ``rows`` rows, segment i running from ``starts[i]`` to the next start."""
+    return list(zip(starts.tolist(), [*starts[1:].tolist(), rows], strict=True))
+
+
 def _segment_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The sum of each segment of ``values`` (segment i runs from ``starts[i]`` to the next start), each summed as
-    ``ndarray.sum`` sums it: the capacity shares below must come out to the last bit whatever the grouping."""
-    ends = [*starts[1:].tolist(), len(values)]
-    return np.array([values[start:end].sum() for start, end in zip(starts.tolist(), ends, strict=True)])
+    """The sum of each segment of ``values``, each summed as ``ndarray.sum`` sums it: the capacity shares below must
+    come out to the last bit whatever the grouping."""
+    return np.array([values[start:end].sum() for start, end in _segments(starts, len(values))])
 
 
 def _pro_rata(capacity: np.ndarray, demands: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -188,8 +192,7 @@ def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: 
 
     candidates = (wafers * chips_per_wafer).astype(np.int64)
     good = np.empty(len(table), dtype=np.int64)
-    fab_ends = [*fab_starts[1:].tolist(), len(table)]
-    for fab, start, end in zip(booked, fab_starts.tolist(), fab_ends, strict=True):
+    for fab, (start, end) in zip(booked, _segments(fab_starts, len(table)), strict=True):
         good[start:end] = streams[f"fab_yield.{fab.agent_id}"].binomial(candidates[start:end], yields[start:end])
     caps = back_end_caps(good.astype(float))
     # The small tolerance keeps 49.999999 (float division) from costing a whole chip.
