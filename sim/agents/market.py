@@ -11,14 +11,13 @@ where orders are few (export caps) and as the reference the array versions are t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
-from sim.columns import ColumnTable, order_within_groups
+from sim.columns import ColumnTable
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -61,11 +60,12 @@ def ration_quantities(available: int, requested: list[int]) -> list[int]:
         return [int(count) for count in requested]
     if available <= 0:
         return [0] * len(requested)
-    # Largest remainder, the same arithmetic as sim.world.largest_remainder: the same numbers.
-    exact = [float(available) * count / float(wanted) for count in requested]
-    whole = [math.floor(share) for share in exact]
+    # Largest remainder in whole numbers: each order's exact share is available * count / wanted, so its whole part
+    # and remainder (over ``wanted``) are integers; no rounding can make equal remainders unequal.
+    whole, remainder = zip(*(divmod(available * int(count), wanted) for count in requested), strict=True)
+    whole = list(whole)
     short = available - sum(whole)
-    by_remainder = sorted(range(len(exact)), key=lambda i: whole[i] - exact[i])  # stable: ties to the earlier order
+    by_remainder = sorted(range(len(whole)), key=lambda i: -remainder[i])  # stable: ties to the earlier order
     for index in by_remainder[:short]:
         whole[index] += 1
     return whole
@@ -81,8 +81,8 @@ def ration(available: int, orders: list[Order], limits: list[int] | None = None)
 def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarray) -> np.ndarray:
     """``ration_quantities`` for many groups at once: the rows of group ``g`` share ``available[g]``.
 
-    ``group`` must be sorted (each group's rows together, in order placed). The arithmetic is the same as
-    ``ration_quantities``'s, operation for operation, so the numbers are the same.
+    ``group`` must be sorted (each group's rows together, in order placed). The arithmetic is
+    ``ration_quantities``'s, in whole numbers, so the shares are the same.
     """
     requested = np.asarray(requested, dtype=np.int64)
     filled = requested.copy()
@@ -96,19 +96,44 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
         return filled
     filled[(short & (stock <= 0))[run_of_row]] = 0  # nothing to share
     rows = np.flatnonzero((short & (stock > 0))[run_of_row])
+    if len(rows) == 0:
+        return filled
     run = run_of_row[rows]
-    exact = stock[run].astype(float) * requested[rows] / wanted[run].astype(float)
-    whole = np.floor(exact).astype(np.int64)
+    # ``run`` is in order (rows are): number the short runs 0, 1, ... in place, and find where each starts.
+    short_run, short_first = runs(run)
+    whole, remainder = _whole_shares(stock[run], requested[rows], wanted[run])
     # The units left after rounding down go to the largest remainders, ties to the earlier row.
-    left = stock - np.bincount(run, weights=whole, minlength=len(run_start)).astype(np.int64)
-    by_remainder = order_within_groups(run, whole - exact, len(run_start))
-    # ``run`` is already in order (rows are), so sorting keeps each run where it was: a row's rank in its run is
-    # its distance from the run's first row.
-    run_of_rank, run_first = runs(run)
-    rank = np.arange(len(rows)) - run_first[run_of_rank]
-    whole[by_remainder[rank < left[run]]] += 1
+    left = stock[run[short_first]] - np.add.reduceat(whole, short_first)
+    by_remainder = _order_by_remainder(short_run, remainder, int(wanted.max()))
+    # Sorting keeps each run where it was: a row's rank in its run is its distance from the run's first row.
+    rank = np.arange(len(rows)) - short_first[short_run]
+    whole[by_remainder[rank < left[short_run]]] += 1
     filled[rows] = whole
     return filled
+
+
+def _whole_shares(stock: np.ndarray, requested: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``divmod(stock * requested, wanted)`` row by row, exactly: in 64-bit integers when the products fit (they
+    always do in practice), else in Python's integers."""
+    if int(stock.max()) * int(requested.max()) < 1 << 63:
+        product = stock * requested
+        whole = product // wanted
+        return whole, product - whole * wanted
+    product, wanted = stock.astype(object) * requested.astype(object), wanted.astype(object)
+    whole = product // wanted
+    # Each share is at most its request, each remainder below its total: both fit 64 bits again.
+    return whole.astype(np.int64), (product - whole * wanted).astype(np.int64)
+
+
+def _order_by_remainder(run: np.ndarray, remainder: np.ndarray, largest_wanted: int) -> np.ndarray:
+    """Rows (whose ``run`` numbers are in order) ordered by run, then remainder from largest, then row."""
+    remainder_bits = largest_wanted.bit_length()
+    if int(run[-1]).bit_length() + remainder_bits <= 62:
+        # One key: the run in the high bits, the remainder's complement below. The rows are already in run order,
+        # which numpy's stable sort (a merge of sorted stretches) goes through fast.
+        key = (run << remainder_bits) | ((1 << remainder_bits) - 1 - remainder)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((-remainder, run))
 
 
 def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

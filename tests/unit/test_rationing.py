@@ -1,26 +1,38 @@
-"""Rationing in plain Python gives exactly the shares of the numpy largest-remainder rule it stands in for."""
+"""Rationing gives every order its exact pro-rata share rounded by largest remainder, in plain Python and in numpy."""
 
 from __future__ import annotations
+
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.agents.market import ration_groups, ration_quantities
+from sim.agents.market import _order_by_remainder, ration_groups, ration_quantities
 from sim.columns import SMALL_SORT_ROWS, order_within_groups, stable_order
-from sim.world import largest_remainder
 
 requests = st.lists(st.integers(min_value=0, max_value=10**12), min_size=1, max_size=40)
 
 
+def hamilton_shares(available: int, requested: list[int]) -> list[int]:
+    """The largest-remainder rule worked out with exact fractions: whole parts first, then one more chip each to the
+    largest remainders, ties to the earlier order."""
+    exact = [Fraction(available * count, sum(requested)) for count in requested]
+    whole = [int(share) for share in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: whole[i] - exact[i])
+    for index in by_remainder[:available - sum(whole)]:
+        whole[index] += 1
+    return whole
+
+
 @given(requested=requests, available_share=st.floats(min_value=0, max_value=1.2))
-def test_rationing_matches_largest_remainder(requested: list[int], available_share: float) -> None:
+def test_rationing_gives_exact_largest_remainder_shares(requested: list[int], available_share: float) -> None:
     available = int(sum(requested) * available_share)
     shares = ration_quantities(available, requested)
     if sum(requested) <= available:
         assert shares == requested
     else:
-        assert shares == largest_remainder(available, np.array(requested)).tolist()
+        assert shares == hamilton_shares(available, requested)
         assert sum(shares) == available
         assert all(0 <= share <= wanted for share, wanted in zip(shares, requested, strict=True))
 
@@ -29,6 +41,13 @@ def test_rationing_matches_largest_remainder(requested: list[int], available_sha
 def test_ties_go_to_the_earlier_orders(requested: list[int]) -> None:
     shares = ration_quantities(len(requested) - 1, requested)
     assert shares == [1] * (len(requested) - 1) + [0]
+
+
+def test_equal_remainders_tie_even_when_whole_parts_differ() -> None:
+    # 4 chips for 1 + 4 + 1 asked: exact shares 2/3, 2 + 2/3, 2/3. The three remainders are equal (in floating point
+    # they are not: 8/3 rounds differently), so the two chips left go to the first two orders.
+    assert ration_quantities(4, [1, 4, 1]) == [1, 3, 0]
+    assert ration_groups(np.array([4]), np.array([0, 0, 0]), np.array([1, 4, 1])).tolist() == [1, 3, 0]
 
 
 # Several sellers' chips at once: stock may be short, ample, empty or (an accounting bug's symptom) negative.
@@ -74,3 +93,15 @@ def test_rows_ordered_within_groups_as_lexsort_orders_them(drawn: list) -> None:
 def test_stable_order_is_numpys_stable_argsort(span: int, rows: int, seed: int) -> None:
     keys = np.random.default_rng(seed).integers(-span // 2 - 1, span // 2 + 1, size=rows)  # ties when span is small
     assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 1000)), min_size=1, max_size=200),
+       st.sampled_from([1001, 1 << 40, 1 << 61]))
+def test_rows_ranked_by_remainder_within_runs_largest_first(drawn: list, largest_wanted: int) -> None:
+    # Both ways of ranking (one packed key, or lexsort when run and remainder do not fit 62 bits together).
+    rows = sorted(drawn, key=lambda row: row[0])
+    run = np.unique([r for r, _ in rows], return_inverse=True)[1].astype(np.int64)
+    remainder = np.array([x for _, x in rows], dtype=np.int64)
+    expected = sorted(range(len(rows)), key=lambda i: (run[i], -remainder[i], i))
+    assert _order_by_remainder(run, remainder, largest_wanted).tolist() == expected
