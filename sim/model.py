@@ -35,7 +35,7 @@ from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC, Scenario
 from sim.trade import SMUGGLED_CODE, TradeNetwork
-from sim.world import EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, InitialChips, build_world
+from sim.world import EDGE_RENTED, EDGE_SMUGGLED, InitialChips, build_world
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class ChipSupplyModel(mesa.Model):
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
         self.network = TradeNetwork(world.edges, list(self.agents_by_id), self.chips)
-        self._number_nodes(world.edges)
+        self._number_nodes()
         network = self.network
         for item in self.intermediaries:
             routes = [target for target in network.customers_of(item.agent_id)
@@ -173,7 +173,7 @@ class ChipSupplyModel(mesa.Model):
         for month, rows in rows_by_value(self.start_month - initial.age_months):
             self.installed.install_numbered(center[rows], chip[rows], source[rows], initial.count[rows], month=month)
 
-    def _number_nodes(self, edges: list[EdgeSpec]) -> None:
+    def _number_nodes(self) -> None:
         """Each agent's node number in the network, and what array code needs of each node, by number."""
         self.nodes = [self.agents_by_id[node_id] for node_id in self.network.node_ids]
         for number, agent in enumerate(self.nodes):
@@ -191,19 +191,6 @@ class ChipSupplyModel(mesa.Model):
         self.vendor_node = np.array([vendor.node for vendor in self.vendors], dtype=np.int64)
         self.center_node = np.array([center.node for center in self.data_centers], dtype=np.int64)
         self.node_intermediary[[item.node for item in self.intermediaries]] = np.arange(len(self.intermediaries))
-        # Smuggling routes as (source node x nodes + target node), to tell a diverted order from a local one.
-        self.smuggling_route_keys = np.array(sorted(
-            self.agents_by_id[edge.source].node * len(self.nodes) + self.agents_by_id[edge.target].node
-            for edge in edges if edge.kind == EDGE_SMUGGLED), dtype=np.int64)
-
-    def is_smuggling_route(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """Whether each (source node, target node) pair is a smuggling route."""
-        keys = source * len(self.nodes) + target
-        routes = self.smuggling_route_keys
-        if not len(routes):
-            return np.zeros(len(keys), dtype=bool)
-        at = np.minimum(np.searchsorted(routes, keys), len(routes) - 1)
-        return routes[at] == keys
 
     def node_listed(self) -> np.ndarray:
         """Whether each node is on the entity list now (only intermediaries ever are)."""

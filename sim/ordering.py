@@ -64,7 +64,8 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
     quantity = whole_units(spend, price)
 
     placed = np.flatnonzero(quantity >= 1)
-    return Orders(buyer=center_node[center[placed]], seller=offers.seller[rows[placed]], chip=chip[placed],
+    return Orders(buyer=center_node[center[placed]], seller=offers.seller[rows[placed]],
+                  edge=offers.edge[rows[placed]], chip=chip[placed],
                   requested=np.minimum(quantity[placed], MAX_CHIPS_PER_ORDER).astype(np.int64),
                   unit_price_usd=price[placed])
 
@@ -96,6 +97,7 @@ class OfferRoutes:
         self.edge_block = np.array(edge_block, dtype=np.int64)
         self.edge_center = np.array(edge_center, dtype=np.int64)
         self.edge_seller = np.array(edge_seller, dtype=np.int64)
+        self.edge_network = model.network.edge_numbers(self.edge_seller, model.center_node[self.edge_center])
         # Each block's supplier as a vendor or intermediary index (-1: not one), and the buyer it quotes, by node.
         self.block_vendor = np.array([model.node_vendor[supplier.node] for supplier, _ in self.blocks], dtype=np.int64)
         self.block_item = np.array([model.node_intermediary[supplier.node] for supplier, _ in self.blocks],
@@ -107,7 +109,7 @@ class OfferRoutes:
 
 
 class _OfferRows:
-    """Every data center's offers as rows (data center, seller node, chip number, price), in data-center then
+    """Every data center's offers as rows (data center, seller node, edge, chip number, price), in data-center then
     supplier order: each block's list, asked once, repeated for every data center it goes to."""
 
     def __init__(self, model: ChipSupplyModel, month: int) -> None:
@@ -142,6 +144,7 @@ class _OfferRows:
         row_edge, pool_row = segment_rows(block_start[routes.edge_block], sizes[routes.edge_block])
         self.center = routes.edge_center[row_edge]
         self.seller = routes.edge_seller[row_edge]
+        self.edge = routes.edge_network[row_edge]
         self.chip = pool_chip[pool_row]
         self.price = pool_price[pool_row]
 

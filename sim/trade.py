@@ -118,25 +118,38 @@ class TradeNetwork:
                 raise KeyError(f"no rented edge {host}->{tenant}")
         self.rented_this_tick.extend(zip(hosts, tenants, h100e, value_usd, strict=True))
 
-    def ship(self, source: np.ndarray, target: np.ndarray, chip: np.ndarray, count: np.ndarray, month: int,
-             h100e: np.ndarray, value_usd: np.ndarray, kind: np.ndarray | None = None) -> None:
-        """Send shipments, one per row (node numbers, chip numbers, whole-consignment H100e and value); they arrive
-        after their edge's lead time. Rows with no chips are dropped. ``kind`` (codes, -1 for the edge's own)
-        overrides the edge's kind row by row (a licensed sale over a legal trade relationship)."""
-        sent = count > 0
-        if not sent.all():
-            source, target, chip, count, h100e, value_usd = (
-                column[sent] for column in (source, target, chip, count, h100e, value_usd))
-            kind = None if kind is None else kind[sent]
-        if len(count) == 0:
-            return
-        keys = self._edge_key(source, target)
+    def edge_numbers(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The number of each (source node, target node) pair's edge; KeyError naming the first pair with none."""
+        keys = self._edge_key(np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64))
         edge = np.searchsorted(self._edge_keys, keys)
         found = edge < len(self._edge_keys)
         found[found] = self._edge_keys[edge[found]] == keys[found]
         if not found.all():
             missing = int(np.flatnonzero(~found)[0])
             raise KeyError(f"no edge {self.node_ids[source[missing]]}->{self.node_ids[target[missing]]}")
+        return edge
+
+    def kind_codes(self, edge: np.ndarray) -> np.ndarray:
+        """Each numbered edge's kind, as a code in SHIPMENT_KINDS."""
+        return self._edge_kind[edge]
+
+    def ship(self, source: np.ndarray, target: np.ndarray, chip: np.ndarray, count: np.ndarray, month: int,
+             h100e: np.ndarray, value_usd: np.ndarray, kind: np.ndarray | None = None,
+             edge: np.ndarray | None = None) -> None:
+        """Send shipments, one per row (node numbers, chip numbers, whole-consignment H100e and value); they arrive
+        after their edge's lead time. Rows with no chips are dropped. ``kind`` (codes, -1 for the edge's own)
+        overrides the edge's kind row by row (a licensed sale over a legal trade relationship). ``edge``: each
+        row's edge number, when the caller has it (orders carry theirs), else it is looked up."""
+        sent = count > 0
+        if not sent.all():
+            source, target, chip, count, h100e, value_usd = (
+                column[sent] for column in (source, target, chip, count, h100e, value_usd))
+            kind = None if kind is None else kind[sent]
+            edge = None if edge is None else edge[sent]
+        if len(count) == 0:
+            return
+        if edge is None:
+            edge = self.edge_numbers(source, target)
         edge_kind = self._edge_kind[edge]
         if kind is not None:
             edge_kind = np.where(kind >= 0, kind, edge_kind)

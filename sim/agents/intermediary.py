@@ -35,6 +35,7 @@ from sim.agents.vendor import vendor_price_list
 from sim.columns import CELL_KEY_SPAN, ColumnTable, order_within_groups, segment_rows, stable_order
 from sim.policies.export_controls import DENIED, STATUS_CODE
 from sim.scenario.schema import Intermediary
+from sim.trade import SMUGGLED_CODE
 
 if TYPE_CHECKING:
     from sim.agents.vendor import VendorAgent
@@ -333,7 +334,8 @@ class IntermediaryArrays:
         wanted = (self.expected_demand * horizon).astype(np.int64) - self.inventory - self.on_order
         cell = np.flatnonzero((wanted > 0) & (self.source_vendor >= 0))
         cell = cell[np.lexsort((self.model.chips.sort_rank[self.cell_chip[cell]], self.cell_item[cell]))]
-        return Orders(buyer=self.node[self.cell_item[cell]], seller=self.vendor_node[self.source_vendor[cell]],
+        buyer, seller = self.node[self.cell_item[cell]], self.vendor_node[self.source_vendor[cell]]
+        return Orders(buyer=buyer, seller=seller, edge=self.model.network.edge_numbers(seller, buyer),
                       chip=self.cell_chip[cell], requested=np.minimum(wanted[cell], MAX_CHIPS_PER_ORDER),
                       unit_price_usd=self.source_price_usd[cell])
 
@@ -365,7 +367,7 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     group, first = runs(row_item * len(chips) + orders.chip)  # one group per (intermediary, chip)
     group_item, group_chip = row_item[first], orders.chip[first]
     available = arrays.inventory[arrays.cells(group_item, group_chip)]
-    covert = model.is_smuggling_route(orders.seller, orders.buyer)
+    covert = model.network.kind_codes(orders.edge) == SMUGGLED_CODE
 
     limits = orders.requested.copy()
     filled = ration_groups(available, group, limits)
@@ -387,7 +389,7 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
 
     value = filled * orders.unit_price_usd
     model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
-                       value)
+                       value, edge=orders.edge)
     model.charge_buyers(orders.buyer, orders.chip, filled, value)
     arrays.after_sales(group_item, group_chip, ordered=sum_by_group(group, limits, len(first)),
                        filled=sum_by_group(group, filled, len(first)),

@@ -189,6 +189,7 @@ class Orders(ColumnTable):
 
     buyer: np.ndarray  # node number
     seller: np.ndarray  # node number
+    edge: np.ndarray  # the trade network's number for the seller -> buyer edge the chips will travel
     chip: np.ndarray  # chip number
     requested: np.ndarray  # chips, at most MAX_CHIPS_PER_ORDER
     unit_price_usd: np.ndarray

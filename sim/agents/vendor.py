@@ -465,7 +465,7 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
 
     value = filled * orders.unit_price_usd
     model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
-                       value, kind=np.where(licensed, LICENSED_CODE, -1))
+                       value, kind=np.where(licensed, LICENSED_CODE, -1), edge=orders.edge)
     model.charge_buyers(orders.buyer, orders.chip, filled, value)
 
     # Per vendor: revenue net of tariffs and tariffs, by destination country (sales only).
