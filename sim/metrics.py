@@ -168,9 +168,16 @@ class Tables(Mapping[str, pd.DataFrame]):
 
 
 def _compact(column: np.ndarray) -> np.ndarray:
-    """Whole numbers in the smallest signed integer type that holds them; anything else as it is."""
+    """A column in as little memory as holds it exactly: a column of one value repeated (a month's tariffs where
+    none are levied, say) as a read-only view of that one value; whole numbers in the smallest signed integer type
+    that holds them; anything else as it is."""
     column = np.asarray(column)
-    if column.dtype.kind != "i" or not len(column):
+    if not len(column):
+        return column
+    bits = column.view(np.uint8).reshape(len(column), -1)  # by bit pattern: 0.0 and -0.0 are not one value
+    if column.dtype.kind in "fiu" and (bits == bits[0]).all():
+        return np.broadcast_to(column[:1].copy(), column.shape)
+    if column.dtype.kind != "i":
         return column
     low, high = int(column.min()), int(column.max())
     for dtype in (np.int8, np.int16, np.int32):

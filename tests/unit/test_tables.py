@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pandas as pd
 
 from sim import run_scenario
+from sim.metrics import Blocks
 from sim.model import ChipSupplyModel
 from sim.sweep.execute import metrics_frame
 from tests.conftest import tiny
@@ -40,3 +42,17 @@ def test_tables_survive_pickling_unbuilt() -> None:
     copied = pickle.loads(pickle.dumps(result.tables))
     for name in result.tables:
         pd.testing.assert_frame_equal(copied[name], result.tables[name])
+
+
+def test_a_column_of_one_repeated_value_is_kept_as_that_value_and_read_back_whole() -> None:
+    # A month with no tariffs levied is 2,700 zeros at S10k, every month: kept as one value, not an array of them.
+    blocks = Blocks("vendor", "tariff_usd", "price_usd")
+    blocks.add(0, np.array([0, 1, 2]), np.zeros(3), np.array([1.5, 1.5, 1.5]))
+    blocks.add(1, np.array([0, 1]), np.array([0.0, -0.0]), np.array([2.0, 3.0]))  # -0.0 is kept as it is
+    stored = [column for _tick, columns in blocks.blocks for column in columns]
+    held = [column.itemsize if column.strides == (0,) else column.nbytes for column in stored]  # bytes in memory
+    assert held == [3, 8, 8, 2, 16, 16]
+    frame = blocks.frame(["2025-01", "2025-02"], {})
+    assert frame["tariff_usd"].tolist() == [0.0] * 5 and np.signbit(frame["tariff_usd"]).tolist()[-1]
+    assert frame["price_usd"].tolist() == [1.5, 1.5, 1.5, 2.0, 3.0]
+    assert frame["vendor"].tolist() == [0, 1, 2, 0, 1] and frame["tick"].tolist() == [0, 0, 0, 1, 1]
