@@ -127,6 +127,17 @@ class Quotes(ColumnTable):
     price_usd: np.ndarray
 
 
+@dataclass(frozen=True)
+class SourceRows(ColumnTable):
+    """What intermediaries can buy: a row per (intermediary, vendor it buys from, chip on the vendor's list)."""
+
+    item: np.ndarray  # intermediary index
+    vendor: np.ndarray  # vendor index
+    chip: np.ndarray  # chip number
+    cell: np.ndarray  # the (intermediary, chip) cell
+    price_row: np.ndarray  # the row of the vendors' price list it is priced at
+
+
 class IntermediaryArrays:
     """Every intermediary's state as arrays: per intermediary (a row each, its ``index``), and per cell, one for each
     chip an intermediary can deal in (the released chips its vendors sell, added as they appear), sorted by
@@ -169,6 +180,7 @@ class IntermediaryArrays:
         self._next_rank = 0
         self._sources_month: int | None = None  # the month source_vendor is for
         self._cells_for_list: np.ndarray | None = None  # the vendors' lists the cells were last extended for
+        self._source_rows = SourceRows.empty()  # laid out for those lists
         self._quotes: tuple[Quotes, Quotes] | None = None  # valid until stock moves or a listing changes
 
     def connect(self) -> None:
@@ -190,6 +202,17 @@ class IntermediaryArrays:
     def cells_of_item(self, item: int) -> slice:
         first, end = np.searchsorted(self.cell_key, [item * CELL_KEY_SPAN, (item + 1) * CELL_KEY_SPAN])
         return slice(int(first), int(end))
+
+    def _lay_out_source_rows(self, vendor: np.ndarray, chip: np.ndarray) -> None:
+        """The rows ``find_sources`` goes through, for the vendors' price lists (``vendor``, ``chip``) of now: each
+        intermediary's vendors in order, each vendor's chips in its list's order; cells for pairs new to the list."""
+        per_vendor = np.bincount(vendor, minlength=len(self.model.vendors))
+        edge, price_row = segment_rows((np.cumsum(per_vendor) - per_vendor)[self.edge_vendor],
+                                       per_vendor[self.edge_vendor])
+        item, chip = self.edge_item[edge], chip[price_row]
+        self._add_cells(item, chip)
+        self._source_rows = SourceRows(item=item, vendor=vendor[price_row], chip=chip, cell=self.cells(item, chip),
+                                       price_row=price_row)
 
     def _add_cells(self, item: np.ndarray, chip: np.ndarray) -> None:
         """Cells for the pairs that have none yet (with every column at its starting value)."""
@@ -247,21 +270,18 @@ class IntermediaryArrays:
         self.source_vendor[:] = -1
         self.source_price_usd[:] = np.nan
         vendor, chip, price = vendor_price_list(model, month)
-        vendor_chip = vendor * CELL_KEY_SPAN + chip  # the vendors' lists, to tell whether they changed
-        # Every (intermediary, vendor it buys from, chip the vendor sells), in the order the intermediary looks.
-        per_vendor = np.bincount(vendor, minlength=len(model.vendors))
-        edge, row = segment_rows((np.cumsum(per_vendor) - per_vendor)[self.edge_vendor], per_vendor[self.edge_vendor])
-        item, chip, price, vendor = self.edge_item[edge], chip[row], price[row], vendor[row]
-        if not len(item):
-            return
-        # The pairs change only when vendors' lists of chips do (a release, a variant): most months, no new cells.
+        # Every (intermediary, vendor it buys from, chip the vendor sells) is a row, in the order the intermediary
+        # looks; the rows, and their cells, change only when vendors' lists of chips do (a release, a variant).
+        vendor_chip = vendor * CELL_KEY_SPAN + chip
         if self._cells_for_list is None or not np.array_equal(self._cells_for_list, vendor_chip):
-            self._add_cells(item, chip)
+            self._lay_out_source_rows(vendor, chip)
             self._cells_for_list = vendor_chip
-        sellable = model.export_status(chip, self.node[item]) != STATUS_CODE[DENIED]
-        item, chip, price, vendor = item[sellable], chip[sellable], price[sellable], vendor[sellable]
+        sources = self._source_rows
+        if not len(sources):
+            return
+        sources = sources.take(model.export_status(sources.chip, self.node[sources.item]) != STATUS_CODE[DENIED])
+        vendor, price, cell = sources.vendor, price[sources.price_row], sources.cell
 
-        cell = self.cells(item, chip)
         # Per cell, the cheapest price, and the first row (the vendor it lists first) at that price.
         cells, rows = len(self.cell_key), len(cell)
         cheapest = np.full(cells, np.inf)
@@ -312,11 +332,10 @@ class IntermediaryArrays:
                            - caught * fine * self.risk_aversion[item])
         return ~self.listed[item] & (self.capacity_chips_per_month[item] != 0) & (expected_profit > 0)
 
-    def after_sales(self, item: np.ndarray, chip: np.ndarray, ordered: np.ndarray, filled: np.ndarray,
-                    sales_usd: np.ndarray, diverted: np.ndarray) -> None:
-        """Take what was sold out of stock (one row per intermediary and chip with orders) and update every demand
-        forecast with the orders each means to serve: local orders and the diversion it can carry."""
-        cell = self.cells(item, chip)
+    def after_sales(self, cell: np.ndarray, ordered: np.ndarray, filled: np.ndarray, sales_usd: np.ndarray,
+                    diverted: np.ndarray) -> None:
+        """Take what was sold out of stock (one row per cell with orders) and update every demand forecast with the
+        orders each means to serve: local orders and the diversion it can carry."""
         self.inventory[cell] -= filled
         ordered_now = np.zeros(len(self.cell_key), dtype=np.int64)
         ordered_now[cell] = ordered
@@ -365,8 +384,8 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     placed = stable_order(row_item * len(chips) + chips.sort_rank[orders.chip])
     orders, row_item = orders.take(placed), row_item[placed]
     group, first = runs(row_item * len(chips) + orders.chip)  # one group per (intermediary, chip)
-    group_item, group_chip = row_item[first], orders.chip[first]
-    available = arrays.inventory[arrays.cells(group_item, group_chip)]
+    group_item, group_cell = row_item[first], arrays.cells(row_item[first], orders.chip[first])
+    available = arrays.inventory[group_cell]
     covert = model.network.kind_codes(orders.edge) == SMUGGLED_CODE
 
     limits = orders.requested.copy()
@@ -391,7 +410,7 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
                        value, edge=orders.edge)
     model.charge_buyers(orders.buyer, orders.chip, filled, value)
-    arrays.after_sales(group_item, group_chip, ordered=sum_by_group(group, limits, len(first)),
+    arrays.after_sales(group_cell, ordered=sum_by_group(group, limits, len(first)),
                        filled=sum_by_group(group, filled, len(first)),
                        sales_usd=sum_by_group(row_item, value, items),
                        diverted=sum_by_group(row_item[covert], filled[covert], items))
