@@ -65,7 +65,7 @@ def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
 
     placed = np.flatnonzero(quantity >= 1)
     return Orders(buyer=center_node[center[placed]], seller=offers.seller[rows[placed]],
-                  edge=offers.edge[rows[placed]], chip=chip[placed],
+                  edge=offers.edge[rows[placed]], seller_cell=offers.seller_cell[rows[placed]], chip=chip[placed],
                   requested=np.minimum(quantity[placed], MAX_CHIPS_PER_ORDER).astype(np.int64),
                   unit_price_usd=price[placed])
 
@@ -109,14 +109,14 @@ class OfferRoutes:
 
 
 class _OfferRows:
-    """Every data center's offers as rows (data center, seller node, edge, chip number, price), in data-center then
-    supplier order: each block's list, asked once, repeated for every data center it goes to."""
+    """Every data center's offers as rows (data center, seller node, edge, seller's cell, chip number, price), in
+    data-center then supplier order: each block's list, asked once, repeated for every data center it goes to."""
 
     def __init__(self, model: ChipSupplyModel, month: int) -> None:
         routes = model.offer_routes
         # The pool of quoted rows: vendors' blocks, then intermediaries' local quotes, then their grey quotes. A
         # vendor quotes every released chip the export rules let it sell to the block's kind of buyer.
-        vendor, chip, price = vendor_price_list(model, month)
+        vendor_cell, vendor, chip, price = vendor_price_list(model, month)
         per_vendor = np.bincount(vendor, minlength=len(model.vendors))
         vendor_blocks = np.flatnonzero(routes.block_vendor >= 0)
         asked = routes.block_vendor[vendor_blocks]
@@ -137,6 +137,7 @@ class _OfferRows:
             sizes[blocks] = np.searchsorted(quotes.seller_row, routes.block_item[blocks], side="right") - first
             block_start[blocks] = offset + first
             offset += len(quotes)
+        pool_cell = np.concatenate([vendor_cell[row], local.cell, grey.cell])
         pool_chip = np.concatenate([chip[row], local.chip, grey.chip])
         pool_price = np.concatenate([price[row], local.price_usd, grey.price_usd])
 
@@ -145,6 +146,7 @@ class _OfferRows:
         self.center = routes.edge_center[row_edge]
         self.seller = routes.edge_seller[row_edge]
         self.edge = routes.edge_network[row_edge]
+        self.seller_cell = pool_cell[pool_row]
         self.chip = pool_chip[pool_row]
         self.price = pool_price[pool_row]
 

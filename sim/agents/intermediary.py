@@ -123,6 +123,7 @@ class Quotes(ColumnTable):
     FLOAT_COLUMNS: ClassVar[tuple[str, ...]] = ("price_usd",)
 
     seller_row: np.ndarray  # intermediary index
+    cell: np.ndarray  # the intermediary's cell for the chip
     chip: np.ndarray  # chip number
     price_usd: np.ndarray
 
@@ -269,7 +270,7 @@ class IntermediaryArrays:
         model = self.model
         self.source_vendor[:] = -1
         self.source_price_usd[:] = np.nan
-        vendor, chip, price = vendor_price_list(model, month)
+        _cell, vendor, chip, price = vendor_price_list(model, month)
         # Every (intermediary, vendor it buys from, chip the vendor sells) is a row, in the order the intermediary
         # looks; the rows, and their cells, change only when vendors' lists of chips do (a release, a variant).
         vendor_chip = vendor * CELL_KEY_SPAN + chip
@@ -314,9 +315,10 @@ class IntermediaryArrays:
         cell = np.flatnonzero((self.cost_rank >= 0) & ((self.source_vendor >= 0) | (self.inventory > 0)))
         cell = cell[order_within_groups(self.cell_item[cell], self.cost_rank[cell], len(self.markup_fraction))]
         item, chip, cost = self.cell_item[cell], self.cell_chip[cell], self.last_cost_usd[cell]
-        local = Quotes(seller_row=item, chip=chip, price_usd=cost * (1 + self.markup_fraction[item]))
+        local = Quotes(seller_row=item, cell=cell, chip=chip, price_usd=cost * (1 + self.markup_fraction[item]))
         pays = self.diversion_pays(item, cost)
-        grey = Quotes(seller_row=item[pays], chip=chip[pays], price_usd=self.grey_price_usd(cost[pays]))
+        grey = Quotes(seller_row=item[pays], cell=cell[pays], chip=chip[pays],
+                      price_usd=self.grey_price_usd(cost[pays]))
         self._quotes = (local, grey)
         return self._quotes
 
@@ -355,6 +357,7 @@ class IntermediaryArrays:
         cell = cell[np.lexsort((self.model.chips.sort_rank[self.cell_chip[cell]], self.cell_item[cell]))]
         buyer, seller = self.node[self.cell_item[cell]], self.vendor_node[self.source_vendor[cell]]
         return Orders(buyer=buyer, seller=seller, edge=self.model.network.edge_numbers(seller, buyer),
+                      seller_cell=self.model.vendor_arrays.cells(self.source_vendor[cell], self.cell_chip[cell]),
                       chip=self.cell_chip[cell], requested=np.minimum(wanted[cell], MAX_CHIPS_PER_ORDER),
                       unit_price_usd=self.source_price_usd[cell])
 
@@ -384,7 +387,7 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     placed = stable_order(row_item * len(chips) + chips.sort_rank[orders.chip])
     orders, row_item = orders.take(placed), row_item[placed]
     group, first = runs(row_item * len(chips) + orders.chip)  # one group per (intermediary, chip)
-    group_item, group_cell = row_item[first], arrays.cells(row_item[first], orders.chip[first])
+    group_item, group_cell = row_item[first], orders.seller_cell[first]
     available = arrays.inventory[group_cell]
     covert = model.network.kind_codes(orders.edge) == SMUGGLED_CODE
 

@@ -190,6 +190,9 @@ class Orders(ColumnTable):
     buyer: np.ndarray  # node number
     seller: np.ndarray  # node number
     edge: np.ndarray  # the trade network's number for the seller -> buyer edge the chips will travel
+    # The seller's cell for the chip (in the vendor or intermediary arrays). Cells are added between a month's
+    # orders, never while they are filled, so the number holds for the month the order is placed in.
+    seller_cell: np.ndarray
     chip: np.ndarray  # chip number
     requested: np.ndarray  # chips, at most MAX_CHIPS_PER_ORDER
     unit_price_usd: np.ndarray

@@ -424,12 +424,12 @@ class VendorArrays:
         self.price_usd[cell] = np.minimum(high, np.maximum(low, price))
 
 
-def vendor_price_list(model: ChipSupplyModel, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every released chip each vendor sells, at its current price: (vendor index, chip number, price in USD),
-    vendor by vendor, each in its own order of chips."""
+def vendor_price_list(model: ChipSupplyModel, month: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every released chip each vendor sells, at its current price: (vendor cell, vendor index, chip number, price
+    in USD), vendor by vendor, each in its own order of chips."""
     arrays = model.vendor_arrays
     cell = np.flatnonzero(arrays.released(month))
-    return arrays.cell_vendor[cell], arrays.cell_chip[cell], arrays.price_usd[cell]
+    return cell, arrays.cell_vendor[cell], arrays.cell_chip[cell], arrays.price_usd[cell]
 
 
 def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
@@ -443,9 +443,9 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     order at a time, in that order, since each sale uses up a cap the next one sees.
     """
     vendors, chips, nodes, arrays = model.vendors, model.chips, model.nodes, model.vendor_arrays
-    cell = arrays.cells(model.node_vendor[orders.seller], orders.chip)
-    placed = stable_order(cell)
-    orders, cell = orders.take(placed), cell[placed]
+    placed = stable_order(orders.seller_cell)
+    cell = orders.seller_cell[placed]
+    orders = orders.take(placed)
     status = model.export_status(orders.chip, orders.buyer)
 
     available = arrays.inventory.copy()
