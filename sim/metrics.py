@@ -174,9 +174,11 @@ def _compact(column: np.ndarray) -> np.ndarray:
     column = np.asarray(column)
     if not len(column):
         return column
-    bits = column.view(np.uint8).reshape(len(column), -1)  # by bit pattern: 0.0 and -0.0 are not one value
-    if column.dtype.kind in "fiu" and (bits == bits[0]).all():
-        return np.broadcast_to(column[:1].copy(), column.shape)
+    if column.dtype.kind in "fiu":
+        # Compared by bit pattern: 0.0 and -0.0 are not one value.
+        bits = np.ascontiguousarray(column).view(np.uint8).reshape(len(column), -1)
+        if (bits == bits[0]).all():
+            return np.broadcast_to(column[:1].copy(), column.shape)
     if column.dtype.kind != "i":
         return column
     low, high = int(column.min()), int(column.max())

@@ -432,10 +432,9 @@ class ChipSupplyModel(mesa.Model):
         (chip, country, listed) is asked once, whoever asks, until the rules change.
         """
         kind = (chip * len(self.country_code) + self.node_country[buyer]) * 2 + self.node_listed()[buyer]
-        status = self._export_status.of(
+        return self._export_status.of(
             kind, len(self.chips) * len(self.country_code) * 2, self.export_rules.signature(),
             lambda row: STATUS_CODE[self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]])
-        return status
 
     def denied_soon_for(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
         """``denied_soon`` of each chip number for each buyer node (data centers, never entity-listed): an announced

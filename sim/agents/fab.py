@@ -163,8 +163,9 @@ def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: 
     node_wafers, node_yield = fab_node_table(booked, nodes)  # (booked fab, node code)
     yields = node_yield[fab_segment, table.node]
     # Wafers granted per (fab, node), each group's bookings in booking order.
-    by_node = np.argsort(fab_segment * len(nodes.names) + table.node, kind="stable")
-    group_key = (fab_segment * len(nodes.names) + table.node)[by_node]
+    fab_and_node = fab_segment * len(nodes.names) + table.node
+    by_node = np.argsort(fab_and_node, kind="stable")
+    group_key = fab_and_node[by_node]
     group_starts = np.flatnonzero(np.diff(group_key, prepend=-1))
     granted = np.empty(len(table))
     granted[by_node] = _pro_rata(node_wafers[fab_segment[by_node], table.node[by_node]][group_starts],

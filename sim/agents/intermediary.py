@@ -180,8 +180,8 @@ class IntermediaryArrays:
             setattr(self, name, np.full(0, fill, dtype=dtype))
         self._next_rank = 0
         self._sources_month: int | None = None  # the month source_vendor is for
-        self._cells_for_list: np.ndarray | None = None  # the vendors' lists the cells were last extended for
-        self._source_rows = SourceRows.empty()  # laid out for those lists
+        self._source_rows = SourceRows.empty()  # laid out (cells included) for...
+        self._source_rows_for: np.ndarray | None = None  # ...these vendors' lists (vendor x CELL_KEY_SPAN + chip)
         self._quotes: tuple[Quotes, Quotes] | None = None  # valid until stock moves or a listing changes
 
     def connect(self) -> None:
@@ -274,9 +274,9 @@ class IntermediaryArrays:
         # Every (intermediary, vendor it buys from, chip the vendor sells) is a row, in the order the intermediary
         # looks; the rows, and their cells, change only when vendors' lists of chips do (a release, a variant).
         vendor_chip = vendor * CELL_KEY_SPAN + chip
-        if self._cells_for_list is None or not np.array_equal(self._cells_for_list, vendor_chip):
+        if self._source_rows_for is None or not np.array_equal(self._source_rows_for, vendor_chip):
             self._lay_out_source_rows(vendor, chip)
-            self._cells_for_list = vendor_chip
+            self._source_rows_for = vendor_chip
         sources = self._source_rows
         if not len(sources):
             return

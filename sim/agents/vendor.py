@@ -296,7 +296,7 @@ class VendorArrays:
 
     def _product_lines(self) -> _ProductLines:
         """Every product line, in booking order (vendor by vendor, each through its chips in order, each chip's
-        lines in order); worked out again when a variant adds a line (fixed reservations carried over)."""
+        lines in order); worked out again when a variant adds a line (the lines' numbers stay)."""
         if self._lines is None:
             model = self.model
             lines, cells = [], []
