@@ -108,3 +108,15 @@ def stable_order(keys: np.ndarray) -> np.ndarray:
         order = order[np.argsort(digit, kind="stable")]
         shift += 16
     return order
+
+
+def smallest_int(column: np.ndarray) -> np.ndarray:
+    """Whole numbers in the smallest signed integer type that holds them all (8, 16, 32 or 64 bits)."""
+    column = np.asarray(column)
+    if column.dtype.kind not in "iu" or not len(column):
+        return column
+    low, high = int(column.min()), int(column.max())
+    for dtype in (np.int8, np.int16, np.int32, np.int64):
+        if np.iinfo(dtype).min <= low and high <= np.iinfo(dtype).max:
+            return column if column.dtype == dtype else column.astype(dtype)
+    return column

@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.catalog import ChipIndex
-from sim.columns import stable_order
+from sim.columns import smallest_int, stable_order
+from sim.lasting import LastingArrays
 from sim.scenario.schema import BLOCS
 
 if TYPE_CHECKING:
@@ -58,11 +59,6 @@ CENTER_SHIFT = CHIP_BITS + SOURCE_BITS
 MAX_CHIPS = 1 << CHIP_BITS
 
 
-def _narrow(whole: np.ndarray) -> np.ndarray:
-    """Non-negative whole numbers as 32-bit integers when they all fit (else as they are)."""
-    return whole.astype(np.int32) if not len(whole) or whole.max() <= np.iinfo(np.int32).max else whole
-
-
 @dataclass(frozen=True)
 class Retired:
     """Cohorts taken out of service: chips and H100e by data center (one entry per cohort)."""
@@ -81,7 +77,9 @@ class InstalledBase:
         self.counts = np.zeros(0, dtype=np.int64)
         self.holding_number = np.zeros(0, dtype=np.int64)  # of each key: its holding's number, in order of appearance
         # Per install month, its cohorts as two arrays per batch installed: holding numbers and chips.
+        # Kept apart from the month's temporaries (see sim.lasting), in the smallest integers that hold them.
         self._cohorts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._lasting = LastingArrays()
 
     # --- installing and retiring ------------------------------------------------------------------------------
     def install(self, center: Sequence[int], chip: Sequence[str], source: Sequence[str], count: Sequence[int],
@@ -118,7 +116,8 @@ class InstalledBase:
             self.holding_number = np.insert(self.holding_number, at[new], numbers)
             at = at + np.cumsum(new) - new
         self.counts[at] += chips  # keys are unique: a plain add
-        self._cohorts.setdefault(month, []).append((_narrow(self.holding_number[at]), _narrow(chips)))
+        self._cohorts.setdefault(month, []).append(
+            (self._lasting.keep(smallest_int(self.holding_number[at])), self._lasting.keep(smallest_int(chips))))
 
     def retire(self, month: int, lifetime_months: int) -> Retired:
         """Take out every cohort installed ``lifetime_months`` or more before ``month``; return them."""

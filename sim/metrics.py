@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.columns import smallest_int
 from sim.installed import INSTALLED_SOURCES
+from sim.lasting import LastingArrays
 from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
@@ -119,14 +121,20 @@ class Blocks:
     def __init__(self, *names: str) -> None:
         self.names = names  # after "date" and "tick"
         self.blocks: list[tuple[int, tuple[np.ndarray, ...]]] = []
+        self._lasting = LastingArrays()
 
     def add(self, tick: int, *columns: np.ndarray) -> None:
-        self.blocks.append((tick, tuple(_compact(column) for column in columns)))
+        self.blocks.append((tick, tuple(self.kept(column) for column in columns)))
+
+    def kept(self, column: np.ndarray) -> np.ndarray:
+        """``column`` as a block keeps it (compact, read-only); a column kept once can go into many blocks."""
+        return self._lasting.keep(_compact(column))
 
     def copy(self) -> Blocks:
         """The blocks so far (the arrays are shared: a block is never changed once added)."""
         copied = Blocks(*self.names)
         copied.blocks = list(self.blocks)
+        copied._lasting = self._lasting
         return copied
 
     def frame(self, dates: list[str], decode: dict[str, list[str]]) -> pd.DataFrame:
@@ -179,13 +187,7 @@ def _compact(column: np.ndarray) -> np.ndarray:
         bits = np.ascontiguousarray(column).view(np.uint8).reshape(len(column), -1)
         if (bits == bits[0]).all():
             return np.broadcast_to(column[:1].copy(), column.shape)
-    if column.dtype.kind != "i":
-        return column
-    low, high = int(column.min()), int(column.max())
-    for dtype in (np.int8, np.int16, np.int32):
-        if np.iinfo(dtype).min <= low and high <= np.iinfo(dtype).max:
-            return column if column.dtype == dtype else column.astype(dtype)
-    return column
+    return smallest_int(column) if column.dtype.kind == "i" else column
 
 
 class TickRecorder:
@@ -334,12 +336,13 @@ class TickRecorder:
             revenue[:, BLOC_CODE[bloc]] += arrays.revenue_usd[:, code]
             tariffs[:, BLOC_CODE[bloc]] += arrays.tariff_usd[:, code]
         if self._revenue_codes is None:  # the same every month: one copy, shared by every month's block
-            self._revenue_codes = (_compact(np.repeat(np.arange(vendors), blocs)),
-                                   _compact(np.tile(np.arange(blocs), vendors)))
+            self._revenue_codes = (self.revenue.kept(np.repeat(np.arange(vendors), blocs)),
+                                   self.revenue.kept(np.tile(np.arange(blocs), vendors)))
         self.revenue.add(tick, *self._revenue_codes, revenue.ravel(), tariffs.ravel())
         if self._price_codes is None or self._price_codes[0] is not arrays.cell_chip:  # new only with a variant
-            self._price_codes = (arrays.cell_chip, _compact(arrays.cell_vendor), _compact(arrays.cell_chip))
-        self.prices.add(tick, *self._price_codes[1:], arrays.price_usd.copy())
+            self._price_codes = (arrays.cell_chip, self.prices.kept(arrays.cell_vendor),
+                                 self.prices.kept(arrays.cell_chip))
+        self.prices.add(tick, *self._price_codes[1:], arrays.price_usd)  # kept as a copy
 
     def tables(self) -> Tables:
         """The tables recorded so far, each built when first read (the builders hold the recorded rows and the

@@ -1,0 +1,91 @@
+"""Arrays that last (records, cohorts) are kept in maps of their own: same values, read-only, and the memory goes
+back when the last array in a map is dropped."""
+
+import gc
+import mmap
+import weakref
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from sim.lasting import ALIGN_BYTES, LastingArrays
+from sim.model import ChipSupplyModel
+from sim.scenario import validate
+from sim.synthetic import synthetic_scenario
+
+DTYPES = st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.float64, np.uint8, np.bool_])
+
+
+def _map_of(array: np.ndarray) -> mmap.mmap | None:
+    base = array.base
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):  # np.frombuffer's view of the map
+        base = base.obj
+    return base if isinstance(base, mmap.mmap) else None
+
+
+@given(st.lists(hnp.arrays(DTYPES, hnp.array_shapes(max_dims=2, max_side=40)), max_size=12))
+def test_kept_arrays_hold_the_same_values_read_only(arrays):
+    lasting = LastingArrays(slab_bytes=1024)  # small slabs: some arrays share one, some have a map of their own
+    kept = [lasting.keep(array) for array in arrays]
+    for original, copy in zip(arrays, kept, strict=True):
+        assert copy.dtype == original.dtype and copy.shape == original.shape
+        np.testing.assert_array_equal(copy, original)
+        assert not copy.flags.writeable
+        assert copy.size == 0 or _map_of(copy) is not None
+        assert copy.size == 0 or copy.ctypes.data % ALIGN_BYTES == 0
+    # Changing an original afterwards leaves its kept copy alone.
+    for original, copy in zip(arrays, kept, strict=True):
+        if original.size and original.dtype != np.bool_:
+            before = copy.copy()
+            original += 1
+            np.testing.assert_array_equal(copy, before)
+
+
+def test_an_array_kept_already_and_a_broadcast_value_are_not_copied_again():
+    lasting = LastingArrays()
+    once = lasting.keep(np.arange(10))
+    assert lasting.keep(once) is once
+    repeated = np.broadcast_to(np.array([0.0]), (1000,))
+    assert lasting.keep(repeated) is repeated
+
+
+def test_a_map_goes_back_when_its_last_array_is_dropped():
+    lasting = LastingArrays(slab_bytes=4096)
+    first, second = lasting.keep(np.arange(100)), lasting.keep(np.arange(100))
+    assert _map_of(first) is _map_of(second)  # small arrays share a slab
+    big = lasting.keep(np.arange(1000))  # over a quarter of a slab: a map of its own
+    assert _map_of(big) is not _map_of(first)
+    while _map_of(lasting.keep(np.zeros(100, dtype=np.int64))) is _map_of(first):  # until the slab is full
+        pass
+    slab, own = weakref.ref(_map_of(first)), weakref.ref(_map_of(big))
+    del big
+    gc.collect()
+    assert own() is None
+    del first
+    gc.collect()
+    assert slab() is not None  # the second array still lives in it
+    del second
+    gc.collect()
+    assert slab() is None
+
+
+def test_slabs_too_small_to_align_are_refused():
+    with pytest.raises(ValueError, match="slab_bytes"):
+        LastingArrays(slab_bytes=8)
+
+
+def test_a_runs_records_and_cohorts_are_kept_in_maps():
+    # What keeps a long run's memory from growing with freed temporaries: every array that lasts is in a map.
+    model = ChipSupplyModel(validate(synthetic_scenario(300, ticks=6), "synthetic"), seed=1)
+    for _ in range(6):
+        model.step()
+    recorded = [column for blocks in (model.recorder.revenue, model.recorder.prices, model.recorder.production)
+                for _tick, columns in blocks.blocks for column in columns if column.size > 1 and column.strides[0]]
+    cohorts = [array for batches in model.installed._cohorts.values() for batch in batches for array in batch]
+    assert recorded and cohorts
+    assert all(_map_of(array) is not None for array in recorded + cohorts)
