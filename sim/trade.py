@@ -54,26 +54,27 @@ class TradeNetwork:
         self.chips = chips
         self.node_ids = list(node_ids)
         self.node_number = {node_id: number for number, node_id in enumerate(self.node_ids)}
-        # Per edge, what a shipment needs (kind code, lead time): by (source, target) id, in the order edges were
-        # first given (a repeated edge keeps its place and takes the later kind), and as arrays sorted by (source,
-        # target) node number for shipping in batches.
-        self._edge: dict[tuple[str, str], tuple[int, int]] = {
-            (edge.source, edge.target): (KIND_CODE[edge.kind], max(1, edge.lead_time_months)) for edge in edges
-        }
-        unknown = {node for pair in self._edge for node in pair} - self.node_number.keys()
-        if unknown:
+        # Per edge, what a shipment needs (kind code, lead time), as arrays sorted by (source, target) node number
+        # (an edge's place there is its number). A repeated edge counts once and takes the later kind.
+        nodes = len(self.node_ids)
+        source = np.array([self.node_number.get(edge.source, -1) for edge in edges], dtype=np.int64)
+        target = np.array([self.node_number.get(edge.target, -1) for edge in edges], dtype=np.int64)
+        if len(edges) and min(source.min(), target.min()) < 0:
+            unknown = {node for edge in edges for node in (edge.source, edge.target)} - self.node_number.keys()
             raise KeyError(f"edges name nodes that are not agents: {sorted(unknown)[:5]}")
-        self._suppliers: dict[str, list[str]] = defaultdict(list)
-        self._customers: dict[str, list[str]] = defaultdict(list)
-        for source, target in self._edge:
-            self._suppliers[target].append(source)
-            self._customers[source].append(target)
-        number = self.node_number
-        edge_key = np.array([self._edge_key(number[s], number[t]) for s, t in self._edge], dtype=np.int64)
-        order = np.argsort(edge_key)
-        self._edge_keys = edge_key[order]
-        self._edge_kind = np.array([kind for kind, _lead in self._edge.values()], dtype=np.int64)[order]
-        self._edge_lead = np.array([lead for _kind, lead in self._edge.values()], dtype=np.int64)[order]
+        given_key = source * nodes + target
+        self._edge_keys, first_given = np.unique(given_key, return_index=True)
+        _, from_end = np.unique(given_key[::-1], return_index=True)
+        last_given = len(edges) - 1 - from_end
+        self._edge_kind = np.array([KIND_CODE[edge.kind] for edge in edges], dtype=np.int64)[last_given]
+        self._edge_lead = np.array([max(1, edge.lead_time_months) for edge in edges], dtype=np.int64)[last_given]
+        # Who supplies whom, in the order the edges were first given: edge numbers grouped by target (for
+        # suppliers) and by source (for customers).
+        self._edge_source, self._edge_target = self._edge_keys // nodes, self._edge_keys % nodes
+        self._by_target = np.lexsort((first_given, self._edge_target))
+        self._target_start = np.searchsorted(self._edge_target[self._by_target], np.arange(nodes + 1))
+        self._by_source = np.lexsort((first_given, self._edge_source))
+        self._source_start = np.searchsorted(self._edge_source[self._by_source], np.arange(nodes + 1))
         self._arrivals: dict[int, list[Shipments]] = defaultdict(list)
         self._in_transit_by_chip = np.zeros(0, dtype=np.int64)
         # This month's movements: shipments (batches, in the order sent), compute rented (host, tenant, H100e, USD),
@@ -85,22 +86,38 @@ class TradeNetwork:
 
     @property
     def edge_count(self) -> int:
-        return len(self._edge)
+        return len(self._edge_keys)
 
     def edge_kind(self, source: str, target: str) -> str:
         """The kind of the edge ``source`` -> ``target`` (KeyError if there is none)."""
-        return SHIPMENT_KINDS[self._edge[source, target][0]]
+        return SHIPMENT_KINDS[self._edge_kind[self._edge_number(source, target)]]
 
     def edge_lead_time_months(self, source: str, target: str) -> int:
-        return self._edge[source, target][1]
+        return int(self._edge_lead[self._edge_number(source, target)])
 
     def suppliers_of(self, node: str) -> list[str]:
         """Who has an edge to ``node`` (any kind), in the order the edges were given."""
-        return list(self._suppliers.get(node, ()))
+        return self._neighbours(node, self._by_target, self._target_start, self._edge_source)
 
     def customers_of(self, node: str) -> list[str]:
         """Whom ``node`` has an edge to (any kind), in the order the edges were given."""
-        return list(self._customers.get(node, ()))
+        return self._neighbours(node, self._by_source, self._source_start, self._edge_target)
+
+    def _neighbours(self, node: str, grouped: np.ndarray, start: np.ndarray, other_end: np.ndarray) -> list[str]:
+        number = self.node_number.get(node)
+        if number is None:
+            return []
+        edges = grouped[start[number]:start[number + 1]]
+        return [self.node_ids[other] for other in other_end[edges].tolist()]
+
+    def _edge_number(self, source: str, target: str) -> int:
+        """The number of the edge ``source`` -> ``target`` (KeyError naming both if there is none)."""
+        if source in self.node_number and target in self.node_number:
+            key = self._edge_key(self.node_number[source], self.node_number[target])
+            edge = int(np.searchsorted(self._edge_keys, key))
+            if edge < len(self._edge_keys) and self._edge_keys[edge] == key:
+                return edge
+        raise KeyError(f"no edge {source}->{target}")
 
     def _edge_key(self, source, target):
         return source * len(self.node_ids) + target
@@ -114,8 +131,10 @@ class TradeNetwork:
         """Record compute rented over ``rented`` edges this month, one rental per (host, tenant) given (no chip
         moves)."""
         for host, tenant in zip(hosts, tenants, strict=True):
-            if (host, tenant) not in self._edge:
-                raise KeyError(f"no rented edge {host}->{tenant}")
+            try:
+                self._edge_number(host, tenant)
+            except KeyError:
+                raise KeyError(f"no rented edge {host}->{tenant}") from None
         self.rented_this_tick.extend(zip(hosts, tenants, h100e, value_usd, strict=True))
 
     def edge_numbers(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -230,7 +249,8 @@ class TradeNetwork:
         """Put shipments already under way at the start of the run into the pipeline: rows of (source, target,
         chip, count, sent month, arrival month), each on its edge's kind."""
         rows = [(self.node_number[source], self.node_number[target], self.chips.of(chip), count,
-                 self._edge[source, target][0], sent_month, arrival_month, count * self.chips.catalog[chip].h100e, 0.0)
+                 self._edge_kind[self._edge_number(source, target)], sent_month, arrival_month,
+                 count * self.chips.catalog[chip].h100e, 0.0)
                 for source, target, chip, count, sent_month, arrival_month in shipments]
         seeded = Shipments.from_rows(rows)
         for month, rows in rows_by_value(seeded.arrival_month):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.catalog import ChipIndex, build_catalog
 from sim.trade import KIND_CODE, TradeNetwork
@@ -43,6 +45,33 @@ def test_a_repeated_edge_keeps_its_place_and_takes_the_later_kind() -> None:
     assert network.suppliers_of("dc_a") == ["vendor", "hub"]
     assert network.edge_kind("vendor", "dc_a") == EDGE_SMUGGLED
     assert network.edge_count == 2
+
+
+EDGES = st.lists(st.tuples(st.sampled_from(NODES), st.sampled_from(NODES),
+                           st.sampled_from([EDGE_LEGAL, EDGE_SMUGGLED, EDGE_RENTED, EDGE_PRODUCTION]),
+                           st.integers(0, 6)), max_size=30)
+
+
+@given(EDGES)
+def test_the_network_answers_as_a_plain_reading_of_its_edge_list(given_edges) -> None:
+    # The reference: edges in the order first given, each with the kind and lead time it was given last.
+    network = _network([EdgeSpec(*edge) for edge in given_edges])
+    latest: dict[tuple[str, str], tuple[str, int]] = {}
+    for source, target, kind, lead in given_edges:
+        latest[source, target] = (kind, max(1, lead))
+    assert network.edge_count == len(latest)
+    for node in NODES:
+        assert network.suppliers_of(node) == [source for source, target in latest if target == node]
+        assert network.customers_of(node) == [target for source, target in latest if source == node]
+    for source in NODES:
+        for target in NODES:
+            if (source, target) in latest:
+                kind, lead = latest[source, target]
+                assert network.edge_kind(source, target) == kind
+                assert network.edge_lead_time_months(source, target) == lead
+            else:
+                with pytest.raises(KeyError, match=f"{source}->{target}"):
+                    network.edge_kind(source, target)
 
 
 def test_edges_to_unknown_agents_and_shipments_off_the_network_are_refused() -> None:
