@@ -3,7 +3,8 @@
 Each world (``sim/synthetic.py``: the ``tight`` scenario, every policy on, grown to N agents with the design's mix and
 about 4 suppliers per buyer) runs in a fresh process for ``--ticks`` ticks (520 by default), or until
 ``--budget-seconds`` is spent, whichever comes first: ticks per second are measured over the ticks done. Printed per
-size: set-up time, ticks/s, agent-steps/s, edge-steps/s, peak memory (and per agent).
+size: set-up time, ticks/s, agent-steps/s, edge-steps/s, peak memory (and per agent, and split into the imports, the
+set-up and the months run), and the state the model holds once set up, per agent (traced, in a process of its own).
 
 The anchor kernel (``../shared/bench/anchor_kernel.py`` beside the project, or ``--anchor``) is a minimal
 fab -> vendor -> intermediary -> data center chain in three implementations (Mesa agents, plain Python, numpy). It runs
@@ -37,12 +38,14 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
     from sim.scenario import validate
     from sim.synthetic import synthetic_scenario
 
+    imports_mb = _peak_mb()  # the interpreter with numpy, pandas (and pyarrow), Mesa (and SciPy, networkx)
     started = time.perf_counter()
     scenario = validate(synthetic_scenario(agents, suppliers_per_buyer=suppliers, ticks=ticks), "synthetic")
     generated = time.perf_counter()
     model = ChipSupplyModel(scenario, seed=0)
     phase_seconds = _time_phases(model)
     built = time.perf_counter()
+    setup_mb = _peak_mb()
     done = 0
     while done < ticks and model.running and time.perf_counter() - built < budget_seconds:
         model.step()
@@ -50,11 +53,40 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
     run_s = time.perf_counter() - built
     count = len(model.agents_by_id)
     edges = model.network.edge_count
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = _peak_mb()
     return {"agents": count, "edges": edges, "generate_s": generated - started, "setup_s": built - generated,
             "ticks": done, "run_s": run_s, "ticks_per_s": done / run_s, "agent_steps_per_s": count * done / run_s,
             "edge_steps_per_s": edges * done / run_s, "peak_mb": peak_mb, "kb_per_agent": peak_mb * 1024 / count,
+            "imports_mb": imports_mb, "setup_mb": setup_mb,
             "phase_share": {name: seconds / run_s for name, seconds in phase_seconds.items()}}
+
+
+def _peak_mb() -> float:
+    """The process's peak resident memory so far (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_state(agents: int, ticks: int, suppliers: int) -> dict:
+    """In this process: the bytes the model holds once set up (traced by tracemalloc, the scenario it was given
+    left out), per agent, edges included: what the world costs before any month is recorded."""
+    import gc
+    import tracemalloc
+
+    from sim.model import ChipSupplyModel
+    from sim.scenario import validate
+    from sim.synthetic import synthetic_scenario
+
+    scenario = validate(synthetic_scenario(agents, suppliers_per_buyer=suppliers, ticks=ticks), "synthetic")
+    gc.collect()
+    tracemalloc.start()
+    before, _peak = tracemalloc.get_traced_memory()
+    model = ChipSupplyModel(scenario, seed=0)
+    gc.collect()
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    count = len(model.agents_by_id)
+    return {"agents": count, "edges": model.network.edge_count, "state_mb": (held - before) / 2**20,
+            "bytes_per_agent": (held - before) / count, "setup_peak_mb": (peak - before) / 2**20}
 
 
 def _time_phases(model) -> dict[str, float]:
@@ -91,9 +123,13 @@ def main() -> None:
     parser.add_argument("--suppliers", type=int, default=4, help="suppliers per buyer")
     parser.add_argument("--anchor", type=Path, default=DEFAULT_ANCHOR)
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one world in this process
+    parser.add_argument("--state-of", type=int, help=argparse.SUPPRESS)  # internal: one world's state, traced
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure_world(args.one, args.ticks, args.budget_seconds, args.suppliers)))
+        return
+    if args.state_of:
+        print(json.dumps(measure_state(args.state_of, args.ticks, args.suppliers)))
         return
 
     print(f"chipsim scale benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()} Python "
@@ -112,6 +148,15 @@ def main() -> None:
         print(f"  chipsim      {world['ticks_per_s']:10.2f} ticks/s {world['agent_steps_per_s']:12.0f} agent-steps/s "
               f"{world['edge_steps_per_s']:12.0f} edge-steps/s   peak {world['peak_mb']:.0f} MB "
               f"({world['kb_per_agent']:.1f} KB per agent)")
+        print(f"  memory: peak {world['peak_mb']:.0f} MB = imports {world['imports_mb']:.0f} + scenario and set-up "
+              f"{world['setup_mb'] - world['imports_mb']:.0f} + {world['ticks']} months "
+              f"{world['peak_mb'] - world['setup_mb']:.0f} (resident; libraries' pages included)")
+        state_command = [sys.executable, __file__, "--state-of", str(size), "--ticks", str(args.ticks), "--suppliers",
+                         str(args.suppliers)]
+        state = json.loads(subprocess.run(state_command, capture_output=True, text=True,
+                                          check=True).stdout.splitlines()[-1])
+        print(f"  state after set-up (tracemalloc, agents and edges): {state['state_mb']:.1f} MB, "
+              f"{state['bytes_per_agent'] / 1024:.2f} KB per agent; set-up's own peak {state['setup_peak_mb']:.1f} MB")
         shares = sorted(world["phase_share"].items(), key=lambda item: -item[1])
         print("  where the time goes: " + ", ".join(f"{name.strip('_')} {share:.0%}" for name, share in shares[:6]))
         if anchor is None:
