@@ -190,6 +190,17 @@ def _compact(column: np.ndarray) -> np.ndarray:
     return smallest_int(column) if column.dtype.kind == "i" else column
 
 
+def _production_frame(production: Blocks, dates: list[str], fab_ids: list[str], chip_ids: list[str],
+                      h100e_by_chip: np.ndarray) -> pd.DataFrame:
+    """The production table, each row's H100e worked out from its chips and chip (8 bytes a row not kept for the
+    whole run)."""
+    frame = production.frame(dates, {"fab": fab_ids})
+    chip = frame["chip"].to_numpy().astype(np.int64)
+    frame["h100e"] = frame["chips"].to_numpy() * h100e_by_chip[chip]
+    frame["chip"] = np.array(chip_ids, dtype=object)[chip]
+    return frame
+
+
 class TickRecorder:
     def __init__(self, model: ChipSupplyModel) -> None:
         self.model = model
@@ -199,7 +210,7 @@ class TickRecorder:
         self.revenue = Blocks("vendor", "destination_bloc", "revenue_usd", "tariff_usd")
         self.flow_rows: list[dict] = []
         self.prices = Blocks("vendor", "chip", "price_usd")
-        self.production = Blocks("fab", "chip", "chips", "h100e")
+        self.production = Blocks("fab", "chip", "chips")  # H100e worked out when the table is built
         self._revenue_codes: tuple[np.ndarray, np.ndarray] | None = None
         self._price_codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._fab_rank: np.ndarray | None = None
@@ -312,7 +323,7 @@ class TickRecorder:
         """Chips made this month by fab and chip, ordered by fab id, then chip id."""
         model, rows = self.model, self.model.ledger.production_rows
         if not rows:
-            self.production.add(tick, *(np.zeros(0, dtype=np.int64) for _ in range(3)), np.zeros(0))
+            self.production.add(tick, *(np.zeros(0, dtype=np.int64) for _ in range(3)))
             return
         fab, chip, chips = (np.concatenate(column) for column in zip(*rows, strict=True))
         span = len(model.chips)
@@ -323,7 +334,7 @@ class TickRecorder:
             self._fab_rank = np.argsort(np.argsort(np.array([f.agent_id for f in model.fabs], dtype=object)))
         order = np.lexsort((model.chips.sort_rank[chip], self._fab_rank[fab]))
         fab, chip, made = fab[order], chip[order], made[order]
-        self.production.add(tick, fab, chip, made, made * model.chips.h100e[chip])
+        self.production.add(tick, fab, chip, made)
 
     def _record_vendors(self, tick: int) -> None:
         """Each vendor's revenue and tariffs by destination bloc, and its price of each chip, this month."""
@@ -362,6 +373,7 @@ class TickRecorder:
             "flows": partial(pd.DataFrame, flow_rows,
                              columns=["date", "tick", "kind", "from_bloc", "to_bloc", "chips", "h100e", "value_usd"]),
             "prices": partial(prices.frame, dates, {"vendor": vendor_ids, "chip": chip_ids}),
-            "production": partial(production.frame, dates, {"fab": fab_ids, "chip": chip_ids}),
+            "production": partial(_production_frame, production, dates, fab_ids, chip_ids,
+                                  self.model.chips.h100e.copy()),
             "routes": partial(pd.DataFrame, route_rows, columns=["date", "tick", "from_country", "chips_diverted"]),
         })

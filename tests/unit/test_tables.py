@@ -56,3 +56,20 @@ def test_a_column_of_one_repeated_value_is_kept_as_that_value_and_read_back_whol
     assert frame["tariff_usd"].tolist() == [0.0] * 5 and np.signbit(frame["tariff_usd"]).tolist()[-1]
     assert frame["price_usd"].tolist() == [1.5, 1.5, 1.5, 2.0, 3.0]
     assert frame["vendor"].tolist() == [0, 1, 2, 0, 1] and frame["tick"].tolist() == [0, 0, 0, 1, 1]
+
+
+def test_production_by_fab_adds_up_to_each_blocs_production() -> None:
+    # The production table's H100e is worked out from its chips when the table is built; it must agree with the
+    # chip catalog and with what the blocs table counted as each month's production.
+    result = run_scenario("scenarios/baseline.yaml", seed=0, keep_model=True)
+    production, blocs = result.tables["production"], result.tables["blocs"]
+    h100e_per_chip = {chip_id: chip.h100e for chip_id, chip in result.model.catalog.items()}  # variants too
+    np.testing.assert_allclose(production["h100e"], production["chips"] * production["chip"].map(h100e_per_chip))
+    fab_bloc = {fab.id: result.scenario.countries[fab.country].bloc for fab in result.scenario.fabs}
+    by_bloc = production.assign(bloc=production["fab"].map(fab_bloc)).groupby(["tick", "bloc"])[["chips", "h100e"]]
+    by_bloc = by_bloc.sum()
+    counted = blocs.set_index(["tick", "bloc"])[["produced_chips", "produced_h100e"]]
+    counted = counted[counted["produced_chips"] > 0]
+    assert len(counted) and (by_bloc["h100e"] > 0).any()
+    np.testing.assert_array_equal(by_bloc.loc[counted.index, "chips"], counted["produced_chips"])
+    np.testing.assert_allclose(by_bloc.loc[counted.index, "h100e"], counted["produced_h100e"], rtol=1e-12)
