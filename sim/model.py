@@ -34,7 +34,7 @@ from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce, 
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC, Scenario
-from sim.trade import SMUGGLED_CODE, TradeNetwork
+from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE, TradeNetwork
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED, InitialChips, build_world
 
 
@@ -142,16 +142,12 @@ class ChipSupplyModel(mesa.Model):
         self._number_nodes()
         network = self.network
         for item in self.intermediaries:
-            routes = [target for target in network.customers_of(item.agent_id)
-                      if network.edge_kind(item.agent_id, target) == EDGE_SMUGGLED]
+            routes = network.customers_of(item.agent_id, kinds=(EDGE_SMUGGLED,))
             item.connect([self.agents_by_id[vendor_id] for vendor_id in item.vendor_ids], routes)
+        supplying = tuple(kind for kind in SHIPMENT_KINDS if kind != EDGE_RENTED)
         for center in self.data_centers:
             # Legal suppliers first (in the scenario's order), then smuggling routes: the edges come in that order.
-            suppliers = [
-                self.agents_by_id[source]
-                for source in network.suppliers_of(center.agent_id)
-                if network.edge_kind(source, center.agent_id) != EDGE_RENTED
-            ]
+            suppliers = [self.agents_by_id[source] for source in network.suppliers_of(center.agent_id, supplying)]
             center.connect(suppliers, [self.agents_by_id[host] for host in center.rental_host_ids])
 
         self.offer_routes = OfferRoutes(self)

@@ -16,6 +16,7 @@ has had its chance to seize some of them.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -95,29 +96,34 @@ class TradeNetwork:
     def edge_lead_time_months(self, source: str, target: str) -> int:
         return int(self._edge_lead[self._edge_number(source, target)])
 
-    def suppliers_of(self, node: str) -> list[str]:
-        """Who has an edge to ``node`` (any kind), in the order the edges were given."""
-        return self._neighbours(node, self._by_target, self._target_start, self._edge_source)
+    def suppliers_of(self, node: str, kinds: Collection[str] | None = None) -> list[str]:
+        """Who has an edge to ``node`` (of one of ``kinds``; any by default), in the order the edges were given."""
+        return self._neighbours(node, kinds, self._by_target, self._target_start, self._edge_source)
 
-    def customers_of(self, node: str) -> list[str]:
-        """Whom ``node`` has an edge to (any kind), in the order the edges were given."""
-        return self._neighbours(node, self._by_source, self._source_start, self._edge_target)
+    def customers_of(self, node: str, kinds: Collection[str] | None = None) -> list[str]:
+        """Whom ``node`` has an edge to (of one of ``kinds``; any by default), in the order the edges were given."""
+        return self._neighbours(node, kinds, self._by_source, self._source_start, self._edge_target)
 
-    def _neighbours(self, node: str, grouped: np.ndarray, start: np.ndarray, other_end: np.ndarray) -> list[str]:
+    def _neighbours(self, node: str, kinds: Collection[str] | None, grouped: np.ndarray, start: np.ndarray,
+                    other_end: np.ndarray) -> list[str]:
         number = self.node_number.get(node)
         if number is None:
             return []
-        edges = grouped[start[number]:start[number + 1]]
-        return [self.node_ids[other] for other in other_end[edges].tolist()]
+        edges = grouped[start[number]:start[number + 1]]  # a handful: plain Python from here is quickest
+        others = other_end[edges].tolist()
+        if kinds is None:
+            return [self.node_ids[other] for other in others]
+        codes = {KIND_CODE[kind] for kind in kinds}
+        return [self.node_ids[other] for other, code in zip(others, self._edge_kind[edges].tolist(), strict=True)
+                if code in codes]
 
     def _edge_number(self, source: str, target: str) -> int:
         """The number of the edge ``source`` -> ``target`` (KeyError naming both if there is none)."""
-        if source in self.node_number and target in self.node_number:
-            key = self._edge_key(self.node_number[source], self.node_number[target])
-            edge = int(np.searchsorted(self._edge_keys, key))
-            if edge < len(self._edge_keys) and self._edge_keys[edge] == key:
-                return edge
-        raise KeyError(f"no edge {source}->{target}")
+        edge, found = self._find_edges(np.array([self.node_number.get(source, -1)]),
+                                       np.array([self.node_number.get(target, -1)]))
+        if not found[0]:
+            raise KeyError(f"no edge {source}->{target}")
+        return int(edge[0])
 
     def _edge_key(self, source, target):
         return source * len(self.node_ids) + target
@@ -130,23 +136,31 @@ class TradeNetwork:
     def record_rentals(self, hosts: list[str], tenants: list[str], h100e: list[float], value_usd: list[float]) -> None:
         """Record compute rented over ``rented`` edges this month, one rental per (host, tenant) given (no chip
         moves)."""
-        for host, tenant in zip(hosts, tenants, strict=True):
-            try:
-                self._edge_number(host, tenant)
-            except KeyError:
-                raise KeyError(f"no rented edge {host}->{tenant}") from None
+        # All pairs checked at once (a month has thousands of rentals at scale).
+        source = np.array([self.node_number.get(host, -1) for host in hosts], dtype=np.int64)
+        target = np.array([self.node_number.get(tenant, -1) for tenant in tenants], dtype=np.int64)
+        _edge, found = self._find_edges(source, target)
+        if not found.all():
+            missing = int(np.flatnonzero(~found)[0])
+            raise KeyError(f"no rented edge {hosts[missing]}->{tenants[missing]}")
         self.rented_this_tick.extend(zip(hosts, tenants, h100e, value_usd, strict=True))
 
     def edge_numbers(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
         """The number of each (source node, target node) pair's edge; KeyError naming the first pair with none."""
-        keys = self._edge_key(np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64))
-        edge = np.searchsorted(self._edge_keys, keys)
-        found = edge < len(self._edge_keys)
-        found[found] = self._edge_keys[edge[found]] == keys[found]
+        source, target = np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64)
+        edge, found = self._find_edges(source, target)
         if not found.all():
             missing = int(np.flatnonzero(~found)[0])
             raise KeyError(f"no edge {self.node_ids[source[missing]]}->{self.node_ids[target[missing]]}")
         return edge
+
+    def _find_edges(self, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each (source, target) node-number pair's edge number, and whether it has one (-1 is no node)."""
+        keys = self._edge_key(source, target)
+        edge = np.searchsorted(self._edge_keys, keys)
+        found = (edge < len(self._edge_keys)) & (source >= 0) & (target >= 0)
+        found[found] = self._edge_keys[edge[found]] == keys[found]
+        return edge, found
 
     def kind_codes(self, edge: np.ndarray) -> np.ndarray:
         """Each numbered edge's kind, as a code in SHIPMENT_KINDS."""

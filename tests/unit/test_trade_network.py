@@ -63,6 +63,11 @@ def test_the_network_answers_as_a_plain_reading_of_its_edge_list(given_edges) ->
     for node in NODES:
         assert network.suppliers_of(node) == [source for source, target in latest if target == node]
         assert network.customers_of(node) == [target for source, target in latest if source == node]
+        for kinds in ((EDGE_SMUGGLED,), (EDGE_LEGAL, EDGE_PRODUCTION)):
+            assert network.suppliers_of(node, kinds) == [
+                source for (source, target), (kind, _lead) in latest.items() if target == node and kind in kinds]
+            assert network.customers_of(node, kinds) == [
+                target for (source, target), (kind, _lead) in latest.items() if source == node and kind in kinds]
     for source in NODES:
         for target in NODES:
             if (source, target) in latest:
@@ -85,3 +90,14 @@ def test_edges_to_unknown_agents_and_shipments_off_the_network_are_refused() -> 
     network.ship(number["vendor"] * one, number["dc_a"] * one, 0 * one, one, 5, one * 1.0, one * 1.0)
     shipped = network.shipped_this_tick
     assert shipped.arrival_month.tolist() == [7] and shipped.kind.tolist() == [KIND_CODE[EDGE_LEGAL]]
+
+
+def test_rentals_are_recorded_only_over_edges_and_a_bad_pair_is_named() -> None:
+    network = _network([EdgeSpec("dc_b", "dc_a", EDGE_RENTED, 0), EdgeSpec("vendor", "dc_a", EDGE_LEGAL, 1)])
+    network.record_rentals(["dc_b"], ["dc_a"], [2.0], [10.0])
+    assert network.rented_this_tick == [("dc_b", "dc_a", 2.0, 10.0)]
+    for hosts, tenants, named in ((["dc_b", "dc_a"], ["dc_a", "dc_b"], "dc_a->dc_b"),
+                                  (["dc_b", "ghost"], ["dc_a", "dc_a"], "ghost->dc_a")):
+        with pytest.raises(KeyError, match=f"no rented edge {named}"):
+            network.record_rentals(hosts, tenants, [1.0, 1.0], [1.0, 1.0])
+    assert network.rented_this_tick == [("dc_b", "dc_a", 2.0, 10.0)]  # a refused batch records nothing
