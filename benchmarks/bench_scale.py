@@ -35,12 +35,10 @@ DEFAULT_ANCHOR = REPO.parent / "shared" / "bench" / "anchor_kernel.py"
 def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int) -> dict:
     """In this process: build the synthetic world and run it; return the figures."""
     from sim.model import ChipSupplyModel
-    from sim.scenario import validate
-    from sim.synthetic import synthetic_scenario
 
     imports_mb = _peak_mb()  # the interpreter with numpy, pandas (and pyarrow), Mesa (and SciPy, networkx)
     started = time.perf_counter()
-    scenario = validate(synthetic_scenario(agents, suppliers_per_buyer=suppliers, ticks=ticks), "synthetic")
+    scenario = _synthetic_world(agents, ticks, suppliers)
     generated = time.perf_counter()
     model = ChipSupplyModel(scenario, seed=0)
     phase_seconds = _time_phases(model)
@@ -61,6 +59,14 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
             "phase_share": {name: seconds / run_s for name, seconds in phase_seconds.items()}}
 
 
+def _synthetic_world(agents: int, ticks: int, suppliers: int):
+    """The validated synthetic scenario of ``agents`` agents (imported here: the parent process never loads sim)."""
+    from sim.scenario import validate
+    from sim.synthetic import synthetic_scenario
+
+    return validate(synthetic_scenario(agents, suppliers_per_buyer=suppliers, ticks=ticks), "synthetic")
+
+
 def _peak_mb() -> float:
     """The process's peak resident memory so far (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -73,10 +79,8 @@ def measure_state(agents: int, ticks: int, suppliers: int) -> dict:
     import tracemalloc
 
     from sim.model import ChipSupplyModel
-    from sim.scenario import validate
-    from sim.synthetic import synthetic_scenario
 
-    scenario = validate(synthetic_scenario(agents, suppliers_per_buyer=suppliers, ticks=ticks), "synthetic")
+    scenario = _synthetic_world(agents, ticks, suppliers)
     gc.collect()
     tracemalloc.start()
     before, _peak = tracemalloc.get_traced_memory()

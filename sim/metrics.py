@@ -134,7 +134,6 @@ class Blocks:
         """The blocks so far (the arrays are shared: a block is never changed once added)."""
         copied = Blocks(*self.names)
         copied.blocks = list(self.blocks)
-        copied._lasting = self._lasting
         return copied
 
     def frame(self, dates: list[str], decode: dict[str, list[str]]) -> pd.DataFrame:

@@ -119,11 +119,17 @@ class TradeNetwork:
 
     def _edge_number(self, source: str, target: str) -> int:
         """The number of the edge ``source`` -> ``target`` (KeyError naming both if there is none)."""
-        edge, found = self._find_edges(np.array([self.node_number.get(source, -1)]),
-                                       np.array([self.node_number.get(target, -1)]))
-        if not found[0]:
-            raise KeyError(f"no edge {source}->{target}")
-        return int(edge[0])
+        return int(self._edges_named([source], [target])[0])
+
+    def _edges_named(self, sources: list[str], targets: list[str], what: str = "edge") -> np.ndarray:
+        """The edge number of each (source id, target id) pair; KeyError naming the first pair with none."""
+        source = np.array([self.node_number.get(node, -1) for node in sources], dtype=np.int64)
+        target = np.array([self.node_number.get(node, -1) for node in targets], dtype=np.int64)
+        edge, found = self._find_edges(source, target)
+        if not found.all():
+            missing = int(np.flatnonzero(~found)[0])
+            raise KeyError(f"no {what} {sources[missing]}->{targets[missing]}")
+        return edge
 
     def _edge_key(self, source, target):
         return source * len(self.node_ids) + target
@@ -136,13 +142,7 @@ class TradeNetwork:
     def record_rentals(self, hosts: list[str], tenants: list[str], h100e: list[float], value_usd: list[float]) -> None:
         """Record compute rented over ``rented`` edges this month, one rental per (host, tenant) given (no chip
         moves)."""
-        # All pairs checked at once (a month has thousands of rentals at scale).
-        source = np.array([self.node_number.get(host, -1) for host in hosts], dtype=np.int64)
-        target = np.array([self.node_number.get(tenant, -1) for tenant in tenants], dtype=np.int64)
-        _edge, found = self._find_edges(source, target)
-        if not found.all():
-            missing = int(np.flatnonzero(~found)[0])
-            raise KeyError(f"no rented edge {hosts[missing]}->{tenants[missing]}")
+        self._edges_named(hosts, tenants, "rented edge")  # all pairs at once: thousands a month at scale
         self.rented_this_tick.extend(zip(hosts, tenants, h100e, value_usd, strict=True))
 
     def edge_numbers(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
