@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim.columns import smallest_int
 from sim.installed import INSTALLED_SOURCES
-from sim.lasting import LastingArrays
+from sim.lasting import LastingArrays, Packed, unpacked
 from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
@@ -114,20 +114,22 @@ class Ledger:
 
 class Blocks:
     """A table that grows a month's block of rows at a time (rows per vendor and chip, say), each block kept as numpy
-    columns: the month once, whole-number columns (codes of text, counts) as the smallest integers that hold them.
+    columns: the month once, whole-number columns (codes of text, counts) as the smallest integers that hold them,
+    compressed when that saves memory (they are read once, when the table is built; see ``sim.lasting``).
     Text columns are stored as codes and decoded once, in ``frame``, which also spells the month as "date" and
     "tick". Large worlds add thousands of rows a month; a Python object per value took about 100 bytes a row."""
 
     def __init__(self, *names: str) -> None:
         self.names = names  # after "date" and "tick"
-        self.blocks: list[tuple[int, tuple[np.ndarray, ...]]] = []
+        self.blocks: list[tuple[int, tuple[np.ndarray | Packed, ...]]] = []
         self._lasting = LastingArrays()
 
     def add(self, tick: int, *columns: np.ndarray) -> None:
-        self.blocks.append((tick, tuple(self.kept(column) for column in columns)))
+        """A month's rows; a column ``kept`` already (shared by many months) is kept as it is."""
+        self.blocks.append((tick, tuple(self._lasting.keep_packed(_compact(column)) for column in columns)))
 
     def kept(self, column: np.ndarray) -> np.ndarray:
-        """``column`` as a block keeps it (compact, read-only); a column kept once can go into many blocks."""
+        """``column`` as a block keeps it (compact, read-only, not compressed): for a column shared by many blocks."""
         return self._lasting.keep(_compact(column))
 
     def copy(self) -> Blocks:
@@ -142,7 +144,7 @@ class Blocks:
         tick = np.repeat(np.array([tick for tick, _columns in self.blocks], dtype=np.int64), lengths)
         frame = {"date": np.array(dates, dtype=object)[tick], "tick": tick}
         for index, name in enumerate(self.names):
-            parts = [columns[index] for _tick, columns in self.blocks]
+            parts = [unpacked(columns[index]) for _tick, columns in self.blocks]
             column = np.concatenate(parts) if parts else np.zeros(0)
             if name in decode:
                 column = np.array(decode[name], dtype=object)[column.astype(np.int64)]

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.lasting import ALIGN_BYTES, LastingArrays
+from sim.lasting import ALIGN_BYTES, PACK_FROM_BYTES, PACKED_AT_MOST, LastingArrays, Packed, unpacked
 from sim.model import ChipSupplyModel
 from sim.scenario import validate
 from sim.synthetic import synthetic_scenario
@@ -79,13 +79,43 @@ def test_slabs_too_small_to_align_are_refused():
         LastingArrays(slab_bytes=8)
 
 
+@given(st.lists(hnp.arrays(DTYPES, hnp.array_shapes(max_dims=2, max_side=200),
+                          elements={"min_value": 0, "max_value": 3}), max_size=8))
+def test_packed_arrays_give_back_the_same_values(arrays):
+    # Small values, so that many arrays are worth packing; the rest are kept as they are.
+    lasting = LastingArrays(slab_bytes=1024)
+    for original in arrays:
+        kept = lasting.keep_packed(original)
+        back = unpacked(kept)
+        assert back.dtype == original.dtype and back.shape == original.shape
+        np.testing.assert_array_equal(back, original)
+        if isinstance(kept, Packed):
+            assert original.nbytes >= PACK_FROM_BYTES
+            assert kept.data.nbytes <= PACKED_AT_MOST * original.nbytes and _map_of(kept.data) is not None
+            assert len(kept) == len(original)
+
+
+def test_records_are_packed_only_when_that_saves_memory():
+    lasting = LastingArrays()
+    mostly_zero = np.zeros(10_000)
+    mostly_zero[::97] = np.arange(len(mostly_zero[::97])) * 1.5
+    packed = lasting.keep_packed(mostly_zero)
+    assert isinstance(packed, Packed) and packed.data.nbytes < mostly_zero.nbytes / 10
+    noise = np.random.default_rng(0).random(10_000)  # random mantissas do not compress
+    assert not isinstance(lasting.keep_packed(noise), Packed)
+    shared = lasting.keep(np.arange(100))
+    assert lasting.keep_packed(shared) is shared  # kept once for many months: not packed again
+
+
 def test_a_runs_records_and_cohorts_are_kept_in_maps():
     # What keeps a long run's memory from growing with freed temporaries: every array that lasts is in a map.
     model = ChipSupplyModel(validate(synthetic_scenario(300, ticks=6), "synthetic"), seed=1)
     for _ in range(6):
         model.step()
-    recorded = [column for blocks in (model.recorder.revenue, model.recorder.prices, model.recorder.production)
-                for _tick, columns in blocks.blocks for column in columns if column.size > 1 and column.strides[0]]
+    recorded = [column.data if isinstance(column, Packed) else column
+                for blocks in (model.recorder.revenue, model.recorder.prices, model.recorder.production)
+                for _tick, columns in blocks.blocks for column in columns]
+    recorded = [column for column in recorded if column.size > 1 and column.strides[0]]
     cohorts = [array for batches in model.installed._cohorts.values() for batch in batches for array in batch]
     assert recorded and cohorts
     assert all(_map_of(array) is not None for array in recorded + cohorts)
