@@ -10,6 +10,7 @@ with per-center minima and sums taken over contiguous segments. The numbers are 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,11 +27,22 @@ if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
 
 PROMOTED_BLOC = CONTROLLING_BLOC
+ROWS_PER_CHUNK = 1 << 15  # offer rows worked out at once: a few MB of temporaries, a few dozen numpy calls
 
 
-def plan_orders(model: ChipSupplyModel, month: int) -> Orders:
-    """This month's orders from every data center with cash, in data-center order, then supplier and offer order."""
-    offers = _OfferRows(model, month)
+def plan_orders(model: ChipSupplyModel, month: int, rows_per_chunk: int = ROWS_PER_CHUNK) -> Orders:
+    """This month's orders from every data center with cash, in data-center order, then supplier and offer order.
+
+    Data centers are taken a chunk at a time (about ``rows_per_chunk`` offer rows each, whole data centers): every
+    step is row by row or data center by data center, so the orders are the same whatever the chunks, and the
+    month's temporaries are a chunk's, not the whole world's (at S10k they were ~30 MB, the largest of any phase,
+    and set how far the heap grew)."""
+    pool = _OfferPool(model, month)
+    return Orders.concatenate([_orders_of(model, pool.rows(edges)) for edges in pool.chunks(rows_per_chunk)])
+
+
+def _orders_of(model: ChipSupplyModel, offers: _OfferRows) -> Orders:
+    """The orders of the data centers whose offers are ``offers`` (all of each one's offers, grouped by center)."""
     center = offers.center
     cash_by_center = model.center_arrays.cash_usd
     buying = cash_by_center[center] > 0
@@ -108,12 +120,24 @@ class OfferRoutes:
                                     for b, (supplier, buyer) in enumerate(self.blocks)], dtype=bool)
 
 
+@dataclass(frozen=True)
 class _OfferRows:
-    """Every data center's offers as rows (data center, seller node, edge, seller's cell, chip number, price), in
-    data-center then supplier order: each block's list, asked once, repeated for every data center it goes to."""
+    """Some data centers' offers as rows, in data-center then supplier order."""
+
+    center: np.ndarray  # the data center's place in the model's data centers
+    seller: np.ndarray  # node
+    edge: np.ndarray  # in the trade network
+    seller_cell: np.ndarray  # the seller's row for the chip
+    chip: np.ndarray  # number
+    price: np.ndarray  # USD
+
+
+class _OfferPool:
+    """This month's quoted rows (seller's cell, chip number, price), each block's list once; every data center's
+    offers are the lists of the blocks of its suppliers, in supplier order (``rows``)."""
 
     def __init__(self, model: ChipSupplyModel, month: int) -> None:
-        routes = model.offer_routes
+        self.routes = routes = model.offer_routes
         # The pool of quoted rows: vendors' blocks, then intermediaries' local quotes, then their grey quotes. A
         # vendor quotes every released chip the export rules let it sell to the block's kind of buyer.
         vendor_cell, vendor, chip, price = vendor_price_list(model, month)
@@ -137,18 +161,30 @@ class _OfferRows:
             sizes[blocks] = np.searchsorted(quotes.seller_row, routes.block_item[blocks], side="right") - first
             block_start[blocks] = offset + first
             offset += len(quotes)
-        pool_cell = np.concatenate([vendor_cell[row], local.cell, grey.cell])
-        pool_chip = np.concatenate([chip[row], local.chip, grey.chip])
-        pool_price = np.concatenate([price[row], local.price_usd, grey.price_usd])
+        self.cell = np.concatenate([vendor_cell[row], local.cell, grey.cell])
+        self.chip = np.concatenate([chip[row], local.chip, grey.chip])
+        self.price = np.concatenate([price[row], local.price_usd, grey.price_usd])
+        self.block_start, self.block_size = block_start, sizes
 
-        # Each data center's rows: the block of each of its suppliers, in supplier order.
-        row_edge, pool_row = segment_rows(block_start[routes.edge_block], sizes[routes.edge_block])
-        self.center = routes.edge_center[row_edge]
-        self.seller = routes.edge_seller[row_edge]
-        self.edge = routes.edge_network[row_edge]
-        self.seller_cell = pool_cell[pool_row]
-        self.chip = pool_chip[pool_row]
-        self.price = pool_price[pool_row]
+    def chunks(self, rows_per_chunk: int) -> list[slice]:
+        """The routes (edges from a supplier to a data center) in slices of whole data centers, each with about
+        ``rows_per_chunk`` offer rows (more when one data center has more)."""
+        routes = self.routes
+        rows_before = np.cumsum(self.block_size[routes.edge_block]) - self.block_size[routes.edge_block]
+        first_of_center = np.flatnonzero(np.diff(routes.edge_center, prepend=-1))  # routes are grouped by center
+        chunk = rows_before[first_of_center] // max(1, rows_per_chunk)
+        starts = first_of_center[np.flatnonzero(np.diff(chunk, prepend=-1))].tolist()
+        return [slice(start, stop) for start, stop in zip(starts, starts[1:] + [len(routes.edge_center)], strict=True)]
+
+    def rows(self, edges: slice) -> _OfferRows:
+        """The offers over the routes ``edges``: the block of each route's supplier, route by route."""
+        routes = self.routes
+        block = routes.edge_block[edges]
+        row_edge, pool_row = segment_rows(self.block_start[block], self.block_size[block])
+        row_edge += edges.start
+        return _OfferRows(center=routes.edge_center[row_edge], seller=routes.edge_seller[row_edge],
+                          edge=routes.edge_network[row_edge], seller_cell=self.cell[pool_row],
+                          chip=self.chip[pool_row], price=self.price[pool_row])
 
 
 def whole_units(spend: np.ndarray, price: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sim.agents.market import Order, Orders
 from sim.installed import SOURCE_DOMESTIC
 from sim.model import ChipSupplyModel
-from sim.ordering import plan_orders, whole_units
+from sim.ordering import _OfferPool, plan_orders, whole_units
 from sim.scenario import load_scenario, validate
 from sim.synthetic import synthetic_scenario
 from tests.conftest import check_before_phase
@@ -81,6 +81,28 @@ def test_orders_match_the_per_center_rule_in_shipped_scenarios(name: str) -> Non
 def test_orders_match_the_per_center_rule_in_a_synthetic_world() -> None:
     model = ChipSupplyModel(validate(synthetic_scenario(1000), "synthetic"), seed=1)
     assert _compare_every_month(model, months=3) > 5000
+
+
+def _same_orders_whatever_the_chunks(model: ChipSupplyModel) -> int:
+    whole = plan_orders(model, model.month, rows_per_chunk=10**12)
+    pool = _OfferPool(model, model.month)
+    for rows_per_chunk in (1, 97, 5000):
+        chunks = pool.chunks(rows_per_chunk)
+        # Whole data centers, every route once, in order.
+        assert chunks[0].start == 0 and chunks[-1].stop == len(model.offer_routes.edge_center)
+        assert all(before.stop == after.start for before, after in zip(chunks, chunks[1:], strict=False))
+        centers = model.offer_routes.edge_center
+        assert all(centers[chunk.start - 1] != centers[chunk.start] for chunk in chunks[1:])
+        chunked = plan_orders(model, model.month, rows_per_chunk=rows_per_chunk)
+        for name in Orders.column_names():
+            np.testing.assert_array_equal(getattr(chunked, name), getattr(whole, name), err_msg=name)
+    assert len(pool.chunks(1)) > 100  # a chunk per data center
+    return len(whole)
+
+
+def test_orders_are_the_same_whatever_the_chunks_of_data_centers() -> None:
+    model = ChipSupplyModel(validate(synthetic_scenario(1000), "synthetic"), seed=1)
+    assert check_before_phase(model, 3, "_place_orders", _same_orders_whatever_the_chunks) > 5000
 
 
 @settings(max_examples=300, deadline=None)
