@@ -8,7 +8,8 @@ Totals, compute by source and the per-bloc tables are then array sums rather tha
 
 A cohort (chips installed in one month) is kept only as two columns, holding number and count, in its install
 month's batch; holdings are numbered as they first appear (the sorted keys move when new ones go in, the numbers do
-not), and both columns are 32-bit whenever the numbers fit: cohorts are most of a large run's memory. Every chip
+not), and both columns are kept in as few bytes as hold them (``sim.lasting.SplitInts``: about 5 bytes a cohort at
+S10k, where 60 months of cohorts are ~5 million rows): cohorts are most of a large run's memory. Every chip
 lives the same number of months, so retiring is dropping the batches that have reached that age.
 Chips are numbered the first time they are seen, so variants designed during a run fit in.
 """
@@ -22,8 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.catalog import ChipIndex
-from sim.columns import smallest_int, stable_order
-from sim.lasting import LastingArrays
+from sim.columns import stable_order
+from sim.lasting import LastingArrays, SplitInts
 from sim.scenario.schema import BLOCS
 
 if TYPE_CHECKING:
@@ -76,9 +77,9 @@ class InstalledBase:
         self.keys = np.zeros(0, dtype=np.int64)  # sorted, one per holding
         self.counts = np.zeros(0, dtype=np.int64)
         self.holding_number = np.zeros(0, dtype=np.int64)  # of each key: its holding's number, in order of appearance
-        # Per install month, its cohorts as two arrays per batch installed: holding numbers and chips.
-        # Kept apart from the month's temporaries (see sim.lasting), in the smallest integers that hold them.
-        self._cohorts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        # Per install month, its cohorts as two columns per batch installed: holding numbers and chips.
+        # Kept apart from the month's temporaries (see sim.lasting), in as few bytes as hold them.
+        self._cohorts: dict[int, list[tuple[SplitInts, SplitInts]]] = {}
         self._lasting = LastingArrays()
 
     # --- installing and retiring ------------------------------------------------------------------------------
@@ -117,7 +118,7 @@ class InstalledBase:
             at = at + np.cumsum(new) - new
         self.counts[at] += chips  # keys are unique: a plain add
         self._cohorts.setdefault(month, []).append(
-            (self._lasting.keep(smallest_int(self.holding_number[at])), self._lasting.keep(smallest_int(chips))))
+            (SplitInts(self.holding_number[at], self._lasting), SplitInts(chips, self._lasting)))
 
     def retire(self, month: int, lifetime_months: int) -> Retired:
         """Take out every cohort installed ``lifetime_months`` or more before ``month``; return them."""
@@ -128,8 +129,8 @@ class InstalledBase:
             return Retired(empty, empty, empty.astype(float))
         position_of_number = np.empty(len(self.keys), dtype=np.int64)
         position_of_number[self.holding_number] = np.arange(len(self.keys))
-        position = position_of_number[np.concatenate([numbers for numbers, _count in batches])]
-        chips = np.concatenate([count for _numbers, count in batches]).astype(np.int64)
+        position = position_of_number[np.concatenate([numbers.values() for numbers, _count in batches])]
+        chips = np.concatenate([count.values() for _numbers, count in batches])
         np.subtract.at(self.counts, position, chips)
         keys = self.keys[position]
         chip_number = (keys >> SOURCE_BITS) & (MAX_CHIPS - 1)

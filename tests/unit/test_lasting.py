@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from sim.lasting import ALIGN_BYTES, PACK_FROM_BYTES, PACKED_AT_MOST, LastingArrays, Packed, unpacked
+from sim.lasting import ALIGN_BYTES, PACK_FROM_BYTES, PACKED_AT_MOST, LastingArrays, Packed, SplitInts, unpacked
 from sim.model import ChipSupplyModel
 from sim.scenario import validate
 from sim.synthetic import synthetic_scenario
@@ -107,6 +107,32 @@ def test_records_are_packed_only_when_that_saves_memory():
     assert lasting.keep_packed(shared) is shared  # kept once for many months: not packed again
 
 
+@given(st.lists(st.integers(0, 2**62), max_size=60), st.lists(st.integers(0, 2**16 - 1), max_size=400))
+def test_split_ints_give_back_the_same_numbers(large: list[int], small: list[int]):
+    # Few or many rows with high bits, and none: every way of keeping them.
+    lasting = LastingArrays(slab_bytes=1024)
+    for values in (large + small, small + large, small, large):
+        split = SplitInts(np.array(values, dtype=np.int64), lasting)
+        back = split.values()
+        assert back.dtype == np.int64 and back.tolist() == values and len(split) == len(values)
+
+
+def test_split_ints_take_fewer_bytes_than_the_smallest_integer_type():
+    lasting = LastingArrays()
+    rng = np.random.default_rng(0)
+    holding_numbers = rng.permutation(200_000)[:80_000]  # below 2^18: 2 + 1 bytes a row, not 4
+    assert SplitInts(holding_numbers, lasting).nbytes == 3 * 80_000
+    counts = rng.integers(1, 30_000, size=80_000)
+    counts[::50] = 1_600_000  # 2% too large for 16 bits: kept with their rows only
+    assert SplitInts(counts, lasting).nbytes == 80_000 * 2 + 1_600 * (4 + 1)
+    assert SplitInts(np.arange(1000), lasting).nbytes == 2000 and SplitInts(np.zeros(0), lasting).nbytes == 0
+
+
+def test_split_ints_refuse_negative_numbers():
+    with pytest.raises(ValueError, match="non-negative.*-3"):
+        SplitInts(np.array([5, -3]), LastingArrays())
+
+
 def test_a_runs_records_and_cohorts_are_kept_in_maps():
     # What keeps a long run's memory from growing with freed temporaries: every array that lasts is in a map.
     model = ChipSupplyModel(validate(synthetic_scenario(300, ticks=6), "synthetic"), seed=1)
@@ -116,6 +142,7 @@ def test_a_runs_records_and_cohorts_are_kept_in_maps():
                 for blocks in (model.recorder.revenue, model.recorder.prices, model.recorder.production)
                 for _tick, columns in blocks.blocks for column in columns]
     recorded = [column for column in recorded if column.size > 1 and column.strides[0]]
-    cohorts = [array for batches in model.installed._cohorts.values() for batch in batches for array in batch]
+    cohorts = [part for batches in model.installed._cohorts.values() for batch in batches for column in batch
+               for part in (column.low, column.high, column.high_rows) if part is not None]
     assert recorded and cohorts
     assert all(_map_of(array) is not None for array in recorded + cohorts)
