@@ -357,6 +357,8 @@ class ChipSupplyModel(mesa.Model):
         # Vendors' orders from data centers first, then intermediaries' restocking: the order they were placed in.
         from_centers = self.orders.take(self.node_vendor[self.orders.seller] >= 0)
         fill_vendor_orders(self, Orders.concatenate([from_centers, self.restock_orders]), self.month)
+        # Done with: not kept through the next month's phases (6 MB of orders at S10k).
+        self.orders = self.restock_orders = Orders.empty()
 
     def charge_buyers(self, buyer: np.ndarray, chip: np.ndarray, filled: np.ndarray, value_usd: np.ndarray) -> None:
         """Buyers pay for their filled orders (rows of node, chip number, chips, USD), in row order: data centers
