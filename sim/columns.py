@@ -45,6 +45,15 @@ class ColumnTable:
             return cls.empty()
         return cls(*(np.concatenate([getattr(part, name) for part in parts]) for name in cls.column_names()))
 
+    def narrowed(self: T) -> T:
+        """The same rows with each whole-number column in the smallest integer type that holds it: for tables kept
+        a while (shipments in transit), not for arithmetic (``widened`` gives the int64 columns back)."""
+        return type(self)(*(smallest_int(getattr(self, name)) for name in self.column_names()))
+
+    def widened(self: T) -> T:
+        """The same rows with every column in its own type (int64, or float for FLOAT_COLUMNS)."""
+        return type(self)(*(getattr(self, name).astype(self._dtype(name), copy=False) for name in self.column_names()))
+
     @classmethod
     def from_rows(cls: type[T], rows: list[tuple]) -> T:
         """A table from row tuples whose values are in field order."""

@@ -220,7 +220,7 @@ class TradeNetwork:
         shipped = self._unseized_this_tick()
         self._count_in_transit(shipped, +1)
         for month, rows in rows_by_value(shipped.arrival_month):
-            self._arrivals[month].append(shipped.take(rows))
+            self._arrivals[month].append(shipped.take(rows).narrowed())  # filed for a month or more: kept narrow
         self._batches, self._shipped = [], None
         self._seized_rows = np.zeros(0, dtype=np.int64)
 
@@ -250,14 +250,14 @@ class TradeNetwork:
         Shipments are filed when the month after they are sent begins (``begin_tick``); with lead times of a month
         or more, every shipment due in ``month`` has been filed by then.
         """
-        arriving = Shipments.concatenate(self._arrivals.pop(month, []))
+        arriving = Shipments.concatenate(self._arrivals.pop(month, [])).widened()
         self._count_in_transit(arriving, -1)
         return arriving
 
     def pending(self) -> Shipments:
         """All shipments still in transit, earliest arrival first (this month's not seized ones last)."""
         filed = [part for month in sorted(self._arrivals) for part in self._arrivals[month]]
-        return Shipments.concatenate([*filed, self._unseized_this_tick()])
+        return Shipments.concatenate([*filed, self._unseized_this_tick()]).widened()
 
     def seed_in_transit(self, shipments: list[tuple[str, str, str, int, int, int]]) -> None:
         """Put shipments already under way at the start of the run into the pipeline: rows of (source, target,
@@ -268,5 +268,5 @@ class TradeNetwork:
                 for source, target, chip, count, sent_month, arrival_month in shipments]
         seeded = Shipments.from_rows(rows)
         for month, rows in rows_by_value(seeded.arrival_month):
-            self._arrivals[month].append(seeded.take(rows))
+            self._arrivals[month].append(seeded.take(rows).narrowed())
         self._count_in_transit(seeded, +1)

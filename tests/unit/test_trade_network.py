@@ -101,3 +101,31 @@ def test_rentals_are_recorded_only_over_edges_and_a_bad_pair_is_named() -> None:
         with pytest.raises(KeyError, match=f"no rented edge {named}"):
             network.record_rentals(hosts, tenants, [1.0, 1.0], [1.0, 1.0])
     assert network.rented_this_tick == [("dc_b", "dc_a", 2.0, 10.0)]  # a refused batch records nothing
+
+
+@given(st.lists(st.tuples(st.sampled_from(["dc_a", "dc_b"]), st.integers(1, 2**40), st.integers(0, 1)),
+                min_size=1, max_size=20))
+def test_shipments_arrive_exactly_as_sent_whatever_width_they_are_filed_in(sent) -> None:
+    # Filed shipments are kept in the narrowest integers that hold them; what arrives (and what is pending) must be
+    # the rows sent, in order, as int64 ready for arithmetic, counts of any size included.
+    network = _network([EdgeSpec("vendor", "dc_a", EDGE_LEGAL, 1), EdgeSpec("vendor", "dc_b", EDGE_SMUGGLED, 2)])
+    number = network.node_number
+    network.chips.numbers(list(network.chips.catalog)[:2])
+    rows = len(sent)
+    target = np.array([number[name] for name, _count, _chip in sent], dtype=np.int64)
+    count = np.array([count for _name, count, _chip in sent], dtype=np.int64)
+    chip = np.array([chip for _name, _count, chip in sent], dtype=np.int64)
+    network.ship(np.full(rows, number["vendor"]), target, chip, count, 5, count * 0.5, count * 2.0)
+    network.begin_tick()  # files last month's shipments
+    pending = network.pending()  # earliest arrival first
+    by_month = {6: target == number["dc_a"], 7: target == number["dc_b"]}
+    assert pending.count.tolist() == count[by_month[6]].tolist() + count[by_month[7]].tolist() and all(
+        getattr(pending, name).dtype == np.int64 for name in pending.column_names()
+        if name not in pending.FLOAT_COLUMNS)
+    arrived = [network.arrivals(month) for month in (6, 7)]
+    for month, arriving in zip((6, 7), arrived, strict=True):
+        assert arriving.count.dtype == np.int64 and arriving.target.dtype == np.int64
+        assert arriving.count.tolist() == count[by_month[month]].tolist()
+        assert arriving.chip.tolist() == chip[by_month[month]].tolist()
+        assert arriving.h100e.tolist() == (count[by_month[month]] * 0.5).tolist()
+    assert network.in_transit_by_chip().tolist() == [0] * len(network.in_transit_by_chip())
