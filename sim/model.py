@@ -347,8 +347,7 @@ class ChipSupplyModel(mesa.Model):
         self.orders = plan_orders(self, self.month)
 
     def _fill_intermediary_orders(self) -> None:
-        to_intermediaries = self.node_intermediary[self.orders.seller] >= 0
-        fill_intermediary_orders(self, self.orders.take(to_intermediaries), self.month)
+        fill_intermediary_orders(self, self.orders, self.month)
 
     def _restock_intermediaries(self) -> None:
         self.restock_orders = self.intermediary_arrays.restock_orders(self.month)

@@ -240,8 +240,12 @@ class TradeNetwork:
     def in_transit_by_chip(self) -> np.ndarray:
         """Chips in transit by chip number: filed shipments and this month's not seized."""
         self._size_in_transit()
-        unfiled = self._unseized_this_tick()
-        return self._in_transit_by_chip + np.bincount(unfiled.chip, weights=unfiled.count,
+        shipped = self.shipped_this_tick
+        count = shipped.count
+        if len(self._seized_rows):  # seized ones count for nothing (cheaper than taking the other rows' columns)
+            count = count.copy()
+            count[self._seized_rows] = 0
+        return self._in_transit_by_chip + np.bincount(shipped.chip, weights=count,
                                                       minlength=len(self._in_transit_by_chip)).astype(np.int64)
 
     def arrivals(self, month: int) -> Shipments:

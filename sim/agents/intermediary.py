@@ -373,8 +373,9 @@ class IntermediaryArrays:
 
 
 def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
-    """Every intermediary's orders of the month, filled at once from stock (rationed when short), shipped and paid
-    for; diverted orders (over a smuggling route) are limited by the intermediary's covert capacity.
+    """Every intermediary's orders of the month (the rows of ``orders`` whose seller is one), filled at once from
+    stock (rationed when short), shipped and paid for; diverted orders (over a smuggling route) are limited by the
+    intermediary's covert capacity.
 
     Intermediaries go in model order, each through its chips sorted by id, orders in the order placed: the order of
     the per-intermediary rule of old, and of the shipments. Diverted orders share what is left of the covert capacity
@@ -384,7 +385,9 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     arrays, chips = model.intermediary_arrays, model.chips
     items = len(model.intermediaries)
     row_item = model.node_intermediary[orders.seller]
-    placed = stable_order(row_item * len(chips) + chips.sort_rank[orders.chip])
+    mine = np.flatnonzero(row_item >= 0)
+    # The intermediaries' rows picked and put in order in one take (the columns are 100k rows at S10k).
+    placed = mine[stable_order(row_item[mine] * len(chips) + chips.sort_rank[orders.chip[mine]])]
     orders, row_item = orders.take(placed), row_item[placed]
     group, first = runs(row_item * len(chips) + orders.chip)  # one group per (intermediary, chip)
     group_item, group_cell = row_item[first], orders.seller_cell[first]
