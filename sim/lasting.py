@@ -70,8 +70,7 @@ class SplitInts:
         big = np.flatnonzero(high)
         if not len(big):
             return
-        high_type = next(dtype for dtype in (np.uint8, np.uint16, np.uint32, np.uint64)
-                         if int(high[big].max()) <= np.iinfo(dtype).max)
+        high_type = np.min_scalar_type(int(high[big].max()))  # the smallest unsigned type that holds them
         if len(big) < self.SPARSE_HIGH_SHARE * len(values):
             self.high_rows = lasting.keep(big.astype(np.uint32 if len(values) <= 2**32 else np.uint64))
             self.high = lasting.keep(high[big].astype(high_type))
