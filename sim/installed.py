@@ -81,6 +81,9 @@ class InstalledBase:
         # Kept apart from the month's temporaries (see sim.lasting), in as few bytes as hold them.
         self._cohorts: dict[int, list[tuple[SplitInts, SplitInts]]] = {}
         self._lasting = LastingArrays()
+        # H100e by center and source, kept until chips are installed or retired: the month's rental market and its
+        # record both ask, with nothing installed in between.
+        self._h100e_by_center_and_source: np.ndarray | None = None
 
     # --- installing and retiring ------------------------------------------------------------------------------
     def install(self, center: Sequence[int], chip: Sequence[str], source: Sequence[str], count: Sequence[int],
@@ -117,6 +120,7 @@ class InstalledBase:
             self.holding_number = np.insert(self.holding_number, at[new], numbers)
             at = at + np.cumsum(new) - new
         self.counts[at] += chips  # keys are unique: a plain add
+        self._h100e_by_center_and_source = None
         self._cohorts.setdefault(month, []).append(
             (SplitInts(self.holding_number[at], self._lasting), SplitInts(chips, self._lasting)))
 
@@ -132,6 +136,7 @@ class InstalledBase:
         position = position_of_number[np.concatenate([numbers.values() for numbers, _count in batches])]
         chips = np.concatenate([count.values() for _numbers, count in batches])
         np.subtract.at(self.counts, position, chips)
+        self._h100e_by_center_and_source = None
         keys = self.keys[position]
         chip_number = (keys >> SOURCE_BITS) & (MAX_CHIPS - 1)
         return Retired(center=keys >> CENTER_SHIFT, chips=chips, h100e=chips * self.chips.h100e[chip_number])
@@ -154,12 +159,15 @@ class InstalledBase:
         return np.bincount(self.keys >> CENTER_SHIFT, weights=h100e, minlength=self.centers)
 
     def h100e_by_center_and_source(self) -> np.ndarray:
-        """H100e installed at each center by source: shape (centers, sources)."""
-        sources = len(INSTALLED_SOURCES)
-        center_and_source = (self.keys >> CENTER_SHIFT) * sources + (self.keys & (sources - 1))
-        h100e = self.counts * self.chips.h100e[(self.keys >> SOURCE_BITS) & (MAX_CHIPS - 1)]
-        by_key = np.bincount(center_and_source, weights=h100e, minlength=self.centers * sources)
-        return by_key.reshape(self.centers, sources)
+        """H100e installed at each center by source: shape (centers, sources), read-only."""
+        if self._h100e_by_center_and_source is None:
+            sources = len(INSTALLED_SOURCES)
+            center_and_source = (self.keys >> CENTER_SHIFT) * sources + (self.keys & (sources - 1))
+            h100e = self.counts * self.chips.h100e[(self.keys >> SOURCE_BITS) & (MAX_CHIPS - 1)]
+            by_key = np.bincount(center_and_source, weights=h100e, minlength=self.centers * sources)
+            by_key.flags.writeable = False  # shared by every caller until the next install or retirement
+            self._h100e_by_center_and_source = by_key.reshape(self.centers, sources)
+        return self._h100e_by_center_and_source
 
     def _center_slice(self, center: int) -> slice:
         start, stop = np.searchsorted(self.keys, [center << CENTER_SHIFT, (center + 1) << CENTER_SHIFT])

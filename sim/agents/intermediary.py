@@ -354,7 +354,8 @@ class IntermediaryArrays:
         horizon = params.shipping_lead_time_months + params.intermediary_cover_months
         wanted = (self.expected_demand * horizon).astype(np.int64) - self.inventory - self.on_order
         cell = np.flatnonzero((wanted > 0) & (self.source_vendor >= 0))
-        cell = cell[np.lexsort((self.model.chips.sort_rank[self.cell_chip[cell]], self.cell_item[cell]))]
+        chips = self.model.chips
+        cell = cell[stable_order(self.cell_item[cell] * len(chips) + chips.sort_rank[self.cell_chip[cell]])]
         buyer, seller = self.node[self.cell_item[cell]], self.vendor_node[self.source_vendor[cell]]
         return Orders(buyer=buyer, seller=seller, edge=self.model.network.edge_numbers(seller, buyer),
                       seller_cell=self.model.vendor_arrays.cells(self.source_vendor[cell], self.cell_chip[cell]),

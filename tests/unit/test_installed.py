@@ -104,3 +104,19 @@ def test_cohorts_too_large_for_32_bits_retire_exactly() -> None:
     retired = base.retire(3, lifetime_months=3)
     assert sorted(zip(retired.center.tolist(), retired.chips.tolist(), strict=True)) == [(0, 5), (1, huge)]
     assert base.total_chips() == 2 and base.center_chips(1) == 2
+
+
+def test_h100e_by_center_and_source_follows_every_install_and_retirement() -> None:
+    # The answer is kept between asks (the rental market and the record both ask each month): it must not be kept
+    # past a change.
+    base = InstalledBase(2, CATALOG)
+    domestic, smuggled = INSTALLED_SOURCES.index("domestic"), INSTALLED_SOURCES.index("smuggled")
+    assert base.h100e_by_center_and_source().sum() == 0.0
+    _install(base, [Cohort(1, "c", "smuggled", 2, 0)], month=0)
+    assert base.h100e_by_center_and_source()[1, smuggled] == 7.0
+    _install(base, [Cohort(0, "a", "domestic", 3, 1)], month=1)
+    assert base.h100e_by_center_and_source()[0, domestic] == 3.0
+    base.retire(month=5, lifetime_months=5)  # the month-0 cohort
+    assert base.h100e_by_center_and_source().tolist() == [[3.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    with pytest.raises(ValueError):
+        base.h100e_by_center_and_source()[0, 0] = 1.0  # shared by its callers: read-only

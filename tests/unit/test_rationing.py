@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +93,14 @@ def test_rows_ordered_within_groups_as_lexsort_orders_them(drawn: list) -> None:
 @given(st.integers(0, 2**62), st.integers(1, 5000), st.integers(0, 2**32))
 def test_stable_order_is_numpys_stable_argsort(span: int, rows: int, seed: int) -> None:
     keys = np.random.default_rng(seed).integers(-span // 2 - 1, span // 2 + 1, size=rows)  # ties when span is small
+    assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
+
+
+@pytest.mark.parametrize("span_bits", [4, 20, 48, 49, 62])
+def test_stable_order_agrees_whether_keys_and_rows_pack_into_63_bits_or_not(span_bits: int) -> None:
+    # 20,000 rows take 15 bits: keys spanning up to 48 bits are packed with their row numbers and sorted; wider ones
+    # go through the radix passes. Ties (narrow spans) and negative keys included.
+    keys = np.random.default_rng(span_bits).integers(-(1 << span_bits), 1 << span_bits, size=20_000) // 2
     assert stable_order(keys).tolist() == np.argsort(keys, kind="stable").tolist()
 
 
