@@ -79,9 +79,12 @@ def segment_rows(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.
 def rows_by_value(key: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """The rows of each value of ``key``, values in increasing order, each value's rows in their order (one stable
     sort, not a mask per value)."""
-    order = np.argsort(key, kind="stable")
-    values, first = np.unique(key[order], return_index=True)
-    return list(zip(values.tolist(), np.split(order, first[1:]), strict=True)) if len(order) else []
+    if not len(key):
+        return []
+    order = stable_order(key)
+    sorted_key = key[order]
+    first = np.flatnonzero(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]]))
+    return list(zip(sorted_key[first].tolist(), np.split(order, first[1:]), strict=True))
 
 
 # Sorting. numpy sorts 16-bit integers by radix and everything else by merge sort; the market sorts a hundred

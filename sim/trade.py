@@ -31,6 +31,7 @@ SHIPMENT_KINDS = (EDGE_PRODUCTION, EDGE_LEGAL, EDGE_LICENSED, EDGE_SMUGGLED, EDG
 KIND_CODE = {kind: code for code, kind in enumerate(SHIPMENT_KINDS)}
 SMUGGLED_CODE = KIND_CODE[EDGE_SMUGGLED]
 LICENSED_CODE = KIND_CODE[EDGE_LICENSED]
+NOT_FILED = -1  # in place of a seized shipment's arrival month (months are counted from year 0, never negative)
 
 
 @dataclass(frozen=True)
@@ -217,10 +218,16 @@ class TradeNetwork:
 
     def _file_last_month(self) -> None:
         """File the month's shipments, less those seized, under their arrival months."""
-        shipped = self._unseized_this_tick()
-        self._count_in_transit(shipped, +1)
-        for month, rows in rows_by_value(shipped.arrival_month):
-            self._arrivals[month].append(shipped.take(rows).narrowed())  # filed for a month or more: kept narrow
+        shipped = self.shipped_this_tick
+        arrival_month = shipped.arrival_month
+        if len(self._seized_rows):  # seized ones are filed under no month (cheaper than taking the other rows)
+            arrival_month = arrival_month.copy()
+            arrival_month[self._seized_rows] = NOT_FILED
+        self._size_in_transit()
+        np.add.at(self._in_transit_by_chip, shipped.chip, np.where(arrival_month == NOT_FILED, 0, shipped.count))
+        for month, rows in rows_by_value(arrival_month):
+            if month != NOT_FILED:
+                self._arrivals[month].append(shipped.take(rows).narrowed())  # filed a month or more: kept narrow
         self._batches, self._shipped = [], None
         self._seized_rows = np.zeros(0, dtype=np.int64)
 

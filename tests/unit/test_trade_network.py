@@ -129,3 +129,26 @@ def test_shipments_arrive_exactly_as_sent_whatever_width_they_are_filed_in(sent)
         assert arriving.chip.tolist() == chip[by_month[month]].tolist()
         assert arriving.h100e.tolist() == (count[by_month[month]] * 0.5).tolist()
     assert network.in_transit_by_chip().tolist() == [0] * len(network.in_transit_by_chip())
+
+
+@given(st.lists(st.tuples(st.sampled_from(["dc_a", "dc_b"]), st.integers(1, 2**40), st.booleans()),
+                min_size=1, max_size=20))
+def test_seized_shipments_never_arrive_and_leave_transit_at_once(sent) -> None:
+    network = _network([EdgeSpec("vendor", "dc_a", EDGE_LEGAL, 1), EdgeSpec("vendor", "dc_b", EDGE_SMUGGLED, 2)])
+    number = network.node_number
+    network.chips.numbers(list(network.chips.catalog)[:1])
+    target = np.array([number[name] for name, _count, _seized in sent], dtype=np.int64)
+    count = np.array([count for _name, count, _seized in sent], dtype=np.int64)
+    seized = np.array([seized for _name, _count, seized in sent], dtype=bool)
+    rows = len(sent)
+    network.ship(np.full(rows, number["vendor"]), target, np.zeros(rows, dtype=np.int64), count, 5, count * 1.0,
+                 count * 2.0)
+    network.seize(np.flatnonzero(seized))
+    assert network.in_transit_by_chip()[0] == count[~seized].sum()
+    network.begin_tick()  # files last month's shipments, less the seized ones
+    assert network.in_transit_by_chip()[0] == count[~seized].sum()
+    for month, to in ((6, "dc_a"), (7, "dc_b")):
+        expected = ~seized & (target == number[to])
+        assert network.arrivals(month).count.tolist() == count[expected].tolist()  # in the order sent
+    assert network.in_transit_by_chip()[0] == 0
+    assert len(network.pending()) == 0
