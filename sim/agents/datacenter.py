@@ -99,6 +99,8 @@ class DataCenterArrays:
         self.base_budget_usd_per_month = np.array([spec.budget_usd_per_month for spec in specs], dtype=float)
         self.budget_growth_factor_per_year = np.array([spec.budget_growth_factor_per_year for spec in specs],
                                                       dtype=float)
+        self.budget_growth_factor_per_year.flags.writeable = False  # fixed for the run: its distinct values are kept
+        self._distinct_growth: tuple[np.ndarray, np.ndarray] | None = None
         self.home_vendor_preference = np.array([spec.home_vendor_preference for spec in specs], dtype=float)
         self.promoted_bloc_preference = np.zeros(count)
         self.cash_usd = np.zeros(count)  # unspent budget
@@ -110,7 +112,11 @@ class DataCenterArrays:
 
     def budget_usd_per_month(self, month: int) -> np.ndarray:
         years = (month - self.start_month) / 12
-        return self.base_budget_usd_per_month * power(self.budget_growth_factor_per_year, years)
+        # Members of a population share their growth factor: raise each distinct factor once.
+        if self._distinct_growth is None:
+            self._distinct_growth = np.unique(self.budget_growth_factor_per_year, return_inverse=True)
+        factors, factor_of_center = self._distinct_growth
+        return self.base_budget_usd_per_month * power(factors, years)[factor_of_center]
 
     def receive_budgets(self, month: int, budget_shocks: np.ndarray) -> None:
         self.budget_usd = self.budget_usd_per_month(month) * budget_shocks

@@ -32,7 +32,7 @@ import numpy as np
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
 from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders, ration_groups, runs, sum_by_group
 from sim.agents.vendor import vendor_price_list
-from sim.columns import CELL_KEY_SPAN, ColumnTable, order_within_groups, segment_rows, stable_order
+from sim.columns import CELL_KEY_SPAN, ColumnTable, order_within_groups, rows_by_value, segment_rows, stable_order
 from sim.policies.export_controls import DENIED, STATUS_CODE
 from sim.scenario.schema import Intermediary
 from sim.trade import SMUGGLED_CODE
@@ -396,15 +396,20 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     covert = model.network.kind_codes(orders.edge) == SMUGGLED_CODE
 
     limits = orders.requested.copy()
-    filled = ration_groups(available, group, limits)
     capacity_left = arrays.capacity_chips_per_month.copy()
     binding = sum_by_group(row_item[covert], orders.requested[covert], items) > capacity_left
-    if binding[group_item].any():
-        # The capacity can bind: ration chip by chip, the k-th chip of every such intermediary at once.
+    if not binding[group_item].any():
+        filled = ration_groups(available, group, limits)
+    else:
+        # Intermediaries whose capacity cannot bind share out every chip at once.
+        free = np.flatnonzero(~binding[row_item])
+        filled = np.zeros(len(limits), dtype=np.int64)
+        filled[free] = ration_groups(available, group[free], limits[free])
+        # Where it can bind: ration chip by chip, the k-th chip of every such intermediary at once.
         position = np.arange(len(first)) - np.searchsorted(group_item, group_item)  # chip's place in its seller's
-        row_position = np.where(binding[row_item], position[group], -1)
-        for k in range(int(row_position.max()) + 1):
-            rows = np.flatnonzero(row_position == k)
+        bound = np.flatnonzero(binding[row_item])
+        for _k, rows in rows_by_value(position[group[bound]]):
+            rows = bound[rows]
             row_group, row_limits = group[rows], orders.requested[rows].copy()
             diverted = np.flatnonzero(covert[rows])
             # Diverted orders share what is left of the covert capacity; then all share the stock.
