@@ -52,10 +52,11 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
     count = len(model.agents_by_id)
     edges = model.network.edge_count
     peak_mb = _peak_mb()
+    anonymous_mb, file_mb = _resident_split_mb()
     return {"agents": count, "edges": edges, "generate_s": generated - started, "setup_s": built - generated,
             "ticks": done, "run_s": run_s, "ticks_per_s": done / run_s, "agent_steps_per_s": count * done / run_s,
             "edge_steps_per_s": edges * done / run_s, "peak_mb": peak_mb, "kb_per_agent": peak_mb * 1024 / count,
-            "imports_mb": imports_mb, "setup_mb": setup_mb,
+            "imports_mb": imports_mb, "setup_mb": setup_mb, "anonymous_mb": anonymous_mb, "file_mb": file_mb,
             "phase_share": {name: seconds / run_s for name, seconds in phase_seconds.items()}}
 
 
@@ -70,6 +71,19 @@ def _synthetic_world(agents: int, ticks: int, suppliers: int):
 def _peak_mb() -> float:
     """The process's peak resident memory so far (Linux reports KB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _resident_split_mb() -> tuple[float | None, float | None]:
+    """Resident memory now, split into anonymous pages (the model's arrays, Python's objects, the heap) and pages
+    mapped from files (the libraries' code and data). The second depends on the page cache: right after a fresh
+    install, this kernel (large folios) maps shared libraries in bigger pieces, and the same imports read ~30 MB more
+    than once the cache is dropped (``sync; echo 3 > /proc/sys/vm/drop_caches``). Linux only; None elsewhere."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as stream:
+            fields = dict(line.split(":", 1) for line in stream if line.startswith(("RssAnon", "RssFile")))
+    except OSError:
+        return None, None
+    return tuple(int(fields[name].split()[0]) / 1024 for name in ("RssAnon", "RssFile"))
 
 
 def measure_state(agents: int, ticks: int, suppliers: int) -> dict:
@@ -155,6 +169,10 @@ def main() -> None:
         print(f"  memory: peak {world['peak_mb']:.0f} MB = imports {world['imports_mb']:.0f} + scenario and set-up "
               f"{world['setup_mb'] - world['imports_mb']:.0f} + {world['ticks']} months "
               f"{world['peak_mb'] - world['setup_mb']:.0f} (resident; libraries' pages included)")
+        if world["anonymous_mb"] is not None:
+            print(f"  resident at the end: {world['anonymous_mb']:.0f} MB anonymous (arrays, objects, heap) + "
+                  f"{world['file_mb']:.0f} MB mapped from files (libraries; more right after an install, see "
+                  f"_resident_split_mb)")
         state_command = [sys.executable, __file__, "--state-of", str(size), "--ticks", str(args.ticks), "--suppliers",
                          str(args.suppliers)]
         state = json.loads(subprocess.run(state_command, capture_output=True, text=True,
