@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
-from sim.columns import ColumnTable, stable_order
+from sim.columns import ColumnTable, segment_rows, stable_order
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -82,28 +82,35 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     """``ration_quantities`` for many groups at once: the rows of group ``g`` share ``available[g]``.
 
     ``group`` must be sorted (each group's rows together, in order placed). The arithmetic is
-    ``ration_quantities``'s, in whole numbers, so the shares are the same.
+    ``ration_quantities``'s, in whole numbers, so the shares are the same. Only the rows of groups that are short
+    (want more than there is) are worked on; most groups are not.
     """
     requested = np.asarray(requested, dtype=np.int64)
     filled = requested.copy()
     if len(requested) == 0:
         return filled
-    run_of_row, run_start = runs(group)
+    new_run = np.ones(len(group), dtype=bool)
+    new_run[1:] = group[1:] != group[:-1]
+    run_start = np.flatnonzero(new_run)
+    run_length = np.diff(run_start, append=len(group))
     wanted = np.add.reduceat(requested, run_start)
     stock = np.asarray(available, dtype=np.int64)[group[run_start]]
     short = wanted > stock
     if not short.any():
         return filled
-    filled[(short & (stock <= 0))[run_of_row]] = 0  # nothing to share
-    rows = np.flatnonzero((short & (stock > 0))[run_of_row])
-    if len(rows) == 0:
+    nothing = short & (stock <= 0)
+    if nothing.any():
+        filled[np.repeat(nothing, run_length)] = 0  # nothing to share
+    shared = np.flatnonzero(short & (stock > 0))  # the short runs with something to share, in order
+    if len(shared) == 0:
         return filled
-    run = run_of_row[rows]
-    # ``run`` is in order (rows are): number the short runs 0, 1, ... in place, and find where each starts.
-    short_run, short_first = runs(run)
+    # Their rows, run after run: each row's place among the shared runs and its row number.
+    short_run, rows = segment_rows(run_start[shared], run_length[shared])
+    short_first = np.cumsum(run_length[shared]) - run_length[shared]
+    run = shared[short_run]
     whole, remainder = _whole_shares(stock[run], requested[rows], wanted[run])
     # The units left after rounding down go to the largest remainders, ties to the earlier row.
-    left = stock[run[short_first]] - np.add.reduceat(whole, short_first)
+    left = stock[shared] - np.add.reduceat(whole, short_first)
     by_remainder = _order_by_remainder(short_run, remainder, int(wanted.max()))
     # Sorting keeps each run where it was: a row's rank in its run is its distance from the run's first row.
     rank = np.arange(len(rows)) - short_first[short_run]
