@@ -44,10 +44,12 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
     phase_seconds = _time_phases(model)
     built = time.perf_counter()
     setup_mb = _peak_mb()
-    done = 0
+    done = orders = shipments = 0
     while done < ticks and model.running and time.perf_counter() - built < budget_seconds:
         model.step()
         done += 1
+        orders += model.orders_placed_this_month
+        shipments += len(model.network.shipped_this_tick)  # already joined for the month's record
     run_s = time.perf_counter() - built
     count = len(model.agents_by_id)
     edges = model.network.edge_count
@@ -56,6 +58,7 @@ def measure_world(agents: int, ticks: int, budget_seconds: float, suppliers: int
     return {"agents": count, "edges": edges, "generate_s": generated - started, "setup_s": built - generated,
             "ticks": done, "run_s": run_s, "ticks_per_s": done / run_s, "agent_steps_per_s": count * done / run_s,
             "edge_steps_per_s": edges * done / run_s, "peak_mb": peak_mb, "kb_per_agent": peak_mb * 1024 / count,
+            "orders_per_tick": orders / max(done, 1), "shipments_per_tick": shipments / max(done, 1),
             "imports_mb": imports_mb, "setup_mb": setup_mb, "anonymous_mb": anonymous_mb, "file_mb": file_mb,
             "phase_share": {name: seconds / run_s for name, seconds in phase_seconds.items()}}
 
@@ -179,6 +182,10 @@ def main() -> None:
                                           check=True).stdout.splitlines()[-1])
         print(f"  state after set-up (tracemalloc, agents and edges): {state['state_mb']:.1f} MB, "
               f"{state['bytes_per_agent'] / 1024:.2f} KB per agent; set-up's own peak {state['setup_peak_mb']:.1f} MB")
+        tick_ns = 1e9 / world["ticks_per_s"]
+        print(f"  work per tick: {world['orders_per_tick']:.0f} orders (data centers' and restocking) and "
+              f"{world['shipments_per_tick']:.0f} shipments; {tick_ns / max(world['orders_per_tick'], 1):.0f} ns a "
+              f"tick per order, against the anchor's one multiply-add per edge")
         shares = sorted(world["phase_share"].items(), key=lambda item: -item[1])
         print("  where the time goes: " + ", ".join(f"{name.strip('_')} {share:.0%}" for name, share in shares[:6]))
         if anchor is None:

@@ -160,6 +160,7 @@ class ChipSupplyModel(mesa.Model):
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self)
+        self.orders_placed_this_month = 0  # data centers' and restocking orders (the market's work; benchmarks)
 
     def _install_initial_chips(self, initial: InitialChips, chip_ids: list[str]) -> None:
         """Every data center's chips installed before the start, one batch per install month."""
@@ -357,6 +358,7 @@ class ChipSupplyModel(mesa.Model):
         from_centers = self.orders.take(self.node_vendor[self.orders.seller] >= 0)
         fill_vendor_orders(self, Orders.concatenate([from_centers, self.restock_orders]), self.month)
         # Done with: not kept through the next month's phases (6 MB of orders at S10k).
+        self.orders_placed_this_month = len(self.orders) + len(self.restock_orders)
         self.orders = self.restock_orders = Orders.empty()
 
     def charge_buyers(self, buyer: np.ndarray, chip: np.ndarray, filled: np.ndarray, value_usd: np.ndarray) -> None:
