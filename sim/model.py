@@ -301,21 +301,21 @@ class ChipSupplyModel(mesa.Model):
         to_vendor = vendor >= 0
         self.vendor_arrays.receive(vendor[to_vendor], arriving.chip[to_vendor], arriving.count[to_vendor])
         if to_center.any():
-            installing = arriving.take(to_center)
-            center = center[to_center]
-            chip = installing.chip
+            # Only the columns installing needs (not a take of every column: most arrivals go to data centers).
+            center, chip, count = center[to_center], arriving.chip[to_center], arriving.count[to_center]
             source = installed_source(self.chips, chip, self.owner_bloc_code_of_center[center],
-                                      smuggled=installing.kind == SMUGGLED_CODE)
-            self.installed.install_numbered(center, chip, source, installing.count, self.month)
-            self.ledger.installed(self.owner_bloc_code_of_center[center], source, installing.count,
-                                  installing.count * self.chips.h100e[chip])
+                                      smuggled=arriving.kind[to_center] == SMUGGLED_CODE)
+            self.installed.install_numbered(center, chip, source, count, self.month)
+            self.ledger.installed(self.owner_bloc_code_of_center[center], source, count,
+                                  count * self.chips.h100e[chip])
 
     def _retire_chips(self) -> None:
         retired = self.installed.retire(self.month, self.params.chip_lifetime_months)
         if len(retired.chips) == 0:
             return
         codes = self.owner_bloc_code_of_center[retired.center]
-        for bloc in sorted(BLOCS[code] for code in np.unique(codes).tolist()):
+        present = np.flatnonzero(np.bincount(codes, minlength=len(BLOCS)))  # a count, not a sort of every cohort
+        for bloc in sorted(BLOCS[code] for code in present.tolist()):
             mine = codes == BLOC_CODE[bloc]
             self.ledger.retired(bloc, int(retired.chips[mine].sum()), float(retired.h100e[mine].sum()))
 
