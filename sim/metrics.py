@@ -15,13 +15,17 @@
 - ``flows``: chips shipped per month by edge kind, from bloc and to bloc.
 - ``prices``: each vendor's price per chip per month.
 - ``production``: chips finished per month by fab and chip.
+
+``blocs`` and ``world`` are always recorded (they are the run's summary, and the browser page reads them); the others
+only when asked (all of them by default). A sweep reads only the first two, and at 10k agents the others cost a
+twentieth of each month and tens of MB by the end of a long run.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -36,10 +40,26 @@ from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
+    from sim.trade import Shipments
 
 US_BLOC = CONTROLLING_BLOC
 CHINA_BLOC = "china"
 SOURCES = INSTALLED_SOURCES
+TABLES = ("blocs", "world", "revenue", "flows", "prices", "production", "routes")
+ALWAYS_RECORDED = ("blocs", "world")
+
+
+def recorded_tables(asked: Collection[str] | None) -> tuple[str, ...]:
+    """The tables a run records, in TABLES order: ``asked`` (None: all of them) and always blocs and world.
+    ValueError naming any name that is not a table, and the tables there are."""
+    if asked is None:
+        return TABLES
+    if isinstance(asked, str):  # one name, not its letters
+        asked = [asked]
+    unknown = sorted(set(asked) - set(TABLES))
+    if unknown:
+        raise ValueError(f"no table named {', '.join(map(repr, unknown))}: the tables are {', '.join(TABLES)}")
+    return tuple(name for name in TABLES if name in asked or name in ALWAYS_RECORDED)
 
 
 def us_china_ratio(us_h100e: float, china_h100e: float) -> float:
@@ -165,6 +185,9 @@ class Tables(Mapping[str, pd.DataFrame]):
         self._built: dict[str, pd.DataFrame] = {}
 
     def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._builders:
+            left_out = " (not asked for: run with tables=[...] naming it)" if name in TABLES else ""
+            raise KeyError(f"no table {name!r} in this run{left_out}; it recorded {', '.join(self._builders)}")
         if name not in self._built:
             self._built[name] = self._builders[name]()
         return self._built[name]
@@ -203,8 +226,9 @@ def _production_frame(production: Blocks, dates: list[str], fab_ids: list[str], 
 
 
 class TickRecorder:
-    def __init__(self, model: ChipSupplyModel) -> None:
+    def __init__(self, model: ChipSupplyModel, tables: Collection[str] | None = None) -> None:
         self.model = model
+        self.recorded = recorded_tables(tables)
         self.bloc_rows: list[dict] = []
         self.world_rows: list[dict] = []
         self.dates: list[str] = []  # by tick
@@ -265,12 +289,8 @@ class TickRecorder:
         shipped = model.network.shipped_this_tick
         smuggled = shipped.kind == SMUGGLED_CODE
         smuggled_chips, smuggled_h100e = int(shipped.count[smuggled].sum()), float(shipped.h100e[smuggled].sum())
-        countries = list(model.country_code)
-        diverted_by_country = np.bincount(model.node_country[shipped.source[smuggled]], weights=shipped.count[smuggled],
-                                          minlength=len(countries))
-        for code in sorted(np.flatnonzero(diverted_by_country).tolist(), key=countries.__getitem__):
-            self.route_rows.append({"date": date, "tick": tick, "from_country": countries[code],
-                                    "chips_diverted": int(diverted_by_country[code])})
+        if "routes" in self.recorded:
+            self._record_routes(date, tick, shipped, smuggled)
 
         ratio = us_china_ratio(effective[US_BLOC], effective[CHINA_BLOC])
         chips_installed = sum(installed_chips.values())
@@ -300,11 +320,30 @@ class TickRecorder:
             }
         )
 
-        self._record_vendors(tick)
+        self.dates.append(date)
+        if "revenue" in self.recorded:
+            self._record_revenue(tick)
+        if "prices" in self.recorded:
+            self._record_prices(tick)
+        if "production" in self.recorded:
+            self._record_production(tick)
+        if "flows" in self.recorded:
+            self._record_flows(date, tick, shipped)
 
-        self._record_production(tick)
+    def _record_routes(self, date: str, tick: int, shipped: Shipments, smuggled: np.ndarray) -> None:
+        """Chips diverted this month by the country they were diverted from, countries by code."""
+        model = self.model
+        countries = list(model.country_code)
+        diverted_by_country = np.bincount(model.node_country[shipped.source[smuggled]], weights=shipped.count[smuggled],
+                                          minlength=len(countries))
+        for code in sorted(np.flatnonzero(diverted_by_country).tolist(), key=countries.__getitem__):
+            self.route_rows.append({"date": date, "tick": tick, "from_country": countries[code],
+                                    "chips_diverted": int(diverted_by_country[code])})
 
-        # Flows by (kind, from bloc, to bloc): rows grouped by one integer key, summed with bincount.
+    def _record_flows(self, date: str, tick: int, shipped: Shipments) -> None:
+        """Chips, H100e and value shipped this month by (kind, from bloc, to bloc): rows grouped by one integer key,
+        summed with bincount."""
+        model = self.model
         blocs = len(BLOCS)
         source_bloc, target_bloc = model.node_bloc_code[shipped.source], model.node_bloc_code[shipped.target]
         key = (shipped.kind * blocs + source_bloc) * blocs + target_bloc
@@ -337,10 +376,9 @@ class TickRecorder:
         fab, chip, made = fab[order], chip[order], made[order]
         self.production.add(tick, fab, chip, made)
 
-    def _record_vendors(self, tick: int) -> None:
-        """Each vendor's revenue and tariffs by destination bloc, and its price of each chip, this month."""
+    def _record_revenue(self, tick: int) -> None:
+        """Each vendor's revenue and tariffs by destination bloc this month."""
         model = self.model
-        self.dates.append(model.date)
         arrays = model.vendor_arrays
         vendors, blocs = len(model.vendors), len(BLOCS)
         revenue, tariffs = np.zeros((vendors, blocs)), np.zeros((vendors, blocs))
@@ -351,6 +389,10 @@ class TickRecorder:
             self._revenue_codes = (self.revenue.kept(np.repeat(np.arange(vendors), blocs)),
                                    self.revenue.kept(np.tile(np.arange(blocs), vendors)))
         self.revenue.add(tick, *self._revenue_codes, revenue.ravel(), tariffs.ravel())
+
+    def _record_prices(self, tick: int) -> None:
+        """Each vendor's price of each chip this month."""
+        arrays = self.model.vendor_arrays
         if self._price_codes is None or self._price_codes[0] is not arrays.cell_chip:  # new only with a variant
             self._price_codes = (arrays.cell_chip, self.prices.kept(arrays.cell_vendor),
                                  self.prices.kept(arrays.cell_chip))
@@ -367,7 +409,7 @@ class TickRecorder:
         flow_rows, route_rows = list(self.flow_rows), list(self.route_rows)
         revenue, prices, production = self.revenue.copy(), self.prices.copy(), self.production.copy()
         # Builders as partial functions, not lambdas: a result can be pickled (sent between processes) unbuilt.
-        return Tables({
+        builders = {
             "blocs": partial(pd.DataFrame, bloc_rows),
             "world": partial(pd.DataFrame, world_rows),
             "revenue": partial(revenue.frame, dates, {"vendor": vendor_ids, "destination_bloc": list(BLOCS)}),
@@ -377,4 +419,5 @@ class TickRecorder:
             "production": partial(_production_frame, production, dates, fab_ids, chip_ids,
                                   self.model.chips.h100e.copy()),
             "routes": partial(pd.DataFrame, route_rows, columns=["date", "tick", "from_country", "chips_diverted"]),
-        })
+        }
+        return Tables({name: builders[name] for name in self.recorded})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import gc
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import mesa
@@ -27,7 +28,7 @@ from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
 from sim.columns import rows_by_value
 from sim.installed import InstalledBase, installed_source
-from sim.metrics import Ledger, TickRecorder
+from sim.metrics import Ledger, TickRecorder, recorded_tables
 from sim.ordering import OfferRoutes, plan_orders
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce, ExportRules
@@ -100,7 +101,9 @@ class ChipSupplyModel(mesa.Model):
     """The AI-chip supply chain of one scenario, run with one seed."""
 
     @_without_cyclic_gc
-    def __init__(self, scenario: Scenario, seed: int = 0) -> None:
+    def __init__(self, scenario: Scenario, seed: int = 0, tables: Collection[str] | None = None) -> None:
+        """``tables``: which of sim.metrics.TABLES to record besides blocs and world (None: all of them)."""
+        tables = recorded_tables(tables)  # a bad name is refused before any set-up work
         super().__init__(seed=seed)
         self.scenario = scenario
         self.seed = seed
@@ -159,7 +162,7 @@ class ChipSupplyModel(mesa.Model):
         self._reset_policy_settings()
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
-        self.recorder = TickRecorder(self)
+        self.recorder = TickRecorder(self, tables)
         self.orders_placed_this_month = 0  # data centers' and restocking orders (the market's work; benchmarks)
 
     def _install_initial_chips(self, initial: InitialChips, chip_ids: list[str]) -> None:

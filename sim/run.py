@@ -7,7 +7,7 @@ and what is needed to reproduce it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,8 +64,11 @@ def run_scenario(
     overrides: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     keep_model: bool = False,
+    tables: Collection[str] | None = None,
 ) -> RunResult:
     """Run a scenario (a file path, a loaded scenario or a Scenario) with ``seed`` up to ``until`` (YYYY-MM).
+
+    ``tables``: which of ``sim.metrics.TABLES`` to record besides blocs and world, which always are (None: all).
 
     ``overrides`` (dotted key paths, e.g. ``{"parameters.demand_noise_sigma.value": 0.2}``) are only accepted
     with a file path, where they are validated with the rest of the file. ``progress(done, total, date)`` is
@@ -79,7 +82,7 @@ def run_scenario(
         scenario = scenario.scenario
     last = resolve_until(scenario, until)
     started = time.perf_counter()
-    model = ChipSupplyModel(scenario, seed=seed)
+    model = ChipSupplyModel(scenario, seed=seed, tables=tables)
     total = parse_month(last) - model.start_month + 1
     for done in range(1, total + 1):
         model.step()

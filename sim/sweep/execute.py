@@ -61,7 +61,8 @@ def execute_run(run: RunSpec) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         loaded = load_for_run(run.scenario_file, run.overrides)
-        result = run_scenario(loaded, seed=run.seed, until=run.until)
+        # A sweep keeps a few metrics of the bloc and world tables: the others are not recorded at all.
+        result = run_scenario(loaded, seed=run.seed, until=run.until, tables=())
         frame = metrics_frame(result, run.metrics)
     except Exception:  # noqa: BLE001 - a failed run is recorded with its traceback; the sweep goes on
         return {"run_id": run.run_id, "status": "failed", "error": traceback.format_exc(),

@@ -6,11 +6,13 @@ import pickle
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim import run_scenario
 from sim.metrics import Blocks
 from sim.model import ChipSupplyModel
-from sim.sweep.execute import metrics_frame
+from sim.sweep.execute import execute_run, metrics_frame
+from sim.sweep.plan import RunSpec
 from tests.conftest import tiny
 
 
@@ -73,3 +75,39 @@ def test_production_by_fab_adds_up_to_each_blocs_production() -> None:
     assert len(counted) and (by_bloc["h100e"] > 0).any()
     np.testing.assert_array_equal(by_bloc.loc[counted.index, "chips"], counted["produced_chips"])
     np.testing.assert_allclose(by_bloc.loc[counted.index, "h100e"], counted["produced_h100e"], rtol=1e-12)
+
+
+def test_a_run_asked_for_no_other_tables_records_the_same_blocs_and_world_and_names_what_it_left_out() -> None:
+    full = run_scenario(tiny(), seed=3)
+    summary = run_scenario(tiny(), seed=3, tables=())
+    assert list(summary.tables) == ["blocs", "world"]
+    for name in ("blocs", "world"):
+        pd.testing.assert_frame_equal(summary.tables[name], full.tables[name], check_exact=True)
+    with pytest.raises(KeyError, match="no table 'prices' in this run .not asked for"):
+        summary.tables["prices"]
+    flows_too = run_scenario(tiny(), seed=3, tables=["flows"])
+    assert list(flows_too.tables) == ["blocs", "world", "flows"]
+    pd.testing.assert_frame_equal(flows_too.tables["flows"], full.tables["flows"], check_exact=True)
+
+
+def test_an_unknown_table_is_refused_by_name_before_any_set_up() -> None:
+    with pytest.raises(ValueError, match="no table named 'price': the tables are blocs, world, revenue, flows"):
+        ChipSupplyModel(tiny(), seed=0, tables=["price"])
+
+
+def test_a_sweep_run_records_only_blocs_and_world_and_keeps_the_same_metrics(tiny_file, monkeypatch) -> None:
+    path = tiny_file
+    results = []
+
+    def recording_run(*args, **kwargs):
+        results.append(run_scenario(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr("sim.sweep.execute.run_scenario", recording_run)
+    metrics = ("us_china_ratio", "china_effective_h100e", "smuggled_chips")
+    run = RunSpec(run_id="r0", policy="tiny", scenario_file=str(path), seed=1, point=0, until=None, metrics=metrics)
+    outcome = execute_run(run)
+    assert outcome["status"] == "ok", outcome.get("error")
+    assert [list(result.tables) for result in results] == [["blocs", "world"]]
+    expected = metrics_frame(run_scenario(path, seed=1), metrics)
+    pd.testing.assert_frame_equal(outcome["frame"], expected, check_exact=True)
