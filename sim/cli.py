@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim.table_names import TABLES
+
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
 EXIT_STORAGE = 3  # results could not be written (disk full, read-only folder): the message says what was kept
@@ -97,7 +99,7 @@ def command_run(args: argparse.Namespace) -> int:
         def report(done: int, total: int, date: str) -> None:
             progress.update(task, completed=done, total=total, date=date)
 
-        result = run_scenario(loaded, seed=args.seed, until=until, progress=report)
+        result = run_scenario(loaded, seed=args.seed, until=until, progress=report, tables=args.tables)
     run_dir = write_run_outputs(result, loaded, Path(args.out))
     if not args.quiet:
         _print_summary(console, result)
@@ -250,6 +252,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--until", metavar="YYYY-MM", help="last month to simulate (default: the scenario's end)")
     run.add_argument("--out", default="outputs", help="results folder (default: outputs)")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
+    run.add_argument("--tables", nargs="*", choices=TABLES, metavar="NAME",
+                     help=f"record and write only these tables besides blocs and world, which always are "
+                          f"({', '.join(TABLES)}; default: all); large worlds run faster and lighter without the "
+                          "per-vendor ones")
     run.set_defaults(handler=command_run)
 
     sweep = sub.add_parser("sweep", help="run a sweep file: policies x levers x uncertainties x seeds, in parallel")

@@ -36,6 +36,7 @@ from sim.columns import smallest_int
 from sim.installed import INSTALLED_SOURCES
 from sim.lasting import LastingArrays, Packed, unpacked
 from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC
+from sim.table_names import TABLES, recorded_tables
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
 if TYPE_CHECKING:
@@ -45,21 +46,6 @@ if TYPE_CHECKING:
 US_BLOC = CONTROLLING_BLOC
 CHINA_BLOC = "china"
 SOURCES = INSTALLED_SOURCES
-TABLES = ("blocs", "world", "revenue", "flows", "prices", "production", "routes")
-ALWAYS_RECORDED = ("blocs", "world")
-
-
-def recorded_tables(asked: Collection[str] | None) -> tuple[str, ...]:
-    """The tables a run records, in TABLES order: ``asked`` (None: all of them) and always blocs and world.
-    ValueError naming any name that is not a table, and the tables there are."""
-    if asked is None:
-        return TABLES
-    if isinstance(asked, str):  # one name, not its letters
-        asked = [asked]
-    unknown = sorted(set(asked) - set(TABLES))
-    if unknown:
-        raise ValueError(f"no table named {', '.join(map(repr, unknown))}: the tables are {', '.join(TABLES)}")
-    return tuple(name for name in TABLES if name in asked or name in ALWAYS_RECORDED)
 
 
 def us_china_ratio(us_h100e: float, china_h100e: float) -> float:

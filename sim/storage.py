@@ -193,6 +193,7 @@ def _fill_run_folder(partial: Path, result, loaded) -> None:
         "start": scenario.start,
         "until": result.until,
         "months": len(result.world),
+        "tables": list(result.tables),
         "wall_time_s": round(result.wall_time_s, 4),
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "final": {

@@ -98,6 +98,23 @@ def test_sources_lists_the_registry(capsys) -> None:
     assert "smuggled_2024" in capsys.readouterr().out
 
 
+def test_run_writes_only_the_tables_asked_for_besides_blocs_and_world(tiny_file: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["run", str(tiny_file), "--tables", "flows", "routes", "--out", str(out), "--quiet"]) == 0
+    run_dir = _only_run_dir(out)
+    written = {p.name for p in run_dir.iterdir()}
+    left_out = {f"{name}.{kind}" for name in ("revenue", "prices", "production") for kind in ("parquet", "csv")}
+    assert written == EXPECTED_FILES - left_out
+    assert json.loads((run_dir / "summary.json").read_text())["tables"] == ["blocs", "world", "flows", "routes"]
+
+
+def test_an_unknown_table_is_refused_with_the_list(tiny_file: Path, tmp_path: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["run", str(tiny_file), "--tables", "price", "--out", str(tmp_path / "out")])
+    assert caught.value.code == 2
+    assert "invalid choice: 'price'" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
 def test_negative_seed_is_refused(tiny_file: Path, capsys) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["run", str(tiny_file), "--seed", "-3"])
