@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Collection
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import mesa
@@ -101,7 +101,7 @@ class ChipSupplyModel(mesa.Model):
     """The AI-chip supply chain of one scenario, run with one seed."""
 
     @_without_cyclic_gc
-    def __init__(self, scenario: Scenario, seed: int = 0, tables: Collection[str] | None = None) -> None:
+    def __init__(self, scenario: Scenario, seed: int = 0, tables: Iterable[str] | None = None) -> None:
         """``tables``: which of sim.metrics.TABLES to record besides blocs and world (None: all of them)."""
         tables = recorded_tables(tables)  # a bad name is refused before any set-up work
         super().__init__(seed=seed)

@@ -7,7 +7,7 @@ and what is needed to reproduce it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,7 +64,7 @@ def run_scenario(
     overrides: Mapping[str, Any] | None = None,
     progress: ProgressCallback | None = None,
     keep_model: bool = False,
-    tables: Collection[str] | None = None,
+    tables: Iterable[str] | None = None,
 ) -> RunResult:
     """Run a scenario (a file path, a loaded scenario or a Scenario) with ``seed`` up to ``until`` (YYYY-MM).
 

@@ -85,7 +85,7 @@ def test_a_run_asked_for_no_other_tables_records_the_same_blocs_and_world_and_na
         pd.testing.assert_frame_equal(summary.tables[name], full.tables[name], check_exact=True)
     with pytest.raises(KeyError, match="no table 'prices' in this run .not asked for"):
         summary.tables["prices"]
-    flows_too = run_scenario(tiny(), seed=3, tables=["flows"])
+    flows_too = run_scenario(tiny(), seed=3, tables=iter(["flows"]))  # any iterable of names
     assert list(flows_too.tables) == ["blocs", "world", "flows"]
     pd.testing.assert_frame_equal(flows_too.tables["flows"], full.tables["flows"], check_exact=True)
 
