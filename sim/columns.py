@@ -76,6 +76,13 @@ def segment_rows(start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.
     return segment, row
 
 
+def run_starts(key: np.ndarray) -> np.ndarray:
+    """The first row of each run of equal values in ``key`` (sorted, or at least with equal values together)."""
+    new_run = np.ones(len(key), dtype=bool)
+    new_run[1:] = key[1:] != key[:-1]
+    return np.flatnonzero(new_run)
+
+
 def rows_by_value(key: np.ndarray) -> list[tuple[int, np.ndarray]]:
     """The rows of each value of ``key``, values in increasing order, each value's rows in their order (one stable
     sort, not a mask per value)."""
@@ -83,7 +90,7 @@ def rows_by_value(key: np.ndarray) -> list[tuple[int, np.ndarray]]:
         return []
     order = stable_order(key)
     sorted_key = key[order]
-    first = np.flatnonzero(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]]))
+    first = run_starts(sorted_key)
     return list(zip(sorted_key[first].tolist(), np.split(order, first[1:]), strict=True))
 
 

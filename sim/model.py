@@ -102,7 +102,7 @@ class ChipSupplyModel(mesa.Model):
 
     @_without_cyclic_gc
     def __init__(self, scenario: Scenario, seed: int = 0, tables: Iterable[str] | None = None) -> None:
-        """``tables``: which of sim.metrics.TABLES to record besides blocs and world (None: all of them)."""
+        """``tables``: which of sim.table_names.TABLES to record besides blocs and world (None: all of them)."""
         tables = recorded_tables(tables)  # a bad name is refused before any set-up work
         super().__init__(seed=seed)
         self.scenario = scenario

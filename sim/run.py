@@ -68,7 +68,7 @@ def run_scenario(
 ) -> RunResult:
     """Run a scenario (a file path, a loaded scenario or a Scenario) with ``seed`` up to ``until`` (YYYY-MM).
 
-    ``tables``: which of ``sim.metrics.TABLES`` to record besides blocs and world, which always are (None: all).
+    ``tables``: which of ``sim.table_names.TABLES`` to record besides blocs and world, which always are (None: all).
 
     ``overrides`` (dotted key paths, e.g. ``{"parameters.demand_noise_sigma.value": 0.2}``) are only accepted
     with a file path, where they are validated with the rest of the file. ``progress(done, total, date)`` is

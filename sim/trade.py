@@ -224,7 +224,7 @@ class TradeNetwork:
             arrival_month = arrival_month.copy()
             arrival_month[self._seized_rows] = NOT_FILED
         self._size_in_transit()
-        np.add.at(self._in_transit_by_chip, shipped.chip, np.where(arrival_month == NOT_FILED, 0, shipped.count))
+        np.add.at(self._in_transit_by_chip, shipped.chip, self._unseized_counts())
         for month, rows in rows_by_value(arrival_month):
             if month != NOT_FILED:
                 self._arrivals[month].append(shipped.take(rows).narrowed())  # filed a month or more: kept narrow
@@ -247,13 +247,17 @@ class TradeNetwork:
     def in_transit_by_chip(self) -> np.ndarray:
         """Chips in transit by chip number: filed shipments and this month's not seized."""
         self._size_in_transit()
-        shipped = self.shipped_this_tick
-        count = shipped.count
-        if len(self._seized_rows):  # seized ones count for nothing (cheaper than taking the other rows' columns)
+        return self._in_transit_by_chip + np.bincount(self.shipped_this_tick.chip, weights=self._unseized_counts(),
+                                                      minlength=len(self._in_transit_by_chip)).astype(np.int64)
+
+    def _unseized_counts(self) -> np.ndarray:
+        """Chips in each of this month's shipments, seized ones counting zero (cheaper than taking the other rows'
+        columns)."""
+        count = self.shipped_this_tick.count
+        if len(self._seized_rows):
             count = count.copy()
             count[self._seized_rows] = 0
-        return self._in_transit_by_chip + np.bincount(shipped.chip, weights=count,
-                                                      minlength=len(self._in_transit_by_chip)).astype(np.int64)
+        return count
 
     def arrivals(self, month: int) -> Shipments:
         """Shipments that arrive in ``month``, in the order they were sent; they leave the transit pipeline.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol
 
 import numpy as np
 
-from sim.columns import ColumnTable, segment_rows, stable_order
+from sim.columns import ColumnTable, run_starts, segment_rows, stable_order
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -89,9 +89,7 @@ def ration_groups(available: np.ndarray, group: np.ndarray, requested: np.ndarra
     filled = requested.copy()
     if len(requested) == 0:
         return filled
-    new_run = np.ones(len(group), dtype=bool)
-    new_run[1:] = group[1:] != group[:-1]
-    run_start = np.flatnonzero(new_run)
+    run_start = run_starts(group)
     run_length = np.diff(run_start, append=len(group))
     wanted = np.add.reduceat(requested, run_start)
     stock = np.asarray(available, dtype=np.int64)[group[run_start]]
@@ -145,10 +143,8 @@ def _order_by_remainder(run: np.ndarray, remainder: np.ndarray, largest_wanted: 
 def runs(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Runs of equal values in ``key`` (sorted, or at least with equal values together): each row's run number and
     each run's first row."""
-    new_run = np.ones(len(key), dtype=bool)
-    new_run[1:] = key[1:] != key[:-1]
-    first = np.flatnonzero(new_run)
-    # Each run's number repeated over its length: about twice as fast as a running sum of ``new_run``.
+    first = run_starts(key)
+    # Each run's number repeated over its length: about twice as fast as a running sum of a mask of run starts.
     return np.repeat(np.arange(len(first)), np.diff(first, append=len(key))), first
 
 
