@@ -38,10 +38,10 @@ def plan_orders(model: ChipSupplyModel, month: int, rows_per_chunk: int = ROWS_P
     month's temporaries are a chunk's, not the whole world's (at S10k they were ~30 MB, the largest of any phase,
     and set how far the heap grew)."""
     pool = _OfferPool(model, month)
-    return Orders.concatenate([_orders_of(model, pool.rows(edges)) for edges in pool.chunks(rows_per_chunk)])
+    return Orders.concatenate([_orders_of(model, pool, pool.rows(edges)) for edges in pool.chunks(rows_per_chunk)])
 
 
-def _orders_of(model: ChipSupplyModel, offers: _OfferRows) -> Orders:
+def _orders_of(model: ChipSupplyModel, pool: _OfferPool, offers: _OfferRows) -> Orders:
     """The orders of the data centers whose offers are ``offers`` (all of each one's offers, grouped by center)."""
     center = offers.center
     cash_by_center = model.center_arrays.cash_usd
@@ -49,7 +49,8 @@ def _orders_of(model: ChipSupplyModel, offers: _OfferRows) -> Orders:
     if not buying.any():
         return Orders.empty()
     rows = np.flatnonzero(buying)
-    center, chip, price = center[rows], offers.chip[rows], offers.price[rows]
+    pool_row = offers.pool_row[rows]
+    center, chip, price = center[rows], pool.chip[pool_row], pool.price[pool_row]
 
     # How each data center weighs each offer: its own bloc's chips, and promoted US hardware, look cheaper.
     chips = model.chips
@@ -76,8 +77,10 @@ def _orders_of(model: ChipSupplyModel, offers: _OfferRows) -> Orders:
     quantity = whole_units(spend, price)
 
     placed = np.flatnonzero(quantity >= 1)
-    return Orders(buyer=center_node[center[placed]], seller=offers.seller[rows[placed]],
-                  edge=offers.edge[rows[placed]], seller_cell=offers.seller_cell[rows[placed]], chip=chip[placed],
+    # Most offers become orders, but the seller's columns are gathered for the placed rows only.
+    route, routes = offers.route[rows[placed]], pool.routes
+    return Orders(buyer=center_node[center[placed]], seller=routes.edge_seller[route], edge=routes.edge_network[route],
+                  seller_cell=pool.cell[pool_row[placed]], chip=chip[placed],
                   requested=np.minimum(quantity[placed], MAX_CHIPS_PER_ORDER).astype(np.int64),
                   unit_price_usd=price[placed])
 
@@ -122,14 +125,12 @@ class OfferRoutes:
 
 @dataclass(frozen=True)
 class _OfferRows:
-    """Some data centers' offers as rows, in data-center then supplier order."""
+    """Some data centers' offers as rows, in data-center then supplier order: each row's route (its seller, its edge)
+    and its row in the month's pool of quoted rows (the seller's cell, the chip, the price)."""
 
     center: np.ndarray  # the data center's place in the model's data centers
-    seller: np.ndarray  # node
-    edge: np.ndarray  # in the trade network
-    seller_cell: np.ndarray  # the seller's row for the chip
-    chip: np.ndarray  # number
-    price: np.ndarray  # USD
+    route: np.ndarray  # in the offer routes
+    pool_row: np.ndarray  # in the offer pool
 
 
 class _OfferPool:
@@ -180,11 +181,9 @@ class _OfferPool:
         """The offers over the routes ``edges``: the block of each route's supplier, route by route."""
         routes = self.routes
         block = routes.edge_block[edges]
-        row_edge, pool_row = segment_rows(self.block_start[block], self.block_size[block])
-        row_edge += edges.start
-        return _OfferRows(center=routes.edge_center[row_edge], seller=routes.edge_seller[row_edge],
-                          edge=routes.edge_network[row_edge], seller_cell=self.cell[pool_row],
-                          chip=self.chip[pool_row], price=self.price[pool_row])
+        route, pool_row = segment_rows(self.block_start[block], self.block_size[block])
+        route += edges.start
+        return _OfferRows(center=routes.edge_center[route], route=route, pool_row=pool_row)
 
 
 def whole_units(spend: np.ndarray, price: np.ndarray) -> np.ndarray:
