@@ -51,6 +51,18 @@ class Shipments(ColumnTable):
     value_usd: np.ndarray  # what the buyer paid for it
 
 
+@dataclass(frozen=True)
+class Rentals(ColumnTable):
+    """Compute rented over ``rented`` edges in a month, one row per (host, tenant); no chip moves."""
+
+    FLOAT_COLUMNS: ClassVar[tuple[str, ...]] = ("h100e", "value_usd")
+
+    host: np.ndarray  # node number of the data center renting its compute out
+    tenant: np.ndarray  # node number of the data center renting it in
+    h100e: np.ndarray  # H100e-months rented
+    value_usd: np.ndarray  # what the tenant paid
+
+
 class TradeNetwork:
     def __init__(self, edges: list[EdgeSpec], node_ids: list[str], chips: ChipIndex) -> None:
         self.chips = chips
@@ -84,7 +96,7 @@ class TradeNetwork:
         self._batches: list[Shipments] = []
         self._shipped: Shipments | None = None
         self._seized_rows = np.zeros(0, dtype=np.int64)
-        self.rented_this_tick: list[tuple[str, str, float, float]] = []
+        self.rented_this_tick = Rentals.empty()
 
     @property
     def edge_count(self) -> int:
@@ -120,17 +132,11 @@ class TradeNetwork:
 
     def _edge_number(self, source: str, target: str) -> int:
         """The number of the edge ``source`` -> ``target`` (KeyError naming both if there is none)."""
-        return int(self._edges_named([source], [target])[0])
-
-    def _edges_named(self, sources: list[str], targets: list[str], what: str = "edge") -> np.ndarray:
-        """The edge number of each (source id, target id) pair; KeyError naming the first pair with none."""
-        source = np.array([self.node_number.get(node, -1) for node in sources], dtype=np.int64)
-        target = np.array([self.node_number.get(node, -1) for node in targets], dtype=np.int64)
-        edge, found = self._find_edges(source, target)
-        if not found.all():
-            missing = int(np.flatnonzero(~found)[0])
-            raise KeyError(f"no {what} {sources[missing]}->{targets[missing]}")
-        return edge
+        number = np.array([[self.node_number.get(node, -1)] for node in (source, target)], dtype=np.int64)
+        edge, found = self._find_edges(number[0], number[1])
+        if not found[0]:
+            raise KeyError(f"no edge {source}->{target}")
+        return int(edge[0])
 
     def _edge_key(self, source, target):
         return source * len(self.node_ids) + target
@@ -138,22 +144,26 @@ class TradeNetwork:
     # --- this month -------------------------------------------------------------------------------------------
     def begin_tick(self) -> None:
         self._file_last_month()
-        self.rented_this_tick = []
+        self.rented_this_tick = Rentals.empty()
 
-    def record_rentals(self, hosts: list[str], tenants: list[str], h100e: list[float], value_usd: list[float]) -> None:
-        """Record compute rented over ``rented`` edges this month, one rental per (host, tenant) given (no chip
-        moves)."""
-        self._edges_named(hosts, tenants, "rented edge")  # all pairs at once: thousands a month at scale
-        self.rented_this_tick.extend(zip(hosts, tenants, h100e, value_usd, strict=True))
+    def record_rentals(self, rentals: Rentals) -> None:
+        """Record compute rented this month (hosts and tenants by node number); KeyError naming the first pair with
+        no edge, and then nothing of ``rentals`` is recorded."""
+        self.edge_numbers(rentals.host, rentals.tenant, "rented edge")
+        self.rented_this_tick = Rentals.concatenate([self.rented_this_tick, rentals])
 
-    def edge_numbers(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    def edge_numbers(self, source: np.ndarray, target: np.ndarray, what: str = "edge") -> np.ndarray:
         """The number of each (source node, target node) pair's edge; KeyError naming the first pair with none."""
         source, target = np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64)
         edge, found = self._find_edges(source, target)
         if not found.all():
             missing = int(np.flatnonzero(~found)[0])
-            raise KeyError(f"no edge {self.node_ids[source[missing]]}->{self.node_ids[target[missing]]}")
+            raise KeyError(f"no {what} {self._node_name(source[missing])}->{self._node_name(target[missing])}")
         return edge
+
+    def _node_name(self, number: int) -> str:
+        number = int(number)
+        return self.node_ids[number] if 0 <= number < len(self.node_ids) else f"(node {number}: not in the network)"
 
     def _find_edges(self, source: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each (source, target) node-number pair's edge number, and whether it has one (-1 is no node)."""

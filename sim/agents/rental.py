@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.agents.market import once_per_kind
 from sim.scenario.schema import CONTROLLING_BLOC
+from sim.trade import Rentals
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
@@ -99,5 +100,6 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
     np.add.at(arrays.spent_usd, asking_tenant, cost)
     np.add.at(arrays.rented_out_h100e, asked_host, granted)
     np.add.at(arrays.rental_revenue_usd, asked_host, cost)
-    model.network.record_rentals([centers[h].agent_id for h in asked_host.tolist()],
-                                 [centers[t].agent_id for t in asking_tenant.tolist()], granted.tolist(), cost.tolist())
+    center_node = model.center_node
+    model.network.record_rentals(Rentals(host=center_node[asked_host], tenant=center_node[asking_tenant],
+                                         h100e=granted, value_usd=cost))

@@ -78,7 +78,7 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, floa
                   *layout[key])
         for key, agents in sorted(members.items(), key=lambda item: (layout[item[0]][0], -layout[item[0]][1]))
     ]
-    agents, numbered = model.agents_by_id, model.nodes
+    numbered = model.nodes
 
     def group(agent: SupplyChainAgent) -> tuple[str, str]:
         return agent.kind, agent.country
@@ -86,8 +86,9 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, floa
     flows: dict[tuple, float] = defaultdict(float)
     for source, target, kind, h100e in _rows(model.network.shipped_this_tick):
         flows[group(numbered[source]), group(numbered[target]), SHIPMENT_KINDS[kind]] += h100e
-    for host, tenant, h100e, _usd in model.network.rented_this_tick:
-        flows[group(agents[host]), group(agents[tenant]), EDGE_RENTED] += h100e
+    rented = model.network.rented_this_tick
+    for host, tenant, h100e in zip(rented.host.tolist(), rented.tenant.tolist(), rented.h100e.tolist(), strict=True):
+        flows[group(numbered[host]), group(numbered[tenant]), EDGE_RENTED] += h100e
     # What was seized on the way shows as seized, not smuggled.
     for source, target, _kind, h100e in _rows(model.network.seized_this_tick):
         flows[group(numbered[source]), group(numbered[target]), EDGE_SMUGGLED] -= h100e

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.catalog import ChipIndex, build_catalog
-from sim.trade import KIND_CODE, TradeNetwork
+from sim.trade import KIND_CODE, Rentals, TradeNetwork
 from sim.world import EDGE_LEGAL, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec
 from tests.conftest import tiny
 
@@ -92,15 +92,31 @@ def test_edges_to_unknown_agents_and_shipments_off_the_network_are_refused() -> 
     assert shipped.arrival_month.tolist() == [7] and shipped.kind.tolist() == [KIND_CODE[EDGE_LEGAL]]
 
 
+def _rentals(network: TradeNetwork, hosts: list[str], tenants: list[str], h100e: list[float]) -> Rentals:
+    number = network.node_number  # a host that is no node is given number 99
+    return Rentals(host=np.array([number.get(host, 99) for host in hosts]),
+                   tenant=np.array([number[tenant] for tenant in tenants]),
+                   h100e=np.array(h100e), value_usd=5.0 * np.array(h100e))
+
+
+def _recorded(network: TradeNetwork) -> list[tuple]:
+    rented = network.rented_this_tick
+    return list(zip([network.node_ids[host] for host in rented.host], [network.node_ids[t] for t in rented.tenant],
+                    rented.h100e.tolist(), rented.value_usd.tolist(), strict=True))
+
+
 def test_rentals_are_recorded_only_over_edges_and_a_bad_pair_is_named() -> None:
     network = _network([EdgeSpec("dc_b", "dc_a", EDGE_RENTED, 0), EdgeSpec("vendor", "dc_a", EDGE_LEGAL, 1)])
-    network.record_rentals(["dc_b"], ["dc_a"], [2.0], [10.0])
-    assert network.rented_this_tick == [("dc_b", "dc_a", 2.0, 10.0)]
+    network.record_rentals(_rentals(network, ["dc_b"], ["dc_a"], [2.0]))
+    network.record_rentals(_rentals(network, ["dc_b"], ["dc_a"], [1.0]))  # a month's rentals add up
+    assert _recorded(network) == [("dc_b", "dc_a", 2.0, 10.0), ("dc_b", "dc_a", 1.0, 5.0)]
     for hosts, tenants, named in ((["dc_b", "dc_a"], ["dc_a", "dc_b"], "dc_a->dc_b"),
-                                  (["dc_b", "ghost"], ["dc_a", "dc_a"], "ghost->dc_a")):
+                                  (["dc_b", "ghost"], ["dc_a", "dc_a"], r"\(node 99: not in the network\)->dc_a")):
         with pytest.raises(KeyError, match=f"no rented edge {named}"):
-            network.record_rentals(hosts, tenants, [1.0, 1.0], [1.0, 1.0])
-    assert network.rented_this_tick == [("dc_b", "dc_a", 2.0, 10.0)]  # a refused batch records nothing
+            network.record_rentals(_rentals(network, hosts, tenants, [1.0, 1.0]))
+    assert len(network.rented_this_tick) == 2  # a refused batch records nothing
+    network.begin_tick()
+    assert len(network.rented_this_tick) == 0  # a new month starts with none
 
 
 @given(st.lists(st.tuples(st.sampled_from(["dc_a", "dc_b"]), st.integers(1, 2**40), st.integers(0, 1)),

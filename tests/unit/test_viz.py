@@ -17,6 +17,7 @@ solara = pytest.importorskip("solara")
 
 from sim import run_scenario  # noqa: E402
 from sim.model import ChipSupplyModel  # noqa: E402
+from sim.scenario import load_scenario  # noqa: E402
 from sim.viz import app, live  # noqa: E402
 from sim.viz.live import FIGURE_NAMES, LiveFigures, live_figures  # noqa: E402
 from sim.viz.network import EDGE_COLOURS, aggregate, group_layout  # noqa: E402
@@ -55,6 +56,21 @@ def test_network_edges_carry_this_months_flows_by_kind_including_seizures() -> N
     drawn_colours = {tuple(np.round(colour[:3], 3)) for colour in network.edges.get_colors()}
     expected = {kind for (_s, _t, kind) in flows}
     assert drawn_colours == {tuple(np.round(to_rgb(EDGE_COLOURS[kind]), 3)) for kind in expected}
+
+
+def test_network_edges_carry_the_months_offshore_rentals() -> None:
+    model = ChipSupplyModel(load_scenario("scenarios/baseline.yaml").scenario, seed=0)
+    for _ in range(3):
+        model.step()
+    rented = model.network.rented_this_tick
+    assert len(rented) > 0
+    _nodes, flows = aggregate(model)
+    drawn = {(source, target): h100e for (source, target, kind), h100e in flows.items() if kind == "rented"}
+    # Every rental is drawn between its host's and its tenant's groups, and nothing rented is lost on the way.
+    assert sum(drawn.values()) == pytest.approx(float(rented.h100e.sum()))
+    nodes = model.nodes
+    assert set(drawn) == {((nodes[host].kind, nodes[host].country), (nodes[tenant].kind, nodes[tenant].country))
+                          for host, tenant in zip(rented.host.tolist(), rented.tenant.tolist(), strict=True)}
 
 
 def test_plots_show_dates_and_handle_the_empty_start() -> None:
