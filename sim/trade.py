@@ -132,8 +132,8 @@ class TradeNetwork:
 
     def _edge_number(self, source: str, target: str) -> int:
         """The number of the edge ``source`` -> ``target`` (KeyError naming both if there is none)."""
-        number = np.array([[self.node_number.get(node, -1)] for node in (source, target)], dtype=np.int64)
-        edge, found = self._find_edges(number[0], number[1])
+        number = self.node_number
+        edge, found = self._find_edges(np.array([number.get(source, -1)]), np.array([number.get(target, -1)]))
         if not found[0]:
             raise KeyError(f"no edge {source}->{target}")
         return int(edge[0])

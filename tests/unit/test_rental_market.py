@@ -17,6 +17,7 @@ import pytest
 from sim.agents.rental import _h100e_outside_remote_access_rule
 from sim.model import ChipSupplyModel
 from sim.scenario import load_scenario
+from tests.unit.test_trade_network import rentals_by_id
 
 
 def reference_rentals(model: ChipSupplyModel, draws) -> dict:
@@ -58,13 +59,7 @@ def _model_rentals(model: ChipSupplyModel) -> dict:
     return {"centers": {center.agent_id: [center.rented_in_h100e, center.rented_out_h100e, center.cash_usd,
                                           center.spent_usd_this_month, center.rental_revenue_usd]
                         for center in model.data_centers},
-            "rentals": _rentals_by_id(model)}
-
-
-def _rentals_by_id(model: ChipSupplyModel) -> list[tuple[str, str, float, float]]:
-    rented, ids = model.network.rented_this_tick, model.network.node_ids
-    return [(ids[host], ids[tenant], h100e, value_usd) for host, tenant, h100e, value_usd in zip(
-        rented.host.tolist(), rented.tenant.tolist(), rented.h100e.tolist(), rented.value_usd.tolist(), strict=True)]
+            "rentals": rentals_by_id(model.network)}
 
 
 # Cloud KYC (refusals), foreign-access caps, compute monitoring (refusals by host size), tight (remote-access rule).

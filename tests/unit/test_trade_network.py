@@ -99,17 +99,18 @@ def _rentals(network: TradeNetwork, hosts: list[str], tenants: list[str], h100e:
                    h100e=np.array(h100e), value_usd=5.0 * np.array(h100e))
 
 
-def _recorded(network: TradeNetwork) -> list[tuple]:
-    rented = network.rented_this_tick
-    return list(zip([network.node_ids[host] for host in rented.host], [network.node_ids[t] for t in rented.tenant],
-                    rented.h100e.tolist(), rented.value_usd.tolist(), strict=True))
+def rentals_by_id(network: TradeNetwork) -> list[tuple[str, str, float, float]]:
+    """The month's rentals as (host id, tenant id, H100e-months, USD)."""
+    rented, ids = network.rented_this_tick, network.node_ids
+    return [(ids[host], ids[tenant], h100e, value_usd) for host, tenant, h100e, value_usd in zip(
+        rented.host.tolist(), rented.tenant.tolist(), rented.h100e.tolist(), rented.value_usd.tolist(), strict=True)]
 
 
 def test_rentals_are_recorded_only_over_edges_and_a_bad_pair_is_named() -> None:
     network = _network([EdgeSpec("dc_b", "dc_a", EDGE_RENTED, 0), EdgeSpec("vendor", "dc_a", EDGE_LEGAL, 1)])
     network.record_rentals(_rentals(network, ["dc_b"], ["dc_a"], [2.0]))
     network.record_rentals(_rentals(network, ["dc_b"], ["dc_a"], [1.0]))  # a month's rentals add up
-    assert _recorded(network) == [("dc_b", "dc_a", 2.0, 10.0), ("dc_b", "dc_a", 1.0, 5.0)]
+    assert rentals_by_id(network) == [("dc_b", "dc_a", 2.0, 10.0), ("dc_b", "dc_a", 1.0, 5.0)]
     for hosts, tenants, named in ((["dc_b", "dc_a"], ["dc_a", "dc_b"], "dc_a->dc_b"),
                                   (["dc_b", "ghost"], ["dc_a", "dc_a"], r"\(node 99: not in the network\)->dc_a")):
         with pytest.raises(KeyError, match=f"no rented edge {named}"):
