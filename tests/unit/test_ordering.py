@@ -14,6 +14,7 @@ from sim.ordering import _OfferPool, plan_orders, whole_units
 from sim.scenario import load_scenario, validate
 from sim.synthetic import synthetic_scenario
 from tests.conftest import check_before_phase
+from tests.unit.test_order_routing import check_routing
 
 
 def logit_shares(price_per_h100e: np.ndarray, sensitivity: float) -> np.ndarray:
@@ -81,6 +82,20 @@ def test_orders_match_the_per_center_rule_in_shipped_scenarios(name: str) -> Non
 def test_orders_match_the_per_center_rule_in_a_synthetic_world() -> None:
     model = ChipSupplyModel(validate(synthetic_scenario(1000), "synthetic"), seed=1)
     assert _compare_every_month(model, months=3) > 5000
+
+
+def test_orders_match_the_per_center_rule_when_some_centers_cannot_pay() -> None:
+    # Centers without cash (none, or in debt after stockpiling) place no orders, and the orders of the centers after
+    # them must still go to their own sellers over their own edges.
+    model = ChipSupplyModel(validate(synthetic_scenario(1000), "synthetic"), seed=1)
+
+    def without_cash_then_compare(model: ChipSupplyModel) -> int:
+        cash = model.center_arrays.cash_usd
+        cash[0::3], cash[1::7] = 0.0, -1e6
+        check_routing(model, plan_orders(model, model.month))  # each order's edge and seller's cell
+        return _same_orders(model)
+
+    assert check_before_phase(model, 2, "_place_orders", without_cash_then_compare) > 2000
 
 
 def _same_orders_whatever_the_chunks(model: ChipSupplyModel) -> int:
