@@ -30,15 +30,13 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from bench_scale import DEFAULT_ANCHOR, run_anchor
+from bench_scale import DEFAULT_ANCHOR, _synthetic_world, run_anchor
 
 from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
 from sim.model import ChipSupplyModel
 from sim.ordering import _OfferPool, plan_orders
-from sim.scenario import validate
 from sim.scenario.schema import BLOCS
-from sim.synthetic import synthetic_scenario
 
 KERNEL = Path(__file__).resolve().parent / "order_kernel.c"
 INT64 = np.ctypeslib.ndpointer(dtype=np.int64, flags="C_CONTIGUOUS")
@@ -61,8 +59,7 @@ def compile_kernel(build_dir: Path) -> ctypes.CDLL:
 
 def model_before_ordering(agents: int, warm_months: int) -> ChipSupplyModel:
     """A synthetic world run ``warm_months`` months, then up to the phase that places the month's orders."""
-    scenario = validate(synthetic_scenario(agents, suppliers_per_buyer=4, ticks=warm_months + 2), "synthetic")
-    model = ChipSupplyModel(scenario, seed=0)
+    model = ChipSupplyModel(_synthetic_world(agents, ticks=warm_months + 2, suppliers=4), seed=0)
     for _ in range(warm_months):
         model.step()
     for phase in model.PHASES[:model.PHASES.index("_place_orders")]:

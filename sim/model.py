@@ -28,13 +28,14 @@ from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
 from sim.columns import rows_by_value
 from sim.installed import InstalledBase, installed_source
-from sim.metrics import Ledger, TickRecorder, recorded_tables
+from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce, ExportRules
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC, Scenario
+from sim.table_names import recorded_tables
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE, TradeNetwork
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED, InitialChips, build_world
 
