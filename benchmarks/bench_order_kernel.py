@@ -64,7 +64,7 @@ def model_before_ordering(agents: int, warm_months: int) -> ChipSupplyModel:
         model.step()
     for phase in model.PHASES[:model.PHASES.index("_place_orders")]:
         getattr(model, phase)()
-    if model.center_arrays.promoted_bloc_preference.any() or model.announced_controls:
+    if model.rules.promoted_bloc_preference.any() or model.rules.announced_controls:
         raise SystemExit("this month has promoted hardware or an announced ban, which the C loop leaves out: "
                          "choose other --warm-months")
     return model

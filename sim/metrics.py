@@ -248,7 +248,7 @@ class TickRecorder:
         # The follower distils the leader's models: it recovers a share of the gap, less what bans and detection stop.
         gap = max(0.0, effective[US_BLOC] - effective[CHINA_BLOC])
         distillation = dict.fromkeys(BLOCS, 0.0)
-        distillation[CHINA_BLOC] = model.params.distillation_gap_share * model.distillation_kept * gap
+        distillation[CHINA_BLOC] = model.params.distillation_gap_share * model.rules.distillation_kept * gap
         effective[CHINA_BLOC] += distillation[CHINA_BLOC]
         for bloc in BLOCS:
             row = {"date": date, "tick": tick, "bloc": bloc, "effective_h100e": effective[bloc],

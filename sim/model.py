@@ -30,10 +30,10 @@ from sim.columns import rows_by_value
 from sim.installed import InstalledBase, installed_source
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
-from sim.policies.cloud import CloudRules
-from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce, ExportRules
+from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
+from sim.rules import PolicyWorld, Rules
 from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC, Scenario
 from sim.table_names import recorded_tables
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE, TradeNetwork
@@ -158,9 +158,10 @@ class ChipSupplyModel(mesa.Model):
         self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
+        self.policy_world = PolicyWorld.of(scenario, world.data_centers, self.catalog)
         self._export_status = AnswersByKind()  # STATUS_CODE, by kind of sale
         self._denied_soon = AnswersByKind()
-        self._reset_policy_settings()
+        self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self, tables)
@@ -263,35 +264,22 @@ class ChipSupplyModel(mesa.Model):
         self.intermediary_arrays.begin_month()
 
     def _apply_policies(self) -> None:
-        self._reset_policy_settings()
+        # Fresh rules from the scenario every month; each policy in force writes what it changes, in file order.
+        self.rules = Rules.of_scenario(self.scenario, self.policy_world, self.seed, self.month)
         for policy in self.policies:
-            policy.apply(self, self.month)
+            policy.apply(self.rules, self.policy_world, self.month)
         # Vendors answer the thresholds now in force (variants launch after their design lag).
         for vendor in self.vendors:
             vendor.design_variants(self.month)
         # Listed diverters whose owners set up a new shell company are back in business this month.
         self.intermediary_arrays.reenter(self.month)
 
-    def _reset_policy_settings(self) -> None:
-        """Every setting a policy may change, back to the scenario's value (see sim.policies.registry)."""
-        self.export_rules = ExportRules(self.seed, self.month)
-        self.announced_controls = []
-        self.cloud_rules = CloudRules()
-        self.smuggling_fine_usd_per_chip = self.params.smuggling_fine_usd_per_chip
-        self.distillation_kept = 1.0  # share of the distillation uplift that bans and detection leave
-        for body in self.enforcement_bodies:
-            body.reset_to_scenario()
-        for fab in self.fabs:
-            fab.sme_reduction = 0.0
-            fab.front_company_detection = 0.0
-        self.center_arrays.promoted_bloc_preference[:] = 0.0
-
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.
         if self.month == self.start_month:
             return
         for fab in self.fabs:
-            fab.grow_capacity()
+            fab.grow_capacity(float(self.rules.sme_reduction[fab.index]))
         self.vendor_arrays.grow_reservations()
 
     def _deliver_arrivals(self) -> None:
@@ -325,7 +313,7 @@ class ChipSupplyModel(mesa.Model):
 
     def _book_and_produce(self) -> None:
         bookings = self.vendor_arrays.bookings(self.month)
-        made = produce(self.fabs, bookings, self.fab_nodes, self.streams)
+        made = produce(self.fabs, bookings, self.fab_nodes, self.streams, self.rules.front_company_detection)
         # Shipped and counted fab by fab, each fab's bookings in booking order.
         rows = np.argsort(bookings.fab, kind="stable")
         rows = rows[made[rows] > 0]
@@ -425,7 +413,7 @@ class ChipSupplyModel(mesa.Model):
         # The entity list is the controlling bloc's: a listed buyer is cut off from its vendors, not from Huawei.
         if getattr(buyer, "listed", False) and vendor_bloc == ENTITY_LIST_BLOC:
             return DENIED, None
-        return self.export_rules.status(chip, vendor_bloc, buyer)
+        return self.rules.export.status(chip, vendor_bloc, buyer)
 
     def export_status(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
         """``sale_status`` of each chip number to each buyer node this month: the status only, as its code
@@ -436,18 +424,18 @@ class ChipSupplyModel(mesa.Model):
         """
         kind = (chip * len(self.country_code) + self.node_country[buyer]) * 2 + self.node_listed()[buyer]
         return self._export_status.of(
-            kind, len(self.chips) * len(self.country_code) * 2, self.export_rules.signature(),
+            kind, len(self.chips) * len(self.country_code) * 2, self.rules.export.signature(),
             lambda row: STATUS_CODE[self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]])
 
     def denied_soon_for(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
         """``denied_soon`` of each chip number for each buyer node (data centers, never entity-listed): an announced
         control depends on the buyer only through its country, so each (chip, country) is asked once, until the
         announced controls or the rules in force change."""
-        if not self.announced_controls:
+        if not self.rules.announced_controls:
             return np.zeros(len(chip), dtype=bool)
         kind = chip * len(self.country_code) + self.node_country[buyer]
-        signature = (self.export_rules.signature(),
-                     tuple((id(control.params), control.tpp_threshold) for control in self.announced_controls))
+        signature = (self.rules.export.signature(),
+                     tuple((id(control.params), control.tpp_threshold) for control in self.rules.announced_controls))
         soon = self._denied_soon.of(kind, len(self.chips) * len(self.country_code), signature, lambda row: int(
             self.denied_soon(self.chips.ids[chip[row]], self.nodes[buyer[row]])))
         return soon == 1
@@ -457,11 +445,11 @@ class ChipSupplyModel(mesa.Model):
 
     def denied_soon(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
         """Sellable now, but an announced control will stop it: the window in which buyers stockpile."""
-        if not self.announced_controls or not self.may_sell(chip_id, buyer):
+        if not self.rules.announced_controls or not self.may_sell(chip_id, buyer):
             return False
         chip = self.catalog[chip_id]
-        return self.export_rules.denied_when_effective(chip, self.vendor_bloc[chip.vendor_id], buyer,
-                                                       self.announced_controls)
+        return self.rules.export.denied_when_effective(chip, self.vendor_bloc[chip.vendor_id], buyer,
+                                                       self.rules.announced_controls)
 
     # --- stocks, for accounting and tests -------------------------------------------------------------------
     def chips_installed(self) -> int:

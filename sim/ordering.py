@@ -55,7 +55,7 @@ def _orders_of(model: ChipSupplyModel, pool: _OfferPool, offers: _OfferRows) -> 
     # How each data center weighs each offer: its own bloc's chips, and promoted US hardware, look cheaper.
     chips = model.chips
     home_weight = 1.0 - model.center_arrays.home_vendor_preference
-    promoted = model.center_arrays.promoted_bloc_preference
+    promoted = model.rules.promoted_bloc_preference
     source = installed_source(chips, chip, model.owner_bloc_code_of_center[center])
     weight = np.where(source == SOURCE_INDEX[SOURCE_DOMESTIC], home_weight[center], 1.0)
     if promoted.any():
@@ -70,7 +70,7 @@ def _orders_of(model: ChipSupplyModel, pool: _OfferPool, offers: _OfferRows) -> 
     shares = attraction / np.repeat(np.add.reduceat(attraction, starts), counts)
     spend = cash_by_center[center] * shares
     center_node = model.center_node
-    if model.announced_controls:
+    if model.rules.announced_controls:
         # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
         soon = model.denied_soon_for(chip, center_node[center])
         spend = np.where(soon, spend * model.params.stockpile_spending_multiplier, spend)

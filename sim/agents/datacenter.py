@@ -47,7 +47,7 @@ class DataCenterAgent(SupplyChainAgent):
     # Money and rented compute live in the model's DataCenterArrays (a row per data center), where array code
     # settles every order and budget at once; these read and write this center's row.
     home_vendor_preference = RowOf(lambda model: model.center_arrays.home_vendor_preference)
-    promoted_bloc_preference = RowOf(lambda model: model.center_arrays.promoted_bloc_preference)
+    promoted_bloc_preference = RowOf(lambda model: model.rules.promoted_bloc_preference)
     cash_usd = RowOf(lambda model: model.center_arrays.cash_usd)
     spent_usd_this_month = RowOf(lambda model: model.center_arrays.spent_usd)
     budget_usd_this_month = RowOf(lambda model: model.center_arrays.budget_usd)
@@ -86,8 +86,7 @@ class DataCenterAgent(SupplyChainAgent):
 
 class DataCenterArrays:
     """Every data center's money and rented compute for the month, a row per data center (its ``index``), and how
-    it weighs offers: its preference for its own bloc's chips, and this month's for promoted hardware (set by
-    promotion policies).
+    how much it prefers its own bloc's chips (this month's preference for promoted hardware is in ``Rules``).
 
     Each month a data center adds its (noisy) budget to its cash, and after ordering keeps at most
     ``budget_carryover_months`` of budget as cash for the next month.
@@ -102,7 +101,6 @@ class DataCenterArrays:
         self.budget_growth_factor_per_year.flags.writeable = False  # fixed for the run: its distinct values are kept
         self._distinct_growth: tuple[np.ndarray, np.ndarray] | None = None
         self.home_vendor_preference = np.array([spec.home_vendor_preference for spec in specs], dtype=float)
-        self.promoted_bloc_preference = np.zeros(count)
         self.cash_usd = np.zeros(count)  # unspent budget
         self.spent_usd = np.zeros(count)  # spent this month
         self.budget_usd = np.zeros(count)  # this month's budget

@@ -4,7 +4,8 @@ A body turns its budget into inspections each month; each inspection examines a 
 ``chips_per_inspection`` chips among those leaving intermediaries in its jurisdiction. A diverted shipment's chance of
 being examined is its share of those chips, weighted ``targeting`` times up for intelligence on diverted flows; an
 examined diverted shipment is found with probability ``detection_efficacy``. Finds are seized and the intermediary
-is entity-listed (the model does both). Policies change budgets, efficacy and targeting.
+is entity-listed (the model does both). Budget, efficacy and targeting are this month's (``Rules.enforcement``):
+the scenario's, as policies in force change them.
 """
 
 from __future__ import annotations
@@ -30,15 +31,20 @@ class EnforcementAgent(SupplyChainAgent):
         self.jurisdiction = set(spec.jurisdiction)
         self.cost_per_inspection_usd = spec.cost_per_inspection_usd
         self.chips_per_inspection = spec.chips_per_inspection
-        self.reset_to_scenario()
         self.inspections_this_month = 0
         self.finds_this_month = 0
 
-    def reset_to_scenario(self) -> None:
-        """Budget, efficacy and targeting as the scenario gives them (policies then adjust them each month)."""
-        self.budget_usd_per_year = self.spec.budget_usd_per_year
-        self.detection_efficacy = self.spec.detection_efficacy
-        self.targeting = self.spec.targeting
+    @property
+    def budget_usd_per_year(self) -> float:
+        return self.model.rules.enforcement[self.agent_id].budget_usd_per_year
+
+    @property
+    def detection_efficacy(self) -> float:
+        return self.model.rules.enforcement[self.agent_id].detection_efficacy
+
+    @property
+    def targeting(self) -> float:
+        return self.model.rules.enforcement[self.agent_id].targeting
 
     @property
     def inspections_per_month(self) -> int:

@@ -93,19 +93,27 @@ class FabAgent(SupplyChainAgent):
         self.packaging_growth_per_month = spec.packaging_growth_factor_per_year ** (1 / 12)
         self.hbm_growth_per_month = spec.hbm_growth_factor_per_year ** (1 / 12)
         self.yield_gain_per_month = {node: n.yield_gain_per_year / 12 for node, n in spec.nodes.items()}
-        self.sme_reduction = 0.0
-        self.front_company_detection = 0.0  # set each month by foundry KYC policies
         self.chips_made_this_month = 0
         self.wafers_started_this_month = 0.0
 
-    def grow_capacity(self) -> None:
+    @property
+    def sme_reduction(self) -> float:
+        """Share of capacity growth and yield learning that SME controls take this month (``Rules``)."""
+        return float(self.model.rules.sme_reduction[self.index])
+
+    @property
+    def front_company_detection(self) -> float:
+        """Chance that foundry KYC refuses a front company's booking this month (``Rules``)."""
+        return float(self.model.rules.front_company_detection[self.index])
+
+    def grow_capacity(self, sme_reduction: float) -> None:
         """A month of growth in wafer, packaging and HBM capacity, and of yield learning.
 
         SME controls (``sme_reduction``, set by policy each month on fabs that use controlled equipment) take that
         share off the growth above 1 of its nodes and of its domestic HBM supply (the Dec-2024 rule covers HBM-making
         tools too), and off its yield learning: equipment not delivered is capacity not built and steps not tuned.
         """
-        kept = 1.0 - self.sme_reduction
+        kept = 1.0 - sme_reduction
         for node, factor in self.node_growth_per_month.items():
             self.wafers_per_month[node] *= 1.0 + (factor - 1.0) * kept if factor > 1 else factor
             gain = self.yield_gain_per_month[node] * kept
@@ -132,14 +140,16 @@ def fab_node_table(fabs: list[FabAgent], nodes: FabNodes) -> tuple[np.ndarray, n
             np.array([yields for _wafers, yields in capacities]).reshape(len(fabs), len(nodes.names)))
 
 
-def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: RandomStreams) -> np.ndarray:
+def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: RandomStreams,
+            front_company_detection: np.ndarray) -> np.ndarray:
     """Every fab's output this month: the chips made for each booking (in the bookings' order), within every
     capacity limit; updates each fab's HBM stockpile and what it made and started this month.
 
     A node oversubscribed is granted pro rata; wafers are only started for chips that can be finished (a fab does
     not start wafers it cannot package); then the yield is drawn, binomial per booking from the fab's own stream,
     and a lucky yield that outruns the back end sized for the expected yield is trimmed. Foundry KYC refuses each
-    front-company booking with this month's detection probability (one draw per such booking, whatever the rules).
+    front-company booking with ``front_company_detection`` of its fab (by place in ``fabs``; one draw per such
+    booking, whatever the rules).
     """
     if not len(bookings):
         _begin_production(fabs)
@@ -158,7 +168,7 @@ def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: 
         rows = fronts[fab_of_row[fronts] == fab_index]
         fab = fabs[fab_index]
         draws = streams[f"foundry_kyc.{fab.agent_id}"].random(len(rows))
-        requested[rows[draws < fab.front_company_detection]] = 0.0
+        requested[rows[draws < front_company_detection[fab_index]]] = 0.0
 
     node_wafers, node_yield = fab_node_table(booked, nodes)  # (booked fab, node code)
     yields = node_yield[fab_segment, table.node]

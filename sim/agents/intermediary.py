@@ -329,7 +329,7 @@ class IntermediaryArrays:
         """Whether diverting one chip bought at ``cost_usd`` beats the expected penalty, by each intermediary's
         (``item``'s) beliefs."""
         caught = self.believed_detection[item]
-        fine = self.model.smuggling_fine_usd_per_chip
+        fine = self.model.rules.smuggling_fine_usd_per_chip
         expected_profit = ((1 - caught) * self.grey_price_usd(cost_usd) - cost_usd
                            - caught * fine * self.risk_aversion[item])
         return ~self.listed[item] & (self.capacity_chips_per_month[item] != 0) & (expected_profit > 0)

@@ -49,7 +49,7 @@ class RentalRoutes:
 
 def clear_rental_market(model: ChipSupplyModel) -> None:
     """Allocate this month's offshore compute, charge tenants, and record the flows on the rented edges."""
-    routes, rules, centers = model.rental_routes, model.cloud_rules, model.data_centers
+    routes, rules, centers = model.rental_routes, model.rules.cloud, model.data_centers
     tenant, host = routes.tenant, routes.host
     price = model.params.rental_price_usd_per_h100e_month
     draws = model.streams["cloud_kyc"].random(len(tenant))

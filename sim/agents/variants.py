@@ -40,7 +40,7 @@ class VariantDesigner:
     def step(self, month: int) -> None:
         model = self.vendor.model
         new_thresholds = [
-            control.tpp_threshold for control in model.export_rules.controls
+            control.tpp_threshold for control in model.rules.export.controls
             if control.tpp_threshold is not None and self.vendor.bloc in control.params.origin_blocs
             and control.tpp_threshold not in self.ready_month
         ]

@@ -21,7 +21,7 @@ from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
     from sim.agents.datacenter import DataCenterAgent
-    from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import Scenario
 
 Tier = Annotated[int, Field(ge=1, le=3)]
@@ -97,16 +97,16 @@ class CloudAccess(Policy):
     type_name = "cloud_access"
     Params = CloudAccessParams
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if not self.is_effective(month):
             return
-        rules = model.cloud_rules
+        cloud = rules.cloud
         if self.params.kyc_detection:
-            rules.kyc.append((self.params, self.params.kyc_detection))
+            cloud.kyc.append((self.params, self.params.kyc_detection))
         if self.params.foreign_access_cap is not None:
-            rules.caps.append(self.params)
+            cloud.caps.append(self.params)
         if self.params.remote_access_rule:
-            rules.remote_access.append(self.params)
+            cloud.remote_access.append(self.params)
 
     @classmethod
     def reference_problems(cls, params: CloudAccessParams, scenario: Scenario, path: tuple) -> list[Problem]:
@@ -118,9 +118,9 @@ class ComputeMonitoring(Policy):
     type_name = "compute_monitoring"
     Params = ComputeMonitoringParams
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if self.is_effective(month):
-            model.cloud_rules.monitoring.append(self.params)
+            rules.cloud.monitoring.append(self.params)
 
     @classmethod
     def reference_problems(cls, params: ComputeMonitoringParams, scenario: Scenario, path: tuple) -> list[Problem]:

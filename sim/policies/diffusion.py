@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
     from sim.catalog import ChipModel
     from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import Scenario
 
 NonNegative = Annotated[float, Field(ge=0)]
@@ -95,9 +96,9 @@ class TieredCaps(Policy):
         super().__init__(spec)
         self.state = TieredCapsInForce(self.params)
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if self.is_effective(month):
-            model.export_rules.tiered.append(self.state)
+            rules.export.tiered.append(self.state)
 
     @classmethod
     def reference_problems(cls, params: TieredCapsParams, scenario: Scenario, path: tuple) -> list[Problem]:

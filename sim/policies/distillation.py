@@ -15,7 +15,7 @@ from pydantic import Field
 from sim.policies.registry import Policy, PolicyParams, register
 
 if TYPE_CHECKING:
-    from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
 
 Share = Annotated[float, Field(ge=0, le=1)]
 
@@ -30,6 +30,6 @@ class DistillationBan(Policy):
     type_name = "distillation_ban"
     Params = DistillationBanParams
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if self.is_effective(month):
-            model.distillation_kept *= (1 - self.params.compliance) * (1 - self.params.detection)
+            rules.distillation_kept *= (1 - self.params.compliance) * (1 - self.params.detection)

@@ -16,7 +16,7 @@ from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
-    from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import Scenario
 
 
@@ -33,20 +33,20 @@ class EnforcementFunding(Policy):
     type_name = "enforcement_funding"
     Params = EnforcementFundingParams
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if not self.is_effective(month):
             return
         params = self.params
-        for body in model.enforcement_bodies:
-            if params.bodies and body.agent_id not in params.bodies:
+        for body_id, settings in rules.enforcement.items():
+            if params.bodies and body_id not in params.bodies:
                 continue
-            body.budget_usd_per_year *= params.budget_multiplier
+            settings.budget_usd_per_year *= params.budget_multiplier
             if params.detection_efficacy is not None:
-                body.detection_efficacy = params.detection_efficacy
+                settings.detection_efficacy = params.detection_efficacy
             if params.targeting is not None:
-                body.targeting = params.targeting
+                settings.targeting = params.targeting
         if params.fine_usd_per_chip is not None:
-            model.smuggling_fine_usd_per_chip = params.fine_usd_per_chip
+            rules.smuggling_fine_usd_per_chip = params.fine_usd_per_chip
 
     @classmethod
     def reference_problems(cls, params: EnforcementFundingParams, scenario: Scenario, path: tuple) -> list[Problem]:

@@ -34,7 +34,7 @@ from sim.scenario.errors import Problem
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
     from sim.catalog import ChipModel
-    from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import Scenario
 
 BlocName = Literal["us_allies", "china", "rest"]
@@ -174,12 +174,6 @@ class ExportRules:
         )
 
 
-def frontier_tpp(model: ChipSupplyModel) -> float:
-    """TPP of the best chip on sale this month."""
-    released = [chip.tpp for chip in model.catalog.values() if chip.release_month <= model.month]
-    return max(released, default=0.0)
-
-
 @register
 class ExportControl(Policy):
     type_name = "export_control"
@@ -190,7 +184,7 @@ class ExportControl(Policy):
         self.tpp_threshold = self.params.tpp_threshold
         self.last_ratchet_month: int | None = None
 
-    def current_threshold(self, model: ChipSupplyModel, month: int) -> float | None:
+    def current_threshold(self, world: PolicyWorld, month: int) -> float | None:
         params = self.params
         if params.ratchet_cadence_months is None or not self.is_effective(month):
             return self.tpp_threshold
@@ -198,17 +192,17 @@ class ExportControl(Policy):
         if since % params.ratchet_cadence_months == 0 and self.last_ratchet_month != month:
             self.last_ratchet_month = month
             # The threshold only tightens: a new frontier chip pulls it down, never up past its current value.
-            ratcheted = params.ratchet_frontier_fraction * frontier_tpp(model)
+            ratcheted = params.ratchet_frontier_fraction * world.frontier_tpp(month)
             self.tpp_threshold = min(self.tpp_threshold, ratcheted) if since else self.tpp_threshold
         return self.tpp_threshold
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
-        threshold = self.current_threshold(model, month)
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
+        threshold = self.current_threshold(world, month)
         control = ControlInForce(self.params, threshold)
         if self.is_effective(month):
-            model.export_rules.controls.append(control)
+            rules.export.controls.append(control)
         elif self.is_announced(month):
-            model.announced_controls.append(control)
+            rules.announced_controls.append(control)
 
     @classmethod
     def reference_problems(cls, params: ExportControlParams, scenario: Scenario, path: tuple) -> list[Problem]:
@@ -220,9 +214,9 @@ class ExportAllowance(Policy):
     type_name = "export_allowance"
     Params = ExportAllowanceParams
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if self.is_effective(month):
-            model.export_rules.allowances.append(AllowanceInForce(self.params))
+            rules.export.allowances.append(AllowanceInForce(self.params))
 
     @classmethod
     def reference_problems(cls, params: ExportAllowanceParams, scenario: Scenario, path: tuple) -> list[Problem]:

@@ -15,7 +15,7 @@ from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
-    from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import Scenario
 
 
@@ -36,12 +36,13 @@ class FoundryKyc(Policy):
     type_name = "foundry_kyc"
     Params = FoundryKycParams
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if not self.is_effective(month):
             return
-        for fab in model.fabs:
-            if fab.agent_id in self.params.fabs or fab.country in self.params.fab_countries:
-                fab.front_company_detection = max(fab.front_company_detection, self.params.detection)
+        detection = rules.front_company_detection
+        for index, fab in enumerate(world.fabs):
+            if fab.id in self.params.fabs or fab.country in self.params.fab_countries:
+                detection[index] = max(detection[index], self.params.detection)
 
     @classmethod
     def reference_problems(cls, params: FoundryKycParams, scenario: Scenario, path: tuple) -> list[Problem]:

@@ -16,8 +16,9 @@ from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
-    from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import Scenario
+
 
 class UsStackPromotionParams(PolicyParams):
     tiers: list[Annotated[int, Field(ge=1, le=3)]] = Field(default_factory=lambda: [2])
@@ -31,14 +32,15 @@ class UsStackPromotion(Policy):
     Params = UsStackPromotionParams
     _covered: np.ndarray | None = None  # which of the model's data centers it covers (they never move)
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if not self.is_effective(month):
             return
         if self._covered is None:
+            countries, tiers = self.params.countries, self.params.tiers
             self._covered = np.array([
-                center.country in self.params.countries if self.params.countries else center.tier in self.params.tiers
-                for center in model.data_centers], dtype=bool)
-        preference = model.center_arrays.promoted_bloc_preference
+                center.country in countries if countries else world.country_tier[center.country] in tiers
+                for center in world.data_centers], dtype=bool)
+        preference = rules.promoted_bloc_preference
         preference[self._covered] = np.maximum(preference[self._covered], self.params.preference)
 
     @classmethod

@@ -2,18 +2,19 @@
 
 A policy is scenario data (``type``, ``announce``, ``effective``, optional ``end``, ``params``). Its class is found
 by ``type`` in ``REGISTRY`` and its ``params`` are validated by the class's own pydantic model, so an unknown
-policy type or parameter is an error that lists the known ones. Once built, a policy acts on the model only in
-the model's policy phase, through ``Policy.apply``, by setting what holds this month: the rule objects the model keeps
-(``ExportRules``, ``CloudRules``) and the policy-controlled settings of agents. Agents read those settings and rules;
-they never call a policy.
+policy type or parameter is an error that lists the known ones. A module dropped into ``sim/policies/`` registers its
+policies with ``@register``: every module of the package is imported when policies are first needed.
 
-Every month the model first resets each policy-controlled setting (export rules, enforcement budgets, fines, ...)
-to its scenario value, then calls ``apply`` on every policy in file order. A policy therefore only says what holds
-while it is in force; it never has to undo itself when it ends, and two policies on one setting compose in order.
+Once built, a policy acts only through ``Policy.apply(rules, world, month)``: every month the model builds a fresh
+``sim.rules.Rules`` from the scenario, and each policy in file order writes what it changes into it. Agents read the
+rules; they never call a policy. A policy therefore only says what holds while it is in force; it never has to undo
+itself when it ends, and two policies on one value compose in order.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,7 +24,7 @@ from sim.calendar import parse_month
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
-    from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import PolicySpec, Scenario
 
 
@@ -69,8 +70,8 @@ class Policy:
     def has_ended(self, month: int) -> bool:
         return self.end_month is not None and month >= self.end_month
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
-        """Set what holds this month (called every month, after the reset, whatever the dates)."""
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
+        """Write what holds this month into ``rules`` (called every month on fresh rules, whatever the dates)."""
         raise NotImplementedError
 
     @classmethod
@@ -114,17 +115,12 @@ def policy_problems(path: tuple, spec: PolicySpec, scenario: Scenario) -> list[P
 
 
 def _load_plugins() -> None:
-    """Import the policy modules so that their ``@register`` runs (they import this module, not the reverse)."""
-    from sim.policies import (  # noqa: F401
-        cloud,
-        diffusion,
-        distillation,
-        enforcement,
-        export_controls,
-        foundry,
-        promotion,
-        sme,
-    )
+    """Import every module of ``sim.policies`` so that their ``@register`` runs (they import this module, not the
+    reverse), in name order so that the registry's order never depends on the file system."""
+    import sim.policies
+
+    for module in sorted(pkgutil.iter_modules(sim.policies.__path__), key=lambda info: info.name):
+        importlib.import_module(f"sim.policies.{module.name}")
 
 
 def build_policies(scenario: Scenario) -> list[Policy]:

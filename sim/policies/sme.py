@@ -15,7 +15,7 @@ from pydantic import Field, model_validator
 from sim.policies.registry import Policy, PolicyParams, register
 
 if TYPE_CHECKING:
-    from sim.model import ChipSupplyModel
+    from sim.rules import PolicyWorld, Rules
 
 Share = Annotated[float, Field(ge=0, le=1)]
 
@@ -41,9 +41,9 @@ class SmeControls(Policy):
     type_name = "sme_controls"
     Params = SmeControlParams
 
-    def apply(self, model: ChipSupplyModel, month: int) -> None:
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         if not self.is_effective(month):
             return
-        for fab in model.fabs:
+        for index, fab in enumerate(world.fabs):
             if fab.uses_controlled_equipment:
-                fab.sme_reduction = max(fab.sme_reduction, self.params.reduction)
+                rules.sme_reduction[index] = max(rules.sme_reduction[index], self.params.reduction)

@@ -27,7 +27,7 @@ def _produce(model: ChipSupplyModel, *wafers: float) -> list[int]:
         hbm_stacks_per_chip=np.full(count, 2), via_front_company=np.zeros(count, dtype=np.int64),
         wafers_requested=np.array(wafers, dtype=float), chips_per_wafer=np.full(count, float(line.chips_per_wafer)),
         chips_per_packaging_wafer=np.full(count, float(line.chips_per_packaging_wafer or 0.0)))
-    return produce(model.fabs, bookings, model.fab_nodes, model.streams).tolist()
+    return produce(model.fabs, bookings, model.fab_nodes, model.streams, model.rules.front_company_detection).tolist()
 
 
 def test_fab_makes_wafers_times_chips_per_wafer_times_yield() -> None:

@@ -41,7 +41,7 @@ def diversion_pays(model: ChipSupplyModel, item, cost: float) -> bool:
         return False
     caught = item.believed_detection
     grey = cost * model.params.smuggling_price_markup
-    return (1 - caught) * grey - cost - caught * model.smuggling_fine_usd_per_chip * item.risk_aversion > 0
+    return (1 - caught) * grey - cost - caught * model.rules.smuggling_fine_usd_per_chip * item.risk_aversion > 0
 
 
 def reference_quotes(model: ChipSupplyModel, month: int) -> dict[tuple[str, bool], list[tuple[str, float]]]:

@@ -51,8 +51,9 @@ def _locked_for(lock: dict, project_name: str) -> set[tuple[str, str, str]]:
 def test_the_lock_was_resolved_from_the_requirements_in_pyproject() -> None:
     project = _project()
     asked, locked = _asked_for(project), _locked_for(_lock(), project["name"])
-    assert asked - locked == set(), f"in pyproject.toml but not in uv.lock (run .tools/uv/bin/uv lock): {asked - locked}"
-    assert locked - asked == set(), f"in uv.lock but no longer in pyproject.toml (run .tools/uv/bin/uv lock): {locked - asked}"
+    refresh = "refresh the lock with .tools/uv/bin/uv lock"
+    assert asked - locked == set(), f"in pyproject.toml but not in uv.lock ({refresh}): {asked - locked}"
+    assert locked - asked == set(), f"in uv.lock but no longer in pyproject.toml ({refresh}): {locked - asked}"
 
 
 def test_every_locked_direct_dependency_satisfies_its_bound() -> None:
@@ -60,7 +61,7 @@ def test_every_locked_direct_dependency_satisfies_its_bound() -> None:
     versions = {canonicalize_name(p["name"]): Version(p["version"]) for p in lock["package"] if "version" in p}
     for name, specifier, _extra in _asked_for(project):
         assert name in versions, f"{name} is asked for but not locked"
-        assert versions[name] in SpecifierSet(specifier), f"{name} {versions[name]} is locked; pyproject asks {specifier}"
+        assert versions[name] in SpecifierSet(specifier), f"{name} {versions[name]} locked; pyproject asks {specifier}"
 
 
 def test_the_lock_admits_the_same_pythons_as_pyproject() -> None:

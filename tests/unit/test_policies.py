@@ -24,7 +24,7 @@ def test_enforcement_funding_changes_budget_efficacy_targeting_and_fine_only_whi
         model.step()
         body = model.agents_by_id["agency"]
         seen.append((model.date, body.inspections_per_month, body.detection_efficacy, body.targeting,
-                     model.smuggling_fine_usd_per_chip))
+                     model.rules.smuggling_fine_usd_per_chip))
     assert seen == [
         ("2025-01", 10, 0.5, 1.0, 20000.0),
         ("2025-02", 10, 0.5, 1.0, 20000.0),

@@ -21,7 +21,7 @@ from tests.unit.test_trade_network import rentals_by_id
 
 
 def reference_rentals(model: ChipSupplyModel, draws) -> dict:
-    rules, price = model.cloud_rules, model.params.rental_price_usd_per_h100e_month
+    rules, price = model.rules.cloud, model.params.rental_price_usd_per_h100e_month
     installed = model.installed.h100e_by_center_and_source().sum(axis=1)
     tenants = [center for center in model.data_centers if center.rental_hosts]
     requests = defaultdict(list)

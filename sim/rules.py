@@ -1,0 +1,82 @@
+"""What holds this month: the rules and policy-set values, in one object that policies write and agents read.
+
+The model builds a fresh ``Rules`` from the scenario at the start of every month (``Rules.of_scenario``), then each
+policy in force writes what it changes into it, in file order. Agents and phases only read it. A policy therefore
+says only what holds while it is in force: it never undoes itself when it ends, two policies on one value compose in
+order, and a new policy never edits the model.
+
+``PolicyWorld`` is what a policy may read of the world to decide what it writes: who is where (fabs, data centers,
+enforcement bodies, countries; none of these move during a run) and the chip catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.catalog import ChipModel
+from sim.policies.cloud import CloudRules
+from sim.policies.export_controls import ControlInForce, ExportRules
+from sim.scenario.schema import DataCenter, EnforcementBody, Fab, Scenario
+
+
+@dataclass(frozen=True)
+class PolicyWorld:
+    """The parts of the world a policy reads: fabs and data centers in the model's order, enforcement bodies, the
+    countries with their blocs and tiers, and the catalog (read-only)."""
+
+    fabs: tuple[Fab, ...]
+    data_centers: tuple[DataCenter, ...]
+    enforcement: tuple[EnforcementBody, ...]
+    country_tier: Mapping[str, int]
+    catalog: Mapping[str, ChipModel]
+
+    @classmethod
+    def of(cls, scenario: Scenario, data_centers: list[DataCenter], catalog: Mapping[str, ChipModel]) -> PolicyWorld:
+        return cls(tuple(scenario.fabs), tuple(data_centers), tuple(scenario.enforcement),
+                   {code: country.tier for code, country in scenario.countries.items()}, catalog)
+
+    def frontier_tpp(self, month: int) -> float:
+        """TPP of the best chip on sale in ``month``."""
+        return max((chip.tpp for chip in self.catalog.values() if chip.release_month <= month), default=0.0)
+
+
+@dataclass
+class EnforcementSettings:
+    """What one enforcement body works with this month."""
+
+    budget_usd_per_year: float
+    detection_efficacy: float
+    targeting: float
+
+
+@dataclass
+class Rules:
+    """The rules in force and the policy-set values for one month (see the module docstring)."""
+
+    export: ExportRules
+    cloud: CloudRules
+    smuggling_fine_usd_per_chip: float  # what a diverter expects to pay per chip caught
+    distillation_kept: float  # share of the distillation uplift that bans and detection leave
+    enforcement: dict[str, EnforcementSettings]  # by body id
+    sme_reduction: np.ndarray  # by fab (model order): share of capacity growth and yield learning SME controls take
+    front_company_detection: np.ndarray  # by fab: chance foundry KYC refuses a front company's booking
+    promoted_bloc_preference: np.ndarray  # by data center: discount it grants US-bloc chips (US-stack promotion)
+    announced_controls: list[ControlInForce] = field(default_factory=list)  # announced, not yet in force
+
+    @classmethod
+    def of_scenario(cls, scenario: Scenario, world: PolicyWorld, seed: int, month: int) -> Rules:
+        """What holds with no policy in force: the scenario's own values."""
+        return cls(
+            export=ExportRules(seed, month),
+            cloud=CloudRules(),
+            smuggling_fine_usd_per_chip=float(scenario.parameters.smuggling_fine_usd_per_chip.value),
+            distillation_kept=1.0,
+            enforcement={body.id: EnforcementSettings(body.budget_usd_per_year, body.detection_efficacy,
+                                                      body.targeting) for body in world.enforcement},
+            sme_reduction=np.zeros(len(world.fabs)),
+            front_company_detection=np.zeros(len(world.fabs)),
+            promoted_bloc_preference=np.zeros(len(world.data_centers)),
+        )
