@@ -21,20 +21,20 @@ from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
 from sim.agents.fab import FabNodes, produce
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
-from sim.agents.market import AnswersByKind, Orders
+from sim.agents.market import Orders
 from sim.agents.rental import RentalRoutes, clear_rental_market
 from sim.agents.vendor import VendorArrays, fill_vendor_orders
 from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
 from sim.columns import rows_by_value
+from sim.export_gate import ExportGate
 from sim.installed import InstalledBase, installed_source
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
-from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.rules import PolicyWorld, Rules
-from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC, Scenario
+from sim.scenario.schema import BLOC_CODE, BLOCS, Scenario
 from sim.table_names import recorded_tables
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE, TradeNetwork
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED, InitialChips, build_world
@@ -71,9 +71,6 @@ class RunParameters:
             value = getattr(scenario.parameters, name).value
             values[name] = int(value) if field_type == "int" else float(value)
         return cls(**values)
-
-
-ENTITY_LIST_BLOC = CONTROLLING_BLOC
 
 
 def _without_cyclic_gc(method):
@@ -159,9 +156,10 @@ class ChipSupplyModel(mesa.Model):
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
         self.policy_world = PolicyWorld.of(scenario, world.data_centers, self.catalog)
-        self._export_status = AnswersByKind()  # STATUS_CODE, by kind of sale
-        self._denied_soon = AnswersByKind()
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
+        self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,
+                                      len(self.country_code), self.node_listed)
+        self.export_gate.use(self.rules)
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self, tables)
@@ -268,6 +266,7 @@ class ChipSupplyModel(mesa.Model):
         self.rules = Rules.of_scenario(self.scenario, self.policy_world, self.seed, self.month)
         for policy in self.policies:
             policy.apply(self.rules, self.policy_world, self.month)
+        self.export_gate.use(self.rules)
         # Vendors answer the thresholds now in force (variants launch after their design lag).
         for vendor in self.vendors:
             vendor.design_variants(self.month)
@@ -405,51 +404,6 @@ class ChipSupplyModel(mesa.Model):
         observed[seen] = caught_by_country[seen] / diverted_by_country[seen]
         arrays = self.intermediary_arrays
         arrays.update_beliefs(observed[arrays.country])
-
-    def sale_status(self, chip_id: str, buyer: SupplyChainAgent) -> tuple[str, AllowanceInForce | None]:
-        """How export rules and the entity list treat selling this chip to this buyer this month."""
-        chip = self.catalog[chip_id]
-        vendor_bloc = self.vendor_bloc[chip.vendor_id]
-        # The entity list is the controlling bloc's: a listed buyer is cut off from its vendors, not from Huawei.
-        if getattr(buyer, "listed", False) and vendor_bloc == ENTITY_LIST_BLOC:
-            return DENIED, None
-        return self.rules.export.status(chip, vendor_bloc, buyer)
-
-    def export_status(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
-        """``sale_status`` of each chip number to each buyer node this month: the status only, as its code
-        (``STATUS_CODE``).
-
-        Export rules and the entity list see a buyer only through its country and whether it is listed, so each
-        (chip, country, listed) is asked once, whoever asks, until the rules change.
-        """
-        kind = (chip * len(self.country_code) + self.node_country[buyer]) * 2 + self.node_listed()[buyer]
-        return self._export_status.of(
-            kind, len(self.chips) * len(self.country_code) * 2, self.rules.export.signature(),
-            lambda row: STATUS_CODE[self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]])
-
-    def denied_soon_for(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
-        """``denied_soon`` of each chip number for each buyer node (data centers, never entity-listed): an announced
-        control depends on the buyer only through its country, so each (chip, country) is asked once, until the
-        announced controls or the rules in force change."""
-        if not self.rules.announced_controls:
-            return np.zeros(len(chip), dtype=bool)
-        kind = chip * len(self.country_code) + self.node_country[buyer]
-        signature = (self.rules.export.signature(),
-                     tuple((id(control.params), control.tpp_threshold) for control in self.rules.announced_controls))
-        soon = self._denied_soon.of(kind, len(self.chips) * len(self.country_code), signature, lambda row: int(
-            self.denied_soon(self.chips.ids[chip[row]], self.nodes[buyer[row]])))
-        return soon == 1
-
-    def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
-        return self.sale_status(chip_id, buyer)[0] != DENIED
-
-    def denied_soon(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
-        """Sellable now, but an announced control will stop it: the window in which buyers stockpile."""
-        if not self.rules.announced_controls or not self.may_sell(chip_id, buyer):
-            return False
-        chip = self.catalog[chip_id]
-        return self.rules.export.denied_when_effective(chip, self.vendor_bloc[chip.vendor_id], buyer,
-                                                       self.rules.announced_controls)
 
     # --- stocks, for accounting and tests -------------------------------------------------------------------
     def chips_installed(self) -> int:

@@ -72,7 +72,7 @@ def _orders_of(model: ChipSupplyModel, pool: _OfferPool, offers: _OfferRows) -> 
     center_node = model.center_node
     if model.rules.announced_controls:
         # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
-        soon = model.denied_soon_for(chip, center_node[center])
+        soon = model.export_gate.denied_soon_codes(chip, center_node[center])
         spend = np.where(soon, spend * model.params.stockpile_spending_multiplier, spend)
     quantity = whole_units(spend, price)
 
@@ -147,7 +147,7 @@ class _OfferPool:
         asked = routes.block_vendor[vendor_blocks]
         block, row = segment_rows((np.cumsum(per_vendor) - per_vendor)[asked], per_vendor[asked])
         block = vendor_blocks[block]
-        sellable = model.export_status(chip[row], routes.block_buyer[block]) != STATUS_CODE[DENIED]
+        sellable = model.export_gate.status_codes(chip[row], routes.block_buyer[block]) != STATUS_CODE[DENIED]
         block, row = block[sellable], row[sellable]
         sizes = np.bincount(block, minlength=len(routes.blocks))
         block_start = np.zeros(len(routes.blocks), dtype=np.int64)

@@ -280,7 +280,8 @@ class IntermediaryArrays:
         sources = self._source_rows
         if not len(sources):
             return
-        sources = sources.take(model.export_status(sources.chip, self.node[sources.item]) != STATUS_CODE[DENIED])
+        sellable = model.export_gate.status_codes(sources.chip, self.node[sources.item]) != STATUS_CODE[DENIED]
+        sources = sources.take(sellable)
         vendor, price, cell = sources.vendor, price[sources.price_row], sources.cell
 
         # Per cell, the cheapest price, and the first row (the vendor it lists first) at that price.

@@ -132,7 +132,7 @@ class VendorAgent(SupplyChainAgent):
         vendor's part of what the market quotes every buyer at once (``vendor_price_list``)."""
         prices, stock = self.price_usd, self.inventory
         return [(chip, prices[chip], stock[chip]) for chip in self.chips
-                if self.is_released(chip, month) and self.model.may_sell(chip, buyer)]
+                if self.is_released(chip, month) and self.model.export_gate.may_sell(chip, buyer)]
 
     def fill_capped_orders(self, chip: str, orders: list[Order], available: int) -> tuple[list[bool], list[float]]:
         """Fill one chip's orders when some fall under an allowance or tiered caps (set ``filled`` on each), using up
@@ -167,7 +167,7 @@ class VendorAgent(SupplyChainAgent):
             kind = self.offer_key(order.buyer)
             status = status_by_kind.get(kind)
             if status is None:
-                status = status_by_kind[kind] = self.model.sale_status(chip, order.buyer)
+                status = status_by_kind[kind] = self.model.export_gate.sale_status(chip, order.buyer)
             statuses.append(status)
         capped: dict[int, list[int]] = defaultdict(list)  # allowance -> indexes of the orders it covers
         allowances = {}
@@ -446,7 +446,7 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     placed = stable_order(orders.seller_cell)
     cell = orders.seller_cell[placed]
     orders = orders.take(placed)
-    status = model.export_status(orders.chip, orders.buyer)
+    status = model.export_gate.status_codes(orders.chip, orders.buyer)
 
     available = arrays.inventory.copy()
     filled = ration_groups(available, cell, np.where(status == STATUS_CODE[DENIED], 0, orders.requested))

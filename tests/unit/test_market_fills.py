@@ -81,7 +81,7 @@ def reference_vendor_shipments(model: ChipSupplyModel) -> list[tuple] | None:
     for vendor in model.vendors:
         for chip in vendor.chips:
             orders = [row for row in rows if row[1] is vendor and row[2] == chip]
-            statuses = [model.sale_status(chip, buyer)[0] for buyer, *_ in orders]
+            statuses = [model.export_gate.sale_status(chip, buyer)[0] for buyer, *_ in orders]
             if {ALLOWANCE, TIERED} & set(statuses):
                 return None
             limits = [0 if status == DENIED else row[3] for row, status in zip(orders, statuses, strict=True)]

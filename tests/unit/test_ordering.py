@@ -42,7 +42,7 @@ def per_center_orders(model: ChipSupplyModel, month: int) -> list[Order]:
         shares = logit_shares(effective, model.params.buyer_price_sensitivity)
         for (supplier, chip, price), share in zip(offers, shares, strict=True):
             spend = center.cash_usd * share
-            if model.denied_soon(chip, center):
+            if model.export_gate.denied_soon(chip, center):
                 spend *= model.params.stockpile_spending_multiplier
             quantity = int(spend // price)
             if quantity > 0:
