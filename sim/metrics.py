@@ -33,9 +33,10 @@ import numpy as np
 import pandas as pd
 
 from sim.columns import smallest_int
+from sim.compute import CHINA_BLOC, US_BLOC
 from sim.installed import INSTALLED_SOURCES
 from sim.lasting import LastingArrays, Packed, unpacked
-from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC
+from sim.scenario.schema import BLOC_CODE, BLOCS
 from sim.table_names import TABLES, recorded_tables
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
     from sim.trade import Shipments
 
-US_BLOC = CONTROLLING_BLOC
-CHINA_BLOC = "china"
 SOURCES = INSTALLED_SOURCES
 
 
@@ -231,35 +230,22 @@ class TickRecorder:
         model = self.model
         ledger = model.ledger
         date, tick = model.date, model.month - model.start_month
-        installed = {bloc: dict.fromkeys(SOURCES, 0.0) for bloc in BLOCS}
-        installed_chips = dict.fromkeys(BLOCS, 0)
+        compute = model.compute
+        installed, effective = compute.installed_h100e, compute.effective_h100e
         centers, owner_bloc = model.center_arrays, model.owner_bloc_code_of_center
-        spend, budget, rented_in, rented_out = (
+        spend, budget = (
             dict(zip(BLOCS, np.bincount(owner_bloc, weights=by_center, minlength=len(BLOCS)).tolist(), strict=True))
-            for by_center in (centers.spent_usd, centers.budget_usd, centers.rented_in_h100e, centers.rented_out_h100e))
-        h100e_by_source = model.installed.h100e_by_center_and_source()
-        chips_by_center = model.installed.chips_by_center()
-        for bloc in BLOCS:
-            mine = owner_bloc == BLOC_CODE[bloc]
-            installed_chips[bloc] = int(chips_by_center[mine].sum())
-            for source, h100e in zip(SOURCES, h100e_by_source[mine].sum(axis=0), strict=True):
-                installed[bloc][source] = float(h100e)
-        effective = {bloc: sum(installed[bloc].values()) + rented_in[bloc] - rented_out[bloc] for bloc in BLOCS}
-        # The follower distils the leader's models: it recovers a share of the gap, less what bans and detection stop.
-        gap = max(0.0, effective[US_BLOC] - effective[CHINA_BLOC])
-        distillation = dict.fromkeys(BLOCS, 0.0)
-        distillation[CHINA_BLOC] = model.params.distillation_gap_share * model.rules.distillation_kept * gap
-        effective[CHINA_BLOC] += distillation[CHINA_BLOC]
+            for by_center in (centers.spent_usd, centers.budget_usd))
         for bloc in BLOCS:
             row = {"date": date, "tick": tick, "bloc": bloc, "effective_h100e": effective[bloc],
                    "installed_h100e": sum(installed[bloc].values())}
             for source in SOURCES:
                 row[f"installed_h100e_{source}"] = installed[bloc][source]
             row.update(
-                rented_in_h100e=rented_in[bloc],
-                rented_out_h100e=rented_out[bloc],
-                distillation_h100e=distillation[bloc],
-                installed_chips=installed_chips[bloc],
+                rented_in_h100e=compute.rented_in_h100e[bloc],
+                rented_out_h100e=compute.rented_out_h100e[bloc],
+                distillation_h100e=compute.distillation_h100e[bloc],
+                installed_chips=compute.installed_chips[bloc],
                 acquired_chips=sum(ledger.acquired_chips[bloc, s] for s in SOURCES),
                 acquired_h100e=sum(ledger.acquired_h100e[bloc, s] for s in SOURCES),
                 **{f"acquired_h100e_{s}": ledger.acquired_h100e[bloc, s] for s in SOURCES},
@@ -279,7 +265,7 @@ class TickRecorder:
             self._record_routes(date, tick, shipped, smuggled)
 
         ratio = us_china_ratio(effective[US_BLOC], effective[CHINA_BLOC])
-        chips_installed = sum(installed_chips.values())
+        chips_installed = sum(compute.installed_chips.values())
         chips_inventory = model.chips_in_inventory()
         chips_in_transit = model.chips_in_transit()
         self.world_rows.append(

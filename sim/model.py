@@ -19,6 +19,7 @@ import numpy as np
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
 from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
+from sim.agents.enforcement import inspect_shipments
 from sim.agents.fab import FabNodes, produce
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
 from sim.agents.market import Orders
@@ -27,6 +28,7 @@ from sim.agents.vendor import VendorArrays, fill_vendor_orders
 from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
 from sim.columns import rows_by_value
+from sim.compute import bloc_compute
 from sim.export_gate import ExportGate
 from sim.installed import InstalledBase, installed_source
 from sim.metrics import Ledger, TickRecorder
@@ -155,7 +157,11 @@ class ChipSupplyModel(mesa.Model):
         self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
-        self.policy_world = PolicyWorld.of(scenario, world.data_centers, self.catalog)
+        self.policy_world = PolicyWorld(
+            fabs=tuple(scenario.fabs), data_centers=tuple(world.data_centers), enforcement=tuple(scenario.enforcement),
+            country_tier=self.country_tier, catalog=self.catalog, chips=self.chips,
+            node_kind=np.array([agent.kind for agent in self.nodes]),
+            node_tier=np.array([agent.tier for agent in self.nodes], dtype=np.int64), streams=self.streams)
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
         self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,
                                       len(self.country_code), self.node_listed)
@@ -236,6 +242,8 @@ class ChipSupplyModel(mesa.Model):
         "_fill_vendor_orders",
         "_settle_budgets",
         "_inspect",
+        "_policies_observe",
+        "_account_compute",
         "_record",
     )
 
@@ -245,6 +253,17 @@ class ChipSupplyModel(mesa.Model):
             getattr(self, phase)()
         if self.month >= self.end_month:
             self.running = False
+
+    def _policies_observe(self) -> None:
+        delivered = self.network.unseized_this_tick()
+        for policy in self.policies:
+            policy.observe(delivered, self.policy_world, self.month)
+
+    def _account_compute(self) -> None:
+        centers = self.center_arrays
+        self.compute = bloc_compute(self.installed, self.owner_bloc_code_of_center, centers.rented_in_h100e,
+                                    centers.rented_out_h100e, self.params.distillation_gap_share,
+                                    self.rules.distillation_kept)
 
     def _record(self) -> None:
         self.recorder.record()
@@ -267,6 +286,8 @@ class ChipSupplyModel(mesa.Model):
         for policy in self.policies:
             policy.apply(self.rules, self.policy_world, self.month)
         self.export_gate.use(self.rules)
+        for node in self.rules.entity_list_additions:
+            self.intermediary_arrays.list_on_entity_list(self.node_intermediary[node], self.month)
         # Vendors answer the thresholds now in force (variants launch after their design lag).
         for vendor in self.vendors:
             vendor.design_variants(self.month)
@@ -367,43 +388,18 @@ class ChipSupplyModel(mesa.Model):
         self.center_arrays.settle(self.month, self.params.budget_carryover_months)
 
     def _inspect(self) -> None:
-        """Enforcement inspects this month's shipments from intermediaries; finds are seized and listed."""
+        """Enforcement inspects this month's shipments from intermediaries; finds are seized, their diverters listed,
+        and diverters everywhere learn from what was caught."""
         shipped = self.network.shipped_this_tick
-        from_intermediary = np.flatnonzero(self.node_intermediary[shipped.source] >= 0)
-        count = shipped.count[from_intermediary]
-        diverted = shipped.kind[from_intermediary] == SMUGGLED_CODE
-        country = self.node_country[shipped.source[from_intermediary]]
-        seized = np.zeros(len(from_intermediary), dtype=bool)
-        for body in self.enforcement_bodies:
-            jurisdiction = [self.country_code[code] for code in sorted(body.jurisdiction) if code in self.country_code]
-            in_reach = np.isin(country, jurisdiction) & ~seized
-            looked_at = np.flatnonzero(in_reach & diverted)
-            found = body.inspect(int(count[in_reach & ~diverted].sum()), count[looked_at],
-                                 self.streams[f"enforcement.{body.agent_id}"])
-            finds = looked_at[found]
-            seized[finds] = True
-            for row in from_intermediary[finds].tolist():
-                chips = int(shipped.count[row])
-                self.ledger.seize(chips, chips * float(self.chips.h100e[shipped.chip[row]]))
-                self.intermediary_arrays.list_on_entity_list(self.node_intermediary[shipped.source[row]], self.month)
-            self.network.seize(from_intermediary[finds])
-        self._update_diversion_beliefs(country[diverted], seized[diverted])
-
-    def _update_diversion_beliefs(self, diverted_from: np.ndarray, caught: np.ndarray) -> None:
-        """Diverters in a country learn from the share of that country's diverted shipments caught this month.
-
-        ``diverted_from`` holds the country code of each diverted shipment, ``caught`` whether it was seized. With
-        nothing diverted from their country to learn from, beliefs drift back towards the prior (memory fades), so
-        one scare does not close a route for ever.
-        """
-        countries = len(self.country_code)
-        diverted_by_country = np.bincount(diverted_from, minlength=countries)
-        caught_by_country = np.bincount(diverted_from, weights=caught, minlength=countries)
-        observed = np.full(countries, self.params.perceived_detection_initial)
-        seen = diverted_by_country > 0
-        observed[seen] = caught_by_country[seen] / diverted_by_country[seen]
-        arrays = self.intermediary_arrays
-        arrays.update_beliefs(observed[arrays.country])
+        found = inspect_shipments(self.enforcement_bodies, shipped, self.node_intermediary, self.node_country,
+                                  self.country_code, self.streams)
+        for row in found.seized_rows.tolist():
+            chips = int(shipped.count[row])
+            self.ledger.seize(chips, chips * float(self.chips.h100e[shipped.chip[row]]))
+            self.intermediary_arrays.list_on_entity_list(self.node_intermediary[shipped.source[row]], self.month)
+        self.network.seize(found.seized_rows)
+        self.intermediary_arrays.learn_from_inspections(found.diverted_from, found.diverted_caught,
+                                                        len(self.country_code))
 
     # --- stocks, for accounting and tests -------------------------------------------------------------------
     def chips_installed(self) -> int:

@@ -6,7 +6,8 @@ says only what holds while it is in force: it never undoes itself when it ends, 
 order, and a new policy never edits the model.
 
 ``PolicyWorld`` is what a policy may read of the world to decide what it writes: who is where (fabs, data centers,
-enforcement bodies, countries; none of these move during a run) and the chip catalog.
+enforcement bodies, countries and the trade network's nodes; none of these move during a run), the chip catalog and
+the chips' numbering, and the run's named random streams (a policy draws only from streams of its own).
 """
 
 from __future__ import annotations
@@ -16,27 +17,28 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.catalog import ChipModel
+from sim.catalog import ChipIndex, ChipModel
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import ControlInForce, ExportRules
+from sim.rng import RandomStreams
 from sim.scenario.schema import DataCenter, EnforcementBody, Fab, Scenario
 
 
 @dataclass(frozen=True)
 class PolicyWorld:
     """The parts of the world a policy reads: fabs and data centers in the model's order, enforcement bodies, the
-    countries with their blocs and tiers, and the catalog (read-only)."""
+    countries' tiers, the catalog and chip numbering, each network node's kind and tier (by node number), and the
+    run's random streams. Read-only, except for drawing from a policy's own streams."""
 
     fabs: tuple[Fab, ...]
     data_centers: tuple[DataCenter, ...]
     enforcement: tuple[EnforcementBody, ...]
     country_tier: Mapping[str, int]
     catalog: Mapping[str, ChipModel]
-
-    @classmethod
-    def of(cls, scenario: Scenario, data_centers: list[DataCenter], catalog: Mapping[str, ChipModel]) -> PolicyWorld:
-        return cls(tuple(scenario.fabs), tuple(data_centers), tuple(scenario.enforcement),
-                   {code: country.tier for code, country in scenario.countries.items()}, catalog)
+    chips: ChipIndex
+    node_kind: np.ndarray  # by node number: "fab", "vendor", "intermediary", "data_center" or "enforcement"
+    node_tier: np.ndarray  # by node number: export tier of the node's country
+    streams: RandomStreams
 
     def frontier_tpp(self, month: int) -> float:
         """TPP of the best chip on sale in ``month``."""
@@ -65,6 +67,9 @@ class Rules:
     front_company_detection: np.ndarray  # by fab: chance foundry KYC refuses a front company's booking
     promoted_bloc_preference: np.ndarray  # by data center: discount it grants US-bloc chips (US-stack promotion)
     announced_controls: list[ControlInForce] = field(default_factory=list)  # announced, not yet in force
+    # Intermediaries (node numbers) the controlling bloc puts on its entity list this month, as policies found them
+    # (inspections list what they seize themselves, in the inspection phase).
+    entity_list_additions: list[int] = field(default_factory=list)
 
     @classmethod
     def of_scenario(cls, scenario: Scenario, world: PolicyWorld, seed: int, month: int) -> Rules:

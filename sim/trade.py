@@ -218,7 +218,8 @@ class TradeNetwork:
         """Take this month's shipments at ``rows`` (of ``shipped_this_tick``) out of transit: they will not arrive."""
         self._seized_rows = np.union1d(self._seized_rows, np.asarray(rows, dtype=np.int64))
 
-    def _unseized_this_tick(self) -> Shipments:
+    def unseized_this_tick(self) -> Shipments:
+        """This month's shipments less those seized: what is on its way to arrive."""
         shipped = self.shipped_this_tick
         if not len(self._seized_rows):
             return shipped
@@ -282,7 +283,7 @@ class TradeNetwork:
     def pending(self) -> Shipments:
         """All shipments still in transit, earliest arrival first (this month's not seized ones last)."""
         filed = [part for month in sorted(self._arrivals) for part in self._arrivals[month]]
-        return Shipments.concatenate([*filed, self._unseized_this_tick()]).widened()
+        return Shipments.concatenate([*filed, self.unseized_this_tick()]).widened()
 
     def seed_in_transit(self, shipments: list[tuple[str, str, str, int, int, int]]) -> None:
         """Put shipments already under way at the start of the run into the pipeline: rows of (source, target,

@@ -10,15 +10,19 @@ the scenario's, as policies in force change them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.agents.base import SupplyChainAgent
 from sim.scenario.schema import EnforcementBody
+from sim.trade import SMUGGLED_CODE
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
+    from sim.rng import RandomStreams
+    from sim.trade import Shipments
 
 
 class EnforcementAgent(SupplyChainAgent):
@@ -73,3 +77,35 @@ class EnforcementAgent(SupplyChainAgent):
         found = rng.random(len(diverted_chips)) < share * self.detection_efficacy
         self.finds_this_month = int(found.sum())
         return found
+
+
+@dataclass(frozen=True)
+class Finds:
+    """What a month's inspections found among the shipments leaving intermediaries."""
+
+    seized_rows: np.ndarray  # rows of the month's shipments seized, body by body, each body's in shipping order
+    diverted_from: np.ndarray  # country code of each diverted shipment leaving an intermediary, in shipping order
+    diverted_caught: np.ndarray  # whether each of those was seized
+
+
+def inspect_shipments(bodies: list[EnforcementAgent], shipped: Shipments, node_intermediary: np.ndarray,
+                      node_country: np.ndarray, country_code: dict[str, int], streams: RandomStreams) -> Finds:
+    """Every body inspects the month's shipments from intermediaries in its jurisdiction, in the scenario's order;
+    a shipment one body seized is out of the next one's reach. Each body draws from its own stream."""
+    from_intermediary = np.flatnonzero(node_intermediary[shipped.source] >= 0)
+    count = shipped.count[from_intermediary]
+    diverted = shipped.kind[from_intermediary] == SMUGGLED_CODE
+    country = node_country[shipped.source[from_intermediary]]
+    seized = np.zeros(len(from_intermediary), dtype=bool)
+    seized_rows = []
+    for body in bodies:
+        jurisdiction = [country_code[code] for code in sorted(body.jurisdiction) if code in country_code]
+        in_reach = np.isin(country, jurisdiction) & ~seized
+        looked_at = np.flatnonzero(in_reach & diverted)
+        found = body.inspect(int(count[in_reach & ~diverted].sum()), count[looked_at],
+                             streams[f"enforcement.{body.agent_id}"])
+        finds = looked_at[found]
+        seized[finds] = True
+        seized_rows.append(from_intermediary[finds])
+    rows = np.concatenate(seized_rows) if seized_rows else np.zeros(0, dtype=np.int64)
+    return Finds(rows, country[diverted], seized[diverted])

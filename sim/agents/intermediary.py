@@ -253,10 +253,22 @@ class IntermediaryArrays:
         self.believed_detection[item] = max(self.believed_detection[item], 2 * prior)
         self._sources_month, self._quotes = None, None
 
-    def update_beliefs(self, observed_seizure_rate: np.ndarray) -> None:
-        """Move each intermediary's belief towards the seizure rate it observed (one per intermediary)."""
-        rate = self.model.params.perceived_detection_learning_rate
-        self.believed_detection = (1 - rate) * self.believed_detection + rate * observed_seizure_rate
+    def learn_from_inspections(self, diverted_from: np.ndarray, caught: np.ndarray, countries: int) -> None:
+        """Diverters in a country learn from the share of that country's diverted shipments caught this month.
+
+        ``diverted_from`` holds the country code of each diverted shipment, ``caught`` whether it was seized. With
+        nothing diverted from their country to learn from, beliefs drift back towards the prior (memory fades), so
+        one scare does not close a route for ever. Each belief moves ``perceived_detection_learning_rate`` of the
+        way to what its country saw.
+        """
+        params = self.model.params
+        diverted_by_country = np.bincount(diverted_from, minlength=countries)
+        caught_by_country = np.bincount(diverted_from, weights=caught, minlength=countries)
+        observed = np.full(countries, params.perceived_detection_initial)
+        seen = diverted_by_country > 0
+        observed[seen] = caught_by_country[seen] / diverted_by_country[seen]
+        rate = params.perceived_detection_learning_rate
+        self.believed_detection = (1 - rate) * self.believed_detection + rate * observed[self.country]
 
     def find_sources(self, month: int) -> None:
         """This month's cheapest vendor for each intermediary and chip (ties to the vendor it lists first), whose

@@ -26,6 +26,7 @@ from sim.scenario.errors import Problem
 if TYPE_CHECKING:
     from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import PolicySpec, Scenario
+    from sim.trade import Shipments
 
 
 class PolicyParams(BaseModel):
@@ -73,6 +74,11 @@ class Policy:
     def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         """Write what holds this month into ``rules`` (called every month on fresh rules, whatever the dates)."""
         raise NotImplementedError
+
+    def observe(self, shipped: Shipments, world: PolicyWorld, month: int) -> None:
+        """See the month's shipments that were not seized, once the market has cleared (every month, whatever the
+        dates). A policy that learns something here keeps it in its own state and writes what follows from it into
+        the next month's rules. Most policies need nothing of this."""
 
     @classmethod
     def reference_problems(cls, params: BaseModel, scenario: Scenario, path: tuple) -> list[Problem]:
