@@ -115,6 +115,24 @@ def tiny(**overrides: Any) -> Scenario:
     return validate(tiny_dict(**overrides), "tiny")
 
 
+CONTROL = {  # US chips at or above 4,800 TPP may not be sold to Tier 3 (so the CN buyer cannot buy "big")
+    "type": "export_control", "announce": "2024-01", "effective": "2024-01", "source": "assumption: test",
+    "params": {"tpp_threshold": 4800.0, "destination_tiers": [3]},
+}
+
+
+def smuggling_world(**overrides: Any) -> Scenario:
+    """The tiny world in which the Singapore distributor can divert up to 20 US chips a month to the Chinese buyer
+    (the US control stops legal sales to it), with no enforcement."""
+    return tiny(**{
+        "intermediaries.sgdist.diversion_capacity_chips_per_month": 20,
+        "intermediaries.sgdist.smuggling_routes": ["cndc"],
+        "policies": [CONTROL],
+        "enforcement.agency.budget_usd_per_year": 0.0,
+        **overrides,
+    })
+
+
 def write_yaml(path: Path, data: Any) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path

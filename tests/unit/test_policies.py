@@ -6,8 +6,7 @@ import pytest
 
 from sim import run_scenario
 from sim.model import ChipSupplyModel
-from tests.conftest import tiny
-from tests.unit.test_smuggling import smuggling_world
+from tests.conftest import smuggling_world, tiny
 
 
 def _funding(**params) -> dict:

@@ -6,22 +6,7 @@ import pytest
 
 from sim import run_scenario
 from sim.model import ChipSupplyModel
-from tests.conftest import tiny
-
-CONTROL = {  # US chips at or above 4,800 TPP may not be sold to Tier 3 (so the CN buyer cannot buy "big")
-    "type": "export_control", "announce": "2024-01", "effective": "2024-01", "source": "assumption: test",
-    "params": {"tpp_threshold": 4800.0, "destination_tiers": [3]},
-}
-
-
-def smuggling_world(**overrides):
-    return tiny(**{
-        "intermediaries.sgdist.diversion_capacity_chips_per_month": 20,
-        "intermediaries.sgdist.smuggling_routes": ["cndc"],
-        "policies": [CONTROL],
-        "enforcement.agency.budget_usd_per_year": 0.0,
-        **overrides,
-    })
+from tests.conftest import smuggling_world, tiny
 
 
 def test_diverted_chips_arrive_a_month_later_as_smuggled_compute_at_the_grey_price() -> None:

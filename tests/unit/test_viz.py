@@ -21,8 +21,7 @@ from sim.scenario import load_scenario  # noqa: E402
 from sim.viz import app, live  # noqa: E402
 from sim.viz.live import FIGURE_NAMES, LiveFigures, live_figures  # noqa: E402
 from sim.viz.network import EDGE_COLOURS, aggregate, group_layout  # noqa: E402
-from tests.conftest import tiny  # noqa: E402
-from tests.unit.test_smuggling import smuggling_world  # noqa: E402
+from tests.conftest import smuggling_world, tiny  # noqa: E402
 
 
 def test_layout_is_stable_and_grouped_by_tier_and_country() -> None:
