@@ -76,3 +76,14 @@ def test_a_distillation_ban_lowers_chinas_effective_compute(seed: int) -> None:
     off = run_with([], seed).blocs
     on = run_with([policy("distillation_ban", compliance=0.5, detection=0.3)], seed).blocs
     assert china_effective(on) < china_effective(off)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_location_verification_means_less_smuggled_compute_in_china(seed: int) -> None:
+    def smuggled_into_china(blocs):
+        return blocs.loc[blocs["bloc"] == "china", "acquired_h100e_smuggled"].sum()
+
+    off = run_with([], seed)
+    on = run_with([policy("location_verification", monthly_detection=0.2)], seed)
+    assert smuggled_into_china(on.blocs) < smuggled_into_china(off.blocs)
+    assert on.world["intermediaries_listed"].iloc[-1] > off.world["intermediaries_listed"].iloc[-1]

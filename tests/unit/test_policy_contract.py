@@ -34,6 +34,7 @@ EXAMPLES = {  # parameters that write something in the tiny smuggling world from
     "export_allowance": {"chips": ["big"], "destination_tiers": [3], "volume_cap_chips_per_month": 5},
     "export_control": {"tpp_threshold": 1000.0, "destination_tiers": [2]},
     "foundry_kyc": {"fabs": ["usfab"], "detection": 0.5},
+    "location_verification": {"monthly_detection": 1.0},
     "sme_controls": {"unilateral_reduction": 0.3, "coordinated_reduction": 0.6},
     "tiered_caps": {"country_cap_h100e": 50.0},
     "us_stack_promotion": {"preference": 0.2},
