@@ -141,7 +141,7 @@ class ChipSupplyModel(mesa.Model):
         self.vendor_arrays = VendorArrays(self, self.vendors)
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
-        self.network = TradeNetwork(world.edges, list(self.agents_by_id), self.chips)
+        self.network = TradeNetwork(world.graph, self.chips)
         self._number_nodes()
         network = self.network
         for item in self.intermediaries:
@@ -158,9 +158,11 @@ class ChipSupplyModel(mesa.Model):
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
         self.policy_world = PolicyWorld(
-            fabs=tuple(scenario.fabs), data_centers=tuple(world.data_centers), enforcement=tuple(scenario.enforcement),
+            fabs=tuple(scenario.fabs), center_country=np.array([center.country for center in self.data_centers]),
+            center_tier=np.array([center.tier for center in self.data_centers], dtype=np.int64),
+            enforcement=tuple(scenario.enforcement),
             country_tier=self.country_tier, catalog=self.catalog, chips=self.chips,
-            node_kind=np.array([agent.kind for agent in self.nodes]),
+            node_kind=np.array([agent.kind for agent in self.nodes], dtype=object),
             node_tier=np.array([agent.tier for agent in self.nodes], dtype=np.int64), streams=self.streams)
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
         self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,

@@ -21,17 +21,19 @@ from sim.catalog import ChipIndex, ChipModel
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import ControlInForce, ExportRules
 from sim.rng import RandomStreams
-from sim.scenario.schema import DataCenter, EnforcementBody, Fab, Scenario
+from sim.scenario.schema import EnforcementBody, Fab, Scenario
 
 
 @dataclass(frozen=True)
 class PolicyWorld:
-    """The parts of the world a policy reads: fabs and data centers in the model's order, enforcement bodies, the
-    countries' tiers, the catalog and chip numbering, each network node's kind and tier (by node number), and the
-    run's random streams. Read-only, except for drawing from a policy's own streams."""
+    """The parts of the world a policy reads: fabs in the model's order, each data center's country and tier (by its
+    place in the model), enforcement bodies, the countries' tiers, the catalog and chip numbering, each network
+    node's kind and tier (by node number), and the run's random streams. Read-only, except for drawing from a
+    policy's own streams."""
 
     fabs: tuple[Fab, ...]
-    data_centers: tuple[DataCenter, ...]
+    center_country: np.ndarray  # by data center
+    center_tier: np.ndarray  # by data center
     enforcement: tuple[EnforcementBody, ...]
     country_tier: Mapping[str, int]
     catalog: Mapping[str, ChipModel]
@@ -83,5 +85,5 @@ class Rules:
                                                       body.targeting) for body in world.enforcement},
             sme_reduction=np.zeros(len(world.fabs)),
             front_company_detection=np.zeros(len(world.fabs)),
-            promoted_bloc_preference=np.zeros(len(world.data_centers)),
+            promoted_bloc_preference=np.zeros(len(world.center_country)),
         )

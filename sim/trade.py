@@ -1,10 +1,12 @@
 """The trade network: who can sell to whom, what is in transit, and what flowed this tick.
 
-Nodes are agent ids; edges carry their ``kind`` (production, legal, smuggled, rented) and a lead time. A shipment
-leaves on an edge and arrives ``lead_time_months`` later (at least one month, so a chip sold this tick is never also
-installed this tick). The network itself does not change during a run, and is kept as plain tables (a dict by
-(source, target) and arrays sorted by node numbers), not a graph library's object per edge: a 100k-agent world has
-400k edges, and the model asks only who supplies whom and what kind each edge is.
+The world builder makes the network as a ``networkx.DiGraph`` (``sim.world``): nodes are agent ids, edges carry their
+``kind`` (production, legal, smuggled, rented) and a lead time. A shipment leaves on an edge and arrives
+``lead_time_months`` later (at least one month, so a chip sold this tick is never also installed this tick). The
+network does not change during a run; ``TradeNetwork`` compiles what the hot paths ask (who supplies whom, each edge's
+kind and lead time) from the graph once, into arrays sorted by node numbers (a node's number is its place in the
+graph's node order), and keeps the graph as ``graph``: a 100k-agent world has 400k edges, and a month's trade looks
+them up a hundred thousand times.
 
 Shipments are kept as columns (``Shipments``), not an object each: large worlds ship a hundred thousand consignments
 a month, and delivering, inspecting and accounting for them are array operations over the columns. In the columns an
@@ -20,11 +22,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import ClassVar
 
+import networkx as nx
 import numpy as np
 
 from sim.catalog import ChipIndex
 from sim.columns import ColumnTable, rows_by_value
-from sim.world import EDGE_LEGAL, EDGE_LICENSED, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec
+from sim.world import EDGE_LEGAL, EDGE_LICENSED, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED
 
 # Every kind a shipment may carry, numbered in this order in the columns' ``kind``.
 SHIPMENT_KINDS = (EDGE_PRODUCTION, EDGE_LEGAL, EDGE_LICENSED, EDGE_SMUGGLED, EDGE_RENTED)
@@ -64,31 +67,37 @@ class Rentals(ColumnTable):
 
 
 class TradeNetwork:
-    def __init__(self, edges: list[EdgeSpec], node_ids: list[str], chips: ChipIndex) -> None:
+    def __init__(self, graph: nx.DiGraph, chips: ChipIndex) -> None:
+        self.graph = graph
         self.chips = chips
-        self.node_ids = list(node_ids)
+        self.node_ids = list(graph.nodes)
         self.node_number = {node_id: number for number, node_id in enumerate(self.node_ids)}
         # Per edge, what a shipment needs (kind code, lead time), as arrays sorted by (source, target) node number
-        # (an edge's place there is its number). A repeated edge counts once and takes the later kind.
+        # (an edge's place there is its number).
         nodes = len(self.node_ids)
-        source = np.array([self.node_number.get(edge.source, -1) for edge in edges], dtype=np.int64)
-        target = np.array([self.node_number.get(edge.target, -1) for edge in edges], dtype=np.int64)
-        if len(edges) and min(source.min(), target.min()) < 0:
-            unknown = {node for edge in edges for node in (edge.source, edge.target)} - self.node_number.keys()
-            raise KeyError(f"edges name nodes that are not agents: {sorted(unknown)[:5]}")
-        given_key = source * nodes + target
-        self._edge_keys, first_given = np.unique(given_key, return_index=True)
-        _, from_end = np.unique(given_key[::-1], return_index=True)
-        last_given = len(edges) - 1 - from_end
-        self._edge_kind = np.array([KIND_CODE[edge.kind] for edge in edges], dtype=np.int64)[last_given]
-        self._edge_lead = np.array([max(1, edge.lead_time_months) for edge in edges], dtype=np.int64)[last_given]
-        # Who supplies whom, in the order the edges were first given: edge numbers grouped by target (for
-        # suppliers) and by source (for customers).
+        number = self.node_number
+        source, target, kind, lead = [], [], [], []
+        for edge_source, targets in graph.succ.items():
+            for edge_target, data in targets.items():
+                source.append(number[edge_source])
+                target.append(number[edge_target])
+                kind.append(KIND_CODE[data["kind"]])
+                lead.append(max(1, data["lead_time_months"]))
+        given_key = self._edge_key(np.array(source, dtype=np.int64), np.array(target, dtype=np.int64))
+        order = np.argsort(given_key, kind="stable")
+        self._edge_keys = given_key[order]
+        self._edge_kind = np.array(kind, dtype=np.int64)[order]
+        self._edge_lead = np.array(lead, dtype=np.int64)[order]
         self._edge_source, self._edge_target = self._edge_keys // nodes, self._edge_keys % nodes
-        self._by_target = np.lexsort((first_given, self._edge_target))
-        self._target_start = np.searchsorted(self._edge_target[self._by_target], np.arange(nodes + 1))
-        self._by_source = np.lexsort((first_given, self._edge_source))
+        # Who supplies whom, each node's edges in the order they were first given (the graph keeps each node's
+        # successors and predecessors in that order): edge numbers grouped by source (for customers) and by target
+        # (for suppliers).
+        self._by_source = np.argsort(order, kind="stable")  # edges came grouped by source in node order
         self._source_start = np.searchsorted(self._edge_source[self._by_source], np.arange(nodes + 1))
+        by_target_keys = [self._edge_key(number[edge_source], number[edge_target])
+                          for edge_target, sources in graph.pred.items() for edge_source in sources]
+        self._by_target = np.searchsorted(self._edge_keys, np.array(by_target_keys, dtype=np.int64))
+        self._target_start = np.searchsorted(self._edge_target[self._by_target], np.arange(nodes + 1))
         self._arrivals: dict[int, list[Shipments]] = defaultdict(list)
         self._in_transit_by_chip = np.zeros(0, dtype=np.int64)
         # This month's movements: shipments (batches, in the order sent), compute rented (host, tenant, H100e, USD),

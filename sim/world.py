@@ -1,18 +1,26 @@
-"""Building the world from a scenario: the full agent population and the trade relationships (pure, no Mesa).
+"""Building the world from a scenario: the full agent population and the trade network (pure, no Mesa).
 
 Agents given one by one are taken as they are; population specs are expanded into individual agents (built
 with ``model_construct``: their values were validated as part of the population) with
 seeded random sizes and supplier choices. Each population draws from its own named stream
 (``population.<id>``), so adding a population leaves the members of the others unchanged. Everything here is
 linear in the number of agents and edges.
+
+The trade network is a ``networkx.DiGraph``: a node per agent (``kind``, ``country``, ``bloc``, ``tier``, ``size``,
+measured as ``SIZE_UNIT`` says for its kind), an edge per trading relationship (``kind``, ``lead_time_months``). The
+model compiles the arrays its hot paths use from this graph once (``sim.trade.TradeNetwork``) and keeps it for
+analysts (``model.network.graph``).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
+import networkx as nx
 import numpy as np
 
 from sim.catalog import ChipIndex, ChipModel
@@ -57,11 +65,63 @@ class EdgeSpec(NamedTuple):
     lead_time_months: int
 
 
+def relationship_graph(edges: list[EdgeSpec], nodes: Iterable = ()) -> nx.DiGraph:
+    """A trade network of these relationships: ``nodes`` first (ids, or (id, attributes) pairs, in that order), then
+    each edge as given. A relationship given twice keeps its first place (the graph keeps each node's suppliers and
+    customers in the order first given, which decides who a buyer asks first) and takes the kind and lead time given
+    last. An edge that names a node not among ``nodes`` is a KeyError naming it.
+
+    The graph comes frozen (``nx.freeze``): the trade network does not change during a run. Its edges' attributes
+    are read-only mappings, one shared by all edges of the same kind and lead time: a 100k-agent world has 400k
+    edges, and a dict of its own for each would cost ~180 bytes an edge, as much as the rest of the model holds per
+    agent. An analysis that adds attributes works on ``graph.copy()``, where every edge has a dict of its own.
+    """
+    graph = nx.DiGraph()
+    graph.add_nodes_from(nodes)
+    unknown = {node for edge in edges for node in (edge.source, edge.target)} - graph.nodes.keys()
+    if unknown:
+        raise KeyError(f"edges name nodes that are not agents: {sorted(unknown)[:5]}")
+    latest = {(edge.source, edge.target): (edge.kind, edge.lead_time_months) for edge in edges}
+    shared: dict[tuple[str, int], MappingProxyType] = {}
+    for source, target in latest:  # in the order first given (a dict keeps it): who a buyer asks first
+        graph.add_edge(source, target)
+    # Written into networkx's adjacency directly: add_edge would give every edge a new dict.
+    for (source, target), (kind, lead) in latest.items():
+        attributes = shared.get((kind, lead))
+        if attributes is None:
+            attributes = shared[kind, lead] = MappingProxyType({"kind": kind, "lead_time_months": lead})
+        graph._succ[source][target] = graph._pred[target][source] = attributes
+    return nx.freeze(graph)
+
+
+# What a node's ``size`` measures, by kind of agent (the graph carries it as ``size_units``).
+SIZE_UNIT = {"fab": "packaging_wafers_per_month", "vendor": "product_lines",
+             "intermediary": "diversion_capacity_chips_per_month", "data_center": "budget_usd_per_month",
+             "enforcement": "budget_usd_per_year"}
+
+
+def _agent_nodes(scenario: Scenario, intermediaries: list[Intermediary],
+                 data_centers: list[DataCenter]) -> list[tuple[str, dict]]:
+    """A node per agent, in the model's order (fabs, vendors, intermediaries, enforcement bodies, data centers)."""
+    countries = scenario.countries
+    kinds_and_sizes = [
+        *(("fab", fab, fab.packaging_wafers_per_month) for fab in scenario.fabs),
+        *(("vendor", vendor, float(len(vendor.product_lines))) for vendor in scenario.vendors),
+        *(("intermediary", item, float(item.diversion_capacity_chips_per_month)) for item in intermediaries),
+        *(("enforcement", body, body.budget_usd_per_year) for body in scenario.enforcement),
+        *(("data_center", center, center.budget_usd_per_month) for center in data_centers),
+    ]
+    return [
+        (spec.id, {"kind": kind, "country": spec.country, "bloc": countries[spec.country].bloc,
+                   "tier": countries[spec.country].tier, "size": float(size)})
+        for kind, spec, size in kinds_and_sizes]
+
+
 @dataclass
 class World:
     intermediaries: list[Intermediary]
     data_centers: list[DataCenter]
-    edges: list[EdgeSpec] = field(default_factory=list)
+    graph: nx.DiGraph = field(default_factory=nx.DiGraph)  # agents and trading relationships (see the docstring)
     initial_chips: InitialChips = field(default_factory=InitialChips.empty)  # data centers' chips at the start
     initial_chip_ids: list[str] = field(default_factory=list)  # the chip of each InitialChips.chip number
 
@@ -296,5 +356,7 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
             # A buyer that also buys from this intermediary legally is not a smuggling route.
             if (item.id, destination) not in legal_pairs:
                 edges.append(EdgeSpec(item.id, destination, EDGE_SMUGGLED, shipping_lead))
-    return World(intermediaries=intermediaries, data_centers=data_centers, edges=edges,
+    graph = relationship_graph(edges, _agent_nodes(scenario, intermediaries, data_centers))
+    graph.graph.update(name=scenario.name, size_units=SIZE_UNIT)
+    return World(intermediaries=intermediaries, data_centers=data_centers, graph=graph,
                  initial_chips=initial.table(), initial_chip_ids=initial.chips.ids)

@@ -37,9 +37,8 @@ class UsStackPromotion(Policy):
             return
         if self._covered is None:
             countries, tiers = self.params.countries, self.params.tiers
-            self._covered = np.array([
-                center.country in countries if countries else world.country_tier[center.country] in tiers
-                for center in world.data_centers], dtype=bool)
+            self._covered = (np.isin(world.center_country, countries) if countries
+                             else np.isin(world.center_tier, tiers))
         preference = rules.promoted_bloc_preference
         preference[self._covered] = np.maximum(preference[self._covered], self.params.preference)
 

@@ -9,14 +9,14 @@ from hypothesis import strategies as st
 
 from sim.catalog import ChipIndex, build_catalog
 from sim.trade import KIND_CODE, Rentals, TradeNetwork
-from sim.world import EDGE_LEGAL, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec
+from sim.world import EDGE_LEGAL, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, relationship_graph
 from tests.conftest import tiny
 
 NODES = ["fab", "vendor", "hub", "dc_a", "dc_b"]
 
 
 def _network(edges: list[EdgeSpec]) -> TradeNetwork:
-    return TradeNetwork(edges, NODES, ChipIndex(build_catalog(tiny())))
+    return TradeNetwork(relationship_graph(edges, NODES), ChipIndex(build_catalog(tiny())))
 
 
 def test_suppliers_and_customers_come_in_the_order_the_edges_were_given() -> None:

@@ -95,11 +95,11 @@ def test_adding_a_population_leaves_the_others_unchanged() -> None:
 
 def test_trade_edges_follow_supplier_lists() -> None:
     world = _world(1)
-    legal = {(e.source, e.target) for e in world.edges if e.kind == "legal"}
+    legal = {(source, target) for source, target, kind in world.graph.edges(data="kind") if kind == "legal"}
     for member in world.data_centers:
         for supplier in member.suppliers:
             assert (supplier, member.id) in legal
-    assert ("usfab", "usv") in {(e.source, e.target) for e in world.edges if e.kind == "production"}
+    assert world.graph.edges["usfab", "usv"]["kind"] == "production"
 
 
 def test_largest_remainder_split_is_exact() -> None:
