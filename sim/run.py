@@ -18,6 +18,7 @@ from sim.calendar import format_month, parse_month
 from sim.model import ChipSupplyModel
 from sim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
 from sim.scenario.errors import Problem
+from sim.trade import EdgeFlows
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -30,6 +31,7 @@ class RunResult:
     wall_time_s: float
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # built when read: see sim.metrics.Tables
     model: ChipSupplyModel | None = None
+    network: EdgeFlows | None = None  # what moved over each edge of the trade network (``network.to_graph()``)
 
     @property
     def blocs(self) -> pd.DataFrame:
@@ -97,5 +99,6 @@ def run_scenario(
         wall_time_s=wall_time_s,
         tables=tables,
         model=model if keep_model else None,
+        network=model.network.edge_flows(),
     )
 

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import networkx as nx
 import pandas as pd
 import yaml
 
@@ -182,6 +183,8 @@ def _fill_run_folder(partial: Path, result, loaded) -> None:
     )
     figure = compute_figure(result)
     figure.savefig(partial / "compute_by_bloc.png", dpi=120)
+    if result.network is not None:
+        nx.write_graphml(result.network.to_graph(), partial / "network.graphml")
     last = summary_table(result).iloc[-1]
     summary = {
         "scenario": scenario.name,

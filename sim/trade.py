@@ -54,6 +54,34 @@ class Shipments(ColumnTable):
     value_usd: np.ndarray  # what the buyer paid for it
 
 
+# What moves over an edge, as ``EdgeFlows`` names it (each with ``_total`` and ``_this_month``).
+FLOW_NAMES = ("chips", "h100e", "licensed_chips", "licensed_h100e", "rented_h100e_months")
+
+
+@dataclass(frozen=True)
+class EdgeFlows:
+    """What moved over each edge of the trade network, by edge number (arrays named ``<flow>_total`` since the start
+    and ``<flow>_this_month``, flows as in ``FLOW_NAMES``): chips and H100e shipped (seized ones included: they
+    left), the part of those shipped under licence, and H100e-months of compute rented."""
+
+    graph: nx.DiGraph  # the trade network (frozen)
+    node_ids: list[str]
+    edge_source: np.ndarray  # node number, by edge number
+    edge_target: np.ndarray
+    flows: dict[str, np.ndarray]
+
+    def to_graph(self) -> nx.DiGraph:
+        """A copy of the trade network (unfrozen, a dict per edge) whose edges carry these flows as attributes."""
+        graph = self.graph.copy()
+        graph.graph.update(self.graph.graph)
+        columns = {name: values.tolist() for name, values in self.flows.items()}
+        ids = self.node_ids
+        for edge, (source, target) in enumerate(zip(self.edge_source.tolist(), self.edge_target.tolist(),
+                                                    strict=True)):
+            graph.edges[ids[source], ids[target]].update({name: values[edge] for name, values in columns.items()})
+        return graph
+
+
 @dataclass(frozen=True)
 class Rentals(ColumnTable):
     """Compute rented over ``rented`` edges in a month, one row per (host, tenant); no chip moves."""
@@ -103,6 +131,15 @@ class TradeNetwork:
         # This month's movements: shipments (batches, in the order sent), compute rented (host, tenant, H100e, USD),
         # and the rows of this month's shipments that were seized.
         self._batches: list[Shipments] = []
+        self._batch_edges: list[np.ndarray] = []  # each batch's edge numbers, row for row
+        # What moved over each edge (by number) in the months filed so far: chips and H100e shipped (seized ones
+        # included: they left), the part of them shipped under licence, and H100e-months of compute rented.
+        edges = len(self._edge_keys)
+        self._chips_total = np.zeros(edges, dtype=np.int64)
+        self._h100e_total = np.zeros(edges)
+        self._licensed_chips_total = np.zeros(edges, dtype=np.int64)
+        self._licensed_h100e_total = np.zeros(edges)
+        self._rented_h100e_months_total = np.zeros(edges)
         self._shipped: Shipments | None = None
         self._seized_rows = np.zeros(0, dtype=np.int64)
         self.rented_this_tick = Rentals.empty()
@@ -207,6 +244,7 @@ class TradeNetwork:
         if kind is not None:
             edge_kind = np.where(kind >= 0, kind, edge_kind)
         self._shipped = None
+        self._batch_edges.append(edge)
         self._batches.append(Shipments(
             source, target, chip, count, edge_kind, np.full(len(count), month, dtype=np.int64),
             month + self._edge_lead[edge], h100e, value_usd))
@@ -217,6 +255,7 @@ class TradeNetwork:
         if self._shipped is None:
             self._shipped = Shipments.concatenate(self._batches)
             self._batches = [self._shipped] if len(self._shipped) else []
+            self._batch_edges = [np.concatenate(self._batch_edges)] if self._batch_edges else []
         return self._shipped
 
     @property
@@ -248,8 +287,39 @@ class TradeNetwork:
         for month, rows in rows_by_value(arrival_month):
             if month != NOT_FILED:
                 self._arrivals[month].append(shipped.take(rows).narrowed())  # filed a month or more: kept narrow
-        self._batches, self._shipped = [], None
+        for total, this_month in zip(self._flow_totals(), self._flows_this_tick(), strict=True):
+            total += this_month
+        self._batches, self._batch_edges, self._shipped = [], [], None
         self._seized_rows = np.zeros(0, dtype=np.int64)
+
+    # --- flows over the edges ----------------------------------------------------------------------------------
+    def _flow_totals(self) -> tuple[np.ndarray, ...]:
+        return (self._chips_total, self._h100e_total, self._licensed_chips_total, self._licensed_h100e_total,
+                self._rented_h100e_months_total)
+
+    def _flows_this_tick(self) -> tuple[np.ndarray, ...]:
+        """This month's flows by edge number, in the order of ``_flow_totals``."""
+        shipped, edges = self.shipped_this_tick, len(self._edge_keys)
+        edge = self._batch_edges[0] if self._batch_edges else np.zeros(0, dtype=np.int64)
+        licensed = shipped.kind == LICENSED_CODE
+        rentals = self.rented_this_tick
+        rented_edge = self.edge_numbers(rentals.host, rentals.tenant)
+
+        def by_edge(rows_edge: np.ndarray, values: np.ndarray) -> np.ndarray:
+            return np.bincount(rows_edge, weights=values, minlength=edges)
+
+        # A month's chips on one edge stay far below 2^53: the float sums are exact whole numbers.
+        return (by_edge(edge, shipped.count).astype(np.int64), by_edge(edge, shipped.h100e),
+                by_edge(edge[licensed], shipped.count[licensed]).astype(np.int64),
+                by_edge(edge[licensed], shipped.h100e[licensed]), by_edge(rented_edge, rentals.h100e))
+
+    def edge_flows(self) -> EdgeFlows:
+        """What has moved over each edge since the start, this month included, and this month alone."""
+        this_month = self._flows_this_tick()
+        return EdgeFlows(self.graph, self.node_ids, self._edge_source, self._edge_target,
+                         {f"{name}_total": total + month
+                          for name, total, month in zip(FLOW_NAMES, self._flow_totals(), this_month, strict=True)}
+                         | {f"{name}_this_month": month for name, month in zip(FLOW_NAMES, this_month, strict=True)})
 
     # --- in transit -------------------------------------------------------------------------------------------
     def _count_in_transit(self, shipments: Shipments, sign: int) -> None:

@@ -94,7 +94,7 @@ def relationship_graph(edges: list[EdgeSpec], nodes: Iterable = ()) -> nx.DiGrap
     return nx.freeze(graph)
 
 
-# What a node's ``size`` measures, by kind of agent (the graph carries it as ``size_units``).
+# What a node's ``size`` measures, by kind of agent (the graph carries it as ``size_unit_<kind>``).
 SIZE_UNIT = {"fab": "packaging_wafers_per_month", "vendor": "product_lines",
              "intermediary": "diversion_capacity_chips_per_month", "data_center": "budget_usd_per_month",
              "enforcement": "budget_usd_per_year"}
@@ -357,6 +357,7 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
             if (item.id, destination) not in legal_pairs:
                 edges.append(EdgeSpec(item.id, destination, EDGE_SMUGGLED, shipping_lead))
     graph = relationship_graph(edges, _agent_nodes(scenario, intermediaries, data_centers))
-    graph.graph.update(name=scenario.name, size_units=SIZE_UNIT)
+    # Graph attributes are plain values (GraphML keeps nothing else): what ``size`` measures, kind by kind.
+    graph.graph.update(name=scenario.name, **{f"size_unit_{kind}": unit for kind, unit in SIZE_UNIT.items()})
     return World(intermediaries=intermediaries, data_centers=data_centers, graph=graph,
                  initial_chips=initial.table(), initial_chip_ids=initial.chips.ids)
