@@ -148,6 +148,54 @@ def command_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def command_network(args: argparse.Namespace) -> int:
+    from sim.network_analysis import analysis_figure, chokepoints, diverted_compute, hub_betweenness
+    from sim.storage import read_run_network, write_figure
+
+    try:
+        graph = read_run_network(args.run_folder)
+        destination = args.run_folder / "network_analysis.png"
+        if destination.exists() and not args.force:
+            raise FileExistsError(f"{destination} exists; add --force to replace it")
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
+        _error_console().print(f"error: {error}", markup=False)
+        return EXIT_BAD_INPUT
+    by_item, by_country = diverted_compute(graph)
+    hubs = hub_betweenness(graph)
+    cut = chokepoints(graph)
+    console, top = _console(), args.top
+    name = graph.graph.get("name", args.run_folder.name)
+    console.print(_frame_table(f"{name}: diverted compute by hub country", by_country.head(top),
+                               {"country": "country", "h100e": "H100e", "chips": "chips"}))
+    console.print(_frame_table("Intermediaries that diverted the most", by_item.head(top),
+                               {"intermediary": "intermediary", "country": "country", "h100e": "H100e",
+                                "chips": "chips"}))
+    console.print(_frame_table("Transit hubs by flow-weighted betweenness (US vendors to China's data centers)",
+                               hubs.head(top), {"intermediary": "intermediary", "country": "country",
+                                                "betweenness": "routes through it"}))
+    console.print(_frame_table(
+        f"Minimum cut between the US bloc's vendors and China's data centers: {_compact(cut.h100e)} H100e over "
+        f"{len(cut.edges)} relationships", cut.edges.head(top),
+        {"source": "from", "target": "to", "kind": "kind", "source_country": "from country", "h100e": "H100e"}))
+    figure = analysis_figure(graph, by_country, hubs, cut, f"{name}: where compute leaked to China")
+    console.print(f"figure: {write_figure(figure, destination, force=args.force)}")
+    return EXIT_OK
+
+
+def _frame_table(title: str, frame, columns: dict[str, str]) -> Table:
+    """A rich table of ``frame``'s ``columns`` (name -> heading); numbers compact, text as it is."""
+    table = Table(title=title, title_justify="left", min_width=min(len(title), PIPE_WIDTH))
+    for heading in columns.values():
+        table.add_column(heading, justify="left" if heading in ("from", "to", "intermediary", "country") else "right")
+    for row in frame.itertuples(index=False):
+        values = row._asdict()
+        table.add_row(*(_compact(values[name]) if isinstance(values[name], (int, float)) else str(values[name])
+                        for name in columns))
+    if frame.empty:
+        table.add_row(*(["(none)"] + [""] * (len(columns) - 1)))
+    return table
+
+
 def command_viz(args: argparse.Namespace) -> int:
     import subprocess
 
@@ -277,6 +325,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="US:China ratio a policy should reach (default 10)")
     report.add_argument("--force", action="store_true", help="replace an existing report.html")
     report.set_defaults(handler=command_report)
+
+    network = sub.add_parser("network", help="where compute leaked: hubs, betweenness and the minimum cut of a run")
+    network.add_argument("run_folder", type=Path, help="a run's output folder, e.g. outputs/baseline/<run-id>")
+    network.add_argument("--top", type=_positive_int, default=10, help="rows per table (default 10)")
+    network.add_argument("--force", action="store_true", help="replace an existing network_analysis.png")
+    network.set_defaults(handler=command_network)
 
     viz = sub.add_parser("viz", help="serve the browser visualization on this machine")
     viz.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.yaml"))

@@ -238,3 +238,31 @@ def write_sweep_report(folder: Path, target_ratio: float, destination: Path | No
     with writing_to(destination.parent, "The previous report, if any, is untouched."):
         atomic_write_bytes(destination, page.encode("utf-8"))
     return destination
+
+
+def read_run_network(run_folder: Path):
+    """The trade network a run wrote (``network.graphml``), as a networkx graph; FileNotFoundError or ValueError
+    saying what is wrong with the folder or the file."""
+    path = Path(run_folder) / "network.graphml"
+    if not Path(run_folder).is_dir():
+        raise FileNotFoundError(f"{run_folder}: no such run folder (chipsim run writes one per run under outputs/)")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: not found; is {run_folder} a run folder written by chipsim run?")
+    try:
+        return nx.read_graphml(path)
+    except Exception as error:  # noqa: BLE001 - the XML parser's and networkx's errors alike: say which file
+        raise ValueError(f"{path}: not a readable GraphML file ({type(error).__name__}: {error})") from None
+
+
+def write_figure(figure, path: Path, force: bool = False) -> Path:
+    """Save a matplotlib figure as PNG, atomically; an existing file is replaced only with ``force``."""
+    import io
+
+    path = Path(path)
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists; add --force to replace it")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=120)
+    with writing_to(path.parent, "Nothing was written."):
+        atomic_write_bytes(path, buffer.getvalue())
+    return path

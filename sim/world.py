@@ -358,6 +358,7 @@ def build_world(scenario: Scenario, streams: RandomStreams, catalog: dict[str, C
                 edges.append(EdgeSpec(item.id, destination, EDGE_SMUGGLED, shipping_lead))
     graph = relationship_graph(edges, _agent_nodes(scenario, intermediaries, data_centers))
     # Graph attributes are plain values (GraphML keeps nothing else): what ``size`` measures, kind by kind.
-    graph.graph.update(name=scenario.name, **{f"size_unit_{kind}": unit for kind, unit in SIZE_UNIT.items()})
+    graph.graph.update(name=scenario.name, **{f"size_unit_{kind}": unit for kind, unit in SIZE_UNIT.items()},
+                       **{f"country_name_{code}": country.name for code, country in scenario.countries.items()})
     return World(intermediaries=intermediaries, data_centers=data_centers, graph=graph,
                  initial_chips=initial.table(), initial_chip_ids=initial.chips.ids)
