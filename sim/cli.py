@@ -275,7 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="run a sweep file: policies x levers x uncertainties x seeds, in parallel")
     sweep.add_argument("sweep", type=Path, help="sweep YAML file, e.g. scenarios/sweeps/quick.yaml")
-    sweep.add_argument("--workers", type=_positive_int, default=None, help="parallel workers (default: all cores)")
+    sweep.add_argument("--workers", type=_positive_int, default=None,
+                       help="parallel workers (default: all cores; at most 4 per core, or 256 on a Dask cluster)")
     sweep.add_argument("--executor", choices=["process", "dask"], default="process",
                        help="process pool (default) or Dask (a LocalCluster, or --scheduler)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786 "

@@ -132,11 +132,10 @@ def read_run_result(path: Path, metrics: list[str]) -> tuple[pd.DataFrame | None
     return frame, None
 
 
-def done_runs(folder: Path, run_ids: list[str], metrics: list[str]
-              ) -> tuple[dict[str, pd.DataFrame], dict[str, str], list[str]]:
-    """The finished runs among ``run_ids`` (recorded ok, with a usable result file) by id; the runs recorded ok whose
-    result is unusable, with why; and the manifest's skipped lines."""
-    manifest = read_manifest(folder)
+def done_runs(folder: Path, manifest: Manifest, run_ids: list[str], metrics: list[str]
+              ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """The finished runs among ``run_ids`` (latest record ok, with a usable result file) by id, and the runs recorded
+    ok whose result file is unusable, with why."""
     results, unusable = {}, {}
     for run_id in run_ids:
         if manifest.latest.get(run_id, {}).get("status") != "ok":
@@ -146,7 +145,7 @@ def done_runs(folder: Path, run_ids: list[str], metrics: list[str]
             results[run_id] = frame
         else:
             unusable[run_id] = why
-    return results, unusable, manifest.notes
+    return results, unusable
 
 
 @dataclass
@@ -159,14 +158,15 @@ class SweepResults:
 
 def read_results(folder: Path) -> SweepResults:
     plan = read_plan(folder)
-    done, unusable, notes = done_runs(folder, list(plan.runs["run_id"]), plan.metrics)
-    notes += [f"{why}: run {run_id} is left out" for run_id, why in unusable.items()]
+    manifest = read_manifest(folder)
+    done, unusable = done_runs(folder, manifest, list(plan.runs["run_id"]), plan.metrics)
+    notes = manifest.notes + [f"{why}: run {run_id} is left out" for run_id, why in unusable.items()]
     frames = [frame.assign(run_id=run_id) for run_id, frame in done.items()]
     if frames:
         frame = plan.runs.merge(pd.concat(frames, ignore_index=True), on="run_id", how="inner")
     else:
         frame = pd.DataFrame(columns=list(plan.runs.columns) + ["date", "tick"])
-    return SweepResults(frame=frame, plan=plan, manifest=read_manifest(folder), notes=notes)
+    return SweepResults(frame=frame, plan=plan, manifest=manifest, notes=notes)
 
 
 def _changed_inputs(recorded: dict[str, str], now: dict[str, str]) -> list[str]:

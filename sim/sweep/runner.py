@@ -27,7 +27,7 @@ import pandas as pd
 
 from sim.storage import append_json_line, atomic_write_parquet, writing_to
 from sim.sweep.execute import execute_run, metrics_frame
-from sim.sweep.folder import SweepExistsError, done_runs, prepare_folder, read_results
+from sim.sweep.folder import SweepExistsError, done_runs, prepare_folder, read_manifest, read_results
 from sim.sweep.inputs import load_sweep
 from sim.sweep.lock import sweep_lock
 from sim.sweep.plan import RunSpec, plan_runs
@@ -159,8 +159,9 @@ def run_sweep(
             Path(out).mkdir(parents=True, exist_ok=True)
             locked.enter_context(sweep_lock(folder))
         prepare_folder(loaded, runs, folder, resume, force)
-        done_before, unusable, notes = done_runs(folder, [run.run_id for run in runs], list(loaded.spec.kept_metrics))
-        notes += [f"{why}: run {run_id} is run again" for run_id, why in unusable.items()]
+        manifest = read_manifest(folder)
+        done_before, unusable = done_runs(folder, manifest, [r.run_id for r in runs], list(loaded.spec.kept_metrics))
+        notes = manifest.notes + [f"{why}: run {run_id} is run again" for run_id, why in unusable.items()]
         todo = [run for run in runs if run.run_id not in done_before]
 
         def progressed(done: int, failed: int) -> None:
