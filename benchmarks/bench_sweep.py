@@ -25,8 +25,8 @@ import yaml
 
 from sim.sweep import run_sweep
 from sim.sweep.execute import execute_run
+from sim.sweep.inputs import load_sweep
 from sim.sweep.plan import plan_runs
-from sim.sweep.spec import load_sweep
 from sim.synthetic import synthetic_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"

@@ -7,6 +7,7 @@ file, the key path, the value and what is allowed.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -128,6 +129,8 @@ def command_sweep(args: argparse.Namespace) -> int:
                 markup=False,
             )
             return EXIT_INTERRUPTED
+    for note in outcome.notes:
+        _error_console().print(f"note: {note}", markup=False)
     retry = " - run the same command with --resume to retry them" if outcome.failed else ""
     _console().print(
         f"sweep {outcome.folder.name}: {outcome.total} runs, {outcome.skipped} already done, {outcome.done} ran, "
@@ -140,10 +143,12 @@ def command_report(args: argparse.Namespace) -> int:
     from sim.storage import write_sweep_report
 
     try:
-        page = write_sweep_report(args.sweep_output, args.target_ratio, force=args.force)
+        page, notes = write_sweep_report(args.sweep_output, args.target_ratio, force=args.force)
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         _error_console().print(f"error: {error}", markup=False)
         return EXIT_BAD_INPUT
+    for note in notes:
+        _error_console().print(f"note: {note}", markup=False)
     _console().print(f"report: {page}")
     return EXIT_OK
 
@@ -283,6 +288,16 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _target_ratio(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0 (a US:China ratio, e.g. 10), got {text!r}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = _non_negative_int(text)
     if value == 0:
@@ -308,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="run a sweep file: policies x levers x uncertainties x seeds, in parallel")
     sweep.add_argument("sweep", type=Path, help="sweep YAML file, e.g. scenarios/sweeps/quick.yaml")
-    sweep.add_argument("--workers", type=_positive_int, default=None, help="parallel workers (default: all cores)")
+    sweep.add_argument("--workers", type=_positive_int, default=None,
+                       help="parallel workers (default: all cores; at most 4 per core, or 256 on a Dask cluster)")
     sweep.add_argument("--executor", choices=["process", "dask"], default="process",
                        help="process pool (default) or Dask (a LocalCluster, or --scheduler)")
     sweep.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler, e.g. tcp://host:8786 "
@@ -321,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write an HTML report of a sweep's results")
     report.add_argument("sweep_output", type=Path, help="a sweep's output folder, e.g. outputs/sweeps/quick")
-    report.add_argument("--target-ratio", type=float, default=10.0,
+    report.add_argument("--target-ratio", type=_target_ratio, default=10.0,
                         help="US:China ratio a policy should reach (default 10)")
     report.add_argument("--force", action="store_true", help="replace an existing report.html")
     report.set_defaults(handler=command_report)

@@ -129,17 +129,40 @@ def append_json_line(path: Path, record: dict) -> None:
         os.fsync(stream.fileno())
 
 
-def read_json_lines(path: Path) -> list[dict]:
-    """The complete records of a JSON-lines file; a torn last line is skipped."""
+def read_json_records(path: Path) -> tuple[list[dict], list[tuple[int, str]]]:
+    """The records of a JSON-lines file, and (line number, why) for each line that is not one.
+
+    A line that is not UTF-8, not JSON or not a JSON object is skipped, never fatal: one damaged line must not
+    hide the records around it. A torn last line (a writer killed mid-line) is skipped without comment.
+    """
     if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
+        return [], []
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    torn_last = not data.endswith(b"\n")
+    records, damaged = [], []
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
-    return records
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            why = f"not UTF-8 ({error.reason} at byte {error.start})"
+        except json.JSONDecodeError as error:
+            why = f"not JSON ({error.msg})"
+        else:
+            if isinstance(record, dict):
+                records.append(record)
+                continue
+            why = f"a JSON {type(record).__name__}, not a record"
+        if not (torn_last and number == len(lines)):
+            damaged.append((number, why))
+    return records, damaged
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    """The complete records of a JSON-lines file; a torn or damaged line is skipped."""
+    return read_json_records(path)[0]
 
 
 def _run_id(seed: int, resolved_sha256: str) -> str:
@@ -215,29 +238,28 @@ def _fill_run_folder(partial: Path, result, loaded) -> None:
 
 
 def write_sweep_report(folder: Path, target_ratio: float, destination: Path | None = None,
-                       force: bool = False) -> Path:
-    """Build the sweep's HTML report from its results and write it (atomically) into the sweep folder.
-
-    An existing report is replaced only with ``force``."""
+                       force: bool = False) -> tuple[Path, list[str]]:
+    """Build the sweep's HTML report from its results and write it (atomically) into the sweep folder; return where,
+    and notes on damaged files that were left out. An existing report is replaced only with ``force``."""
     from sim.provenance import environment
+    from sim.sweep.folder import SweepFolderError, read_results
     from sim.sweep.report import render_html
-    from sim.sweep.runner import load_results
 
     folder = Path(folder)
-    if not (folder / "plan.json").exists():
-        raise FileNotFoundError(f"{folder} is not a sweep output folder (no plan.json)")
-    results = load_results(folder)
-    if results.empty:
-        raise ValueError(f"{folder} has no finished runs to report on")
-    plan = pd.DataFrame(json.loads((folder / "plan.json").read_text(encoding="utf-8")))
-    spec = yaml.safe_load((folder / "sweep.yaml").read_text(encoding="utf-8")) or {}
+    results = read_results(folder)
+    if results.frame.empty:
+        damaged = f" ({len(results.notes)} damaged files or lines: {'; '.join(results.notes[:3])})" if results.notes \
+            else ""
+        raise SweepFolderError(f"{folder} has no finished runs to report on{damaged}")
     destination = destination or folder / "report.html"
     if destination.exists() and not force:
         raise FileExistsError(f"{destination} already exists; use --force to replace it")
-    page = render_html(results, plan, read_json_lines(folder / "manifest.jsonl"), spec, target_ratio, environment())
+    page = render_html(results.frame, results.plan.runs, results.manifest.failed,
+                       {"name": results.plan.name or folder.name, "description": results.plan.description},
+                       target_ratio, environment(), reference=results.plan.reference, notes=results.notes)
     with writing_to(destination.parent, "The previous report, if any, is untouched."):
         atomic_write_bytes(destination, page.encode("utf-8"))
-    return destination
+    return destination, results.notes
 
 
 def read_run_network(run_folder: Path):

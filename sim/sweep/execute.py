@@ -18,6 +18,7 @@ import pandas as pd
 from sim.run import RunResult, run_scenario
 from sim.scenario import LoadedScenario
 from sim.scenario.load import apply_overrides, resolve_extends, validate
+from sim.sweep.inputs import merged_sha256
 from sim.sweep.plan import RunSpec
 
 # Per worker process: scenario file -> (stats of every file in its extends chain, merged mapping, file hash).
@@ -29,8 +30,14 @@ def _stats(paths: list[Path]) -> list[tuple[str, int, int]]:
     return [(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths]
 
 
-def load_for_run(scenario_file: str, overrides: dict[str, Any]) -> LoadedScenario:
-    """``load_scenario`` with the merged YAML cached per worker (re-read when any file of the chain changes)."""
+class InputChangedError(RuntimeError):
+    """A run's scenario file changed after the sweep was planned."""
+
+
+def load_for_run(scenario_file: str, overrides: dict[str, Any], expected_sha256: str = "") -> LoadedScenario:
+    """``load_scenario`` with the merged YAML cached per worker (re-read when any file of the chain changes).
+
+    With ``expected_sha256`` (the hash of the merged mapping the plan saw), a file edited since is refused."""
     cached = _MERGED.get(scenario_file)
     if cached is None or _stats([Path(name) for name, _m, _s in cached[0]]) != cached[0]:
         read: list[Path] = []
@@ -39,6 +46,11 @@ def load_for_run(scenario_file: str, overrides: dict[str, Any]) -> LoadedScenari
         cached = (_stats(read), merged, digest)
         _MERGED[scenario_file] = cached
     _stat, merged, digest = cached
+    if expected_sha256 and merged_sha256(merged) != expected_sha256:
+        raise InputChangedError(
+            f"{scenario_file} (or a file it extends) changed after the sweep started, so this run's result would not "
+            "match its id; run the sweep again with --force to start over with the files as they are now"
+        )
     data = apply_overrides(merged, overrides, scenario_file) if overrides else copy.deepcopy(merged)
     scenario = validate(data, scenario_file)
     return LoadedScenario(scenario=scenario, path=Path(scenario_file), file_sha256=digest, overrides=dict(overrides))
@@ -60,10 +72,13 @@ def metrics_frame(result: RunResult, metrics: tuple[str, ...]) -> pd.DataFrame:
 def execute_run(run: RunSpec) -> dict[str, Any]:
     started = time.perf_counter()
     try:
-        loaded = load_for_run(run.scenario_file, run.overrides)
+        loaded = load_for_run(run.scenario_file, run.overrides, run.scenario_sha256)
         # A sweep keeps a few metrics of the bloc and world tables: the others are not recorded at all.
         result = run_scenario(loaded, seed=run.seed, until=run.until, tables=())
         frame = metrics_frame(result, run.metrics)
+    except InputChangedError as error:
+        return {"run_id": run.run_id, "status": "failed", "error": str(error),
+                "wall_time_s": time.perf_counter() - started}
     except Exception:  # noqa: BLE001 - a failed run is recorded with its traceback; the sweep goes on
         return {"run_id": run.run_id, "status": "failed", "error": traceback.format_exc(),
                 "wall_time_s": time.perf_counter() - started}

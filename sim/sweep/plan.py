@@ -11,15 +11,19 @@ import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.stats import qmc
 
 import sim
 from sim.provenance import git_commit
-from sim.scenario.load import resolve_extends
-from sim.sweep.spec import LoadedSweep, SweepSpec
+from sim.scenario import ScenarioError
+from sim.scenario.errors import Problem
+from sim.sweep.spec import SweepSpec
+
+if TYPE_CHECKING:
+    from sim.sweep.inputs import LoadedSweep
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,9 @@ class RunSpec:
     metrics: tuple[str, ...]
     overrides: dict[str, Any] = field(default_factory=dict)
     factors: dict[str, Any] = field(default_factory=dict)
+    # The merged scenario the plan saw: a worker refuses to run a file edited since, whose result would be stored
+    # under an id that says otherwise.
+    scenario_sha256: str = ""
 
 
 def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
@@ -61,27 +68,39 @@ def code_version() -> str:
 def plan_runs(loaded: LoadedSweep) -> list[RunSpec]:
     spec = loaded.spec
     version = code_version()
-    merged = {
-        name: json.dumps(resolve_extends(path), sort_keys=True, default=str)
-        for name, path in loaded.policy_files.items()
-    }
     runs = []
     for point_index, point in enumerate(sample_points(spec)):
         overrides = {factor.path: point[factor.name] for factor in spec.factors}
-        for policy, path in loaded.policy_files.items():
+        for policy in loaded.policies.values():
             for seed in spec.seed_list:
-                key = json.dumps([merged[policy], overrides, seed, spec.until, version], sort_keys=True, default=str)
+                key = json.dumps([policy.merged_json, overrides, seed, spec.until, version], sort_keys=True,
+                                 default=str)
                 runs.append(
                     RunSpec(
                         run_id=hashlib.sha256(key.encode("utf-8")).hexdigest()[:16],
-                        policy=policy,
-                        scenario_file=str(path.resolve()),
+                        policy=policy.name,
+                        scenario_file=str(policy.path),
                         seed=seed,
                         point=point_index,
                         until=spec.until,
                         metrics=spec.kept_metrics,
                         overrides=overrides,
                         factors=dict(point),
+                        scenario_sha256=policy.merged_sha256,
                     )
                 )
+    _refuse_shared_ids(loaded, runs)
     return runs
+
+
+def _refuse_shared_ids(loaded: LoadedSweep, runs: list[RunSpec]) -> None:
+    """Two runs under one id would be run twice and counted twice. The sweep file's checks refuse every way we know
+    of making them (repeated seeds, values, policies or sampled points); this is the last line if one is missed."""
+    first: dict[str, RunSpec] = {}
+    for run in runs:
+        twin = first.setdefault(run.run_id, run)
+        if twin is not run:
+            message = (f"two runs would be the same run (id {run.run_id}): policy {twin.policy!r} point {twin.point} "
+                       f"seed {twin.seed}, and policy {run.policy!r} point {run.point} seed {run.seed}; make the "
+                       "policies, factor values and seeds distinct")
+            raise ScenarioError(str(loaded.path), [Problem((), message)])

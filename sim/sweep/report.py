@@ -182,21 +182,25 @@ def _table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), index: bool 
                          classes="table", na_rep="")
 
 
-def render_html(results: pd.DataFrame, plan: pd.DataFrame, manifest: list[dict], spec: dict,
-                target_ratio: float, provenance: dict) -> str:
-    """The whole report as one self-contained HTML page (figures embedded): the answer first, then the evidence."""
+def render_html(results: pd.DataFrame, plan: pd.DataFrame, failed: list[dict], spec: dict, target_ratio: float,
+                provenance: dict, reference: str | None = None, notes: list[str] = ()) -> str:
+    """The whole report as one self-contained HTML page (figures embedded): the answer first, then the evidence.
+
+    ``failed`` holds the latest manifest record of each run that failed; ``notes`` the damaged files left out."""
     import html
 
     final = final_outcomes(results)
     factor_columns = [c for c in plan.columns if c not in ("run_id", "policy", "point", "seed")]
     policies = list(dict.fromkeys(plan["policy"]))
-    reference = "baseline" if "baseline" in policies else policies[0]
+    if reference not in policies:
+        reference = "baseline" if "baseline" in policies else policies[0]
     ranked = ranking(final, target_ratio)
     outcomes = ["lead_months", "us_china_ratio", "china_effective_h100e"]
     outcomes = [o for o in outcomes if o in final.columns]
     paired = paired_differences(final, reference, outcomes)
     sensitive = sensitivity(final, factor_columns, outcomes)
-    failed = [record for record in manifest if record.get("status") == "failed"]
+    failed_ids = {record.get("run_id") for record in failed} & set(plan["run_id"])
+    damaged = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
     best = ranked.index[0]
     top = ranked.loc[best]
     answer = (
@@ -234,9 +238,10 @@ def render_html(results: pd.DataFrame, plan: pd.DataFrame, manifest: list[dict],
         "within policies and averaged: the sign gives the direction, the size the strength.</p>",
         _table_html(sensitive, index=False) if not sensitive.empty else "<p>No input was varied.</p>",
         "<h2>Runs and provenance</h2>",
-        f"<p>{len(plan)} runs planned, {len(final)} with results, {len(failed)} failed"
-        f"{' (see manifest.jsonl)' if failed else ''}. Policies: {html.escape(', '.join(policies))}. "
+        f"<p>{len(plan)} runs planned, {len(final)} with results, {len(failed_ids)} failed"
+        f"{' (see manifest.jsonl)' if failed_ids else ''}. Policies: {html.escape(', '.join(policies))}. "
         f"Seeds: {html.escape(str(sorted(plan['seed'].unique().tolist())))}.</p>",
+        f"<p>Left out, damaged:</p><ul>{damaged}</ul>" if damaged else "",
         f"<pre>{html.escape(str(provenance))}</pre>",
         "</body></html>",
     ]

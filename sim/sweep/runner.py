@@ -1,50 +1,46 @@
 """Running a sweep: runs go to an executor, results stream to disk as each run finishes, and a sweep resumes.
 
-On disk, ``<out>/<sweep name>/`` holds ``sweep.yaml`` (the sweep file as run), ``plan.json`` (every run's id,
-policy, point, factor values and seed), ``runs/<run id>.parquet`` (one file per finished run, written atomically)
-and ``manifest.jsonl`` (a line per finished run: id, policy, point, factor values, seed, status, the traceback of a
-failure, wall time). A run is done when its manifest line
-says ok and its file exists; ``resume`` runs only what is not done. The driver keeps at most a few runs per worker in
-flight, so its memory does not grow with the number of runs. A failed run is recorded and the others go on; when a
-worker process dies, the runs it held are recorded as failed and the pool is restarted.
+On disk, ``<out>/<sweep name>/`` holds ``sweep.yaml`` (the sweep file as run), ``plan.json`` (the input files'
+hashes and every run's id, policy, point, factor values and seed), ``runs/<run id>.parquet`` (one file per finished
+run, written atomically) and ``manifest.jsonl`` (a line per finished run: id, policy, point, factor values, seed,
+status, the traceback of a failure, wall time); see ``sim.sweep.folder``. A run is done when its latest manifest line
+says ok and its file can be read; ``resume`` runs only what is not done. One sweep at a time holds the folder
+(``sim.sweep.lock``). The driver keeps at most a few runs per worker in flight, so its memory does not grow with the
+number of runs. A failed run is recorded and the others go on; when a worker process dies, every run in flight gets
+a record (failed, unless it had finished) and the pool is restarted.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from sim.storage import (
-    append_json_line,
-    atomic_write_bytes,
-    atomic_write_parquet,
-    read_json_lines,
-    remove_stale_temporaries,
-    writing_to,
-)
+from sim.storage import append_json_line, atomic_write_parquet, writing_to
 from sim.sweep.execute import execute_run, metrics_frame
+from sim.sweep.folder import SweepExistsError, done_runs, prepare_folder, read_manifest, read_results
+from sim.sweep.inputs import load_sweep
+from sim.sweep.lock import sweep_lock
 from sim.sweep.plan import RunSpec, plan_runs
-from sim.sweep.spec import METRICS, load_sweep
+from sim.sweep.spec import METRICS
+
+__all__ = ["SweepExistsError", "SweepOutcome", "load_results", "run_model", "run_sweep"]
 
 IN_FLIGHT_PER_WORKER = 2
+WORKERS_PER_CORE = 4
+MAX_CLUSTER_WORKERS = 256
+MAX_BARREN_POOLS = 3
+WORKER_DIED = "the worker process running this run died (killed or out of memory)"
 ProgressCallback = Callable[[int, int, int], None]  # done, failed, total
-
-
-class SweepExistsError(FileExistsError):
-    """The output folder already holds this sweep; resume it, replace it (force) or choose another folder."""
-
 
 RESUME_HINT = "Finished runs are kept: fix that, then run the same command with --resume to finish the sweep."
 
@@ -56,6 +52,7 @@ class SweepOutcome:
     done: int
     failed: int
     skipped: int
+    notes: list[str] = field(default_factory=list)  # damaged files found in the folder, and what was done about them
 
     def results(self) -> pd.DataFrame:
         return load_results(self.folder)
@@ -101,41 +98,39 @@ def make_executor(kind: str, workers: int, scheduler: str | None) -> Iterator[Ex
             yield client.get_executor()
 
 
-def _done_ids(folder: Path) -> set[str]:
-    return {
-        record["run_id"]
-        for record in read_json_lines(folder / "manifest.jsonl")
-        if record.get("status") == "ok" and (folder / "runs" / f"{record['run_id']}.parquet").exists()
-    }
+def _worker_cap(executor: str, scheduler: str | None) -> tuple[int, str]:
+    """The most workers that make sense, and why: local workers are processes of about 200 MB each that compete for
+    the cores beyond a few per core; on a cluster, ``workers`` only sets how many runs are kept in flight."""
+    if executor == "dask" and (scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS")):
+        return MAX_CLUSTER_WORKERS, "runs kept in flight on the cluster"
+    cores = os.cpu_count() or 1
+    return WORKERS_PER_CORE * cores, (f"{WORKERS_PER_CORE} per core on this machine's {cores} cores: each worker is "
+                                      "a process of about 200 MB, and more only compete for the cores")
 
 
-def _prepare_folder(loaded, runs: list[RunSpec], out: Path, resume: bool, force: bool) -> Path:
-    """The sweep's folder under ``out`` (its name is an identifier, so it cannot point elsewhere), ready to run in.
-
-    An existing sweep is resumed with ``resume``, replaced with ``force``, and otherwise left alone (an error).
-    """
-    folder = out / loaded.spec.name
+def _check_arguments(workers: int | None, executor: str, scheduler: str | None, resume: bool, force: bool) -> None:
     if resume and force:
         raise ValueError("--resume keeps a sweep's results and --force deletes them: choose one")
-    exists = (folder / "plan.json").exists() or (folder / "manifest.jsonl").exists()
-    if exists and not (resume or force):
-        raise SweepExistsError(
-            f"{folder} already holds the sweep {loaded.spec.name!r}: resume it (--resume), replace it (--force) "
-            "or write elsewhere (--out)"
-        )
-    with writing_to(out, "Nothing was run."):
-        if exists and force:
-            # Out of the way in one rename, then deleted: a crash in between leaves a hidden folder, never a mix.
-            doomed = folder.with_name(f".{folder.name}.replaced-{os.getpid()}")
-            os.replace(folder, doomed)
-            shutil.rmtree(doomed)
-        (folder / "runs").mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(folder / "runs")
-        remove_stale_temporaries(folder)
-        atomic_write_bytes(folder / "sweep.yaml", loaded.path.read_bytes())
-        plan = [{"run_id": r.run_id, "policy": r.policy, "point": r.point, "seed": r.seed, **r.factors} for r in runs]
-        atomic_write_bytes(folder / "plan.json", json.dumps(plan, indent=1, default=str).encode("utf-8"))
-    return folder
+    if executor not in ("process", "dask"):
+        raise ValueError(f"unknown executor {executor!r}; use process or dask")
+    cap, why = _worker_cap(executor, scheduler)
+    if workers is not None and not (isinstance(workers, int) and 1 <= workers <= cap):
+        raise ValueError(f"--workers {workers!r}: allowed 1 to {cap} ({why})")
+
+
+def _died(run: RunSpec, why: str = WORKER_DIED) -> dict[str, Any]:
+    return {"run_id": run.run_id, "status": "failed", "wall_time_s": 0.0, "error": why}
+
+
+def _outcome_of(future: Future, run: RunSpec) -> tuple[dict[str, Any], bool]:
+    """A finished future's outcome, and whether its pool broke. ``execute_run`` never raises, so an exception here
+    is the executor's: a dead worker (a broken pool, or Dask giving up on a killed worker) fails the run."""
+    try:
+        return future.result(), False
+    except BrokenProcessPool:
+        return _died(run), True
+    except Exception as error:  # noqa: BLE001 - whatever the executor raises, the run is recorded as failed
+        return _died(run, f"the worker running this run failed: {type(error).__name__}: {error}"), False
 
 
 def run_sweep(
@@ -150,15 +145,39 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run every run of a sweep file not already done; return where the results are and how it went.
 
-    Raises SweepExistsError if ``out`` already holds this sweep and neither ``resume`` nor ``force`` is given, and
-    StorageError (saying what happened; finished runs are kept) if results cannot be written.
+    Raises ScenarioError for a sweep that cannot run, ValueError for arguments out of range, SweepExistsError if
+    ``out`` already holds this sweep and neither ``resume`` nor ``force`` is given, SweepFolderError if a resumed
+    sweep's inputs changed, SweepBusyError if another sweep holds the folder, and StorageError (saying what
+    happened; finished runs are kept) if results cannot be written.
     """
+    _check_arguments(workers, executor, scheduler, resume, force)
     loaded = load_sweep(sweep_file)
     runs = plan_runs(loaded)
-    folder = _prepare_folder(loaded, runs, Path(out), resume, force)
-    done_before = _done_ids(folder)
-    todo = [run for run in runs if run.run_id not in done_before]
-    workers = workers or os.cpu_count() or 1
+    folder = Path(out) / loaded.spec.name  # the name is an identifier, so the folder cannot be elsewhere
+    with ExitStack() as locked:
+        with writing_to(Path(out), "Nothing was run."):
+            Path(out).mkdir(parents=True, exist_ok=True)
+            locked.enter_context(sweep_lock(folder))
+        prepare_folder(loaded, runs, folder, resume, force)
+        manifest = read_manifest(folder)
+        done_before, unusable = done_runs(folder, manifest, [r.run_id for r in runs], list(loaded.spec.kept_metrics))
+        notes = manifest.notes + [f"{why}: run {run_id} is run again" for run_id, why in unusable.items()]
+        todo = [run for run in runs if run.run_id not in done_before]
+
+        def progressed(done: int, failed: int) -> None:
+            if progress is not None:
+                progress(done + len(done_before), failed, len(runs))
+
+        counts = _run_all(todo, folder, workers or os.cpu_count() or 1, executor, scheduler, progressed)
+    if progress is not None:
+        progress(counts[0] + len(done_before), counts[1], len(runs))
+    return SweepOutcome(folder=folder, total=len(runs), done=counts[0], failed=counts[1], skipped=len(done_before),
+                        notes=notes)
+
+
+def _run_all(todo: list[RunSpec], folder: Path, workers: int, executor: str, scheduler: str | None,
+             progress: Callable[[int, int], None]) -> tuple[int, int]:
+    """Run ``todo`` and record each run as it ends; return how many ran and how many failed."""
     done = failed = 0
 
     def record(run: RunSpec, outcome: dict[str, Any]) -> None:
@@ -176,45 +195,46 @@ def run_sweep(
             done += 1
         else:
             failed += 1
-        if progress is not None:
-            progress(done + len(done_before), failed, len(runs))
+        progress(done, failed)
 
     queue = list(reversed(todo))
+    barren_pools = 0  # pools that broke before finishing any run: a worker that cannot even start
     while queue:
+        recorded_before = done + failed
         with make_executor(executor, workers, scheduler) as pool:
             in_flight: dict[Future, RunSpec] = {}
-            try:
-                while queue or in_flight:
-                    while queue and len(in_flight) < workers * IN_FLIGHT_PER_WORKER:
-                        run = queue.pop()
-                        in_flight[pool.submit(execute_run, run)] = run
-                    finished, _pending = wait(list(in_flight), return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        run = in_flight.pop(future)
-                        record(run, future.result())
-            except BrokenProcessPool:
-                # A worker died (killed, out of memory): the runs it held cannot be trusted; the rest go on.
-                for run in in_flight.values():
-                    record(run, {"run_id": run.run_id, "status": "failed", "wall_time_s": 0.0,
-                                 "error": "the worker process running this run died (killed or out of memory)"})
-                continue
-    if progress is not None:
-        progress(done + len(done_before), failed, len(runs))
-    return SweepOutcome(folder=folder, total=len(runs), done=done, failed=failed, skipped=len(done_before))
+            broken = False
+            while (queue or in_flight) and not broken:
+                while queue and len(in_flight) < workers * IN_FLIGHT_PER_WORKER and not broken:
+                    try:
+                        in_flight[pool.submit(execute_run, queue[-1])] = queue[-1]
+                        queue.pop()
+                    except BrokenProcessPool:
+                        broken = True
+                if not in_flight:
+                    break
+                finished, _pending = wait(list(in_flight), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    run = in_flight.pop(future)
+                    outcome, lost = _outcome_of(future, run)
+                    broken |= lost
+                    record(run, outcome)
+            # A worker died (killed, out of memory): every run still in flight gets a record, its own result if it
+            # finished, failed otherwise; the pool is then replaced and the rest go on.
+            for future, run in in_flight.items():
+                record(run, _outcome_of(future, run)[0] if future.done() else _died(run))
+        barren_pools = barren_pools + 1 if done + failed == recorded_before else 0
+        if barren_pools >= MAX_BARREN_POOLS:
+            for run in reversed(queue):
+                record(run, _died(run, "worker processes kept dying before finishing any run"))
+            queue.clear()
+    return done, failed
 
 
 def load_results(folder: str | Path) -> pd.DataFrame:
-    """One tidy table: a row per run and month, with the run's policy, point, factor values and seed as columns."""
-    folder = Path(folder)
-    plan = pd.DataFrame(json.loads((folder / "plan.json").read_text(encoding="utf-8")))
-    done = _done_ids(folder)
-    frames = [
-        pd.read_parquet(folder / "runs" / f"{run_id}.parquet").assign(run_id=run_id)
-        for run_id in plan["run_id"] if run_id in done
-    ]
-    if not frames:
-        return pd.DataFrame(columns=list(plan.columns) + ["date", "tick"])
-    return plan.merge(pd.concat(frames, ignore_index=True), on="run_id", how="inner")
+    """One tidy table: a row per run and month, with the run's policy, point, factor values and seed as columns.
+    Damaged files are left out (``sim.sweep.folder.read_results`` says which)."""
+    return read_results(Path(folder)).frame
 
 
 def run_model(scenario: str | Path = "scenarios/baseline.yaml", seed: int = 0, until: str | None = None,

@@ -10,15 +10,16 @@ a value it refuses, is an error before anything runs.
 from __future__ import annotations
 
 import math
+import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.calendar import parse_month
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError
 from sim.scenario.errors import Problem
-from sim.scenario.load import read_yaml_mapping
+from sim.scenario.load import _problem_from_pydantic, _unwrap, read_yaml_mapping
 
 MAX_RUNS = 100_000  # a plan is held in memory and written to plan.json; a bigger study is several sweeps
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -66,6 +67,15 @@ class Factor(_Strict):
             raise ValueError(f"a range needs low <= high, got low={self.low} high={self.high}")
         return self
 
+    @field_validator("values")
+    @classmethod
+    def _distinct_values(cls, values: list | None) -> list | None:
+        # Two equal values make the same scenario twice: the same run ids, counted twice in the results.
+        repeated = _repeated(values or [])
+        if repeated:
+            raise ValueError(f"each value may appear once; repeated: {repeated}")
+        return values
+
     @property
     def sampled(self) -> bool:
         return self.values is None
@@ -80,7 +90,8 @@ class Sampling(_Strict):
 class SweepSpec(_Strict):
     name: Name
     description: str = ""
-    base: str = Field(description="the base scenario file, relative to the sweep file")
+    base: str | None = Field(None, description="the base scenario file, relative to the sweep file; with policies, "
+                             "one of theirs: the reference the report compares the others with")
     policies: dict[Name, str] = Field(default_factory=dict, description="policy name -> scenario file (relative)")
     levers: list[Factor] = Field(default_factory=list)
     uncertainties: list[Factor] = Field(default_factory=list)
@@ -91,8 +102,19 @@ class SweepSpec(_Strict):
         default_factory=lambda: list(METRICS), description="metrics to keep (the report's own are always kept)"
     )
 
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: int | list[int]) -> int | list[int]:
+        # A repeated seed repeats its runs under the same ids: they would count twice in every statistic.
+        repeated = _repeated(seeds) if isinstance(seeds, list) else []
+        if repeated:
+            raise ValueError(f"each seed may appear once; repeated: {repeated}")
+        return seeds
+
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
+        if self.base is None and not self.policies:
+            raise ValueError("give base (the scenario to run) or policies (the scenarios to compare)")
         factors = self.levers + self.uncertainties
         names = [factor.name for factor in factors]
         duplicated = sorted({name for name in names if names.count(name) > 1})
@@ -100,6 +122,10 @@ class SweepSpec(_Strict):
             raise ValueError(f"factor names must be unique; repeated: {', '.join(duplicated)}")
         if self.sampling.method == "grid" and any(factor.sampled for factor in factors):
             raise ValueError("sampling method grid needs values for every factor; use method lhs to sample ranges")
+        ranges = [factor for factor in factors if factor.sampled]
+        if ranges and self.sampling.samples > 1 and all(factor.low == factor.high for factor in ranges):
+            raise ValueError(f"every range has low == high, so the {self.sampling.samples} samples would be the same "
+                             "point run again under the same ids: use samples: 1, or widen a range")
         if self.run_count > MAX_RUNS:
             raise ValueError(f"the sweep makes {self.run_count:,} runs (policies x points x seeds); the limit is "
                              f"{MAX_RUNS:,}: split it into several sweeps or sample ranges (method lhs) instead")
@@ -131,53 +157,43 @@ class SweepSpec(_Strict):
         return self.levers + self.uncertainties
 
 
-class LoadedSweep(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True, frozen=True)
-
-    spec: SweepSpec
-    path: Path
-    policy_files: dict[str, Path]
+def _repeated(items: list) -> list:
+    """The items that appear more than once (``True`` and ``1`` are told apart: they are different YAML values)."""
+    keys = [(type(item) is bool, item) for item in items]
+    return list(dict.fromkeys(item for item, key in zip(items, keys, strict=True) if keys.count(key) > 1))
 
 
-def load_sweep(path: str | Path) -> LoadedSweep:
-    """Read and validate a sweep file, and check every factor and policy against the scenarios before any run."""
-    path = Path(path)
+def _sweep_model_at(path: tuple) -> type[BaseModel] | None:
+    """The part of the sweep schema that validates the mapping at ``path`` (to list its allowed keys)."""
+    model: type[BaseModel] = SweepSpec
+    for part in (part for part in path if not isinstance(part, int)):
+        field = model.model_fields.get(str(part))
+        annotation = _unwrap(field.annotation) if field else None
+        if typing.get_origin(annotation) is list:
+            annotation = _unwrap(typing.get_args(annotation)[0])
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model
+
+
+def _problem(item: dict) -> Problem:
+    """A pydantic error as a Problem, worded as for scenarios; an unknown key lists the sweep keys allowed there."""
+    if item["type"] == "extra_forbidden":
+        model = _sweep_model_at(tuple(item["loc"])[:-1])
+        allowed = ", ".join(model.model_fields) if model else "(see the README's Sweeps section)"
+        return Problem(tuple(item["loc"]), f"unknown key; allowed keys here are: {allowed}", item.get("input"),
+                       not isinstance(item.get("input"), (dict, list)))
+    problem = _problem_from_pydantic(item)
+    if item["type"] == "value_error" and isinstance(item.get("input"), list) and not problem.has_value:
+        return Problem(problem.path, problem.message, item["input"], True)  # e.g. the repeated seeds
+    return problem
+
+
+def read_spec(path: Path) -> SweepSpec:
+    """Read and validate a sweep file on its own (its scenarios are checked by ``sim.sweep.inputs``)."""
     data = read_yaml_mapping(path)
     try:
-        spec = SweepSpec.model_validate(data)
+        return SweepSpec.model_validate(data)
     except ValidationError as error:
-        problems = [
-            Problem(tuple(item["loc"]), item["msg"].removeprefix("Value error, "), item.get("input"),
-                    not isinstance(item.get("input"), (dict, list)))
-            for item in error.errors()
-        ]
-        raise ScenarioError(str(path), problems) from None
-    folder = path.parent
-    policy_files = {name: (folder / file) for name, file in spec.policies.items()} or {"base": folder / spec.base}
-    problems: list[Problem] = []
-    for name, policy_file in policy_files.items():
-        if not policy_file.is_file():
-            message = f"no such scenario file: {policy_file}"
-            problems.append(Problem(("policies", name), message, str(policy_file), True))
-    if problems:
-        raise ScenarioError(str(path), problems)
-    first_policy = next(iter(policy_files.values()))
-    for group, factors in (("levers", spec.levers), ("uncertainties", spec.uncertainties)):
-        for index, factor in enumerate(factors):
-            probes = factor.values if factor.values is not None else [factor.low, factor.high]
-            for value in probes:
-                try:
-                    load_scenario(first_policy, {factor.path: value})
-                except ScenarioError as error:
-                    detail = "; ".join(str(problem) for problem in error.problems)
-                    message = f"{factor.name} = {value!r} does not fit the scenario: {detail}"
-                    problems.append(Problem((group, index, "path"), message, factor.path, True))
-                    break
-    if spec.until is not None:
-        scenario = load_scenario(first_policy).scenario
-        if not parse_month(scenario.start) <= parse_month(spec.until):
-            problems.append(Problem(("until",), f"must not be before the scenario start ({scenario.start})",
-                                    spec.until, True))
-    if problems:
-        raise ScenarioError(str(path), problems)
-    return LoadedSweep(spec=spec, path=path, policy_files=policy_files)
+        raise ScenarioError(str(path), [_problem(item) for item in error.errors()]) from None

@@ -23,8 +23,8 @@ from sim.cli import main
 from sim.model import ChipSupplyModel
 from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.load import MAX_FILE_BYTES
+from sim.sweep.inputs import load_sweep
 from sim.sweep.plan import plan_runs
-from sim.sweep.spec import load_sweep
 from tests.conftest import TINY, tiny_dict, write_yaml
 
 MONTHS_RUN = 3

@@ -9,7 +9,7 @@ import pytest
 from sim.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from sim.scenario import ScenarioError, load_scenario
 from sim.storage import read_json_lines
-from sim.sweep.spec import load_sweep
+from sim.sweep.inputs import load_sweep
 from tests.conftest import tiny_dict, write_yaml
 
 HOSTILE_NAMES = ["../escape", "/etc/cron.d/x", "a/b", "..", ".", "name with spaces", "C:\\x", "x" * 65, "",

@@ -11,6 +11,7 @@ always with the failure injected at the point where chipsim writes.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import signal
 import subprocess
@@ -130,6 +131,9 @@ def test_a_worker_killed_mid_sweep_is_recorded_and_resume_finishes_it(tmp_path: 
     assert_consistent(folder)
     failed = [r for r in read_json_lines(folder / "manifest.jsonl") if r["status"] == "failed"]
     assert failed and all("worker process running this run died" in r["error"] for r in failed)
+    # Every run has a record, the killed worker's own included (it was lost when its future was the one to raise).
+    planned = {run["run_id"] for run in json.loads((folder / "plan.json").read_text())["runs"]}
+    assert {r["run_id"] for r in read_json_lines(folder / "manifest.jsonl")} == planned
 
     resumed = subprocess.run(_cli("sweep", str(slow_sweep), "--out", str(out), "--workers", "2", "--quiet",
                                   "--resume"), cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -109,25 +109,38 @@ def test_resume_after_an_interruption_finishes_with_identical_results(tmp_path: 
     pd.testing.assert_frame_equal(_sorted(resumed.results()), _sorted(whole))
 
 
-def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path: Path, sweep_file: Path) -> None:
-    # In the second policy's world the lever's target does not exist: its runs fail when they load.
-    lonely = tiny_dict()
-    lonely["name"] = "lonely"
-    lonely["intermediaries"] = []
-    lonely["data_centers"][2]["suppliers"] = ["usv"]
-    write_yaml(tmp_path / "lonely.yaml", lonely)
-    sweep = write_yaml(tmp_path / "mixed.yaml", {
-        "name": "mixed", "base": "tiny.yaml", "policies": {"open": "tiny.yaml", "lonely": "lonely.yaml"},
-        "levers": [{"name": "markup", "path": "intermediaries.sgdist.markup_fraction", "values": [0.2]}],
-        "seeds": 2, "until": "2025-03",
-    })
-    outcome = run_sweep(sweep, out=tmp_path / "out", workers=2)
-    assert (outcome.done, outcome.failed) == (2, 2)
+def test_a_failing_run_is_recorded_and_the_others_complete(tmp_path: Path, sweep_file: Path, monkeypatch) -> None:
+    # The controlled policy's file is edited once the sweep is planned: its runs must fail (their ids name the file as
+    # it was) while the open policy's complete.
+    import sim.sweep.runner
+
+    def plan_then_edit(loaded):
+        runs = plan_runs(loaded)
+        edited = tiny_dict(**{"parameters.buyer_price_sensitivity.value": 2.0})
+        edited["name"] = "tiny_controlled"
+        write_yaml(tmp_path / "controlled.yaml", edited)
+        return runs
+
+    monkeypatch.setattr(sim.sweep.runner, "plan_runs", plan_then_edit)
+    outcome = run_sweep(sweep_file, out=tmp_path / "out", workers=2)
+    assert (outcome.done, outcome.failed) == (4, 4)
     failures = [r for r in read_json_lines(outcome.folder / "manifest.jsonl") if r["status"] == "failed"]
-    assert all("no item 'sgdist' here" in r["error"] for r in failures)
-    assert {(r["policy"], r["seed"]) for r in failures} == {("lonely", 0), ("lonely", 1)}
-    assert all(r["factors"] == {"markup": 0.2} for r in failures)
+    assert all("changed after the sweep started" in r["error"] and "--force" in r["error"] for r in failures)
+    assert {(r["policy"], r["seed"]) for r in failures} == {("controlled", 0), ("controlled", 1)}
+    assert sorted(r["factors"]["noise"] for r in failures) == [0.1, 0.1, 0.3, 0.3]
     assert set(outcome.results()["policy"]) == {"open"}
+
+
+def test_a_run_that_raises_returns_its_traceback(tmp_path: Path, sweep_file: Path, monkeypatch) -> None:
+    import sim.sweep.execute
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the model broke down")
+
+    monkeypatch.setattr(sim.sweep.execute, "run_scenario", broken)
+    outcome = sim.sweep.execute.execute_run(plan_runs(load_sweep(sweep_file))[0])
+    assert outcome["status"] == "failed"
+    assert "Traceback" in outcome["error"] and "the model broke down" in outcome["error"]
 
 
 def test_cli_sweep_refuses_to_overwrite_and_resumes(tmp_path: Path, sweep_file: Path, capsys) -> None:
