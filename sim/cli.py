@@ -87,9 +87,9 @@ def _compact(value: float) -> str:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from sim.outputs import write_run_outputs
     from sim.run import resolve_until, run_scenario
     from sim.scenario import load_scenario
-    from sim.storage import write_run_outputs
 
     loaded = load_scenario(args.scenario)
     until = resolve_until(loaded.scenario, args.until, origin=str(args.scenario))
@@ -140,7 +140,7 @@ def command_sweep(args: argparse.Namespace) -> int:
 
 
 def command_report(args: argparse.Namespace) -> int:
-    from sim.storage import write_sweep_report
+    from sim.outputs import write_sweep_report
 
     try:
         page, notes = write_sweep_report(args.sweep_output, args.target_ratio, force=args.force)
@@ -155,7 +155,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 def command_network(args: argparse.Namespace) -> int:
     from sim.network_analysis import analysis_figure, chokepoints, diverted_compute, hub_betweenness
-    from sim.storage import read_run_network, write_figure
+    from sim.outputs import read_run_network, write_figure
 
     try:
         graph = read_run_network(args.run_folder)

@@ -72,17 +72,6 @@ class DataCenterAgent(SupplyChainAgent):
     def installed_h100e(self) -> float:
         return sum(self.model.installed.center_h100e_by_source(self.index).values())
 
-    # --- the offshore cloud ---------------------------------------------------------------------------------
-    def rent_in(self, h100e: float, cost_usd: float) -> None:
-        """Compute rented abroad this month: paid now, counted for this data center's bloc this month."""
-        self.rented_in_h100e += h100e
-        self.cash_usd -= cost_usd
-        self.spent_usd_this_month += cost_usd
-
-    def rent_out(self, h100e: float, revenue_usd: float) -> None:
-        self.rented_out_h100e += h100e
-        self.rental_revenue_usd += revenue_usd
-
 
 class DataCenterArrays:
     """Every data center's money and rented compute for the month, a row per data center (its ``index``), and how

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -21,12 +21,6 @@ from sim.columns import ColumnTable, run_starts, segment_rows, stable_order
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
-
-
-class Buyer(Protocol):
-    agent_id: str
-
-    def on_filled(self, order: Order) -> None: ...
 
 
 # No seller ever holds a trillion chips; capping an order there keeps rationing in 64-bit integers even when decades

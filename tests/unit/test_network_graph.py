@@ -10,8 +10,8 @@ import pytest
 
 from sim import run_scenario
 from sim.model import ChipSupplyModel
+from sim.outputs import write_run_outputs
 from sim.scenario import LoadedScenario
-from sim.storage import write_run_outputs
 from tests.conftest import smuggling_world, tiny
 
 
