@@ -163,7 +163,9 @@ class ChipSupplyModel(mesa.Model):
             enforcement=tuple(scenario.enforcement),
             country_tier=self.country_tier, catalog=self.catalog, chips=self.chips,
             node_kind=np.array([agent.kind for agent in self.nodes], dtype=object),
-            node_tier=np.array([agent.tier for agent in self.nodes], dtype=np.int64), streams=self.streams)
+            node_tier=np.array([agent.tier for agent in self.nodes], dtype=np.int64),
+            node_country=np.array([agent.country for agent in self.nodes], dtype=object),
+            node_bloc=np.array([agent.bloc for agent in self.nodes], dtype=object), streams=self.streams)
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
         self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,
                                       len(self.country_code), self.node_listed)

@@ -18,19 +18,15 @@ Everything here is a pure function of the graph: the CLI (``chipsim network``) p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
+import networkx as nx
+import pandas as pd
 
-matplotlib.use("Agg")  # headless: the figure is saved, never shown
+from sim.scenario.schema import CONTROLLING_BLOC
 
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
-
-from sim.scenario.schema import CONTROLLING_BLOC  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TARGET_BLOC = "china"
 EDGE_COLOURS = {"legal": "#2c7fb8", "licensed": "#f39c12", "smuggled": "#c0392b", "production": "#7f8c8d"}
@@ -130,6 +126,12 @@ def country_label(graph: nx.DiGraph, code: str) -> str:
 def analysis_figure(graph: nx.DiGraph, by_country: pd.DataFrame, hubs: pd.DataFrame, cut: Chokepoints,
                     title: str) -> Figure:
     """One figure: diverted compute by country, the hubs by betweenness, and the cut's edges by what they carried."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: the figure is saved, never shown (imported here: the model never draws)
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
     figure, (left, middle, right) = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained")
     figure.suptitle(title)
     _bars(left, [country_label(graph, code) for code in by_country["country"].head(10)],
@@ -149,6 +151,8 @@ def analysis_figure(graph: nx.DiGraph, by_country: pd.DataFrame, hubs: pd.DataFr
 
 
 def _bars(axis, labels, values, colour, title: str, xlabel: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
     labels, values = list(labels)[::-1], list(values)[::-1]
     colours = colour[::-1] if isinstance(colour, list) else colour
     if not labels:

@@ -40,6 +40,8 @@ class PolicyWorld:
     chips: ChipIndex
     node_kind: np.ndarray  # by node number: "fab", "vendor", "intermediary", "data_center" or "enforcement"
     node_tier: np.ndarray  # by node number: export tier of the node's country
+    node_country: np.ndarray  # by node number: country code (strings)
+    node_bloc: np.ndarray  # by node number: bloc (strings)
     streams: RandomStreams
 
     def frontier_tpp(self, month: int) -> float:
@@ -54,6 +56,8 @@ class EnforcementSettings:
     budget_usd_per_year: float
     detection_efficacy: float
     targeting: float
+    # Where inspections go: each network node's weight (by node number), or None to go by the flow alone.
+    inspection_weight: np.ndarray | None = None
 
 
 @dataclass

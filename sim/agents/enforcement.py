@@ -62,6 +62,11 @@ class EnforcementAgent(SupplyChainAgent):
             return 0.0
         return min(1.0, self.inspections_per_month * self.chips_per_inspection * self.targeting / weight)
 
+    @property
+    def inspection_weight(self) -> np.ndarray | None:
+        """This month's weight of each network node in where inspections go (None: by flow alone)."""
+        return self.model.rules.enforcement[self.agent_id].inspection_weight
+
     def inspect(self, legal_chips: int, diverted_chips: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Which of this month's diverted shipments (their chip counts, in the order shipped) the inspections find,
         as a boolean per shipment, with ``legal_chips`` the other chips leaving intermediaries in reach.
@@ -75,6 +80,29 @@ class EnforcementAgent(SupplyChainAgent):
         self.inspections_this_month = min(self.inspections_per_month, int(-(-flow // self.chips_per_inspection)))
         share = self.examined_share(legal_chips, diverted_total)
         found = rng.random(len(diverted_chips)) < share * self.detection_efficacy
+        self.finds_this_month = int(found.sum())
+        return found
+
+    def inspect_by_weight(self, source: np.ndarray, chips: np.ndarray, diverted: np.ndarray, weight: np.ndarray,
+                          rng: np.random.Generator) -> np.ndarray:
+        """``inspect`` with the month's inspections spread over the intermediaries in reach in proportion to their
+        ``weight`` (by node number) instead of over the whole flow: each intermediary's shipments (``source``,
+        ``chips``, whether ``diverted``, a row each) get its share of the chips examined, targeted as in ``inspect``.
+        Intermediaries of no weight are not inspected; with no weight anywhere, inspections go by flow. One draw per
+        diverted shipment, in order, as ``inspect`` makes."""
+        weights = weight[source]
+        if not weights.sum() > 0:
+            return self.inspect(int(chips[~diverted].sum()), chips[diverted], rng)
+        flow = int(chips.sum())
+        self.inspections_this_month = min(self.inspections_per_month, int(-(-flow // self.chips_per_inspection)))
+        hubs, hub_of_row = np.unique(source, return_inverse=True)
+        hub_weight = weight[hubs]
+        examined_chips = self.inspections_per_month * self.chips_per_inspection * hub_weight / hub_weight.sum()
+        legal = np.bincount(hub_of_row, weights=np.where(diverted, 0, chips), minlength=len(hubs))
+        illicit = np.bincount(hub_of_row, weights=np.where(diverted, chips, 0), minlength=len(hubs))
+        load = legal + self.targeting * illicit
+        share = np.divide(examined_chips * self.targeting, load, out=np.zeros(len(hubs)), where=load > 0)
+        found = rng.random(int(diverted.sum())) < np.minimum(1.0, share)[hub_of_row[diverted]] * self.detection_efficacy
         self.finds_this_month = int(found.sum())
         return found
 
@@ -102,8 +130,13 @@ def inspect_shipments(bodies: list[EnforcementAgent], shipped: Shipments, node_i
         jurisdiction = [country_code[code] for code in sorted(body.jurisdiction) if code in country_code]
         in_reach = np.isin(country, jurisdiction) & ~seized
         looked_at = np.flatnonzero(in_reach & diverted)
-        found = body.inspect(int(count[in_reach & ~diverted].sum()), count[looked_at],
-                             streams[f"enforcement.{body.agent_id}"])
+        stream, weight = streams[f"enforcement.{body.agent_id}"], body.inspection_weight
+        if weight is None:
+            found = body.inspect(int(count[in_reach & ~diverted].sum()), count[looked_at], stream)
+        else:
+            reach = np.flatnonzero(in_reach)
+            found = body.inspect_by_weight(shipped.source[from_intermediary[reach]], count[reach], diverted[reach],
+                                           weight, stream)
         finds = looked_at[found]
         seized[finds] = True
         seized_rows.append(from_intermediary[finds])
