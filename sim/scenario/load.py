@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 import types
 import typing
 from collections.abc import Mapping
@@ -19,112 +18,40 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError, format_path
+from sim.scenario.file_bytes import MAX_FILE_BYTES, read_file_bytes
 from sim.scenario.references import reference_problems
+from sim.scenario.safe_yaml import MAX_DEPTH, MAX_VALUES, parse_yaml_mapping
 from sim.scenario.schema import Scenario
 
-
-class _StrictSafeLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and reads ``1e6`` as a number (YAML 1.1 would make it a string)."""
-
-
-def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    loader.flatten_mapping(node)
-    mapping: dict = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if not isinstance(key, typing.Hashable):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"a mapping key must be a plain value, got {type(key).__name__}", key_node.start_mark
-            )
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (each key may appear once in a mapping)", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "LoadedScenario", "YamlFile", "apply_overrides",
+           "load_scenario", "merge", "read_yaml_file", "read_yaml_mapping", "resolve_extends", "validate"]
 
 
-_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_StrictSafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
+@dataclass(frozen=True)
+class YamlFile:
+    """A scenario or sweep file's mapping and the SHA-256 of the very bytes it was parsed from."""
+
+    data: dict
+    sha256: str
 
 
-# Limits that keep a hostile or mistaken file from hanging chipsim or eating memory. The shipped baseline is about
-# 30 KB, about 3,000 values and 6 levels deep; a synthetic world of 10,000 agents written out (900 vendors listed one
-# by one) is about 1.9 MB and 66,000 values. These leave a wide margin for real scenarios.
-MAX_FILE_BYTES = 8 * 1_048_576
-MAX_VALUES = 200_000  # counted with every YAML alias expanded: a "billion laughs" file is refused, not built
-MAX_DEPTH = 40
-
-
-def _expanded_size_problem(data: Any) -> str | None:
-    """Why ``data`` is too big or too deep once aliases are expanded (None when it is fine).
-
-    YAML aliases make shared references, so a small file can describe an enormous (or endless, when an alias points
-    into itself) structure. Every later step (merging, overrides, validation) would walk it in full; this walk stops
-    at the limits instead.
-    """
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    values = 0
-    while stack:
-        item, depth = stack.pop()
-        values += 1
-        if values > MAX_VALUES:
-            return (f"expands to more than {MAX_VALUES:,} values (YAML anchors and aliases count once per use); "
-                    "a scenario needs far fewer")
-        if depth > MAX_DEPTH:
-            return f"is nested more than {MAX_DEPTH} levels deep; a scenario needs far fewer"
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for pair in item.items() for child in pair)
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return None
+def read_yaml_file(path: Path) -> YamlFile:
+    """Read a YAML file that must hold a mapping; every failure is a ScenarioError naming the file."""
+    origin = str(path)
+    raw = read_file_bytes(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
+    return YamlFile(parse_yaml_mapping(text, origin), hashlib.sha256(raw).hexdigest())
 
 
 def read_yaml_mapping(path: Path) -> dict:
     """Read a YAML file that must hold a mapping; every failure is a ScenarioError naming the file."""
-    origin = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES and path.is_file():
-            raise ScenarioError(origin, [Problem((), f"the file is {size:,} bytes; scenario and sweep files are "
-                                                     f"limited to {MAX_FILE_BYTES:,} bytes")])
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(origin, [Problem((), "file not found")]) from None
-    except IsADirectoryError:
-        raise ScenarioError(origin, [Problem((), "is a folder, not a scenario file")]) from None
-    except PermissionError:
-        raise ScenarioError(origin, [Problem((), "cannot be read (permission denied)")]) from None
-    except UnicodeDecodeError as error:
-        raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
-    try:
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError(origin, [Problem((), f"not valid YAML{where}: {problem}")]) from None
-    except RecursionError:
-        raise ScenarioError(origin, [Problem((), f"the file is nested more than {MAX_DEPTH} levels deep; "
-                                                 "a scenario needs far fewer")]) from None
-    too_big = _expanded_size_problem(data)
-    if too_big:
-        raise ScenarioError(origin, [Problem((), f"the file {too_big}")])
-    if data is None:
-        raise ScenarioError(origin, [Problem((), "the file is empty; a scenario is a YAML mapping of sections")])
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            origin, [Problem((), f"the top level must be a mapping of sections, not a {type(data).__name__}")]
-        )
-    return data
+    return read_yaml_file(path).data
 
 
 ITEM_KEYS = ("id", "chip")  # what identifies an item in a list of objects: agents by id, product lines by chip
@@ -157,18 +84,31 @@ def merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
-def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] | None = None) -> dict:
+def _resolved(path: Path, origin: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop of symbolic links
+        raise ScenarioError(str(origin), [Problem((), f"{path} is a loop of symbolic links; give the path of a "
+                                                       "regular file")]) from None
+
+
+def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] | None = None,
+                    digests: list[str] | None = None) -> dict:
     """The file's mapping merged onto everything it extends, without the ``extends`` key.
 
-    ``read``, when given, collects every file read (to key a cache on their modification times).
+    ``read``, when given, collects every file read (to key a cache on their modification times); ``digests`` the
+    SHA-256 of the bytes parsed from each, in the same order (the first is ``path``'s own).
     """
-    path = path.resolve()
+    path = _resolved(path, path)
     if read is not None:
         read.append(path)
     if path in chain:
         cycle = " -> ".join(str(p) for p in chain + (path,))
         raise ScenarioError(str(chain[0]), [Problem(("extends",), f"extends forms a cycle: {cycle}")])
-    data = read_yaml_mapping(path)
+    yaml_file = read_yaml_file(path)
+    if digests is not None:
+        digests.append(yaml_file.sha256)
+    data = yaml_file.data
     parent = data.pop("extends", None)
     file_overrides = data.pop("overrides", None)
     if file_overrides is not None and not isinstance(file_overrides, dict):
@@ -182,12 +122,12 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] |
             [Problem(("extends",), "must be the path of a scenario file, relative to this one", parent, True)],
         )
     parent_path = path.parent / parent
-    if not parent_path.is_file():
+    if not parent_path.exists() and not parent_path.is_symlink():  # anything else that is there, the reader judges
         raise ScenarioError(
             str(path),
             [Problem(("extends",), f"no such scenario file: {parent_path}", parent, True)],
         )
-    merged = merge(resolve_extends(parent_path, chain + (path,), read), data)
+    merged = merge(resolve_extends(parent_path, chain + (path,), read, digests), data)
     return apply_overrides(merged, file_overrides, str(path)) if file_overrides else merged
 
 
@@ -336,9 +276,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """Load, merge, override and validate a scenario file."""
     path = Path(path)
     overrides = dict(overrides or {})
-    data = resolve_extends(path)
+    digests: list[str] = []  # the hash of the bytes parsed, not of a second read that could find the file changed
+    data = resolve_extends(path, digests=digests)
     if overrides:
         data = apply_overrides(data, overrides, str(path))
     scenario = validate(data, str(path))
-    file_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedScenario(scenario=scenario, path=path, file_sha256=file_sha256, overrides=overrides)
+    return LoadedScenario(scenario=scenario, path=path, file_sha256=digests[0], overrides=overrides)
