@@ -178,6 +178,9 @@ def load_sweep(path: str | Path) -> LoadedSweep:
         if not parse_month(scenario.start) <= parse_month(spec.until):
             problems.append(Problem(("until",), f"must not be before the scenario start ({scenario.start})",
                                     spec.until, True))
+        elif parse_month(spec.until) > parse_month(scenario.end):  # each run would refuse it
+            problems.append(Problem(("until",), f"must not be after the scenario end ({scenario.end})",
+                                    spec.until, True))
     if problems:
         raise ScenarioError(str(path), problems)
     return LoadedSweep(spec=spec, path=path, policy_files=policy_files)

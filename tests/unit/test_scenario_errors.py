@@ -156,3 +156,35 @@ def test_installed_command_reports_bad_input_with_exit_2(tmp_path: Path) -> None
     )
     assert completed.returncode == 2
     assert "not valid YAML" in completed.stderr and "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize("name, shown", [("[/red]", "name = '[/red]'"), ("Bad Name", "^[a-z][a-z0-9_]*$"),
+                                         ("[bold]x", "name = '[bold]x'")])
+def test_cli_prints_error_text_verbatim_not_as_markup(tmp_path: Path, capsys, name: str, shown: str) -> None:
+    """Messages quote patterns and values with brackets: read as rich markup, '^[a-z][a-z0-9_]*$' showed as '^*$'
+    and a name of '[/red]' crashed ``validate`` with a MarkupError."""
+    scenario_file = write_yaml(tmp_path / "bad.yaml", tiny_dict(name=name))
+    for argv in (["validate", str(scenario_file)], ["run", str(scenario_file), "--out", str(tmp_path / "out")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert str(scenario_file) in err and shown in err, err
+        assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_rejects_until_after_the_end(tmp_path: Path, tiny_file: Path, capsys) -> None:
+    """The scenario's end is the last month it describes; --until past it used to simulate on silently."""
+    assert main(["run", str(tiny_file), "--until", "2026-06", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert str(tiny_file) in err
+    assert "until = '2026-06': must not be after the scenario end (2025-12)" in err
+    assert "allowed: a month from 2025-01 to 2025-12" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_until_after_the_scenario_end_is_refused_before_any_run(tmp_path: Path, tiny_file: Path) -> None:
+    from sim.sweep.spec import load_sweep
+
+    sweep_file = write_yaml(tmp_path / "sweep.yaml", {"name": "late", "base": tiny_file.name, "until": "2026-06"})
+    with pytest.raises(ScenarioError, match=r"until = '2026-06': must not be after the scenario end \(2025-12\)"):
+        load_sweep(sweep_file)
