@@ -25,6 +25,7 @@ from sim.scenario.file_bytes import MAX_FILE_BYTES, read_file_bytes
 from sim.scenario.references import reference_problems
 from sim.scenario.safe_yaml import MAX_DEPTH, MAX_VALUES, parse_yaml_mapping
 from sim.scenario.schema import Scenario
+from sim.scenario.world_size import world_size_problems
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "LoadedScenario", "YamlFile", "apply_overrides",
            "load_scenario", "merge", "read_yaml_file", "read_yaml_mapping", "resolve_extends", "validate"]
@@ -251,6 +252,9 @@ def validate(data: dict, origin: str) -> Scenario:
     except ValidationError as error:
         raise ScenarioError(origin, [_problem_from_pydantic(item) for item in error.errors()]) from None
     problems = reference_problems(scenario)
+    if problems:
+        raise ScenarioError(origin, problems)
+    problems = world_size_problems(scenario)  # counted, not built: a world too big to build is refused here
     if problems:
         raise ScenarioError(origin, problems)
     return scenario
