@@ -11,17 +11,16 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import types
-import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError, format_path
 from sim.scenario.file_bytes import MAX_FILE_BYTES, read_file_bytes
+from sim.scenario.pydantic_problems import problem_from_pydantic
 from sim.scenario.references import reference_problems
 from sim.scenario.safe_yaml import MAX_DEPTH, MAX_VALUES, parse_yaml_mapping
 from sim.scenario.schema import Scenario
@@ -85,6 +84,15 @@ def merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
+def _note_policy_files(data: dict, path: Path, policy_files: dict[str, str] | None) -> None:
+    policies = data.get("policies")
+    if policy_files is None or not isinstance(policies, list):
+        return
+    for policy in policies:
+        if isinstance(policy, dict) and isinstance(policy.get("id"), str):
+            policy_files[policy["id"]] = str(path)
+
+
 def _resolved(path: Path, origin: Path) -> Path:
     try:
         return path.resolve()
@@ -94,11 +102,12 @@ def _resolved(path: Path, origin: Path) -> Path:
 
 
 def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] | None = None,
-                    digests: list[str] | None = None) -> dict:
+                    digests: list[str] | None = None, policy_files: dict[str, str] | None = None) -> dict:
     """The file's mapping merged onto everything it extends, without the ``extends`` key.
 
     ``read``, when given, collects every file read (to key a cache on their modification times); ``digests`` the
-    SHA-256 of the bytes parsed from each, in the same order (the first is ``path``'s own).
+    SHA-256 of the bytes parsed from each, in the same order (the first is ``path``'s own); ``policy_files`` the
+    last file of the chain that sets each policy id (to name it in errors about that policy).
     """
     path = _resolved(path, path)
     if read is not None:
@@ -116,6 +125,7 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] |
         problem = Problem(("overrides",), "must be a mapping of dotted key paths to values", file_overrides, True)
         raise ScenarioError(str(path), [problem])
     if parent is None:
+        _note_policy_files(data, path, policy_files)
         return apply_overrides(data, file_overrides, str(path)) if file_overrides else data
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(
@@ -128,7 +138,8 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] |
             str(path),
             [Problem(("extends",), f"no such scenario file: {parent_path}", parent, True)],
         )
-    merged = merge(resolve_extends(parent_path, chain + (path,), read, digests), data)
+    merged = merge(resolve_extends(parent_path, chain + (path,), read, digests, policy_files), data)
+    _note_policy_files(data, path, policy_files)  # after the parents', so the file that extends them wins
     return apply_overrides(merged, file_overrides, str(path)) if file_overrides else merged
 
 
@@ -193,67 +204,37 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], origin: str) -> di
     return result
 
 
-def _model_class_at(path: tuple) -> type[BaseModel] | None:
-    """The pydantic model that validates the object at ``path`` in a scenario (to list its allowed keys)."""
-    annotation: Any = Scenario
-    for part in path:
-        annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
-            if field is None:
-                return None
-            annotation = field.annotation
-        elif typing.get_origin(annotation) is dict:
-            annotation = typing.get_args(annotation)[1]
-        elif typing.get_origin(annotation) is list:
-            annotation = typing.get_args(annotation)[0]
-        else:
-            return None
-    annotation = _unwrap(annotation)
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+def _policies_named(problems: list[Problem], data: dict, origin: str,
+                    policy_files: Mapping[str, str]) -> list[Problem]:
+    """Problems with a policy that has an id are placed by that id (``policies.export_rule.params.x``, as overrides
+    name it), not by its index in the merged list, which no file shows; and say the file that set it, if not
+    ``origin``."""
+    policies = data.get("policies") if isinstance(data.get("policies"), list) else []
+    named = []
+    for problem in problems:
+        index = problem.path[1] if len(problem.path) > 1 and problem.path[0] == "policies" else None
+        policy = policies[index] if isinstance(index, int) and 0 <= index < len(policies) else None
+        policy_id = policy.get("id") if isinstance(policy, dict) else None
+        if isinstance(policy_id, str):
+            where = policy_files.get(policy_id, origin)
+            message = problem.message + (f" (policy {policy_id!r}, set in {where})" if where != origin else "")
+            problem = replace(problem, path=("policies", policy_id) + problem.path[2:], message=message)
+        named.append(problem)
+    return named
 
 
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-            models = [arg for arg in options if isinstance(arg, type) and issubclass(arg, BaseModel)]
-            annotation = models[0] if models else options[0]
-        else:
-            return annotation
+def validate(data: dict, origin: str, policy_files: Mapping[str, str] | None = None) -> Scenario:
+    """Validate a merged scenario mapping, raising one ScenarioError with every problem found.
 
-
-def _problem_from_pydantic(item: dict) -> Problem:
-    path = tuple(item["loc"])
-    kind = item["type"]
-    value = item.get("input")
-    scalar = value is None or isinstance(value, (str, int, float, bool))
-    if kind == "extra_forbidden":
-        model = _model_class_at(path[:-1])
-        allowed = ", ".join(model.model_fields) if model else "(see the schema)"
-        return Problem(path, f"unknown key; allowed keys here are: {allowed}", value, scalar)
-    if kind == "missing":
-        return Problem(path, "required key is missing")
-    message = item["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    if kind in ("dict_type", "model_type") and not scalar:
-        return Problem(path, f"{message} (got a {type(value).__name__})")
-    return Problem(path, message, value, scalar)
-
-
-def validate(data: dict, origin: str) -> Scenario:
-    """Validate a merged scenario mapping, raising one ScenarioError with every problem found."""
+    ``policy_files``: the file that set each policy id (from ``resolve_extends``), named in problems with it."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(origin, [_problem_from_pydantic(item) for item in error.errors()]) from None
+        problems = [problem_from_pydantic(item, Scenario) for item in error.errors()]
+        raise ScenarioError(origin, _policies_named(problems, data, origin, policy_files or {})) from None
     problems = reference_problems(scenario)
     if problems:
-        raise ScenarioError(origin, problems)
+        raise ScenarioError(origin, _policies_named(problems, data, origin, policy_files or {}))
     problems = world_size_problems(scenario)  # counted, not built: a world too big to build is refused here
     if problems:
         raise ScenarioError(origin, problems)
@@ -281,8 +262,9 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     path = Path(path)
     overrides = dict(overrides or {})
     digests: list[str] = []  # the hash of the bytes parsed, not of a second read that could find the file changed
-    data = resolve_extends(path, digests=digests)
+    policy_files: dict[str, str] = {}
+    data = resolve_extends(path, digests=digests, policy_files=policy_files)
     if overrides:
         data = apply_overrides(data, overrides, str(path))
-    scenario = validate(data, str(path))
+    scenario = validate(data, str(path), policy_files)
     return LoadedScenario(scenario=scenario, path=path, file_sha256=digests[0], overrides=overrides)

@@ -47,7 +47,8 @@ CASES = [
     ("unknown_policy_parameter", lambda d: d["policies"].append(
         {"type": "export_control", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x",
          "params": {"tpp_threshold": 4800.0, "destination_tiers": [3], "tpp_limit": 1.0}}),
-     "policies[0].params.tpp_limit", "Extra inputs are not permitted"),
+     "policies[0].params.tpp_limit", "unknown key; allowed keys here are: destination_tiers, destination_countries, "
+     "origin_blocs, tpp_threshold, density_threshold"),
     ("policy_effective_before_announce", lambda d: d["policies"].append(
         {"type": "export_control", "announce": "2025-05", "effective": "2025-02", "source": "assumption: x",
          "params": {"tpp_threshold": 4800.0, "destination_tiers": [3]}}),
@@ -188,3 +189,29 @@ def test_a_sweep_until_after_the_scenario_end_is_refused_before_any_run(tmp_path
     sweep_file = write_yaml(tmp_path / "sweep.yaml", {"name": "late", "base": tiny_file.name, "until": "2026-06"})
     with pytest.raises(ScenarioError, match=r"until = '2026-06': must not be after the scenario end \(2025-12\)"):
         load_sweep(sweep_file)
+
+
+EXPORT_RULE = {"id": "export_rule", "type": "export_control", "announce": "2025-01", "effective": "2025-02",
+               "source": "assumption: x", "params": {"tpp_threshold": 4800.0, "destination_tiers": [3]}}
+
+
+def test_a_variants_policy_error_names_the_policy_by_id_and_the_file_that_set_it(tmp_path: Path) -> None:
+    """The merged list's index (``policies[6]``) appears in no file; the policy's id and its file do."""
+    base = tiny_dict()
+    base["policies"] = [{**EXPORT_RULE, "id": f"rule_{index}"} for index in range(3)] + [EXPORT_RULE]
+    write_yaml(tmp_path / "base.yaml", base)
+    variant = write_yaml(tmp_path / "variant.yaml", {
+        "extends": "base.yaml", "name": "variant",
+        "policies": [{"id": "export_rule", "params": {"tpp_threshold": -1.0, "tpp_limit": 3.0}}]})
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(variant)
+    message = str(caught.value)
+    assert message.startswith(str(variant))
+    assert "policies.export_rule.params.tpp_threshold = -1.0: Input should be greater than 0" in message
+    assert "policies.export_rule.params.tpp_limit = 3.0: unknown key; allowed keys here are:" in message
+    assert "policies[3]" not in message
+
+    child = write_yaml(tmp_path / "child.yaml", {"extends": "variant.yaml", "name": "child"})
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child)
+    assert f"(policy 'export_rule', set in {variant})" in str(caught.value)
