@@ -223,10 +223,27 @@ def _policies_named(problems: list[Problem], data: dict, origin: str,
     return named
 
 
+# Keys only a sweep file has (``sim.sweep.spec.SweepSpec``; a test keeps the two in step), and keys every scenario has.
+SWEEP_ONLY_KEYS = frozenset({"base", "levers", "uncertainties", "sampling", "seeds", "until", "metrics"})
+SCENARIO_CORE_KEYS = frozenset({"start", "end", "parameters", "countries", "catalog"})
+
+
+def _sweep_file_problem(data: dict) -> Problem | None:
+    """A sweep file given where a scenario belongs would otherwise get ten unrelated errors."""
+    sweep_keys = sorted(SWEEP_ONLY_KEYS & data.keys())
+    if SCENARIO_CORE_KEYS & data.keys() or not ("base" in sweep_keys or len(sweep_keys) >= 2):
+        return None
+    return Problem((), f"this is a sweep file (it has {', '.join(sweep_keys)}), not a scenario: "
+                       "use chipsim sweep to run it")
+
+
 def validate(data: dict, origin: str, policy_files: Mapping[str, str] | None = None) -> Scenario:
     """Validate a merged scenario mapping, raising one ScenarioError with every problem found.
 
     ``policy_files``: the file that set each policy id (from ``resolve_extends``), named in problems with it."""
+    sweep_file = _sweep_file_problem(data)
+    if sweep_file is not None:
+        raise ScenarioError(origin, [sweep_file])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:

@@ -10,7 +10,7 @@ import pytest
 
 from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
-from tests.conftest import BASELINE, tiny_dict, write_yaml
+from tests.conftest import BASELINE, REPO, tiny_dict, write_yaml
 
 # (case id, mutation of the tiny world's raw mapping, path expected in the error, words expected in the error)
 CASES = [
@@ -215,3 +215,23 @@ def test_a_variants_policy_error_names_the_policy_by_id_and_the_file_that_set_it
     with pytest.raises(ScenarioError) as caught:
         load_scenario(child)
     assert f"(policy 'export_rule', set in {variant})" in str(caught.value)
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_sweep_file_given_as_a_scenario_says_to_use_chipsim_sweep(tmp_path: Path, capsys, command: str) -> None:
+    """It used to get ten unrelated errors (name, start, end, parameters ... missing; base, levers ... unknown)."""
+    sweep_file = REPO / "scenarios" / "sweeps" / "quick.yaml"
+    args = [command, str(sweep_file)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(sweep_file) in err and "Traceback" not in err
+    assert "1 problem" in err and "this is a sweep file" in err and "use chipsim sweep" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_keys_that_tell_a_sweep_file_are_those_only_sweep_files_have() -> None:
+    from sim.scenario.load import SWEEP_ONLY_KEYS
+    from sim.scenario.schema import Scenario
+    from sim.sweep.spec import SweepSpec
+
+    assert set(SweepSpec.model_fields) - set(Scenario.model_fields) == SWEEP_ONLY_KEYS
