@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError, format_path
+from sim.scenario.exact_counts import exact_count_problems
 from sim.scenario.file_bytes import MAX_FILE_BYTES, read_file_bytes
 from sim.scenario.pydantic_problems import problem_from_pydantic
 from sim.scenario.references import reference_problems
@@ -252,7 +253,7 @@ def validate(data: dict, origin: str, policy_files: Mapping[str, str] | None = N
     problems = reference_problems(scenario)
     if problems:
         raise ScenarioError(origin, _policies_named(problems, data, origin, policy_files or {}))
-    problems = world_size_problems(scenario)  # counted, not built: a world too big to build is refused here
+    problems = exact_count_problems(scenario) + world_size_problems(scenario)  # checked without building anything
     if problems:
         raise ScenarioError(origin, problems)
     return scenario

@@ -30,6 +30,8 @@ from tests.conftest import TINY, tiny_dict, write_yaml
 MONTHS_RUN = 3
 # The ratio (and the lead it implies) is infinite by definition when China has no compute; nothing else may be.
 MAY_BE_INFINITE = {"us_china_ratio", "lead_months"}
+# The lead is NaN by definition when the US bloc has no compute (sim.metrics.lead_months); nothing else may be.
+MAY_BE_NAN = {"lead_months"}
 
 
 def _paths(data: Any, prefix: tuple = ()) -> list[tuple]:
@@ -124,7 +126,11 @@ def assert_clear_error_or_sane_run(path: Path) -> None:
 def assert_tables_sane(tables: dict) -> None:
     for name, table in tables.items():
         numbers = table.select_dtypes("number")
-        assert not numbers.isna().any().any(), f"NaN in the {name} table: {list(numbers.columns[numbers.isna().any()])}"
+        nan = numbers.drop(columns=[c for c in numbers.columns if c in MAY_BE_NAN]).isna()
+        assert not nan.any().any(), f"NaN in the {name} table: {list(nan.columns[nan.any()])}"
+        if "lead_months" in table and "us_china_ratio" in table:
+            undefined = table["lead_months"].isna()
+            assert (table.loc[undefined, "us_china_ratio"] == 0).all(), "a NaN lead where the US bloc has compute"
         finite = numbers.drop(columns=[c for c in numbers.columns if c in MAY_BE_INFINITE])
         bad = [column for column in finite.columns if not np.isfinite(finite[column].to_numpy(dtype=float)).all()]
         assert not bad, f"infinite values in the {name} table: {bad}"
