@@ -167,12 +167,16 @@ def run_cli_measured(args: list[str], timeout_s: float = 60.0) -> tuple[int, str
     import sys
     import time
 
-    script = ("import resource, sys\n"
+    # VmHWM, not getrusage: Linux carries ru_maxrss over from the forking process (pytest, hundreds of MB) into the
+    # child, while VmHWM is the high-water mark of the child's own memory since exec.
+    script = ("import sys\n"
               "from sim.cli import main\n"
               "try:\n"
               "    code = main(sys.argv[1:])\n"
               "finally:\n"
-              "    print(f'peak_rss_kb={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}', file=sys.stderr)\n"
+              "    with open('/proc/self/status') as status:\n"
+              "        hwm = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
+              "    print(f'peak_rss_kb={hwm}', file=sys.stderr)\n"
               "sys.exit(code)\n")
 
     def limit_memory() -> None:

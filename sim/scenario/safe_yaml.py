@@ -23,6 +23,8 @@ MAX_VALUES = 200_000  # counted with every YAML alias expanded
 MAX_DEPTH = 40  # the shipped baseline is 6 levels deep
 MERGE_TAG = "tag:yaml.org,2002:merge"
 MERGE_KEY = "<<"
+VALUE_TAG = "tag:yaml.org,2002:value"
+STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_REFUSED = ("YAML merge keys ('<<') are not allowed in scenario and sweep files; "
                   "use 'extends' to build on another file, or write the keys out")
 
@@ -37,6 +39,8 @@ def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: 
     for key_node, value_node in node.value:
         if key_node.tag == MERGE_TAG:  # never flatten_mapping: the event pass refuses these first, this is a backstop
             raise yaml.constructor.ConstructorError(None, None, _MERGE_REFUSED, key_node.start_mark)
+        if key_node.tag == VALUE_TAG:  # the one other thing flatten_mapping did: a key '=' is the string '='
+            key_node.tag = STR_TAG
         key = loader.construct_object(key_node, deep=deep)
         if not isinstance(key, typing.Hashable):
             raise yaml.constructor.ConstructorError(

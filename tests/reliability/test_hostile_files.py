@@ -80,9 +80,9 @@ def test_the_recorded_file_hash_is_of_the_bytes_that_were_parsed(tmp_path: Path,
     parsed = path.read_bytes()
     validate = load_module.validate
 
-    def validate_while_the_file_is_rewritten(data: dict, origin: str):
+    def validate_while_the_file_is_rewritten(*args):
         path.write_text(path.read_text(encoding="utf-8").replace("name: tiny", "name: rewritten"), encoding="utf-8")
-        return validate(data, origin)
+        return validate(*args)
 
     monkeypatch.setattr(load_module, "validate", validate_while_the_file_is_rewritten)
     loaded = load_scenario(path)
