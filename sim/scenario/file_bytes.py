@@ -17,7 +17,7 @@ from sim.scenario.errors import Problem, ScenarioError
 
 # The shipped baseline is about 30 KB. A synthetic world of 10,000 agents written out one by one (900 vendors, 3,000
 # intermediaries, 6,000 data centers) is about 1.9 MB, which is why the limit is 8 MiB rather than 1 MiB: a world
-# of tens of thousands of agents listed one by one still fits, and 8 MiB of YAML parses in seconds.
+# of tens of thousands of agents listed one by one still fits, and 8 MiB of YAML reads in about 9 s.
 MAX_FILE_BYTES = 8 * 1_048_576
 _CHUNK_BYTES = 1_048_576
 

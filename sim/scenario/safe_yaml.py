@@ -1,12 +1,12 @@
 """Parsing a scenario or sweep file's YAML: the loader decides what is allowed, not the YAML library.
 
-Before anything is built, one linear pass over the parser's events enforces the limits: nesting depth, the number of
-values with every alias expanded (an alias adds its anchor's whole size, so a "billion laughs" file is refused after
+Before anything is constructed, the parser's events are checked one by one as they are read: nesting depth, the number
+of values with every alias expanded (an alias adds its anchor's whole size, so a "billion laughs" file is refused after
 reading its few lines, not after building it), aliases into an anchor that is still open (endless nesting), and YAML
 merge keys (``<<``). Merge keys are refused outright: scenarios have ``extends`` for sharing, and what PyYAML does
 with them has changed between versions (6.0.4 stopped refusing duplicate ``<<`` keys, and chained merges made a
-285 KB file take minutes and gigabytes to build). Only then is the document composed and constructed, with a safe
-loader that also refuses duplicate keys and never merges.
+285 KB file take minutes and gigabytes to build). Only then is the document constructed, with a safe loader that also
+refuses duplicate keys and never merges.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class _StrictSafeLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     mapping: dict = {}
     for key_node, value_node in node.value:
-        if key_node.tag == MERGE_TAG:  # never flatten_mapping: the event pass refuses these first, this is a backstop
+        if key_node.tag == MERGE_TAG:  # never flatten_mapping: the event checks refuse these first; this is a backstop
             raise yaml.constructor.ConstructorError(None, None, _MERGE_REFUSED, key_node.start_mark)
         if key_node.tag == VALUE_TAG:  # the one other thing flatten_mapping did: a key '=' is the string '='
             key_node.tag = STR_TAG
@@ -136,31 +136,47 @@ def _refuse_merge_key(event: yaml.Event, scan: _Scan) -> None:
         raise YamlLimitError(_MERGE_REFUSED, event.start_mark)
 
 
-def check_yaml_events(text: str) -> None:
-    """Raise YamlLimitError when ``text`` nests too deep, expands too far, aliases into an open anchor or uses a merge
-    key; raise yaml.YAMLError when it is not YAML. Linear in the text: nothing is built."""
-    scan = _Scan()
-    for event in yaml.parse(text, Loader=_StrictSafeLoader):
-        _refuse_merge_key(event, scan)
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth = scan.place(1, 1, event.start_mark)
-            scan.stack.append(_Open(event.anchor, isinstance(event, yaml.MappingStartEvent), depth))
-            if event.anchor is not None:
-                scan.open_anchors.add(event.anchor)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            scan.close()
-        elif isinstance(event, yaml.ScalarEvent):
-            if event.anchor is not None:
-                scan.anchors[event.anchor] = (1, 1)
-                if event.value == MERGE_KEY:
-                    scan.merge_anchors.add(event.anchor)
-            scan.place(1, 1, event.start_mark)
-        elif isinstance(event, yaml.AliasEvent):
-            if event.anchor in scan.open_anchors:
-                raise YamlLimitError(f"{_TOO_DEEP}: the alias *{event.anchor} is inside the anchor &{event.anchor} "
-                                     "it refers to, which makes it endless", event.start_mark)
-            values, height = scan.anchors.get(event.anchor, (1, 1))  # an unknown alias is the composer's error
-            scan.place(values, height, event.start_mark)
+def check_event(scan: _Scan, event: yaml.Event) -> None:
+    """Raise YamlLimitError when ``event`` makes the document nest too deep or expand too far, aliases into an open
+    anchor, or is a merge key."""
+    _refuse_merge_key(event, scan)
+    if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+        depth = scan.place(1, 1, event.start_mark)
+        scan.stack.append(_Open(event.anchor, isinstance(event, yaml.MappingStartEvent), depth))
+        if event.anchor is not None:
+            scan.open_anchors.add(event.anchor)
+    elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+        scan.close()
+    elif isinstance(event, yaml.ScalarEvent):
+        if event.anchor is not None:
+            scan.anchors[event.anchor] = (1, 1)
+            if event.value == MERGE_KEY:
+                scan.merge_anchors.add(event.anchor)
+        scan.place(1, 1, event.start_mark)
+    elif isinstance(event, yaml.AliasEvent):
+        if event.anchor in scan.open_anchors:
+            raise YamlLimitError(f"{_TOO_DEEP}: the alias *{event.anchor} is inside the anchor &{event.anchor} "
+                                 "it refers to, which makes it endless", event.start_mark)
+        values, height = scan.anchors.get(event.anchor, (1, 1))  # an unknown alias is the composer's error
+        scan.place(values, height, event.start_mark)
+
+
+class _CheckedLoader(_StrictSafeLoader):
+    """The strict loader, checking every event as the composer takes it from the parser.
+
+    One pass, linear in the text: the composer only links nodes (an alias is a reference to its anchor's node), so
+    the document it composes is no bigger than the file, and nothing is constructed (where merges and aliases would
+    expand) until the last event has passed the checks. PyYAML's composer takes every event through ``get_event``.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._scan = _Scan()
+
+    def get_event(self) -> yaml.Event:
+        event = super().get_event()
+        check_event(self._scan, event)
+        return event
 
 
 def _where(mark: yaml.Mark | None) -> str:
@@ -170,15 +186,14 @@ def _where(mark: yaml.Mark | None) -> str:
 def parse_yaml_mapping(text: str, origin: str) -> dict:
     """The mapping a scenario or sweep file's text holds; every failure is a ScenarioError naming ``origin``."""
     try:
-        check_yaml_events(text)
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_CheckedLoader)  # noqa: S506 - a SafeLoader subclass
     except YamlLimitError as error:
         raise ScenarioError(origin, [Problem((), f"{_where(error.mark).strip() or 'in the file'}: {error}")]) from None
     except yaml.YAMLError as error:
         problem = getattr(error, "problem", None) or str(error)
         raise ScenarioError(origin, [Problem((), f"not valid YAML{_where(getattr(error, 'problem_mark', None))}: "
                                                  f"{problem}")]) from None
-    except RecursionError:  # a backstop: the event pass refuses deep nesting before composing
+    except RecursionError:  # a backstop: the checks refuse deep nesting before the composer recurses that far
         raise ScenarioError(origin, [Problem((), f"the file is nested more than {MAX_DEPTH} levels deep; "
                                                  "a scenario needs far fewer")]) from None
     if data is None:

@@ -20,7 +20,7 @@ BYTES_PER_AGENT = 1_400
 BYTES_PER_ROUTE = 96
 SETUP_PEAK_FACTOR = 2.5
 LIMIT_VARIABLE = "CHIPSIM_MAX_WORLD_MB"
-DEFAULT_LIMIT_MB = 1_024  # about 700,000 agents with 4 suppliers each; 100,000 take 184 MB
+DEFAULT_LIMIT_MB = 1_024  # about 580,000 agents of a synthetic world (4 suppliers per buyer); 100,000 hold 184 MB
 
 
 def world_limit_mb() -> tuple[int | None, Problem | None]:

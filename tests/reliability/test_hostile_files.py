@@ -59,11 +59,15 @@ def _not_a_regular_file(tmp_path: Path, kind: str) -> Path:
     return path
 
 
+SAID = {"dev_zero": "is a character device, not a regular file", "fifo": "is a FIFO (named pipe), not a regular file",
+        "symlink_loop": "is a loop of symbolic links", "folder": "is a folder, not a regular file"}
+
+
 @pytest.mark.parametrize("via", ["named", "extends"])
-@pytest.mark.parametrize("kind", ["dev_zero", "fifo", "symlink_loop", "folder"])
+@pytest.mark.parametrize("kind", list(SAID))
 def test_only_regular_files_are_read(tmp_path: Path, kind: str, via: str) -> None:
     """/dev/zero used to be read until memory ran out, a FIFO to hang forever, a symlink loop to end in a
-    RuntimeError traceback; named on the command line or reached through ``extends``."""
+    RuntimeError traceback; through ``extends`` each was "no such scenario file". Now each says what it is."""
     target = _not_a_regular_file(tmp_path, kind)
     path = target
     if via == "extends":
@@ -71,6 +75,7 @@ def test_only_regular_files_are_read(tmp_path: Path, kind: str, via: str) -> Non
     for args in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "out")]):
         code, output, seconds, peak_mb = run_cli_measured(args, timeout_s=60.0)
         _assert_refused(code, output, seconds, peak_mb, target)
+        assert SAID[kind] in output, output
     assert not (tmp_path / "out").exists()
 
 
