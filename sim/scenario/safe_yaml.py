@@ -89,6 +89,8 @@ _TOO_DEEP = f"the file is nested more than {MAX_DEPTH} levels deep; a scenario n
 
 @dataclass
 class _Scan:
+    """What the events read so far add up to: values with aliases expanded, anchors' sizes, open collections."""
+
     total: int = 0
     anchors: dict[str, tuple[int, int]] = field(default_factory=dict)  # anchor -> (values, height), once closed
     open_anchors: set[str] = field(default_factory=set)
