@@ -15,6 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from sim.table_names import TABLES
 
@@ -104,7 +105,7 @@ def command_run(args: argparse.Namespace) -> int:
     run_dir = write_run_outputs(result, loaded, Path(args.out))
     if not args.quiet:
         _print_summary(console, result)
-    console.print(f"results: {run_dir}  ({result.wall_time_s:.2f} s of model time)")
+    console.print(f"results: {run_dir}  ({result.wall_time_s:.2f} s of model time)", markup=False)
     return EXIT_OK
 
 
@@ -134,7 +135,7 @@ def command_sweep(args: argparse.Namespace) -> int:
     retry = " - run the same command with --resume to retry them" if outcome.failed else ""
     _console().print(
         f"sweep {outcome.folder.name}: {outcome.total} runs, {outcome.skipped} already done, {outcome.done} ran, "
-        f"{outcome.failed} failed (see manifest.jsonl){retry}\nresults: {outcome.folder}"
+        f"{outcome.failed} failed (see manifest.jsonl){retry}\nresults: {outcome.folder}", markup=False
     )
     return EXIT_OK if outcome.failed == 0 else 1
 
@@ -149,7 +150,7 @@ def command_report(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     for note in notes:
         _error_console().print(f"note: {note}", markup=False)
-    _console().print(f"report: {page}")
+    _console().print(f"report: {page}", markup=False)
     return EXIT_OK
 
 
@@ -208,7 +209,7 @@ def command_viz(args: argparse.Namespace) -> int:
     from sim.viz.serve import page_environment, solara_command
 
     load_scenario(args.scenario)  # a bad file is reported here, not as a blank page
-    _console().print(f"chipsim viz: open http://{args.host}:{args.port} (Ctrl-C to stop)")
+    _console().print(f"chipsim viz: open http://{args.host}:{args.port} (Ctrl-C to stop)", markup=False)
     try:
         return subprocess.call(solara_command(args.host, args.port), env=page_environment(args.scenario))
     except KeyboardInterrupt:
@@ -223,7 +224,8 @@ def command_validate(args: argparse.Namespace) -> int:
         try:
             loaded = load_scenario(path)
         except ScenarioError as error:
-            _error_console().print(f"[red]invalid[/red] {error}", markup=True)
+            # Text, not markup: messages quote patterns and values such as '^[a-z]...$' or '[/red]' verbatim
+            _error_console().print(Text.assemble(("invalid", "red"), f" {error}"))
             failures += 1
             continue
         scenario = loaded.scenario
@@ -239,11 +241,13 @@ def command_calibrate(args: argparse.Namespace) -> int:
     from sim.calendar import parse_month
     from sim.calibration import LAST_MONTH_NEEDED, check
     from sim.run import run_scenario
-    from sim.scenario import load_scenario
+    from sim.scenario import Problem, ScenarioError, load_scenario
 
     loaded = load_scenario(args.scenario)
     if parse_month(loaded.scenario.end) < parse_month(LAST_MONTH_NEEDED):
-        raise SystemExit(f"error: calibration needs a run to {LAST_MONTH_NEEDED}; {args.scenario} ends earlier")
+        problem = Problem(("end",), f"calibration needs a run to {LAST_MONTH_NEEDED} at least", loaded.scenario.end,
+                          True)
+        raise ScenarioError(str(args.scenario), [problem])
     results = [run_scenario(loaded, seed=seed, until=LAST_MONTH_NEEDED) for seed in range(args.seeds)]
     report = check(results)
     table = Table(title=f"{loaded.scenario.name}: model vs calibration targets ({args.seeds} seeds)",
@@ -252,7 +256,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     for row in report.itertuples():
         table.add_row(
-            row.description, row.source, _fmt(row.model_median, row.unit),
+            Text(row.description), Text(row.source), _fmt(row.model_median, row.unit),
             f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
             f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}",
             ("ok" if row.ok else "out (info)") if row.informational
@@ -273,7 +277,8 @@ def command_sources(args: argparse.Namespace) -> int:
     for column in ("id", "value", "unit", "origin", "confidence"):
         table.add_column(column, overflow="fold")
     for source in registry().values():
-        table.add_row(source.id, source.value, source.unit, source.origin, source.confidence)
+        table.add_row(*(Text(str(text)) for text in (source.id, source.value, source.unit, source.origin,
+                                                     source.confidence)))
     _console().print(table)
     return EXIT_OK
 

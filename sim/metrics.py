@@ -53,9 +53,12 @@ def us_china_ratio(us_h100e: float, china_h100e: float) -> float:
 
 
 def lead_months(ratio: float, frontier_growth_per_year: float) -> float:
-    """Months of frontier compute growth that the compute ratio amounts to: 12 ln(ratio) / ln(g)."""
+    """Months of frontier compute growth that the compute ratio amounts to: 12 ln(ratio) / ln(g).
+
+    NaN when the US bloc has no compute (ratio 0): no lead is measured from nothing, and NaN, unlike -inf, is not
+    taken for a number of months (summaries and medians leave it out). Infinite when China has none."""
     if ratio <= 0:
-        return -math.inf
+        return math.nan
     if math.isinf(ratio):
         return math.inf
     return 12.0 * math.log(ratio) / math.log(frontier_growth_per_year)

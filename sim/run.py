@@ -52,10 +52,11 @@ def resolve_until(scenario: Scenario, until: str | None, origin: str = "run") ->
         month = parse_month(until)
     except ValueError as error:
         raise ScenarioError(origin, [Problem(("until",), str(error), until, True)]) from None
-    if month < parse_month(scenario.start):
-        raise ScenarioError(
-            origin, [Problem(("until",), f"must not be before the scenario start ({scenario.start})", until, True)]
-        )
+    if not parse_month(scenario.start) <= month <= parse_month(scenario.end):
+        side = (f"before the scenario start ({scenario.start})" if month < parse_month(scenario.start)
+                else f"after the scenario end ({scenario.end})")
+        message = f"must not be {side}; allowed: a month from {scenario.start} to {scenario.end}"
+        raise ScenarioError(origin, [Problem(("until",), message, until, True)])
     return format_month(month)
 
 

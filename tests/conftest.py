@@ -169,3 +169,45 @@ def check_before_phase(model, months: int, phase: str, check) -> int:
                 compared += check(model)
             getattr(model, name)()
     return compared
+
+
+CHILD_ADDRESS_SPACE_BYTES = 4 * 2**30  # a safety net: a runaway child fails fast instead of eating the machine
+
+
+def run_cli_measured(args: list[str], timeout_s: float = 60.0) -> tuple[int, str, float, float]:
+    """Run ``chipsim ARGS`` in a fresh process: (exit code, stdout + stderr, wall seconds, peak resident MB).
+
+    A child that outlives ``timeout_s`` is killed and reported with exit code -9, so a hang fails the test rather
+    than stopping the suite.
+    """
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    # VmHWM, not getrusage: Linux carries ru_maxrss over from the forking process (pytest, hundreds of MB) into the
+    # child, while VmHWM is the high-water mark of the child's own memory since exec.
+    script = ("import sys\n"
+              "from sim.cli import main\n"
+              "try:\n"
+              "    code = main(sys.argv[1:])\n"
+              "finally:\n"
+              "    with open('/proc/self/status') as status:\n"
+              "        hwm = next(line.split()[1] for line in status if line.startswith('VmHWM:'))\n"
+              "    print(f'peak_rss_kb={hwm}', file=sys.stderr)\n"
+              "sys.exit(code)\n")
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_ADDRESS_SPACE_BYTES, CHILD_ADDRESS_SPACE_BYTES))
+
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True,
+                                   timeout=timeout_s, cwd=REPO, preexec_fn=limit_memory)
+    except subprocess.TimeoutExpired:
+        return -9, f"(killed after {timeout_s} s)", time.perf_counter() - started, float("nan")
+    seconds = time.perf_counter() - started
+    output = completed.stdout + completed.stderr
+    peak = [line for line in output.splitlines() if line.startswith("peak_rss_kb=")]
+    peak_mb = int(peak[-1].split("=")[1]) / 1024 if peak else float("nan")
+    return completed.returncode, output, seconds, peak_mb

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.calendar import parse_month
 from sim.scenario.errors import Problem
+from sim.scenario.pydantic_problems import problem_from_pydantic
 
 if TYPE_CHECKING:
     from sim.rules import PolicyWorld, Rules
@@ -106,8 +107,8 @@ def policy_problems(path: tuple, spec: PolicySpec, scenario: Scenario) -> list[P
     try:
         policy_class.Params.model_validate(spec.params, strict=True)
     except ValidationError as error:
-        for item in error.errors():
-            problems.append(Problem(path + ("params",) + tuple(item["loc"]), item["msg"], item.get("input"), True))
+        # the same wording as the scenario's own keys: an unknown parameter lists the allowed ones
+        problems.extend(problem_from_pydantic(item, policy_class.Params, path + ("params",)) for item in error.errors())
     else:
         params = policy_class.Params.model_validate(spec.params, strict=True)
         problems.extend(policy_class.reference_problems(params, scenario, path + ("params",)))

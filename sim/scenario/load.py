@@ -11,120 +11,48 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
-import types
-import typing
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from sim.scenario.errors import Problem, ScenarioError, format_path
+from sim.scenario.exact_counts import exact_count_problems
+from sim.scenario.file_bytes import MAX_FILE_BYTES, read_file_bytes
+from sim.scenario.pydantic_problems import problem_from_pydantic
 from sim.scenario.references import reference_problems
+from sim.scenario.safe_yaml import MAX_DEPTH, MAX_VALUES, parse_yaml_mapping
 from sim.scenario.schema import Scenario
+from sim.scenario.world_size import world_size_problems
+
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "LoadedScenario", "YamlFile", "apply_overrides",
+           "load_scenario", "merge", "read_yaml_file", "read_yaml_mapping", "resolve_extends", "validate"]
 
 
-class _StrictSafeLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and reads ``1e6`` as a number (YAML 1.1 would make it a string)."""
+@dataclass(frozen=True)
+class YamlFile:
+    """A scenario or sweep file's mapping and the SHA-256 of the very bytes it was parsed from."""
+
+    data: dict
+    sha256: str
 
 
-def _construct_mapping(loader: _StrictSafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    loader.flatten_mapping(node)
-    mapping: dict = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if not isinstance(key, typing.Hashable):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"a mapping key must be a plain value, got {type(key).__name__}", key_node.start_mark
-            )
-        if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (each key may appear once in a mapping)", key_node.start_mark
-            )
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
-
-
-_StrictSafeLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_StrictSafeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
-)
-
-
-# Limits that keep a hostile or mistaken file from hanging chipsim or eating memory. The shipped baseline is about
-# 30 KB, about 3,000 values and 6 levels deep; a synthetic world of 10,000 agents written out (900 vendors listed one
-# by one) is about 1.9 MB and 66,000 values. These leave a wide margin for real scenarios.
-MAX_FILE_BYTES = 8 * 1_048_576
-MAX_VALUES = 200_000  # counted with every YAML alias expanded: a "billion laughs" file is refused, not built
-MAX_DEPTH = 40
-
-
-def _expanded_size_problem(data: Any) -> str | None:
-    """Why ``data`` is too big or too deep once aliases are expanded (None when it is fine).
-
-    YAML aliases make shared references, so a small file can describe an enormous (or endless, when an alias points
-    into itself) structure. Every later step (merging, overrides, validation) would walk it in full; this walk stops
-    at the limits instead.
-    """
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    values = 0
-    while stack:
-        item, depth = stack.pop()
-        values += 1
-        if values > MAX_VALUES:
-            return (f"expands to more than {MAX_VALUES:,} values (YAML anchors and aliases count once per use); "
-                    "a scenario needs far fewer")
-        if depth > MAX_DEPTH:
-            return f"is nested more than {MAX_DEPTH} levels deep; a scenario needs far fewer"
-        if isinstance(item, dict):
-            stack.extend((child, depth + 1) for pair in item.items() for child in pair)
-        elif isinstance(item, list):
-            stack.extend((child, depth + 1) for child in item)
-    return None
+def read_yaml_file(path: Path) -> YamlFile:
+    """Read a YAML file that must hold a mapping; every failure is a ScenarioError naming the file."""
+    origin = str(path)
+    raw = read_file_bytes(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
+    return YamlFile(parse_yaml_mapping(text, origin), hashlib.sha256(raw).hexdigest())
 
 
 def read_yaml_mapping(path: Path) -> dict:
     """Read a YAML file that must hold a mapping; every failure is a ScenarioError naming the file."""
-    origin = str(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES and path.is_file():
-            raise ScenarioError(origin, [Problem((), f"the file is {size:,} bytes; scenario and sweep files are "
-                                                     f"limited to {MAX_FILE_BYTES:,} bytes")])
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(origin, [Problem((), "file not found")]) from None
-    except IsADirectoryError:
-        raise ScenarioError(origin, [Problem((), "is a folder, not a scenario file")]) from None
-    except PermissionError:
-        raise ScenarioError(origin, [Problem((), "cannot be read (permission denied)")]) from None
-    except UnicodeDecodeError as error:
-        raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
-    try:
-        data = yaml.load(text, Loader=_StrictSafeLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ScenarioError(origin, [Problem((), f"not valid YAML{where}: {problem}")]) from None
-    except RecursionError:
-        raise ScenarioError(origin, [Problem((), f"the file is nested more than {MAX_DEPTH} levels deep; "
-                                                 "a scenario needs far fewer")]) from None
-    too_big = _expanded_size_problem(data)
-    if too_big:
-        raise ScenarioError(origin, [Problem((), f"the file {too_big}")])
-    if data is None:
-        raise ScenarioError(origin, [Problem((), "the file is empty; a scenario is a YAML mapping of sections")])
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            origin, [Problem((), f"the top level must be a mapping of sections, not a {type(data).__name__}")]
-        )
-    return data
+    return read_yaml_file(path).data
 
 
 ITEM_KEYS = ("id", "chip")  # what identifies an item in a list of objects: agents by id, product lines by chip
@@ -157,24 +85,48 @@ def merge(base: Any, override: Any) -> Any:
     return copy.deepcopy(override)
 
 
-def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] | None = None) -> dict:
+def _note_policy_files(data: dict, path: Path, policy_files: dict[str, str] | None) -> None:
+    policies = data.get("policies")
+    if policy_files is None or not isinstance(policies, list):
+        return
+    for policy in policies:
+        if isinstance(policy, dict) and isinstance(policy.get("id"), str):
+            policy_files[policy["id"]] = str(path)
+
+
+def _resolved(path: Path, origin: Path) -> Path:
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError on a loop of symbolic links
+        raise ScenarioError(str(origin), [Problem((), f"{path} is a loop of symbolic links; give the path of a "
+                                                       "regular file")]) from None
+
+
+def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] | None = None,
+                    digests: list[str] | None = None, policy_files: dict[str, str] | None = None) -> dict:
     """The file's mapping merged onto everything it extends, without the ``extends`` key.
 
-    ``read``, when given, collects every file read (to key a cache on their modification times).
+    ``read``, when given, collects every file read (to key a cache on their modification times); ``digests`` the
+    SHA-256 of the bytes parsed from each, in the same order (the first is ``path``'s own); ``policy_files`` the
+    last file of the chain that sets each policy id (to name it in errors about that policy).
     """
-    path = path.resolve()
+    path = _resolved(path, path)
     if read is not None:
         read.append(path)
     if path in chain:
         cycle = " -> ".join(str(p) for p in chain + (path,))
         raise ScenarioError(str(chain[0]), [Problem(("extends",), f"extends forms a cycle: {cycle}")])
-    data = read_yaml_mapping(path)
+    yaml_file = read_yaml_file(path)
+    if digests is not None:
+        digests.append(yaml_file.sha256)
+    data = yaml_file.data
     parent = data.pop("extends", None)
     file_overrides = data.pop("overrides", None)
     if file_overrides is not None and not isinstance(file_overrides, dict):
         problem = Problem(("overrides",), "must be a mapping of dotted key paths to values", file_overrides, True)
         raise ScenarioError(str(path), [problem])
     if parent is None:
+        _note_policy_files(data, path, policy_files)
         return apply_overrides(data, file_overrides, str(path)) if file_overrides else data
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(
@@ -182,12 +134,13 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = (), read: list[Path] |
             [Problem(("extends",), "must be the path of a scenario file, relative to this one", parent, True)],
         )
     parent_path = path.parent / parent
-    if not parent_path.is_file():
+    if not parent_path.exists() and not parent_path.is_symlink():  # anything else that is there, the reader judges
         raise ScenarioError(
             str(path),
             [Problem(("extends",), f"no such scenario file: {parent_path}", parent, True)],
         )
-    merged = merge(resolve_extends(parent_path, chain + (path,), read), data)
+    merged = merge(resolve_extends(parent_path, chain + (path,), read, digests, policy_files), data)
+    _note_policy_files(data, path, policy_files)  # after the parents', so the file that extends them wins
     return apply_overrides(merged, file_overrides, str(path)) if file_overrides else merged
 
 
@@ -252,65 +205,55 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], origin: str) -> di
     return result
 
 
-def _model_class_at(path: tuple) -> type[BaseModel] | None:
-    """The pydantic model that validates the object at ``path`` in a scenario (to list its allowed keys)."""
-    annotation: Any = Scenario
-    for part in path:
-        annotation = _unwrap(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = annotation.model_fields.get(str(part))
-            if field is None:
-                return None
-            annotation = field.annotation
-        elif typing.get_origin(annotation) is dict:
-            annotation = typing.get_args(annotation)[1]
-        elif typing.get_origin(annotation) is list:
-            annotation = typing.get_args(annotation)[0]
-        else:
-            return None
-    annotation = _unwrap(annotation)
-    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+def _policies_named(problems: list[Problem], data: dict, origin: str,
+                    policy_files: Mapping[str, str]) -> list[Problem]:
+    """Problems with a policy that has an id are placed by that id (``policies.export_rule.params.x``, as overrides
+    name it), not by its index in the merged list, which no file shows; and say the file that set it, if not
+    ``origin``."""
+    policies = data.get("policies") if isinstance(data.get("policies"), list) else []
+    named = []
+    for problem in problems:
+        index = problem.path[1] if len(problem.path) > 1 and problem.path[0] == "policies" else None
+        policy = policies[index] if isinstance(index, int) and 0 <= index < len(policies) else None
+        policy_id = policy.get("id") if isinstance(policy, dict) else None
+        if isinstance(policy_id, str):
+            where = policy_files.get(policy_id, origin)
+            message = problem.message + (f" (policy {policy_id!r}, set in {where})" if where != origin else "")
+            problem = replace(problem, path=("policies", policy_id) + problem.path[2:], message=message)
+        named.append(problem)
+    return named
 
 
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-            models = [arg for arg in options if isinstance(arg, type) and issubclass(arg, BaseModel)]
-            annotation = models[0] if models else options[0]
-        else:
-            return annotation
+# Keys only a sweep file has (``sim.sweep.spec.SweepSpec``; a test keeps the two in step), and keys every scenario has.
+SWEEP_ONLY_KEYS = frozenset({"base", "levers", "uncertainties", "sampling", "seeds", "until", "metrics"})
+SCENARIO_CORE_KEYS = frozenset({"start", "end", "parameters", "countries", "catalog"})
 
 
-def _problem_from_pydantic(item: dict) -> Problem:
-    path = tuple(item["loc"])
-    kind = item["type"]
-    value = item.get("input")
-    scalar = value is None or isinstance(value, (str, int, float, bool))
-    if kind == "extra_forbidden":
-        model = _model_class_at(path[:-1])
-        allowed = ", ".join(model.model_fields) if model else "(see the schema)"
-        return Problem(path, f"unknown key; allowed keys here are: {allowed}", value, scalar)
-    if kind == "missing":
-        return Problem(path, "required key is missing")
-    message = item["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    if kind in ("dict_type", "model_type") and not scalar:
-        return Problem(path, f"{message} (got a {type(value).__name__})")
-    return Problem(path, message, value, scalar)
+def _sweep_file_problem(data: dict) -> Problem | None:
+    """A sweep file given where a scenario belongs would otherwise get ten unrelated errors."""
+    sweep_keys = sorted(SWEEP_ONLY_KEYS & data.keys())
+    if SCENARIO_CORE_KEYS & data.keys() or not ("base" in sweep_keys or len(sweep_keys) >= 2):
+        return None
+    return Problem((), f"this is a sweep file (it has {', '.join(sweep_keys)}), not a scenario: "
+                       "use chipsim sweep to run it")
 
 
-def validate(data: dict, origin: str) -> Scenario:
-    """Validate a merged scenario mapping, raising one ScenarioError with every problem found."""
+def validate(data: dict, origin: str, policy_files: Mapping[str, str] | None = None) -> Scenario:
+    """Validate a merged scenario mapping, raising one ScenarioError with every problem found.
+
+    ``policy_files``: the file that set each policy id (from ``resolve_extends``), named in problems with it."""
+    sweep_file = _sweep_file_problem(data)
+    if sweep_file is not None:
+        raise ScenarioError(origin, [sweep_file])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(origin, [_problem_from_pydantic(item) for item in error.errors()]) from None
+        problems = [problem_from_pydantic(item, Scenario) for item in error.errors()]
+        raise ScenarioError(origin, _policies_named(problems, data, origin, policy_files or {})) from None
     problems = reference_problems(scenario)
+    if problems:
+        raise ScenarioError(origin, _policies_named(problems, data, origin, policy_files or {}))
+    problems = exact_count_problems(scenario) + world_size_problems(scenario)  # checked without building anything
     if problems:
         raise ScenarioError(origin, problems)
     return scenario
@@ -336,9 +279,10 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """Load, merge, override and validate a scenario file."""
     path = Path(path)
     overrides = dict(overrides or {})
-    data = resolve_extends(path)
+    digests: list[str] = []  # the hash of the bytes parsed, not of a second read that could find the file changed
+    policy_files: dict[str, str] = {}
+    data = resolve_extends(path, digests=digests, policy_files=policy_files)
     if overrides:
         data = apply_overrides(data, overrides, str(path))
-    scenario = validate(data, str(path))
-    file_sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-    return LoadedScenario(scenario=scenario, path=path, file_sha256=file_sha256, overrides=overrides)
+    scenario = validate(data, str(path), policy_files)
+    return LoadedScenario(scenario=scenario, path=path, file_sha256=digests[0], overrides=overrides)

@@ -11,7 +11,7 @@ from collections.abc import Collection
 
 from sim.calendar import parse_month
 from sim.policies.registry import policy_problems
-from sim.scenario.errors import Problem
+from sim.scenario.errors import Problem, format_path
 from sim.scenario.schema import Scenario
 
 
@@ -33,6 +33,42 @@ class _Checks:
     def all_known(self, path: tuple, values: list[str], kind: str, declared: Collection[str]) -> None:
         for index, value in enumerate(values):
             self.known(path + (index,), value, kind, declared)
+
+
+def _member_width(count: int) -> int:
+    """Digits in a population member's number: ``sim.world.member_ids`` pads them all to the width of ``count``."""
+    return len(str(count))
+
+
+def member_id_problems(scenario: Scenario) -> list[Problem]:
+    """An id that a population's expansion would also give one of its members (``cn_lab_01`` beside a population
+    ``cn_lab`` of 12, whose members are ``cn_lab_01`` to ``cn_lab_12``). Checked by splitting each id at its
+    underscores, never by expanding the populations, which may hold millions of members."""
+    populations = {
+        pop.id: (("populations", kind, index), pop.count)
+        for kind, pops in (("data_centers", scenario.populations.data_centers),
+                           ("intermediaries", scenario.populations.intermediaries))
+        for index, pop in enumerate(pops)
+    }
+    named = [(("fabs", index, "id"), fab.id) for index, fab in enumerate(scenario.fabs)]
+    for section in ("vendors", "intermediaries", "data_centers", "enforcement"):
+        named += [((section, index, "id"), item.id) for index, item in enumerate(getattr(scenario, section))]
+    named += [(path + ("id",), pop_id) for pop_id, (path, _count) in populations.items()]
+    problems = []
+    for path, agent_id in named:
+        for cut in (position for position, char in enumerate(agent_id) if char == "_"):
+            prefix, number = agent_id[:cut], agent_id[cut + 1:]
+            if prefix not in populations or not number.isdigit():
+                continue
+            pop_path, count = populations[prefix]
+            width = _member_width(count)
+            if len(number) == width and 1 <= int(number) <= count:
+                first, last = f"{prefix}_{1:0{width}d}", f"{prefix}_{count:0{width}d}"
+                message = (f"the id {agent_id!r} is also the id of a member of the population {prefix!r} at "
+                           f"{format_path(pop_path)} (its {count:,} members are {first} to {last}); ids must be "
+                           "unique once populations are expanded: rename one of them")
+                problems.append(Problem(path, message, agent_id, True))
+    return problems
 
 
 def reference_problems(scenario: Scenario) -> list[Problem]:
@@ -131,6 +167,8 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
             problems.append(
                 Problem((), f"the id {agent_id!r} is used {count} times; agent and population ids must be unique")
             )
+
+    problems.extend(member_id_problems(scenario))
 
     policy_ids = [policy.id for policy in scenario.policies if policy.id is not None]
     for policy_id, count in Counter(policy_ids).items():

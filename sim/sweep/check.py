@@ -32,6 +32,8 @@ def _refusal(policy: PolicyInput, overrides: dict[str, Any], until: str | None) 
         return "; ".join(str(problem) for problem in error.problems)
     if until is not None and parse_month(until) < parse_month(scenario.start):
         return f"until = {until!r} is before this scenario's start ({scenario.start})"
+    if until is not None and parse_month(until) > parse_month(scenario.end):
+        return f"until = {until!r} is after this scenario's end ({scenario.end})"
     return None
 
 
@@ -83,6 +85,9 @@ def check_scenarios(loaded: LoadedSweep) -> None:
         if spec.until is not None and parse_month(spec.until) < parse_month(scenario.start):
             problems.append(Problem(("until",), f"must not be before the start of policy {policy.name!r} "
                                     f"({scenario.start})", spec.until, True))
+        elif spec.until is not None and parse_month(spec.until) > parse_month(scenario.end):
+            problems.append(Problem(("until",), f"must not be after the end of policy {policy.name!r} "
+                                    f"({scenario.end})", spec.until, True))
         factor_problems = _factor_problems(loaded, policy, points[0])
         problems.extend(factor_problems)
         point_problem = None if factor_problems or not spec.factors else _point_problem(loaded, policy, points)

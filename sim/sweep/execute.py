@@ -7,7 +7,6 @@ its traceback instead of a result, and the sweep goes on.
 from __future__ import annotations
 
 import copy
-import hashlib
 import time
 import traceback
 from pathlib import Path
@@ -41,9 +40,9 @@ def load_for_run(scenario_file: str, overrides: dict[str, Any], expected_sha256:
     cached = _MERGED.get(scenario_file)
     if cached is None or _stats([Path(name) for name, _m, _s in cached[0]]) != cached[0]:
         read: list[Path] = []
-        merged = resolve_extends(Path(scenario_file), read=read)
-        digest = hashlib.sha256(Path(scenario_file).read_bytes()).hexdigest()
-        cached = (_stats(read), merged, digest)
+        digests: list[str] = []  # the hash of the bytes parsed, not of a second read
+        merged = resolve_extends(Path(scenario_file), read=read, digests=digests)
+        cached = (_stats(read), merged, digests[0])
         _MERGED[scenario_file] = cached
     _stat, merged, digest = cached
     if expected_sha256 and merged_sha256(merged) != expected_sha256:

@@ -30,6 +30,8 @@ from tests.conftest import TINY, tiny_dict, write_yaml
 MONTHS_RUN = 3
 # The ratio (and the lead it implies) is infinite by definition when China has no compute; nothing else may be.
 MAY_BE_INFINITE = {"us_china_ratio", "lead_months"}
+# The lead is NaN by definition when the US bloc has no compute (sim.metrics.lead_months); nothing else may be.
+MAY_BE_NAN = {"lead_months"}
 
 
 def _paths(data: Any, prefix: tuple = ()) -> list[tuple]:
@@ -124,7 +126,11 @@ def assert_clear_error_or_sane_run(path: Path) -> None:
 def assert_tables_sane(tables: dict) -> None:
     for name, table in tables.items():
         numbers = table.select_dtypes("number")
-        assert not numbers.isna().any().any(), f"NaN in the {name} table: {list(numbers.columns[numbers.isna().any()])}"
+        nan = numbers.drop(columns=[c for c in numbers.columns if c in MAY_BE_NAN]).isna()
+        assert not nan.any().any(), f"NaN in the {name} table: {list(nan.columns[nan.any()])}"
+        if "lead_months" in table and "us_china_ratio" in table:
+            undefined = table["lead_months"].isna()
+            assert (table.loc[undefined, "us_china_ratio"] == 0).all(), "a NaN lead where the US bloc has compute"
         finite = numbers.drop(columns=[c for c in numbers.columns if c in MAY_BE_INFINITE])
         bad = [column for column in finite.columns if not np.isfinite(finite[column].to_numpy(dtype=float)).all()]
         assert not bad, f"infinite values in the {name} table: {bad}"
@@ -166,6 +172,12 @@ def _alias_bomb(levels: int, fan_out: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _chained_merges(lines: int) -> str:
+    """Each mapping merges the one before: PyYAML 6.0.4 builds it in time and memory quadratic in the lines."""
+    return "l0: &l0 {k0: 0}\n" + "".join(f"l{i}: &l{i} {{<<: *l{i - 1}, k{i}: 0}}\n" for i in range(1, lines))
+
+
+MERGE_REFUSED = "YAML merge keys ('<<') are not allowed"
 HOSTILE = {
     "billion laughs": (_alias_bomb(9, 9), "expands to more than"),
     "wide alias bomb": (_alias_bomb(3, 200), "expands to more than"),
@@ -177,7 +189,14 @@ HOSTILE = {
     "python name tag": ("name: !!python/name:os.system\n", "not valid YAML"),
     "custom tag": ("name: !include /etc/passwd\n", "not valid YAML"),
     "duplicate key": ("name: a\nname: b\n", "duplicate key"),
-    "merge key with alias": ("base: &b {name: x}\nthing:\n  <<: *b\n  <<: *b\n", "duplicate key"),
+    "merge key with alias": ("base: &b {name: x}\nthing:\n  <<: *b\n  <<: *b\n", MERGE_REFUSED),
+    "one merge key": ("base: &b {name: x}\nthing:\n  <<: *b\n", MERGE_REFUSED),
+    "chained merges": (_chained_merges(3000), MERGE_REFUSED),
+    "merge key by explicit tag": ("thing: {!!merge x: {name: x}}\n", MERGE_REFUSED),
+    "merge key by alias to '<<'": ("m: &m <<\nthing: {*m : {name: x}}\n", MERGE_REFUSED),
+    "alias into its own mapping": ("name: &n {a: *n}\n", "nested more than"),
+    "alias bomb in mappings": ("".join(f"m{i}: &m{i} {{a: *m{i - 1}, b: *m{i - 1}}}\n" if i else "m0: &m0 {a: 1}\n"
+                                       for i in range(30)), "expands to more than"),
     "top-level list": ("- name\n- start\n", "must be a mapping"),
     "empty file": ("", "empty"),
     "unhashable key": ("? [a, b]\n: 1\n", "plain value"),

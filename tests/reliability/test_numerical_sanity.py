@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model import ChipSupplyModel
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
 from sim.scenario.load import resolve_extends
 from sim.scenario.schema import MAX_QUANTITY, PARAMETER_BOUNDS
 from tests.conftest import BASELINE, tiny, write_yaml
@@ -64,7 +64,11 @@ def extreme_worlds(draw) -> tuple[dict, str]:
 @given(extreme_worlds())
 def test_extreme_parameters_keep_stocks_finite_non_negative_and_conserved(world: tuple[dict, str]) -> None:
     overrides, end = world
-    scenario = tiny(**overrides, end=end)
+    try:
+        scenario = tiny(**overrides, end=end)
+    except ScenarioError as error:  # 10^12 wafers at both the node and the line: more than is counted exactly
+        assert all(problem.message.startswith("could make") for problem in error.problems), str(error)
+        return
     model = ChipSupplyModel(scenario, seed=1)
     assert_balanced_each_month(model, model.end_month - model.start_month + 1)
     assert_tables_sane(model.recorder.tables())

@@ -10,7 +10,7 @@ import pytest
 
 from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
-from tests.conftest import BASELINE, tiny_dict, write_yaml
+from tests.conftest import BASELINE, REPO, tiny_dict, write_yaml
 
 # (case id, mutation of the tiny world's raw mapping, path expected in the error, words expected in the error)
 CASES = [
@@ -47,7 +47,8 @@ CASES = [
     ("unknown_policy_parameter", lambda d: d["policies"].append(
         {"type": "export_control", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x",
          "params": {"tpp_threshold": 4800.0, "destination_tiers": [3], "tpp_limit": 1.0}}),
-     "policies[0].params.tpp_limit", "Extra inputs are not permitted"),
+     "policies[0].params.tpp_limit", "unknown key; allowed keys here are: destination_tiers, destination_countries, "
+     "origin_blocs, tpp_threshold, density_threshold"),
     ("policy_effective_before_announce", lambda d: d["policies"].append(
         {"type": "export_control", "announce": "2025-05", "effective": "2025-02", "source": "assumption: x",
          "params": {"tpp_threshold": 4800.0, "destination_tiers": [3]}}),
@@ -156,3 +157,81 @@ def test_installed_command_reports_bad_input_with_exit_2(tmp_path: Path) -> None
     )
     assert completed.returncode == 2
     assert "not valid YAML" in completed.stderr and "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize("name, shown", [("[/red]", "name = '[/red]'"), ("Bad Name", "^[a-z][a-z0-9_]*$"),
+                                         ("[bold]x", "name = '[bold]x'")])
+def test_cli_prints_error_text_verbatim_not_as_markup(tmp_path: Path, capsys, name: str, shown: str) -> None:
+    """Messages quote patterns and values with brackets: read as rich markup, '^[a-z][a-z0-9_]*$' showed as '^*$'
+    and a name of '[/red]' crashed ``validate`` with a MarkupError."""
+    scenario_file = write_yaml(tmp_path / "bad.yaml", tiny_dict(name=name))
+    for argv in (["validate", str(scenario_file)], ["run", str(scenario_file), "--out", str(tmp_path / "out")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert str(scenario_file) in err and shown in err, err
+        assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_rejects_until_after_the_end(tmp_path: Path, tiny_file: Path, capsys) -> None:
+    """The scenario's end is the last month it describes; --until past it used to simulate on silently."""
+    assert main(["run", str(tiny_file), "--until", "2026-06", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert str(tiny_file) in err
+    assert "until = '2026-06': must not be after the scenario end (2025-12)" in err
+    assert "allowed: a month from 2025-01 to 2025-12" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sweep_until_after_the_scenario_end_is_refused_before_any_run(tmp_path: Path, tiny_file: Path) -> None:
+    from sim.sweep.spec import load_sweep
+
+    sweep_file = write_yaml(tmp_path / "sweep.yaml", {"name": "late", "base": tiny_file.name, "until": "2026-06"})
+    with pytest.raises(ScenarioError, match=r"until = '2026-06': must not be after the scenario end \(2025-12\)"):
+        load_sweep(sweep_file)
+
+
+EXPORT_RULE = {"id": "export_rule", "type": "export_control", "announce": "2025-01", "effective": "2025-02",
+               "source": "assumption: x", "params": {"tpp_threshold": 4800.0, "destination_tiers": [3]}}
+
+
+def test_a_variants_policy_error_names_the_policy_by_id_and_the_file_that_set_it(tmp_path: Path) -> None:
+    """The merged list's index (``policies[6]``) appears in no file; the policy's id and its file do."""
+    base = tiny_dict()
+    base["policies"] = [{**EXPORT_RULE, "id": f"rule_{index}"} for index in range(3)] + [EXPORT_RULE]
+    write_yaml(tmp_path / "base.yaml", base)
+    variant = write_yaml(tmp_path / "variant.yaml", {
+        "extends": "base.yaml", "name": "variant",
+        "policies": [{"id": "export_rule", "params": {"tpp_threshold": -1.0, "tpp_limit": 3.0}}]})
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(variant)
+    message = str(caught.value)
+    assert message.startswith(str(variant))
+    assert "policies.export_rule.params.tpp_threshold = -1.0: Input should be greater than 0" in message
+    assert "policies.export_rule.params.tpp_limit = 3.0: unknown key; allowed keys here are:" in message
+    assert "policies[3]" not in message
+
+    child = write_yaml(tmp_path / "child.yaml", {"extends": "variant.yaml", "name": "child"})
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child)
+    assert f"(policy 'export_rule', set in {variant})" in str(caught.value)
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_sweep_file_given_as_a_scenario_says_to_use_chipsim_sweep(tmp_path: Path, capsys, command: str) -> None:
+    """It used to get ten unrelated errors (name, start, end, parameters ... missing; base, levers ... unknown)."""
+    sweep_file = REPO / "scenarios" / "sweeps" / "quick.yaml"
+    args = [command, str(sweep_file)] + (["--out", str(tmp_path / "out")] if command == "run" else [])
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert str(sweep_file) in err and "Traceback" not in err
+    assert "1 problem" in err and "this is a sweep file" in err and "use chipsim sweep" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_keys_that_tell_a_sweep_file_are_those_only_sweep_files_have() -> None:
+    from sim.scenario.load import SWEEP_ONLY_KEYS
+    from sim.scenario.schema import Scenario
+    from sim.sweep.spec import SweepSpec
+
+    assert set(SweepSpec.model_fields) - set(Scenario.model_fields) == SWEEP_ONLY_KEYS
