@@ -10,7 +10,6 @@ a value it refuses, is an error before anything runs.
 from __future__ import annotations
 
 import math
-import typing
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim.calendar import parse_month
 from sim.scenario import ScenarioError
 from sim.scenario.errors import Problem
-from sim.scenario.load import _problem_from_pydantic, _unwrap, read_yaml_mapping
+from sim.scenario.load import read_yaml_mapping
+from sim.scenario.pydantic_problems import problem_from_pydantic
 
 MAX_RUNS = 100_000  # a plan is held in memory and written to plan.json; a bigger study is several sweeps
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
@@ -163,28 +163,9 @@ def _repeated(items: list) -> list:
     return list(dict.fromkeys(item for item, key in zip(items, keys, strict=True) if keys.count(key) > 1))
 
 
-def _sweep_model_at(path: tuple) -> type[BaseModel] | None:
-    """The part of the sweep schema that validates the mapping at ``path`` (to list its allowed keys)."""
-    model: type[BaseModel] = SweepSpec
-    for part in (part for part in path if not isinstance(part, int)):
-        field = model.model_fields.get(str(part))
-        annotation = _unwrap(field.annotation) if field else None
-        if typing.get_origin(annotation) is list:
-            annotation = _unwrap(typing.get_args(annotation)[0])
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return None
-        model = annotation
-    return model
-
-
 def _problem(item: dict) -> Problem:
-    """A pydantic error as a Problem, worded as for scenarios; an unknown key lists the sweep keys allowed there."""
-    if item["type"] == "extra_forbidden":
-        model = _sweep_model_at(tuple(item["loc"])[:-1])
-        allowed = ", ".join(model.model_fields) if model else "(see the README's Sweeps section)"
-        return Problem(tuple(item["loc"]), f"unknown key; allowed keys here are: {allowed}", item.get("input"),
-                       not isinstance(item.get("input"), (dict, list)))
-    problem = _problem_from_pydantic(item)
+    """A pydantic error as a Problem, worded as for scenarios (an unknown key lists the sweep keys allowed there)."""
+    problem = problem_from_pydantic(item, SweepSpec)
     if item["type"] == "value_error" and isinstance(item.get("input"), list) and not problem.has_value:
         return Problem(problem.path, problem.message, item["input"], True)  # e.g. the repeated seeds
     return problem

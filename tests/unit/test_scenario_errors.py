@@ -184,10 +184,11 @@ def test_cli_rejects_until_after_the_end(tmp_path: Path, tiny_file: Path, capsys
 
 
 def test_a_sweep_until_after_the_scenario_end_is_refused_before_any_run(tmp_path: Path, tiny_file: Path) -> None:
-    from sim.sweep.spec import load_sweep
+    from sim.sweep.inputs import load_sweep
 
     sweep_file = write_yaml(tmp_path / "sweep.yaml", {"name": "late", "base": tiny_file.name, "until": "2026-06"})
-    with pytest.raises(ScenarioError, match=r"until = '2026-06': must not be after the scenario end \(2025-12\)"):
+    refusal = r"until = '2026-06': must not be after the end of policy 'base' \(2025-12\)"
+    with pytest.raises(ScenarioError, match=refusal):
         load_sweep(sweep_file)
 
 
