@@ -249,9 +249,8 @@ class LeakageFigure(TimeSeriesFigure):
             legend = axis.legend(handles=handles, fontsize=FONT_PX, loc="upper left", frameon=True, framealpha=0.85)
             legend.set_animated(True)  # painted after the lines, so they do not cover it
             self.legends.append(legend)
-        self.title = flows_axis.set_title("Leakage per month", fontsize=TITLE_PX, loc="left", fontweight="bold",
-                                          animated=True)
-        self.dynamic = [*self.flow_lines.values(), *self.stock_lines.values(), *self.legends, self.title]
+        flows_axis.set_title("Leakage per month", fontsize=TITLE_PX, loc="left", fontweight="bold")
+        self.dynamic = [*self.flow_lines.values(), *self.stock_lines.values(), *self.legends]
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
         rescaled = False
@@ -264,5 +263,5 @@ class LeakageFigure(TimeSeriesFigure):
             line.set_data(series.x, values)
             rescaled |= _grow_y(self.axes[1], _finite_max(values))
         listed = int(series.world["intermediaries_listed"][-1])
-        self.title.set_text(f"Leakage per month ({listed} listed)")
+        self.legends[0].set_title(f"{listed} intermediaries listed", prop={"size": FONT_PX})
         return rescaled
