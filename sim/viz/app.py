@@ -26,6 +26,7 @@ SCENARIO_DIR = Path(os.environ.get("CHIPSIM_SCENARIO_DIR", Path(__file__).resolv
 DEFAULT_SCENARIO = os.environ.get("CHIPSIM_VIZ_SCENARIO", "baseline.yaml")
 PLAY_MONTH_SECONDS = 0.3  # at most this fast while playing: a month stays on screen long enough to read
 STYLE = """
+html { overflow-y: scroll; }  /* a scroll bar that comes and goes would change the width and redraw every figure */
 .chipsim-heading { font-size: 17px; line-height: 1.4; margin: 2px 0 6px 0; }
 .chipsim-title { font-weight: 700; }
 .chipsim-date { font-weight: 700; color: #1f5fa8; }
@@ -46,7 +47,8 @@ STYLE = """
 .chipsim-compare caption { caption-side: top; text-align: left; color: #555; font-size: 12px; }
 .chipsim-compare th, .chipsim-compare td { padding: 1px 10px; text-align: right; border-bottom: 1px solid #ddd; }
 .chipsim-compare th:first-child { text-align: left; }
-.chipsim-figure img { display: block; }
+.chipsim-figure { flex: none; }
+.chipsim-figure img { display: block; max-width: none; }
 .chipsim-error { color: #a93226; font-weight: 600; font-size: 14px; }
 """
 
@@ -79,7 +81,7 @@ def Figures(frame: Frame) -> None:
             solara.Image(frame.images[name], width=f"{width}px", format="png")
 
     image("compute")
-    with solara.Row(gap="8px", style="flex-wrap: nowrap"):
+    with solara.Row(gap="6px", style="flex-wrap: nowrap"):  # a little under GAP_PX: rounding never squeezes
         image("lead")
         image("leakage")
     image("network")
@@ -140,11 +142,12 @@ def Page() -> None:
         with solara.Column(style="flex: 1 1 auto; min-width: 0", gap="4px"):
             WidthProbe(width=width.value, on_width=on_width)
             solara.HTML(tag="div", unsafe_innerHTML=heading_html(frame, run.settings.seed))
-            if frame.error:
-                solara.HTML(tag="div", unsafe_innerHTML=html.escape(frame.error), classes=["chipsim-error"])
+            # Rendered always, hidden when empty: elements that come and go would make reacton rebuild the widgets
+            # after them (and a click on a rebuilt widget is lost).
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(frame.error or ""),
+                        classes=["chipsim-error"] if frame.error else [], style="" if frame.error else "display: none")
             comparison = comparison_html(frame)
-            if comparison:
-                with solara.Row(style="align-items: flex-end; gap: 12px"):
-                    solara.HTML(tag="div", unsafe_innerHTML=comparison)
-                    solara.Button("Clear previous run", on_click=clear_reference, text=True, small=True)
+            with solara.Row(style="align-items: flex-end; gap: 12px" + ("" if comparison else "; display: none")):
+                solara.HTML(tag="div", unsafe_innerHTML=comparison)
+                solara.Button("Clear previous run", on_click=clear_reference, text=True, small=True)
             Figures(frame)

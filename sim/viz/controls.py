@@ -72,8 +72,11 @@ def _label(text: str) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), classes=["chipsim-label"])
 
 
-def _caption(css_class: str, text: str) -> None:
-    solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), classes=["chipsim-caption", css_class])
+def _caption(css_class: str, text: str, shown: bool = True) -> None:
+    """A line of small text under a control. Always rendered, hidden when not ``shown``: an element that comes and
+    goes would shift its siblings, and reacton would rebuild their widgets under the user's pointer."""
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(text), classes=["chipsim-caption", css_class],
+                style="" if shown else "display: none")
 
 
 @solara.component
@@ -92,9 +95,8 @@ def Controls(scenario_files: list[str], pending: solara.Reactive[Pending], appli
             solara.Button("Run to end", on_click=on_run_to_end, disabled=playing or ended, outlined=True, small=True)
             solara.Button("Reset", on_click=on_reset, color="warning" if waiting else None,
                           outlined=not waiting, small=True)
-        if waiting:
-            _caption("chipsim-pending", "Controls changed: RESET starts a run with them (this run is kept as a "
-                                        "faint reference).")
+        _caption("chipsim-pending" if waiting else "chipsim-idle",
+                 "Controls changed: RESET starts a run with them (this run is kept as a faint reference).", waiting)
 
         def choose(name: str) -> None:
             # A new scenario: every lever follows it again.
@@ -106,8 +108,9 @@ def Controls(scenario_files: list[str], pending: solara.Reactive[Pending], appli
         _label(f"Seed: {current.seed}")
         solara.SliderInt("", value=current.seed, min=0, max=99,
                          on_value=lambda seed: pending.set(Pending(current.scenario_file, int(seed), current.changes)))
-        if applied.scenario_file == current.scenario_file and applied.seed != current.seed:
-            _caption("chipsim-pending", f"changed: press RESET to apply (run on screen: seed {applied.seed})")
+        seed_waiting = applied.scenario_file == current.scenario_file and applied.seed != current.seed
+        _caption("chipsim-pending" if seed_waiting else "chipsim-idle",
+                 f"changed: press RESET to apply (run on screen: seed {applied.seed})", seed_waiting)
         solara.HTML(tag="div", unsafe_innerHTML="<b>Levers</b>", classes=["chipsim-section"])
         for lever in LEVERS:
             LeverControl(lever, pending, applied, info.levers[lever.name])

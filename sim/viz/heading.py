@@ -37,12 +37,12 @@ def heading_html(frame: Frame, seed: int) -> str:
              f"<span class='chipsim-seed'>seed {seed}</span>",
              f"<span class='chipsim-date'>{html.escape(frame.date)}</span>"]
     headline = frame.headline
-    attributes = ""
+    attributes = f" data-frame='{frame.serial}'"  # lets a test wait for the next frame
     if headline is not None:
         parts.append(f"<span class='chipsim-summary'>US:China <b>{format_ratio(headline.ratio)}</b> &middot; lead "
                      f"<b>{format_lead(headline.lead_months)}</b> &middot; China <b>"
                      f"{format_h100e(headline.china_h100e)}</b> H100e</span>")
-        attributes = (f" data-ratio='{headline.ratio!r}' data-lead='{headline.lead_months!r}'"
+        attributes += (f" data-ratio='{headline.ratio!r}' data-lead='{headline.lead_months!r}'"
                       f" data-china='{headline.china_h100e!r}'")
     if frame.ended:
         parts.append("<span class='chipsim-ended'>run ended</span>")
