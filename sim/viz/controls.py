@@ -44,12 +44,12 @@ def lever_state(lever: Lever, pending: Pending, applied: RunSettings, scenario: 
     applied_value = (applied.changed.get(lever.name, scenario.value) if applied.scenario_file == pending.scenario_file
                      else None)
     shown = _shown(lever, scenario.value)
+    described = scenario.described.removesuffix(" (scenario)").removesuffix(" (as in scenario)")
     if value != applied_value:
         return "chipsim-pending", f"changed: press RESET to apply (scenario: {shown})"
     if value != scenario.value:
-        return "chipsim-changed", f"changed from the scenario ({scenario.described})"
-    return "chipsim-as-scenario", ("as in scenario: " + scenario.described.removesuffix(" (scenario)")
-                                   .removesuffix(" (as in scenario)"))
+        return "chipsim-changed", f"changed from the scenario (scenario: {described})"
+    return "chipsim-as-scenario", f"as in scenario: {described}"
 
 
 def _shown(lever: Lever, value: object) -> str:
