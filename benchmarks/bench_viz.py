@@ -21,8 +21,13 @@ from pathlib import Path
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.yaml"
 TARGET_SECONDS = 0.5
+VIEWPORT = {"width": 1400, "height": 1000}
+BROWSER_WIDTH_PX = 1076  # the page's main column at that viewport, which the figures are drawn to fit
 ALL_IMAGES_CHANGED = """before => document.querySelector('.chipsim-date').innerText !== before.date
-    && [...document.querySelectorAll('img')].every((image, i) => image.src !== before.images[i])"""
+    && [...document.querySelectorAll('.chipsim-figure img')].every((image, i) => image.src !== before.images[i])"""
+FIGURES_AT_SHOWN_WIDTH = """() => [...document.querySelectorAll('.chipsim-figure img')]
+    .every(image => image.naturalWidth > 0
+                    && Math.abs(image.naturalWidth - image.getBoundingClientRect().width) <= 1)"""
 
 
 def _summary(seconds: list[float]) -> str:
@@ -33,13 +38,13 @@ def _summary(seconds: list[float]) -> str:
 
 
 def in_process(steps: int) -> float:
-    from sim.viz.app import ChipSupplyViz
     from sim.viz.live import FIGURE_NAMES, LiveFigures
+    from sim.viz.session import RunSettings, build_model
 
     timings: dict[str, dict[str, list[float]]] = {"layered": {}, "full redraw": {}}
     for mode in timings:
-        model = ChipSupplyViz(scenario=BASELINE.name)
-        figures = LiveFigures(model)
+        model, _title = build_model(BASELINE.parent, RunSettings(BASELINE.name))
+        figures = LiveFigures(model, BROWSER_WIDTH_PX)
         for name in FIGURE_NAMES:
             figures.png(name, model)
         for _ in range(steps):
@@ -85,13 +90,15 @@ def in_browser(steps: int) -> float | None:
             raise SystemExit("the page did not come up within 90 s")
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=str(chromium_executable()), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1200})
+            page = browser.new_page(viewport=VIEWPORT)
             page.goto(url, wait_until="networkidle")
             page.wait_for_selector(".chipsim-date", timeout=60_000)
+            page.wait_for_function(FIGURES_AT_SHOWN_WIDTH, timeout=30_000)  # redrawn for the measured width
             seconds, date_seconds = [], []
             for _ in range(steps):
-                before = page.evaluate("""() => ({date: document.querySelector('.chipsim-date').innerText,
-                                                  images: [...document.querySelectorAll('img')].map(i => i.src)})""")
+                before = page.evaluate("""() => ({
+                    date: document.querySelector('.chipsim-date').innerText,
+                    images: [...document.querySelectorAll('.chipsim-figure img')].map(i => i.src)})""")
                 started = time.perf_counter()
                 page.get_by_role("button", name="Step").first.click()
                 page.wait_for_function("before => document.querySelector('.chipsim-date').innerText !== before.date",

@@ -12,17 +12,16 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from sim.run import RunResult  # noqa: E402
-
-BLOC_LABELS = {"us_allies": "US & allies", "china": "China", "rest": "Rest of world"}
-BLOC_COLOURS = {"us_allies": "#1f5fa8", "china": "#c0392b", "rest": "#7f8c8d"}
-SOURCE_COLOURS = {
-    "domestic": "#2c7fb8",
-    "import": "#f39c12",
-    "smuggled": "#c0392b",
-    "proxy_fab": "#8e44ad",
-    "rented_offshore": "#16a085",
-    "distillation": "#7f8c8d",
-}
+from sim.style import (  # noqa: E402
+    BLOC_COLOURS,
+    BLOC_LABELS,
+    LEAD_COLOUR,
+    LEAD_LABEL,
+    RATIO_COLOUR,
+    RATIO_LABEL,
+    source_colour,
+    source_label,
+)
 
 
 def summary_dates(result: RunResult) -> list[str]:
@@ -89,8 +88,8 @@ def compute_figure(result: RunResult) -> Figure:
     china_axis.stackplot(
         china["month"],
         *[values / 1e6 for values in layers.values()],
-        labels=list(layers),
-        colors=[SOURCE_COLOURS.get(name, "#bdc3c7") for name in layers],
+        labels=[source_label(name) for name in layers],
+        colors=[source_colour(name) for name in layers],
         alpha=0.85,
     )
     china_axis.set_ylabel("effective compute (million H100e)")
@@ -98,12 +97,12 @@ def compute_figure(result: RunResult) -> Figure:
     china_axis.legend(loc="upper left")
 
     lead = axes[2]
-    lead.plot(world["month"], world["lead_months"], color="#34495e", linewidth=2)
-    lead.set_ylabel("US lead over China (months)")
+    lead.plot(world["month"], world["lead_months"], color=LEAD_COLOUR, linewidth=2)
+    lead.set_ylabel(LEAD_LABEL)
     lead.set_title("Implied capability lead")
     ratio_axis = lead.twinx()
-    ratio_axis.plot(world["month"], world["us_china_ratio"], color="#95a5a6", linestyle="--")
-    ratio_axis.set_ylabel("US:China compute ratio (dashed)")
+    ratio_axis.plot(world["month"], world["us_china_ratio"], color=RATIO_COLOUR, linestyle="--")
+    ratio_axis.set_ylabel(f"{RATIO_LABEL} (dashed)")
     for axis in axes:
         axis.grid(alpha=0.3)
     figure.suptitle(f"{result.scenario.name}, seed {result.seed}, {result.scenario.start} to {result.until}")

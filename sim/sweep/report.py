@@ -19,6 +19,8 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
+from sim.style import source_colour, source_label  # noqa: E402
+
 SCENARIO_KEYS = ["point", "seed"]
 RANKING_OUTCOME = "lead_months"
 DISPLAY_NAMES = {
@@ -153,10 +155,11 @@ def sources_figure(final: pd.DataFrame) -> Figure:
     """China's effective compute at the last month by source: median per policy, stacked."""
     present = {name: column for name, column in SOURCE_COLUMNS.items() if column in final.columns}
     medians = final.groupby("policy")[list(present.values())].median() / 1e6
-    medians.columns = list(present)
+    medians.columns = [source_label(name) for name in present]
     medians = medians.loc[medians.sum(axis=1).sort_values().index]
     figure, axis = plt.subplots(figsize=(8, 0.45 * len(medians) + 1.5), constrained_layout=True)
-    medians.plot.barh(stacked=True, ax=axis, colormap="tab20c")
+    # The same colour for a source as in `chipsim run`'s figure and the browser page.
+    medians.plot.barh(stacked=True, ax=axis, color=[source_colour(name) for name in present])
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     axis.set_xlabel("China's effective compute at the end (million H100e, median by source)")
     axis.grid(alpha=0.3, axis="x")
@@ -232,7 +235,7 @@ def render_html(results: pd.DataFrame, plan: pd.DataFrame, failed: list[dict], s
         _table_html(paired, percent=("share_better",), index=False),
         "<h2>Over time</h2>", _figure_html(fans),
         "<h2>China's compute by source</h2>", _figure_html(sources_figure(final)),
-        _figure_html(fan_figure(results, [(column, f"China: {name.replace('_', ' ')} (H100e)", False)
+        _figure_html(fan_figure(results, [(column, f"China: {source_label(name)} (H100e)", False)
                                           for name, column in SOURCE_COLUMNS.items() if column in results.columns])),
         "<h2>Which uncertainties matter</h2><p>Spearman rank correlation of each varied input with each outcome, "
         "within policies and averaged: the sign gives the direction, the size the strength.</p>",

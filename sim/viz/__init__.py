@@ -1,1 +1,2 @@
-"""The browser visualization: a SolaraViz page with the supply network, the compute race and the main levers."""
+"""The browser page: the compute race, leakage and the supply network of one run, with the scenario and the main levers
+as controls and the previous run kept as a reference."""

@@ -1,140 +1,153 @@
-"""The SolaraViz page: the supply network, the compute race and leakage, with the main levers as controls.
+"""The browser page: the compute race, leakage and the supply network of one run, with the scenario and the main
+levers as controls, and the previous run kept as a reference.
 
-Serve it with ``chipsim viz [SCENARIO]`` (it runs ``solara run`` on this file). Mesa's SolaraViz rebuilds the model as
-``ChipSupplyViz(**controls)`` on RESET, so every control is an argument of that class: a changed lever takes effect on
-reset. The scenario files offered are those of the scenarios folder; the levers are added to the chosen scenario as
-policies in force from its first month.
+Serve it with ``chipsim viz [SCENARIO]`` (it runs ``solara run`` on this file). Each browser tab has a run of its
+own (``PageRun``, sim/viz/session.py) that builds, steps and draws under one lock and hands the page finished frames;
+the page only shows the latest frame. Controls describe the next run and take effect on RESET (sim/viz/controls.py).
+PLAY steps in a thread of the tab's, one month at a time, and stops at the end of the run, on PAUSE and on RESET.
 """
 
 from __future__ import annotations
 
+import html
 import os
+import threading
+import time
 from pathlib import Path
-from typing import Any
 
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
 
-from sim.model import ChipSupplyModel
 from sim.scenario import load_scenario
-from sim.scenario.load import resolve_extends
-from sim.viz.live import live_figures
-from sim.viz.tabs import use_forget_tab_on_close
+from sim.viz.controls import Controls, Pending
+from sim.viz.heading import comparison_html, heading_html
+from sim.viz.session import Frame, PageRun, RunSettings, scenario_info
 
 SCENARIO_DIR = Path(os.environ.get("CHIPSIM_SCENARIO_DIR", Path(__file__).resolve().parents[2] / "scenarios"))
 DEFAULT_SCENARIO = os.environ.get("CHIPSIM_VIZ_SCENARIO", "baseline.yaml")
+PLAY_MONTH_SECONDS = 0.3  # at most this fast while playing: a month stays on screen long enough to read
+STYLE = """
+html { overflow-y: scroll; }  /* a scroll bar that comes and goes would change the width and redraw every figure */
+.chipsim-heading { font-size: 17px; line-height: 1.4; margin: 2px 0 6px 0; }
+.chipsim-title { font-weight: 700; }
+.chipsim-date { font-weight: 700; color: #1f5fa8; }
+.chipsim-ended { background: #34495e; color: white; padding: 1px 8px; border-radius: 4px; font-size: 14px; }
+.chipsim-controls { font-size: 13px; }
+.chipsim-label { font-size: 14px; color: #222; margin-top: 4px; }
+.chipsim-caption { font-size: 12px; line-height: 1.3; margin: -6px 0 4px 0; }
+.chipsim-controls .v-input--checkbox { margin-top: 0; }
+.chipsim-controls .v-input__slot { margin-bottom: 0; }
+.chipsim-controls .v-messages { display: none; }
+.chipsim-help { color: #555; margin-top: 0; }
+.chipsim-as-scenario { color: #666; }
+.chipsim-changed { color: #1f5fa8; }
+.chipsim-pending { color: #a04000; font-weight: 600; }
+.chipsim-description { font-size: 12px; color: #333; margin-top: -12px; }
+.chipsim-section { margin-top: 4px; font-size: 13px; }
+.chipsim-compare { border-collapse: collapse; font-size: 13px; margin: 0 0 6px 0; }
+.chipsim-compare caption { caption-side: top; text-align: left; color: #555; font-size: 12px; }
+.chipsim-compare th, .chipsim-compare td { padding: 1px 10px; text-align: right; border-bottom: 1px solid #ddd; }
+.chipsim-compare th:first-child { text-align: left; }
+.chipsim-figure { flex: none; }
+.chipsim-figure img { display: block; max-width: none; }
+.chipsim-error { color: #a93226; font-weight: 600; font-size: 14px; }
+"""
 
 
-def lever_policies(start: str, base_policies: list[dict], enforcement_funding: float, export_threshold_tpp: int,
-                   cloud_kyc: bool, sme_coordinated: bool, distillation_ban: bool) -> list[dict]:
-    """The scenario's policies with the page's levers applied, all in force from the scenario's first month."""
-    policies = [dict(policy, params=dict(policy.get("params", {}))) for policy in base_policies]
-    lever = {"announce": start, "effective": start, "source": "assumption: set in the browser"}
-    for policy in policies:
-        if policy.get("id") == "controls_3a090" or (
-            policy.get("type") == "export_control" and "tpp_threshold" in policy["params"]
-            and policy["params"].get("ratchet_cadence_months") is None
-        ):
-            policy["params"]["tpp_threshold"] = float(export_threshold_tpp)
-            break
-    for policy in policies:
-        if policy.get("type") == "sme_controls":
-            policy["params"]["coordinated"] = bool(sme_coordinated)
-    if enforcement_funding != 1.0:
-        funding = {"budget_multiplier": float(enforcement_funding)}
-        policies.append({**lever, "type": "enforcement_funding", "params": funding})
-    if cloud_kyc:
-        policies.append({**lever, "type": "cloud_access", "params": {"kyc_detection": 0.8, "remote_access_rule": True}})
-    if distillation_ban:
-        policies.append({**lever, "type": "distillation_ban", "params": {"compliance": 0.5, "detection": 0.5}})
-    return policies
+def scenario_files() -> list[str]:
+    return sorted(path.name for path in SCENARIO_DIR.glob("*.yaml"))
 
 
-class ChipSupplyViz(ChipSupplyModel):
-    """ChipSupplyModel built from the page's controls."""
-
-    def __init__(self, scenario: str = DEFAULT_SCENARIO, seed: int = 0, enforcement_funding: float = 1.0,
-                 export_threshold_tpp: int = 4800, cloud_kyc: bool = False, sme_coordinated: bool = False,
-                 distillation_ban: bool = False) -> None:
-        path = SCENARIO_DIR / scenario
-        raw = resolve_extends(path)
-        policies = lever_policies(raw["start"], raw.get("policies", []), enforcement_funding, export_threshold_tpp,
-                                  cloud_kyc, sme_coordinated, distillation_ban)
-        super().__init__(load_scenario(path, {"policies": policies}).scenario, seed=int(seed))
+def catalogue_chips(scenario_file: str) -> list[tuple[str, float]]:
+    """The scenario's chips that export controls concern (not China's own), by TPP: for the threshold's note."""
+    try:
+        scenario = load_scenario(SCENARIO_DIR / scenario_file).scenario
+    except Exception:  # noqa: BLE001 - an unreadable file is reported when a run is started from it
+        return []
+    chips = [(chip.name.removeprefix("NVIDIA ").removeprefix("AMD "), float(chip.tpp))
+             for chip in scenario.catalog.values() if chip.vendor != "huawei" and "Custom" not in chip.name]
+    return sorted(chips, key=lambda chip: chip[1])
 
 
-@solara.component
-def DateBanner(model: ChipSupplyModel) -> None:
-    update_counter.get()
-    shown = model.date if model.month >= model.start_month else f"before {model.scenario.start}"
-    summary = ""
-    if model.recorder.world_rows:
-        world = model.recorder.world_rows[-1]
-        china = next(row for row in reversed(model.recorder.bloc_rows) if row["bloc"] == "china")
-        summary = (f" <small class='chipsim-summary'>US:China {world['us_china_ratio']:.3f}x, lead "
-                   f"{world['lead_months']:.2f} months, China {china['effective_h100e'] / 1e6:.3f}M H100e</small>")
-    # Plain HTML: solara.Markdown would fetch KaTeX from a CDN, which fails offline.
-    solara.HTML(tag="h2", unsafe_innerHTML=f"{model.scenario.name}: <span class='chipsim-date'>{shown}</span>{summary}")
-
-
-def _show(name: str, model: ChipSupplyModel) -> None:
-    solara.Image(live_figures(model).png(name, model), format="png")
+@solara.component_vue("width.vue")
+def WidthProbe(width: int, on_width) -> None:
+    pass
 
 
 @solara.component
-def NetworkView(model: ChipSupplyModel) -> None:
-    update_counter.get()
-    _show("network", model)
+def Figures(frame: Frame) -> None:
+    def image(name: str) -> None:
+        width, _height = frame.sizes[name]
+        with solara.Div(classes=["chipsim-figure", f"chipsim-{name}"]):
+            solara.Image(frame.images[name], width=f"{width}px", format="png")
+
+    image("compute")
+    with solara.Row(gap="6px", style="flex-wrap: nowrap"):  # a little under GAP_PX: rounding never squeezes
+        image("lead")
+        image("leakage")
+    image("network")
 
 
 @solara.component
-def ComputeView(model: ChipSupplyModel) -> None:
-    update_counter.get()
-    _show("compute", model)
+def Page() -> None:
+    """One tab: a run of its own (a module-level model would be shared by every tab)."""
+    run = solara.use_memo(lambda: PageRun(SCENARIO_DIR, RunSettings(DEFAULT_SCENARIO)), dependencies=[])
+    shown = solara.use_reactive(run.frame.serial)  # moved after every frame; the page then reads run.frame
+    pending = solara.use_reactive(Pending(DEFAULT_SCENARIO, 0, {}))
+    playing = solara.use_reactive(False)
+    width = solara.use_reactive(0)
+    _ = shown.value
+    frame = run.frame
 
+    def show(new: Frame) -> None:
+        shown.set(new.serial)
 
-@solara.component
-def LeadView(model: ChipSupplyModel) -> None:
-    update_counter.get()
-    _show("lead", model)
+    def play_loop(cancel: threading.Event) -> None:
+        if not playing.value:
+            return
+        generation = run.generation
+        while not cancel.is_set():
+            started = time.monotonic()
+            frame = run.step(generation)
+            show(frame)
+            if frame.ended or run.generation != generation:
+                playing.set(False)
+                return
+            cancel.wait(max(0.0, PLAY_MONTH_SECONDS - (time.monotonic() - started)))
 
+    # Not intrusive: a cancelled PLAY finishes the month it is in rather than being interrupted inside a step.
+    solara.use_thread(play_loop, dependencies=[playing.value], intrusive_cancel=False)
 
-@solara.component
-def LeakageView(model: ChipSupplyModel) -> None:
-    update_counter.get()
-    _show("leakage", model)
+    def on_width(new_width: int) -> None:
+        width.set(new_width)
+        show(run.resize(new_width))
 
+    def reset() -> None:
+        playing.set(False)
+        show(run.reset(pending.value.settings()))
 
-def model_params() -> dict[str, Any]:
-    scenarios = sorted(path.name for path in SCENARIO_DIR.glob("*.yaml"))
-    return {
-        "scenario": {"type": "Select", "value": DEFAULT_SCENARIO, "values": scenarios, "label": "scenario"},
-        "seed": {"type": "SliderInt", "value": 0, "min": 0, "max": 99, "step": 1, "label": "seed"},
-        "enforcement_funding": {"type": "SliderFloat", "value": 1.0, "min": 0.25, "max": 10.0, "step": 0.25,
-                                "label": "enforcement funding (x)"},
-        "export_threshold_tpp": {"type": "SliderInt", "value": 4800, "min": 1600, "max": 40000, "step": 400,
-                                 "label": "export threshold (TPP)"},
-        "cloud_kyc": {"type": "Checkbox", "value": False, "label": "cloud KYC + remote-access rule"},
-        "sme_coordinated": {"type": "Checkbox", "value": False, "label": "SME controls coordinated with allies"},
-        "distillation_ban": {"type": "Checkbox", "value": False, "label": "distillation ban"},
-    }
+    def clear_reference() -> None:
+        show(run.clear_reference())
 
-
-def make_page(model: ChipSupplyViz | solara.Reactive):
-    return SolaraViz(
-        model,
-        components=[DateBanner, NetworkView, ComputeView, LeadView, LeakageView],
-        model_params=model_params(),
-        name="chipsim",
-        play_interval=300,
-    )
-
-
-@solara.component
-def Page():
-    """The page solara serves: a model of its own for every browser tab (a module-level model would be shared by
-    every tab, so two people would step the same run)."""
-    model = solara.use_reactive(solara.use_memo(ChipSupplyViz, dependencies=[]))  # RESET replaces its value
-    use_forget_tab_on_close(model)
-    return make_page(model)
+    info = solara.use_memo(lambda: scenario_info(SCENARIO_DIR, pending.value.scenario_file),
+                           dependencies=[pending.value.scenario_file])
+    chips = solara.use_memo(lambda: catalogue_chips(pending.value.scenario_file),
+                            dependencies=[pending.value.scenario_file])
+    solara.Title(f"chipsim: {frame.title}, {frame.date}")
+    solara.Style(STYLE)
+    with solara.Row(style="align-items: flex-start; flex-wrap: nowrap; gap: 14px; padding: 6px 10px"):
+        with solara.Column(style="width: 290px; min-width: 290px; flex: none"):
+            Controls(scenario_files(), pending, run.settings, info, chips, playing.value, frame.ended,
+                     on_step=lambda: show(run.step()), on_play=lambda: playing.set(not playing.value),
+                     on_run_to_end=lambda: show(run.run_to_end()), on_reset=reset)
+        with solara.Column(style="flex: 1 1 auto; min-width: 0", gap="4px"):
+            WidthProbe(width=width.value, on_width=on_width)
+            solara.HTML(tag="div", unsafe_innerHTML=heading_html(frame, run.settings.seed))
+            # Rendered always, hidden when empty: elements that come and go would make reacton rebuild the widgets
+            # after them (and a click on a rebuilt widget is lost).
+            solara.HTML(tag="div", unsafe_innerHTML=html.escape(frame.error or ""),
+                        classes=["chipsim-error"] if frame.error else [], style="" if frame.error else "display: none")
+            comparison = comparison_html(frame)
+            with solara.Row(style="align-items: flex-end; gap: 12px" + ("" if comparison else "; display: none")):
+                solara.HTML(tag="div", unsafe_innerHTML=comparison)
+                solara.Button("Clear previous run", on_click=clear_reference, text=True, small=True)
+            Figures(frame)

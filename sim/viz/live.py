@@ -7,14 +7,14 @@ month's data (the artists a figure lists as ``dynamic``, marked animated so a fu
 copy of it. A figure redraws its static layer only when it says it changed (a y axis that had to grow). The PNG bytes
 of a month are cached, so re-renders that are not steps cost nothing.
 
-Figures are plain ``matplotlib.figure.Figure`` objects (not pyplot's), so nothing global holds them: they go when the
-model goes.
+Figures are plain ``matplotlib.figure.Figure`` objects (not pyplot's), so nothing global holds them: they go with the
+run (``sim/viz/session.py``) that owns them. They are made at the width the page has on screen, and made again when
+that width changes.
 """
 
 from __future__ import annotations
 
 import io
-import weakref
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -22,12 +22,23 @@ from PIL import Image
 
 from sim.model import ChipSupplyModel
 from sim.viz.network import NetworkFigure
-from sim.viz.plots import ComputeFigure, LeadFigure, LeakageFigure, Series
+from sim.viz.plots import DPI, ComputeFigure, LeadFigure, LeakageFigure, Series
 
-FIGURE_DPI = 72  # enough for a screen, and it keeps a redraw quick
+FIGURE_DPI = DPI  # one point is one pixel: what the page shows is what was drawn
 # PNG compression level 1 of 9: the images are small and go over a local socket, so encoding speed matters more.
 PNG_COMPRESS_LEVEL = 1
-FIGURE_NAMES = ("network", "compute", "lead", "leakage")
+FIGURE_NAMES = ("compute", "lead", "leakage", "network")
+COMPUTE_HEIGHT_PX, ROW_HEIGHT_PX = 280, 260
+LEAD_SHARE = 0.36  # of the width: the lead and the leakage panels share one row
+GAP_PX = 8
+DEFAULT_WIDTH_PX = 1100
+
+
+def figure_sizes(width_px: int) -> dict[str, tuple[int, int | None]]:
+    """Each figure's size in pixels for a page ``width_px`` wide (the network's height follows its rows)."""
+    lead = round(LEAD_SHARE * width_px)
+    return {"compute": (width_px, COMPUTE_HEIGHT_PX), "lead": (lead, ROW_HEIGHT_PX),
+            "leakage": (width_px - lead - GAP_PX, ROW_HEIGHT_PX), "network": (width_px, None)}
 
 
 class LayeredCanvas:
@@ -55,9 +66,16 @@ class LayeredCanvas:
 
 
 class LiveFigures:
-    def __init__(self, model: ChipSupplyModel) -> None:
-        self.figures = {"network": NetworkFigure(model), "compute": ComputeFigure(model), "lead": LeadFigure(model),
-                        "leakage": LeakageFigure(model)}
+    """The page's four figures for one run, ``width_px`` wide, with a previous run drawn faintly if given."""
+
+    def __init__(self, model: ChipSupplyModel, width_px: int = DEFAULT_WIDTH_PX,
+                 reference: Series | None = None) -> None:
+        sizes = figure_sizes(width_px)
+        self.width_px = width_px
+        self.figures = {"compute": ComputeFigure(model, sizes["compute"], reference),
+                        "lead": LeadFigure(model, sizes["lead"], reference),
+                        "leakage": LeakageFigure(model, sizes["leakage"], reference),
+                        "network": NetworkFigure(model, width_px)}
         self.canvases = {name: LayeredCanvas(figure.figure) for name, figure in self.figures.items()}
         self._series: tuple[int, Series] | None = None
         self._png: dict[str, tuple[int, bytes]] = {}
@@ -78,13 +96,3 @@ class LiveFigures:
             self._series = (model.month, Series.of(model))
         return self._series[1]
 
-
-_LIVE: weakref.WeakKeyDictionary[ChipSupplyModel, LiveFigures] = weakref.WeakKeyDictionary()
-
-
-def live_figures(model: ChipSupplyModel) -> LiveFigures:
-    """The figures of this model, made on first use; forgotten with the model (a RESET makes a new one)."""
-    figures = _LIVE.get(model)
-    if figures is None:
-        figures = _LIVE[model] = LiveFigures(model)
-    return figures

@@ -6,8 +6,10 @@ groups and kind of flow, sized by this month's flow in H100e. Columns are the ti
 intermediaries, data centers, with enforcement bodies apart); rows are countries grouped by bloc. Positions depend only
 on the scenario, so nothing jumps from one step to the next.
 
-The figure is drawn in two layers: the static one (axes, country labels, legend) once per model, and the month's edges,
-node sizes and title on top of it (``dynamic``, marked animated so a full draw leaves them out); see ``live.py``.
+Rows are labelled with country names; a key gives what a node's size stands for in this month's units. The figure is
+drawn at the pixel size the page shows it, in two layers: the static one (axes, country labels, legend) once per
+model, and the month's edges, node sizes and size key on top of it (``dynamic``, marked animated so a full draw
+leaves them out); see ``live.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from matplotlib.lines import Line2D
 from sim.agents.base import SupplyChainAgent
 from sim.model import ChipSupplyModel
 from sim.scenario.schema import BLOCS
+from sim.style import BLOC_COLOURS, BLOC_LABELS, FALLBACK_COLOUR, FLOW_COLOURS, FLOW_LABELS
 from sim.trade import SHIPMENT_KINDS, Shipments
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED
 
@@ -29,10 +32,17 @@ COLUMNS = {"fab": 0, "vendor": 1, "intermediary": 2, "data_center": 3, "enforcem
 KIND_LABELS = {"fab": "fabs", "vendor": "vendors", "intermediary": "intermediaries", "data_center": "data centers",
                "enforcement": "enforcement"}
 NODE_MARKERS = {"fab": "s", "vendor": "D", "intermediary": "o", "data_center": "h", "enforcement": "^"}
-BLOC_COLOURS = {"us_allies": "#1f5fa8", "china": "#c0392b", "rest": "#7f8c8d"}
-EDGE_COLOURS = {"production": "#95a5a6", "legal": "#2980b9", "licensed": "#8e44ad", "smuggled": "#e74c3c",
-                "rented": "#16a085", "seized": "#f39c12"}
-FALLBACK_EDGE_COLOUR = "#bdc3c7"
+EDGE_COLOURS = FLOW_COLOURS
+DPI = 72  # one point is one pixel on screen
+FONT_PX = 11
+ROW_PX, FRAME_PX = 30, 70  # height of a country's row, and of the title and the tier labels
+LABEL_PX, KEY_PX = 150, 290  # room for the country names on the left and the key on the right
+# What a node's size stands for, per kind of agent, with the unit the size key uses.
+SIZE_MEANING = {"data_center": ("data centers", 1e6, "M H100e installed"),
+                "fab": ("fabs", 1e3, "k wafers a month"),
+                "intermediary": ("intermediaries", 1e3, "k chips in stock"),
+                "vendor": ("vendors", 1e3, "k chips in stock"),
+                "enforcement": ("enforcement", 1.0, " inspections a month")}
 
 
 @dataclass(frozen=True)
@@ -114,11 +124,12 @@ def edge_width(h100e: float, biggest: float) -> float:
 class NetworkFigure:
     """The supply network of one model: static parts drawn at construction, the month's flows on ``update``."""
 
-    def __init__(self, model: ChipSupplyModel, width_inches: float = 11.0) -> None:
+    def __init__(self, model: ChipSupplyModel, width_px: int = 1100) -> None:
         nodes, _flows = aggregate(model)
         self.position = {node.key: (node.x, node.y) for node in nodes}
         countries = list(dict.fromkeys(node.country for node in nodes))
-        self.figure = Figure(figsize=(width_inches, 0.42 * len(countries) + 1.8))
+        height_px = ROW_PX * len(countries) + FRAME_PX
+        self.figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
         axis = self.axis = self.figure.add_subplot()
         # Edges first, under the nodes; their segments, widths and colours change every month.
         self.edges = LineCollection([], alpha=0.7, capstyle="round", zorder=1, animated=True)
@@ -135,24 +146,29 @@ class NetworkFigure:
                 c=[BLOC_COLOURS[n.bloc] for n in group], edgecolors="white", linewidths=0.8, zorder=2,
                 animated=True,
             )
+        names = {code: country.name for code, country in model.scenario.countries.items()}
         for country in countries:
             y = next(node.y for node in nodes if node.country == country)
-            axis.text(-0.45, y, country, ha="right", va="center", fontsize=8)
-        axis.set_xticks(list(COLUMNS.values()), [KIND_LABELS[k] for k in COLUMNS], fontsize=9)
+            axis.text(-0.35, y, names.get(country, country), ha="right", va="center", fontsize=FONT_PX)
+        axis.set_xticks(list(COLUMNS.values()), [KIND_LABELS[k] for k in COLUMNS], fontsize=FONT_PX + 1)
+        axis.xaxis.set_ticks_position("top")
         axis.set_yticks([])
-        axis.set_xlim(-0.8, 4.5)
+        axis.set_xlim(-0.5, 4.4)
         axis.set_ylim(-len(countries) + 0.4, 0.6)
-        for side in ("top", "right", "left"):
+        for side in ("bottom", "right", "left"):
             axis.spines[side].set_visible(False)
-        legend = [Line2D([0], [0], color=colour, linewidth=3, label=kind) for kind, colour in EDGE_COLOURS.items()]
-        legend += [Line2D([0], [0], marker="o", linestyle="", color=colour, label=bloc.replace("_", " "))
+        legend = [Line2D([0], [0], color=FLOW_COLOURS[kind], linewidth=3, label=FLOW_LABELS[kind])
+                  for kind in FLOW_COLOURS]
+        legend += [Line2D([0], [0], marker="o", linestyle="", markersize=9, color=colour, label=BLOC_LABELS[bloc])
                    for bloc, colour in BLOC_COLOURS.items()]
-        axis.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-        self.title = axis.set_title("", fontsize=10, animated=True)
-        self.dynamic = [self.edges, *self.scatters.values(), self.title]
-        # Fixed margins: the layout is computed once, not on every redraw.
-        self.figure.subplots_adjust(left=0.02, right=0.86, top=1 - 0.45 / self.figure.get_figheight(),
-                                    bottom=0.35 / self.figure.get_figheight())
+        axis.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=FONT_PX, frameon=False,
+                    title="edge: this month's flow\nnode colour: bloc", title_fontsize=FONT_PX,
+                    alignment="left")
+        self.size_key = None
+        self.dynamic = [self.edges, *self.scatters.values()]
+        # Fixed margins in pixels: the layout is computed once, not on every redraw.
+        self.figure.subplots_adjust(left=LABEL_PX / width_px, right=1 - KEY_PX / width_px,
+                                    top=1 - 40 / height_px, bottom=8 / height_px)
         self.update(model)
 
     def update(self, model: ChipSupplyModel, _series: object = None) -> bool:
@@ -160,15 +176,31 @@ class NetworkFigure:
         reads the model itself; the time series the other figures share are not needed."""
         nodes, flows = aggregate(model)
         by_key = {node.key: node for node in nodes}
+        largest_by_kind = {}
         for kind, keys in self.node_keys.items():
             sizes = [by_key[key].size for key in keys]
-            largest = max(sizes)
+            largest = largest_by_kind[kind] = max(sizes)
             self.scatters[kind].set_sizes([node_area(size, largest) for size in sizes])
+        self._draw_size_key(largest_by_kind)
         biggest = max(flows.values(), default=1.0)
         ordered = sorted(flows.items(), key=lambda item: item[1])  # the biggest flows drawn last, on top
         self.edges.set_segments([[self.position[source], self.position[target]]
                                  for (source, target, _kind), _h100e in ordered])
         self.edges.set_linewidths([edge_width(h100e, biggest) for _key, h100e in ordered])
-        self.edges.set_colors([EDGE_COLOURS.get(kind, FALLBACK_EDGE_COLOUR) for (_s, _t, kind), _h in ordered])
-        self.title.set_text(f"Supply network, {model.date}: edge width = this month's flow (H100e)")
+        self.edges.set_colors([FLOW_COLOURS.get(kind, FALLBACK_COLOUR) for (_s, _t, kind), _h in ordered])
+        self.biggest_flow_h100e = biggest if flows else 0.0
         return False
+
+    def _draw_size_key(self, largest_by_kind: dict[str, float]) -> None:
+        """A key below the colour legend: what a full-size node stands for this month, kind by kind (sizes are
+        relative within a kind; area grows with the square root)."""
+        if self.size_key is not None:
+            self.size_key.remove()
+        lines = ["largest node this month:"]
+        for kind in COLUMNS:
+            if kind in largest_by_kind:
+                meaning, scale, unit = SIZE_MEANING[kind]
+                lines.append(f"  {meaning}: {largest_by_kind[kind] / scale:,.3g}{unit}")
+        self.size_key = self.axis.text(1.01, 0.0, "\n".join(lines), transform=self.axis.transAxes, ha="left",
+                                       va="bottom", fontsize=FONT_PX, animated=True)
+        self.dynamic = [self.edges, *self.scatters.values(), self.size_key]

@@ -1,11 +1,14 @@
-"""The page's time series, read from the model's own records as it steps: compute by bloc and source, the lead, and
-leakage per month.
+"""The page's time series, read from the model's own records as it steps: compute by bloc and source, the lead and
+the ratio, and leakage (flows per month apart from the stocks they build up).
 
-Each figure is built once per model with its x axis spanning the whole scenario in calendar months, so the race
-unfolds left to right. It is drawn in two layers (see ``live.py``): the axes, ticks, labels and legends once, and the
-data and titles (``dynamic``, marked animated) on top each month. The y range only grows, with headroom, so the static
-layer is redrawn only on the few months the data outgrows it. Fixed margins instead of a layout engine keep a full
-redraw to one pass of the renderer.
+Each figure is built once per run, at the pixel size the browser shows it (drawn at 72 dpi, so a font of 10 points
+is 10 pixels on screen), with its x axis spanning the whole scenario in calendar months so the race unfolds left to
+right. A previous run kept as a reference is drawn faintly into the static layer, and the y axes start wide enough
+for it, so pressing RESET neither loses the old run nor rescales the axes under the new one. The static layer (axes,
+ticks, labels, legends, the reference) is drawn once; the month's data and titles (``dynamic``, marked animated) are
+painted on it each month (see ``live.py``). The y range only grows, with headroom, so the static layer is redrawn
+only on the few months the data outgrows it. Margins are fixed in pixels instead of a layout engine, so a redraw is
+one pass of the renderer.
 """
 
 from __future__ import annotations
@@ -16,15 +19,28 @@ from dataclasses import dataclass, field
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.model import ChipSupplyModel
-from sim.report import BLOC_LABELS, SOURCE_COLOURS
 from sim.scenario.schema import BLOCS
+from sim.style import (
+    BLOC_LABELS,
+    LEAD_COLOUR,
+    LEAD_LABEL,
+    RATIO_COLOUR,
+    RATIO_LABEL,
+    SEIZED_COLOUR,
+    source_colour,
+    source_label,
+)
 
-SOURCES = ["domestic", "import", "smuggled", "proxy_fab", "rented_in", "distillation"]
-SEIZED_COLOUR = "#f39c12"
-PANEL_SIZE_INCHES = (5.5, 3.4)
+SOURCES = ["domestic", "import", "smuggled", "proxy_fab", "rented_offshore", "distillation"]
+DPI = 72  # one point is one pixel: font sizes below are pixels on screen
+FONT_PX = 11
+TITLE_PX = 12
+REFERENCE_STYLE = {"color": "#000000", "alpha": 0.35, "linewidth": 1.4, "linestyle": (0, (4, 2))}
+HEADROOM = 1.25  # when data outgrows the y axis, leave this much room so the axis is not redrawn every month
 
 
 def month_axis_value(month_index: int) -> float:
@@ -35,7 +51,7 @@ def month_axis_value(month_index: int) -> float:
 
 @dataclass
 class Series:
-    """The model's monthly records as arrays: x in date numbers, one array per world column and per bloc column."""
+    """A run's monthly records as arrays: x in date numbers, one array per world column and per bloc column."""
 
     x: np.ndarray
     world: dict[str, np.ndarray] = field(default_factory=dict)
@@ -49,12 +65,13 @@ class Series:
                  for key in ("us_china_ratio", "lead_months", "smuggled_h100e", "seized_h100e",
                              "intermediaries_listed")}
         rows_by_bloc: dict[str, list[dict]] = {bloc: [] for bloc in BLOCS}
-        for row in model.recorder.bloc_rows:
+        for row in model.recorder.bloc_rows[: len(world_rows) * len(BLOCS)]:
             rows_by_bloc[row["bloc"]].append(row)
         blocs = {}
         for bloc, rows in rows_by_bloc.items():
             columns = {source: np.array([_source_h100e(row, source) for row in rows], dtype=float)
                        for source in SOURCES}
+            columns["effective"] = np.array([row["effective_h100e"] for row in rows], dtype=float)
             blocs[bloc] = columns
         return cls(x, world, blocs)
 
@@ -64,50 +81,11 @@ class Series:
 
 
 def _source_h100e(row: dict, source: str) -> float:
-    if source == "rented_in":
+    if source == "rented_offshore":
         return row["rented_in_h100e"]
     if source == "distillation":
         return row["distillation_h100e"]
     return row[f"installed_h100e_{source}"]
-
-
-def _source_colour(source: str) -> str:
-    return SOURCE_COLOURS.get("rented_offshore" if source == "rented_in" else source, "#bdc3c7")
-
-
-class TimeSeriesFigure:
-    """Shared set-up: a figure of fixed size and margins, a calendar x axis over the whole scenario, and a hint to
-    press STEP while there is nothing to show."""
-
-    def __init__(self, model: ChipSupplyModel, columns: int = 1, width_inches: float = PANEL_SIZE_INCHES[0],
-                 right_margin: float = 0.97) -> None:
-        self.figure = Figure(figsize=(width_inches, PANEL_SIZE_INCHES[1]))
-        self.axes = [self.figure.add_subplot(1, columns, index + 1) for index in range(columns)]
-        first, last = month_axis_value(model.start_month), month_axis_value(model.end_month)
-        for axis in self.axes:
-            axis.set_xlim(first, last)
-            axis.xaxis.set_major_locator(mdates.YearLocator())
-            axis.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-            axis.grid(alpha=0.3)
-        self.hint = self.axes[0].text(0.5, 0.5, "press STEP or PLAY", ha="center", va="center",
-                                      transform=self.axes[0].transAxes)
-        self.figure.subplots_adjust(left=0.12 if columns == 1 else 0.05, right=right_margin, top=0.88, bottom=0.1,
-                                    wspace=0.25)
-        self.dynamic: list = []
-
-    def update(self, model: ChipSupplyModel, series: Series) -> bool:
-        """Bring the figure to the model's month; True when the static layer changed and must be redrawn."""
-        static_changed = self.hint.get_visible() != series.empty
-        self.hint.set_visible(series.empty)
-        if not series.empty:
-            static_changed |= self.draw(series, model)
-        return static_changed
-
-    def draw(self, series: Series, model: ChipSupplyModel) -> bool:
-        raise NotImplementedError
-
-
-HEADROOM = 1.25  # when data outgrows the y axis, leave this much room so the axis is not redrawn every month
 
 
 def _grow_y(axis, top: float, bottom: float = 0.0) -> bool:
@@ -123,20 +101,75 @@ def _grow_y(axis, top: float, bottom: float = 0.0) -> bool:
     return True
 
 
-class ComputeFigure(TimeSeriesFigure):
-    """Effective compute per bloc, stacked by source (one small panel per bloc)."""
+def _finite_max(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(finite.max()) if len(finite) else 0.0
 
-    def __init__(self, model: ChipSupplyModel) -> None:
-        super().__init__(model, columns=len(BLOCS), width_inches=12.0)
+
+class TimeSeriesFigure:
+    """Shared set-up: a figure of the shown pixel size with fixed pixel margins, a calendar x axis over the whole
+    scenario (and the reference run's months), the reference run if any, and a hint while there is nothing to show."""
+
+    def __init__(self, model: ChipSupplyModel, size_px: tuple[int, int], columns: int = 1,
+                 reference: Series | None = None, margins_px: tuple[int, int, int, int] = (62, 14, 44, 28),
+                 gap_px: int = 70) -> None:
+        width, height = size_px
+        self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+        self.axes = [self.figure.add_subplot(1, columns, index + 1) for index in range(columns)]
+        self.reference = reference if reference is not None and not reference.empty else None
+        first, last = month_axis_value(model.start_month), month_axis_value(model.end_month)
+        if self.reference is not None:
+            first, last = min(first, self.reference.x[0]), max(last, self.reference.x[-1])
+        for axis in self.axes:
+            axis.set_xlim(first, last)
+            axis.xaxis.set_major_locator(mdates.YearLocator())
+            axis.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+            axis.tick_params(labelsize=FONT_PX)
+            axis.grid(alpha=0.3)
+            axis.set_ylim(0.0, 1e-3)
+        self.hint = self.axes[0].text(0.5, 0.5, "press STEP or PLAY", ha="center", va="center", fontsize=FONT_PX,
+                                      color="#555555", transform=self.axes[0].transAxes)
+        left, right, top, bottom = margins_px
+        panel_width = (width - left - right - gap_px * (columns - 1)) / columns
+        self.figure.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
+                                    bottom=bottom / height, wspace=gap_px / panel_width)
+        self.dynamic: list = []
+
+    def update(self, model: ChipSupplyModel, series: Series) -> bool:
+        """Bring the figure to the model's month; True when the static layer changed and must be redrawn."""
+        static_changed = self.hint.get_visible() != series.empty
+        self.hint.set_visible(series.empty)
+        if not series.empty:
+            static_changed |= self.draw(series, model)
+        return static_changed
+
+    def draw(self, series: Series, model: ChipSupplyModel) -> bool:
+        raise NotImplementedError
+
+    def reference_line(self, axis, values: np.ndarray, **style) -> None:
+        """The previous run, faint and dashed, in the static layer; the axis starts wide enough to hold it."""
+        axis.plot(self.reference.x, values, **{**REFERENCE_STYLE, **style})
+        _grow_y(axis, _finite_max(values), min(0.0, float(np.nanmin(values))))
+
+
+class ComputeFigure(TimeSeriesFigure):
+    """Effective compute per bloc (a stock), stacked by source: one panel per bloc."""
+
+    def __init__(self, model: ChipSupplyModel, size_px: tuple[int, int], reference: Series | None = None) -> None:
+        super().__init__(model, size_px, columns=len(BLOCS), reference=reference, margins_px=(62, 14, 62, 28),
+                         gap_px=56)
         self.stacks: dict[str, list] = {bloc: [] for bloc in BLOCS}
         for axis, bloc in zip(self.axes, BLOCS, strict=True):
-            axis.set_title(f"{BLOC_LABELS.get(bloc, bloc)}: compute (M H100e)", fontsize=10)
-            axis.set_ylim(0.0, 1e-3)
-        # The legend is static (patches of its own), so the stacks can be replaced each month without touching it.
-        handles = [Patch(color=_source_colour(source), alpha=0.85, label=source) for source in SOURCES]
-        self.legend = self.axes[0].legend(handles=handles, fontsize=7, loc="upper left")
-        self.legend.set_animated(True)  # painted after the stacks, so they do not cover it
-        self.dynamic = [self.legend]
+            axis.set_title(BLOC_LABELS.get(bloc, bloc), fontsize=TITLE_PX, loc="left", fontweight="bold")
+            if self.reference is not None:
+                self.reference_line(axis, self.reference.blocs[bloc]["effective"] / 1e6)
+        self.axes[0].set_ylabel("effective compute, million H100e", fontsize=FONT_PX)
+        handles = [Patch(color=source_colour(source), alpha=0.85, label=source_label(source)) for source in SOURCES]
+        if self.reference is not None:
+            handles.append(Line2D([0], [0], label="previous run (total)", **REFERENCE_STYLE))
+        # One legend for the three panels, above them, so it never covers the data.
+        self.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
+                           fontsize=FONT_PX, frameon=False, handlelength=1.4, columnspacing=1.2)
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
         rescaled = False
@@ -144,27 +177,33 @@ class ComputeFigure(TimeSeriesFigure):
             for artist in self.stacks[bloc]:
                 artist.remove()
             layers = [series.blocs[bloc][source] / 1e6 for source in SOURCES]
-            self.stacks[bloc] = axis.stackplot(series.x, *layers, colors=[_source_colour(s) for s in SOURCES],
+            self.stacks[bloc] = axis.stackplot(series.x, *layers, colors=[source_colour(s) for s in SOURCES],
                                                alpha=0.85, animated=True)
             rescaled |= _grow_y(axis, float(np.max(np.sum(layers, axis=0))))
-        self.dynamic = [artist for stack in self.stacks.values() for artist in stack] + [self.legend]
+        self.dynamic = [artist for stack in self.stacks.values() for artist in stack]
         return rescaled
 
 
 class LeadFigure(TimeSeriesFigure):
-    """The US lead in months (solid) and the US:China ratio (dashed, right axis)."""
+    """The US lead in months (solid, left axis) and the US:China ratio (dashed, right axis)."""
 
-    def __init__(self, model: ChipSupplyModel) -> None:
-        super().__init__(model, right_margin=0.86)
+    def __init__(self, model: ChipSupplyModel, size_px: tuple[int, int], reference: Series | None = None) -> None:
+        super().__init__(model, size_px, reference=reference, margins_px=(52, 52, 30, 28))
         axis = self.axes[0]
-        (self.lead,) = axis.plot([], [], color="#34495e", linewidth=2, animated=True)
-        axis.set_ylabel("US lead (months)")
         self.ratio_axis = axis.twinx()
-        (self.ratio,) = self.ratio_axis.plot([], [], color="#95a5a6", linestyle="--", animated=True)
-        self.ratio_axis.set_ylabel("US:China ratio (dashed)")
-        for y_axis in (axis, self.ratio_axis):
-            y_axis.set_ylim(0.0, 1.0)
-        self.title = axis.set_title("US lead and US:China ratio", fontsize=10, animated=True)
+        self.ratio_axis.tick_params(labelsize=FONT_PX)
+        self.ratio_axis.set_ylim(0.0, 1e-3)
+        if self.reference is not None:
+            self.reference_line(axis, self.reference.world["lead_months"], color=LEAD_COLOUR)
+            self.reference_line(self.ratio_axis, self.reference.world["us_china_ratio"], color=RATIO_COLOUR,
+                                alpha=0.5, linestyle=(0, (1, 2)))
+        (self.lead,) = axis.plot([], [], color=LEAD_COLOUR, linewidth=2.2, animated=True)
+        (self.ratio,) = self.ratio_axis.plot([], [], color=RATIO_COLOUR, linewidth=1.8, linestyle="--",
+                                             animated=True)
+        axis.set_ylabel(LEAD_LABEL, fontsize=FONT_PX, color=LEAD_COLOUR)
+        self.ratio_axis.set_ylabel(f"{RATIO_LABEL} (dashed)", fontsize=FONT_PX, color="#5f6a6a")
+        self.title = axis.set_title("US lead and US:China ratio", fontsize=TITLE_PX, loc="left", fontweight="bold",
+                                    animated=True)
         self.dynamic = [self.lead, self.ratio, self.title]
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
@@ -172,33 +211,57 @@ class LeadFigure(TimeSeriesFigure):
         self.lead.set_data(series.x, lead)
         self.ratio.set_data(series.x, ratio)
         self.title.set_text(f"US lead {lead[-1]:.1f} months, ratio {ratio[-1]:.1f}x")
-        lead_rescaled = _grow_y(self.axes[0], float(np.max(lead)), float(np.min(lead)))
-        return _grow_y(self.ratio_axis, float(np.max(ratio))) or lead_rescaled
+        finite_lead = lead[np.isfinite(lead)]
+        lead_rescaled = _grow_y(self.axes[0], _finite_max(lead), float(finite_lead.min()) if len(finite_lead) else 0)
+        return _grow_y(self.ratio_axis, _finite_max(ratio)) or lead_rescaled
 
 
 class LeakageFigure(TimeSeriesFigure):
-    """Smuggled and seized H100e per month, and the stock China rents offshore."""
+    """Leakage to China: flows per month (smuggled, seized) on one panel, the stocks they and offshore renting build
+    up (China's smuggled installed base, front-company chips, compute rented offshore) on another."""
 
-    def __init__(self, model: ChipSupplyModel) -> None:
-        super().__init__(model)
-        axis = self.axes[0]
-        style = {"animated": True}
-        (self.smuggled,) = axis.plot([], [], color=SOURCE_COLOURS["smuggled"], label="smuggled", **style)
-        (self.seized,) = axis.plot([], [], color=SEIZED_COLOUR, label="seized", **style)
-        (self.rented,) = axis.plot([], [], color=SOURCE_COLOURS["rented_offshore"], label="rented offshore (stock)",
-                                   **style)
-        axis.set_ylabel("thousand H100e")
-        axis.set_ylim(0.0, 1.0)
-        legend = axis.legend(fontsize=8, loc="upper left")
-        legend.set_animated(True)  # painted after the lines, so they do not cover it
-        self.title = axis.set_title("Leakage per month", fontsize=10, animated=True)
-        self.dynamic = [self.smuggled, self.seized, self.rented, legend, self.title]
+    FLOWS = {"smuggled": ("smuggled", source_colour("smuggled")), "seized": ("seized", SEIZED_COLOUR)}
+    STOCKS = {source: (source_label(source), source_colour(source))
+              for source in ("smuggled", "proxy_fab", "rented_offshore")}
+
+    def __init__(self, model: ChipSupplyModel, size_px: tuple[int, int], reference: Series | None = None) -> None:
+        super().__init__(model, size_px, columns=2, reference=reference, margins_px=(62, 14, 30, 28), gap_px=66)
+        flows_axis, stocks_axis = self.axes
+        flows_axis.set_ylabel("thousand H100e per month", fontsize=FONT_PX)
+        stocks_axis.set_ylabel("thousand H100e in China", fontsize=FONT_PX)
+        stocks_axis.set_title("China's leaked compute (stock)", fontsize=TITLE_PX, loc="left", fontweight="bold")
+        if self.reference is not None:
+            for key, (_label, colour) in self.FLOWS.items():
+                self.reference_line(flows_axis, self.reference.world[f"{key}_h100e"] / 1e3, color=colour)
+            for source, (_label, colour) in self.STOCKS.items():
+                self.reference_line(stocks_axis, self.reference.blocs["china"][source] / 1e3, color=colour)
+        self.flow_lines = {key: flows_axis.plot([], [], color=colour, linewidth=1.8, label=label, animated=True)[0]
+                           for key, (label, colour) in self.FLOWS.items()}
+        self.stock_lines = {source: stocks_axis.plot([], [], color=colour, linewidth=2, label=label,
+                                                     animated=True)[0]
+                            for source, (label, colour) in self.STOCKS.items()}
+        self.legends: list = []
+        for axis, lines in ((flows_axis, self.flow_lines), (stocks_axis, self.stock_lines)):
+            handles = [Line2D([0], [0], color=line.get_color(), linewidth=2, label=line.get_label())
+                       for line in lines.values()]
+            if self.reference is not None:
+                handles.append(Line2D([0], [0], label="previous run", **REFERENCE_STYLE))
+            legend = axis.legend(handles=handles, fontsize=FONT_PX, loc="upper left", frameon=True, framealpha=0.85)
+            legend.set_animated(True)  # painted after the lines, so they do not cover it
+            self.legends.append(legend)
+        flows_axis.set_title("Leakage per month", fontsize=TITLE_PX, loc="left", fontweight="bold")
+        self.dynamic = [*self.flow_lines.values(), *self.stock_lines.values(), *self.legends]
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
-        lines = {self.smuggled: series.world["smuggled_h100e"], self.seized: series.world["seized_h100e"],
-                 self.rented: series.blocs["china"]["rented_in"]}
-        for line, values in lines.items():
-            line.set_data(series.x, values / 1e3)
+        rescaled = False
+        for key, line in self.flow_lines.items():
+            values = series.world[f"{key}_h100e"] / 1e3
+            line.set_data(series.x, values)
+            rescaled |= _grow_y(self.axes[0], _finite_max(values))
+        for source, line in self.stock_lines.items():
+            values = series.blocs["china"][source] / 1e3
+            line.set_data(series.x, values)
+            rescaled |= _grow_y(self.axes[1], _finite_max(values))
         listed = int(series.world["intermediaries_listed"][-1])
-        self.title.set_text(f"Leakage, {model.date}: {listed} intermediaries listed")
-        return _grow_y(self.axes[0], max(float(np.max(values)) for values in lines.values()) / 1e3)
+        self.legends[0].set_title(f"{listed} intermediaries listed", prop={"size": FONT_PX})
+        return rescaled

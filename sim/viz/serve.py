@@ -44,6 +44,8 @@ def page_environment(scenario: Path) -> dict[str, str]:
     scenario = scenario.resolve()
     environment = dict(os.environ, CHIPSIM_VIZ_SCENARIO=scenario.name, CHIPSIM_SCENARIO_DIR=str(scenario.parent))
     environment.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", CLOSED_TAB_KEPT_FOR)
+    # solara's "This website runs on Solara" badge sits over the bottom right corner of the figures.
+    environment.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     # Each tab's kernel runs in a thread of its own, and glibc gives threads their own malloc arenas, which keep freed
     # memory: the server's footprint crept up with every tab opened and closed. Two arenas keep it flat.
     environment.setdefault("MALLOC_ARENA_MAX", "2")

@@ -6,6 +6,7 @@ chromium) a missing browser is a failure.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import psutil
@@ -68,30 +69,77 @@ def browser():
         chromium.close()
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, width: int = 1400, height: int = 1000):
     """A new tab on the page, loaded, recording console errors and failed requests."""
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page = browser.new_page(viewport={"width": width, "height": height})
     page.console_errors = []
     page.failed_requests = []
     page.on("console", lambda message: page.console_errors.append(message.text) if message.type == "error" else None)
     page.on("requestfailed", lambda request: page.failed_requests.append(request.url))
     page.goto(url, wait_until="networkidle")
     page.wait_for_selector(".chipsim-date", timeout=60_000)
+    wait_for_figures_at_shown_width(page)
     return page
+
+
+def wait_for_figures_at_shown_width(page) -> None:
+    """Until the figures have been drawn again for the width the page measured (a moment after loading)."""
+    page.wait_for_function(FIGURES_AT_SHOWN_WIDTH, timeout=30_000)
+
+
+FIGURES_AT_SHOWN_WIDTH = """() => {
+    const images = [...document.querySelectorAll('.chipsim-figure img')];
+    return images.length === 4 && images.every(image => image.complete && image.naturalWidth > 0
+        && Math.abs(image.naturalWidth - image.getBoundingClientRect().width) <= 1);
+}"""
+
+
+def keep_screenshot(page, name: str) -> None:
+    """Save a screenshot as NAME.png in $CHIPSIM_SCREENSHOT_DIR, when that is set."""
+    keep = os.environ.get("CHIPSIM_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(keep) / f"{name}.png"), full_page=False)
 
 
 @pytest.fixture
 def page(server, browser):
     page = open_page(browser, server.url)
     yield page
-    keep = os.environ.get("CHIPSIM_SCREENSHOT_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(keep) / "viz.png"))
 
 
 def shown_date(page) -> str:
     return page.locator(".chipsim-date").first.inner_text()
+
+
+def heading_numbers(page) -> dict[str, float]:
+    """The exact headline numbers the heading shows (carried as data attributes)."""
+    heading = page.locator(".chipsim-heading").first
+    return {key: float(heading.get_attribute(f"data-{key}")) for key in ("ratio", "lead", "china")}
+
+
+def shows_no_error(page) -> bool:
+    text = page.locator("body").inner_text()
+    return page.locator(".chipsim-error").count() == 0 and not re.search(r"Traceback|\w+(Error|Exception)\b", text)
+
+
+def choose_scenario(page, file_name: str) -> None:
+    page.locator(".chipsim-controls .v-select").first.click()
+    page.locator(".v-menu__content .v-list-item", has_text=file_name).first.click()
+    # The server has taken the choice when the controls say it waits for RESET (or it is the run on screen).
+    page.wait_for_function("""name => document.querySelector('.chipsim-pending')
+        || document.querySelector('.chipsim-title').innerText === name.replace('.yaml', '')""",
+                           arg=file_name, timeout=10_000)
+
+
+def click_lever(page, label: str) -> None:
+    """Toggle a checkbox lever by clicking its label, as a person would (Vuetify's ripple covers the box)."""
+    page.get_by_text(label, exact=True).first.click()
+
+
+def run_to_end(page) -> None:
+    page.get_by_role("button", name="Run to end").first.click()
+    page.wait_for_selector(".chipsim-ended", timeout=120_000)
 
 
 def step(page, times: int = 1) -> None:
@@ -104,5 +152,9 @@ def step(page, times: int = 1) -> None:
 
 
 def reset(page) -> None:
+    """Click RESET and wait for the new run's first frame."""
+    frame = page.locator(".chipsim-heading").first.get_attribute("data-frame")
     page.get_by_role("button", name="Reset").first.click()
-    page.wait_for_function("document.querySelector('.chipsim-date').innerText.startsWith('before')", timeout=30_000)
+    page.wait_for_function("""frame => document.querySelector('.chipsim-heading').dataset.frame !== frame
+        && document.querySelector('.chipsim-date').innerText.startsWith('before')
+        && !document.querySelector('.chipsim-pending')""", arg=frame, timeout=30_000)

@@ -30,7 +30,7 @@ def server():
 
 def test_playing_to_the_end_then_resetting_many_times_keeps_memory_flat(server, browser) -> None:
     page = open_page(browser, server.url)
-    page.get_by_role("button", name="▶").first.click()
+    page.get_by_role("button", name="Play").first.click()
     page.wait_for_function(f"document.querySelector('.chipsim-date').innerText === '{BASELINE_END}'",
                            timeout=240_000)
     time.sleep(1.0)  # the model has stopped: the date stays at the scenario's end

@@ -1,0 +1,56 @@
+"""Colours and human labels shared by every view of a run: ``chipsim run``'s PNG (sim/report.py), the sweep report
+(sim/sweep/report.py) and the browser page (sim/viz). One place, so a bloc or a source of compute looks the same
+wherever an analyst meets it."""
+
+from __future__ import annotations
+
+BLOC_LABELS = {"us_allies": "US & allies", "china": "China", "rest": "Rest of world"}
+BLOC_COLOURS = {"us_allies": "#1f5fa8", "china": "#c0392b", "rest": "#7f8c8d"}
+
+# Where a bloc's effective compute comes from, in the order the stacks are drawn.
+SOURCE_COLOURS = {
+    "domestic": "#2c7fb8",
+    "import": "#f39c12",
+    "smuggled": "#c0392b",
+    "proxy_fab": "#8e44ad",
+    "rented_offshore": "#16a085",
+    "distillation": "#7f8c8d",
+}
+SOURCE_LABELS = {
+    "domestic": "domestic",
+    "import": "legal imports",
+    "smuggled": "smuggled",
+    "proxy_fab": "front-company fabs",
+    "rented_offshore": "rented offshore",
+    "distillation": "distillation",
+}
+FALLBACK_COLOUR = "#bdc3c7"
+
+# The headline outcomes.
+LEAD_COLOUR = "#34495e"
+RATIO_COLOUR = "#95a5a6"
+LEAD_LABEL = "US lead over China (months)"
+RATIO_LABEL = "US:China compute ratio"
+
+# Chips stopped on the way: dark, so it is not mistaken for legal imports (orange) or smuggling (red).
+SEIZED_COLOUR = "#2c2c2c"
+
+# Kinds of flow between agents, as the network draws them; each matches the source of compute it feeds.
+FLOW_COLOURS = {
+    "production": RATIO_COLOUR,
+    "legal": SOURCE_COLOURS["import"],
+    "licensed": "#d35400",
+    "smuggled": SOURCE_COLOURS["smuggled"],
+    "rented": SOURCE_COLOURS["rented_offshore"],
+    "seized": SEIZED_COLOUR,
+}
+FLOW_LABELS = {"production": "production", "legal": "legal sales", "licensed": "licensed sales",
+               "smuggled": "smuggled", "rented": "rented offshore", "seized": "seized"}
+
+
+def source_colour(source: str) -> str:
+    return SOURCE_COLOURS.get(source, FALLBACK_COLOUR)
+
+
+def source_label(source: str) -> str:
+    return SOURCE_LABELS.get(source, source.replace("_", " "))

@@ -1,0 +1,135 @@
+"""The page's runs without a browser: levers follow the scenario, changes are applied and named, RESET keeps the
+previous run as a reference, and frames stay whole when PLAY and clicks interleave."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from sim import run_scenario
+from sim.scenario.load import resolve_extends
+from sim.viz.heading import comparison_html, heading_html
+from sim.viz.levers import apply_changes, run_title, scenario_levers
+from sim.viz.session import PageRun, RunSettings, build_model
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+
+def levers_of(name: str) -> dict:
+    raw = resolve_extends(SCENARIOS / name)
+    return scenario_levers(raw["policies"], raw["start"])
+
+
+def test_the_levers_show_what_each_scenario_does() -> None:
+    tight = levers_of("tight.yaml")
+    assert tight["cloud_kyc"].value is True and tight["distillation_ban"].value is True
+    assert tight["sme_coordinated"].value is True
+    assert tight["export_threshold_tpp"].value == 1600 and "from 2026-01" in tight["export_threshold_tpp"].described
+    assert tight["enforcement_funding"].value == 5.0
+    assert levers_of("sme_coordinated.yaml")["sme_coordinated"].value is True
+    baseline = levers_of("baseline.yaml")
+    assert baseline["cloud_kyc"].value is False and "as in scenario" in baseline["cloud_kyc"].described
+    assert baseline["enforcement_funding"].in_scenario is False
+
+
+@pytest.mark.parametrize("scenario", ["sme_coordinated.yaml", "tight.yaml"])
+def test_an_untouched_page_runs_the_scenario_as_chipsim_run_does(scenario: str) -> None:
+    model, title = build_model(SCENARIOS, RunSettings(scenario, seed=2))
+    for _ in range(18):
+        model.step()
+    headless = run_scenario(SCENARIOS / scenario, seed=2, until=model.date).world
+    assert title == scenario.removesuffix(".yaml")
+    assert model.recorder.world_rows[-1]["us_china_ratio"] == headless["us_china_ratio"].iloc[-1]
+
+
+def test_setting_a_lever_to_the_scenarios_value_is_no_change() -> None:
+    _model, title = build_model(SCENARIOS, RunSettings("tight.yaml", changes=(("cloud_kyc", True),)))
+    assert title == "tight"
+
+
+def test_a_changed_lever_edits_the_scenarios_own_policy_and_keeps_its_dates() -> None:
+    raw = resolve_extends(SCENARIOS / "tight.yaml")
+    edited = apply_changes(raw["policies"], {"enforcement_funding": 2.0, "distillation_ban": False,
+                                             "export_threshold_tpp": 2400.0}, raw["start"])
+    funding = next(p for p in edited if p.get("id") == "enforcement_tight")
+    assert funding["params"]["budget_multiplier"] == 2.0 and funding["effective"] == "2026-01"
+    assert funding["params"]["detection_efficacy"] == 0.5  # its other settings stay
+    assert next(p for p in edited if p.get("id") == "controls_1600")["params"]["tpp_threshold"] == 2400.0
+    assert next(p for p in edited if p.get("id") == "controls_3a090")["params"]["tpp_threshold"] == 4800
+    assert next(p for p in edited if p.get("id") == "distillation")["enabled"] is False
+    assert run_title("tight", {"enforcement_funding": 2.0}) == "tight + enforcement x2"
+
+
+def test_a_lever_the_scenario_lacks_is_added_from_2026_and_changes_the_run() -> None:
+    raw = resolve_extends(SCENARIOS / "baseline.yaml")
+    added = apply_changes(raw["policies"], {"cloud_kyc": True}, raw["start"])[-1]
+    assert (added["type"], added["announce"], added["effective"]) == ("cloud_access", "2025-07", "2026-01")
+
+    def china_in(settings: RunSettings) -> float:
+        model, _title = build_model(SCENARIOS, settings)
+        for _ in range(16):
+            model.step()
+        return model.recorder.bloc_rows[-2]["effective_h100e"]  # China's row of the last month
+
+    assert china_in(RunSettings("baseline.yaml", changes=(("cloud_kyc", True),))) != china_in(
+        RunSettings("baseline.yaml"))
+
+
+def test_reset_keeps_the_previous_run_and_the_table_shows_the_difference() -> None:
+    run = PageRun(SCENARIOS, RunSettings("baseline.yaml"), width_px=800)
+    assert run.frame.date == "before 2025-01" and run.frame.headline is None
+    for _ in range(14):
+        run.step()
+    before = run.frame.headline
+    run.reset(RunSettings("baseline.yaml", changes=(("enforcement_funding", 4.0),)))
+    assert run.frame.reference_title == "baseline" and run.frame.title == "baseline + enforcement x4"
+    assert comparison_html(run.frame) != ""  # the previous run is there before the new one has a month
+    for _ in range(14):
+        frame = run.step()
+    assert frame.reference_headline == before  # compared at the same month
+    table = comparison_html(frame)
+    assert "before: baseline" in table and "now: baseline + enforcement x4" in table and "2026-02" in table
+    run.reset(RunSettings("baseline.yaml"))  # a reset before any step keeps the run that has months
+    run.reset(RunSettings("baseline.yaml"))
+    assert run.frame.reference_title == "baseline + enforcement x4"
+    assert comparison_html(run.clear_reference()) == ""
+
+
+def test_the_heading_names_the_run_the_month_and_the_numbers_and_says_when_it_ended() -> None:
+    run = PageRun(SCENARIOS, RunSettings("baseline.yaml", seed=3), width_px=700)
+    frame = run.run_to_end()
+    heading = heading_html(frame, 3)
+    assert "baseline" in heading and "2030-12" in heading and "run ended" in heading
+    headless = run_scenario(SCENARIOS / "baseline.yaml", seed=3).world
+    assert f"data-ratio='{float(headless['us_china_ratio'].iloc[-1])!r}'" in heading
+    assert run.step().date == "2030-12"  # stepping past the end does nothing
+
+
+def test_frames_stay_whole_when_play_and_clicks_interleave() -> None:
+    """Steps from a PLAY thread, STEP clicks and RESETs at once: no error, and every frame's images, date and
+    numbers are of one month."""
+    run = PageRun(SCENARIOS, RunSettings("baseline.yaml"), width_px=600)
+    errors: list[BaseException] = []
+
+    def play(generation: int) -> None:
+        try:
+            for _ in range(6):
+                frame = run.step(generation)
+                assert frame.error is None
+                assert frame.headline is None or frame.headline.date == frame.date
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=play, args=(run.generation,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    run.step()
+    run.reset(RunSettings("baseline.yaml", seed=1))
+    run.step()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    # The PLAY threads belonged to the run before the RESET: the new run took only the one click's step.
+    assert run.frame.date == "2025-01"
