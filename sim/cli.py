@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from sim.style import compact
 from sim.table_names import TABLES
 
 EXIT_OK = 0
@@ -61,9 +62,9 @@ def _print_summary(console: Console, result) -> None:
     for date, row in summary_table(result).iterrows():
         table.add_row(
             date,
-            _compact(row.us_allies_h100e),
-            _compact(row.china_h100e),
-            _compact(row.rest_h100e),
+            compact(row.us_allies_h100e),
+            compact(row.china_h100e),
+            compact(row.rest_h100e),
             f"{row.us_china_ratio:,.1f}x",
             f"{row.lead_months:,.1f}",
         )
@@ -74,17 +75,8 @@ def _print_summary(console: Console, result) -> None:
     for name in sources.columns:
         by_source.add_column(name.replace("_", " "), justify="right")
     for date, row in sources.iterrows():
-        by_source.add_row(date, *(_compact(value) for value in row))
+        by_source.add_row(date, *(compact(value) for value in row))
     console.print(by_source)
-
-
-def _compact(value: float) -> str:
-    """1234567 -> '1.23M', 45600 -> '45.6k', 12 -> '12'."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:,.2f}M"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:,.1f}k"
-    return f"{value:,.0f}"
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -180,7 +172,7 @@ def command_network(args: argparse.Namespace) -> int:
                                hubs.head(top), {"intermediary": "intermediary", "country": "country",
                                                 "betweenness": "routes through it"}))
     console.print(_frame_table(
-        f"Minimum cut between the US bloc's vendors and China's data centers: {_compact(cut.h100e)} H100e over "
+        f"Minimum cut between the US bloc's vendors and China's data centers: {compact(cut.h100e)} H100e over "
         f"{len(cut.edges)} relationships", cut.edges.head(top),
         {"source": "from", "target": "to", "kind": "kind", "source_country": "from country", "h100e": "H100e"}))
     figure = analysis_figure(graph, by_country, hubs, cut, f"{name}: where compute leaked to China")
@@ -195,7 +187,7 @@ def _frame_table(title: str, frame, columns: dict[str, str]) -> Table:
         table.add_column(heading, justify="left" if heading in ("from", "to", "intermediary", "country") else "right")
     for row in frame.itertuples(index=False):
         values = row._asdict()
-        table.add_row(*(_compact(values[name]) if isinstance(values[name], (int, float)) else str(values[name])
+        table.add_row(*(compact(values[name]) if isinstance(values[name], (int, float)) else str(values[name])
                         for name in columns))
     if frame.empty:
         table.add_row(*(["(none)"] + [""] * (len(columns) - 1)))
@@ -267,7 +259,7 @@ def command_calibrate(args: argparse.Namespace) -> int:
 
 
 def _fmt(value: float, unit: str) -> str:
-    return f"{value:.1%}" if unit == "share" else _compact(value)
+    return f"{value:.1%}" if unit == "share" else compact(value)
 
 
 def command_sources(args: argparse.Namespace) -> int:

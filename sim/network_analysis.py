@@ -24,6 +24,7 @@ import networkx as nx
 import pandas as pd
 
 from sim.scenario.schema import CONTROLLING_BLOC
+from sim.style import compact
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -142,7 +143,7 @@ def analysis_figure(graph: nx.DiGraph, by_country: pd.DataFrame, hubs: pd.DataFr
     top = cut.edges.head(10)
     _bars(right, [f"{s} \u2192 {t}" for s, t in zip(top["source"], top["target"], strict=True)], top["h100e"],
           [EDGE_COLOURS.get(kind, "#7f8c8d") for kind in top["kind"]],
-          f"Minimum cut: {_compact(cut.h100e)} H100e over {len(cut.edges)} edges", "H100e carried")
+          f"Minimum cut: {compact(cut.h100e)} H100e over {len(cut.edges)} edges", "H100e carried")
     kinds = list(dict.fromkeys(top["kind"]))
     if kinds:
         right.legend(handles=[Patch(color=EDGE_COLOURS.get(kind, "#7f8c8d"), label=kind) for kind in kinds],
@@ -158,14 +159,7 @@ def _bars(axis, labels, values, colour, title: str, xlabel: str) -> None:
     if not labels:
         axis.text(0.5, 0.5, "nothing to show", ha="center", va="center", transform=axis.transAxes)
     axis.barh(labels, values, color=colours)
-    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: _compact(value)))
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _position: compact(value)))
     axis.set_title(title, fontsize=11)
     axis.set_xlabel(xlabel)
     axis.tick_params(axis="y", labelsize=9)
-
-
-def _compact(value: float) -> str:
-    for size, suffix in ((1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:,.3g}"

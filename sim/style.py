@@ -54,3 +54,12 @@ def source_colour(source: str) -> str:
 
 def source_label(source: str) -> str:
     return SOURCE_LABELS.get(source, source.replace("_", " "))
+
+
+def compact(value: float) -> str:
+    """A number as an analyst reads it: 1234567 -> '1.23M', 45600 -> '45.6k', 12 -> '12'."""
+    if abs(value) >= 1e6:
+        return f"{value / 1e6:,.2f}M"
+    if abs(value) >= 1e3:
+        return f"{value / 1e3:,.1f}k"
+    return f"{value:,.0f}"

@@ -12,16 +12,13 @@ from __future__ import annotations
 import html
 import math
 
+from sim.style import compact
 from sim.viz.session import Frame, Headline
 
 
 def format_h100e(value: float) -> str:
     """6.60M, 438.8k: as ``chipsim run`` prints compute."""
-    if abs(value) >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if abs(value) >= 1e3:
-        return f"{value / 1e3:.1f}k"
-    return f"{value:.0f}"
+    return compact(value)
 
 
 def format_ratio(value: float) -> str:
