@@ -157,6 +157,7 @@ class ChipSupplyModel(mesa.Model):
         self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
+        self.observing_policies = [policy for policy in self.policies if policy.observes]
         self.policy_world = PolicyWorld(
             fabs=tuple(scenario.fabs), center_country=np.array([center.country for center in self.data_centers]),
             center_tier=np.array([center.tier for center in self.data_centers], dtype=np.int64),
@@ -259,8 +260,10 @@ class ChipSupplyModel(mesa.Model):
             self.running = False
 
     def _policies_observe(self) -> None:
+        if not self.observing_policies:
+            return  # most runs: no month's copy of the shipments to make
         delivered = self.network.unseized_this_tick()
-        for policy in self.policies:
+        for policy in self.observing_policies:
             policy.observe(delivered, self.policy_world, self.month)
 
     def _account_compute(self) -> None:

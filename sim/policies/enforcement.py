@@ -68,6 +68,10 @@ class EnforcementFunding(Policy):
         if params.fine_usd_per_chip is not None:
             rules.smuggling_fine_usd_per_chip = params.fine_usd_per_chip
 
+    @property
+    def observes(self) -> bool:
+        return self.params.targeting_rule == "betweenness"  # flow targeting needs nothing of what happened
+
     def observe(self, shipped: Shipments, world: PolicyWorld, month: int) -> None:
         if self.params.targeting_rule != "betweenness" or not self.is_effective(month):
             return

@@ -76,6 +76,11 @@ class Policy:
         """Write what holds this month into ``rules`` (called every month on fresh rules, whatever the dates)."""
         raise NotImplementedError
 
+    @property
+    def observes(self) -> bool:
+        """Whether this policy acts on what happened (overrides ``observe``, or may: it is asked each month)."""
+        return type(self).observe is not Policy.observe
+
     def observe(self, shipped: Shipments, world: PolicyWorld, month: int) -> None:
         """See the month's shipments that were not seized, once the market has cleared (every month, whatever the
         dates). A policy that learns something here keeps it in its own state and writes what follows from it into
