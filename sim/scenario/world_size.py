@@ -3,8 +3,9 @@
 Populations make worlds of any size from a few lines (16 populations of a million data centers passed validation and
 then took 7.6 GB before dying with MemoryError), so the world is sized from the scenario alone, without expanding a
 single population, and refused when its estimate is over the limit. The estimate is the state a model holds once set
-up, from ``benchmarks/bench_scale.py --state-of 10000`` at 4, 8 and 16 suppliers per buyer (17.6, 20.6 and 26.7 MB
-for 10,001 agents and 41,906, 75,706 and 143,306 trade routes): about 1.4 KB per agent plus 96 bytes per route.
+up, from ``benchmarks/bench_scale.py --state-of 10000`` at 4 and 16 suppliers per buyer (26.8 and 45.6 MB for 10,001
+agents and 41,906 and 143,306 trade routes, the trade network's graph included): about 1.9 KB per agent plus 185
+bytes per route.
 Setting the world up takes about 2.5 times that at its peak, and a run's tables grow with the months.
 """
 
@@ -16,11 +17,11 @@ from collections import Counter
 from sim.scenario.errors import Problem
 from sim.scenario.schema import Scenario
 
-BYTES_PER_AGENT = 1_400
-BYTES_PER_ROUTE = 96
+BYTES_PER_AGENT = 1_900
+BYTES_PER_ROUTE = 185
 SETUP_PEAK_FACTOR = 2.5
 LIMIT_VARIABLE = "CHIPSIM_MAX_WORLD_MB"
-DEFAULT_LIMIT_MB = 1_024  # about 580,000 agents of a synthetic world (4 suppliers per buyer); 100,000 hold 184 MB
+DEFAULT_LIMIT_MB = 1_024  # about 400,000 agents of a synthetic world (4 suppliers per buyer); 100,000 hold 267 MB
 
 
 def world_limit_mb() -> tuple[int | None, Problem | None]:

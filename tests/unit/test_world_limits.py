@@ -9,7 +9,7 @@ import pytest
 
 from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
-from sim.scenario.world_size import LIMIT_VARIABLE
+from sim.scenario.world_size import BYTES_PER_AGENT, BYTES_PER_ROUTE, LIMIT_VARIABLE
 from tests.conftest import run_cli_measured, tiny_dict, write_yaml
 
 
@@ -79,9 +79,11 @@ def test_the_world_size_limit_is_set_by_the_environment(tmp_path: Path, monkeypa
     data = tiny_dict()
     data["populations"] = {"data_centers": [_data_center_population("pop", 20_000)]}
     path = write_yaml(tmp_path / "mid.yaml", data)
-    load_scenario(path)  # about 29 MB: under the default limit
+    load_scenario(path)  # about 40 MB: under the default limit
     monkeypatch.setenv(LIMIT_VARIABLE, "10")
-    with pytest.raises(ScenarioError, match=r"20,009 agents .* about 29 MB .* the limit is 10 MB"):
+    # 20,009 agents and 20,004 routes at the measured bytes per agent and per route, in MiB
+    expected_mb = round((20_009 * BYTES_PER_AGENT + 20_004 * BYTES_PER_ROUTE) / 2**20)
+    with pytest.raises(ScenarioError, match=rf"20,009 agents .* about {expected_mb} MB .* the limit is 10 MB"):
         load_scenario(path)
     monkeypatch.setenv(LIMIT_VARIABLE, "lots")
     with pytest.raises(ScenarioError, match=f"{LIMIT_VARIABLE} = 'lots' must be a whole number of MB"):
