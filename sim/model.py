@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import gc
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -33,6 +32,7 @@ from sim.export_gate import ExportGate
 from sim.installed import InstalledBase, installed_source
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
+from sim.parameters import run_parameters
 from sim.policies.registry import build_policies
 from sim.rng import RandomStreams
 from sim.rules import PolicyWorld, Rules
@@ -40,39 +40,6 @@ from sim.scenario.schema import BLOC_CODE, BLOCS, Scenario
 from sim.table_names import recorded_tables
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE, TradeNetwork
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED, InitialChips, build_world
-
-
-@dataclass(frozen=True)
-class RunParameters:
-    """The scenario's world parameters as plain numbers (read in hot loops)."""
-
-    frontier_growth_per_year: float
-    chip_lifetime_months: int
-    production_lead_time_months: int
-    shipping_lead_time_months: int
-    demand_noise_sigma: float
-    buyer_price_sensitivity: float
-    vendor_price_response: float
-    vendor_price_floor_ratio: float
-    vendor_price_ceiling_ratio: float
-    vendor_inventory_cover_months: float
-    intermediary_cover_months: float
-    budget_carryover_months: float
-    stockpile_spending_multiplier: float
-    rental_price_usd_per_h100e_month: float
-    distillation_gap_share: float
-    smuggling_price_markup: float
-    smuggling_fine_usd_per_chip: float
-    perceived_detection_initial: float
-    perceived_detection_learning_rate: float
-
-    @classmethod
-    def from_scenario(cls, scenario: Scenario) -> RunParameters:
-        values = {}
-        for name, field_type in cls.__annotations__.items():
-            value = getattr(scenario.parameters, name).value
-            values[name] = int(value) if field_type == "int" else float(value)
-        return cls(**values)
 
 
 def _without_cyclic_gc(method):
@@ -108,7 +75,7 @@ class ChipSupplyModel(mesa.Model):
         self.scenario = scenario
         self.seed = seed
         self.streams = RandomStreams(seed)
-        self.params = RunParameters.from_scenario(scenario)
+        self.params = run_parameters(scenario)
         self.start_month = parse_month(scenario.start)
         self.end_month = parse_month(scenario.end)
         self.month = self.start_month - 1  # no month simulated yet
