@@ -125,15 +125,8 @@ class ChipSupplyModel(mesa.Model):
         self.intermediary_arrays.connect()
         self.policies = build_policies(scenario)
         self.observing_policies = [policy for policy in self.policies if policy.observes]
-        self.policy_world = PolicyWorld(
-            fabs=tuple(scenario.fabs), center_country=np.array([center.country for center in self.data_centers]),
-            center_tier=np.array([center.tier for center in self.data_centers], dtype=np.int64),
-            enforcement=tuple(scenario.enforcement),
-            country_tier=self.country_tier, catalog=self.catalog, chips=self.chips,
-            node_kind=np.array([agent.kind for agent in self.nodes], dtype=object),
-            node_tier=np.array([agent.tier for agent in self.nodes], dtype=np.int64),
-            node_country=np.array([agent.country for agent in self.nodes], dtype=object),
-            node_bloc=np.array([agent.bloc for agent in self.nodes], dtype=object), streams=self.streams)
+        self.policy_world = PolicyWorld.of(scenario, self.nodes, self.data_centers, self.catalog, self.chips,
+                                           self.streams)
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
         self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,
                                       len(self.country_code), self.node_listed)

@@ -12,8 +12,9 @@ the chips' numbering, and the run's named random streams (a policy draws only fr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,19 +24,21 @@ from sim.policies.export_controls import ControlInForce, ExportRules
 from sim.rng import RandomStreams
 from sim.scenario.schema import EnforcementBody, Fab, Scenario
 
+if TYPE_CHECKING:
+    from sim.agents.base import SupplyChainAgent
+
 
 @dataclass(frozen=True)
 class PolicyWorld:
     """The parts of the world a policy reads: fabs in the model's order, each data center's country and tier (by its
-    place in the model), enforcement bodies, the countries' tiers, the catalog and chip numbering, each network
-    node's kind and tier (by node number), and the run's random streams. Read-only, except for drawing from a
-    policy's own streams."""
+    place in the model), enforcement bodies, the catalog and chip numbering, each network node's kind, tier, country
+    and bloc (by node number), and the run's random streams. Read-only, except for drawing from a policy's own
+    streams."""
 
     fabs: tuple[Fab, ...]
     center_country: np.ndarray  # by data center
     center_tier: np.ndarray  # by data center
     enforcement: tuple[EnforcementBody, ...]
-    country_tier: Mapping[str, int]
     catalog: Mapping[str, ChipModel]
     chips: ChipIndex
     node_kind: np.ndarray  # by node number: "fab", "vendor", "intermediary", "data_center" or "enforcement"
@@ -43,6 +46,19 @@ class PolicyWorld:
     node_country: np.ndarray  # by node number: country code (strings)
     node_bloc: np.ndarray  # by node number: bloc (strings)
     streams: RandomStreams
+
+    @classmethod
+    def of(cls, scenario: Scenario, nodes: Sequence[SupplyChainAgent], data_centers: Sequence[SupplyChainAgent],
+           catalog: Mapping[str, ChipModel], chips: ChipIndex, streams: RandomStreams) -> PolicyWorld:
+        """The view of a model's world: ``nodes`` are its agents by node number, ``data_centers`` by their place."""
+        return cls(
+            fabs=tuple(scenario.fabs), enforcement=tuple(scenario.enforcement), catalog=catalog, chips=chips,
+            center_country=np.array([center.country for center in data_centers]),
+            center_tier=np.array([center.tier for center in data_centers], dtype=np.int64),
+            node_kind=np.array([agent.kind for agent in nodes], dtype=object),
+            node_tier=np.array([agent.tier for agent in nodes], dtype=np.int64),
+            node_country=np.array([agent.country for agent in nodes], dtype=object),
+            node_bloc=np.array([agent.bloc for agent in nodes], dtype=object), streams=streams)
 
     def frontier_tpp(self, month: int) -> float:
         """TPP of the best chip on sale in ``month``."""

@@ -72,8 +72,7 @@ class EdgeFlows:
 
     def to_graph(self) -> nx.DiGraph:
         """A copy of the trade network (unfrozen, a dict per edge) whose edges carry these flows as attributes."""
-        graph = self.graph.copy()
-        graph.graph.update(self.graph.graph)
+        graph = self.graph.copy()  # graph attributes come with the copy
         columns = {name: values.tolist() for name, values in self.flows.items()}
         ids = self.node_ids
         for edge, (source, target) in enumerate(zip(self.edge_source.tolist(), self.edge_target.tolist(),

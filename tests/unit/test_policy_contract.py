@@ -64,7 +64,7 @@ def _rules_state(rules: Rules) -> tuple:
 def _world_state(model: ChipSupplyModel) -> tuple:
     world = model.policy_world
     return ([fab.model_dump() for fab in world.fabs], world.center_country.tolist(), world.center_tier.tolist(),
-            [body.model_dump() for body in world.enforcement], dict(world.country_tier),
+            [body.model_dump() for body in world.enforcement],
             {chip_id: vars(chip).copy() for chip_id, chip in world.catalog.items()}, world.node_kind.tolist(),
             world.node_tier.tolist())
 
