@@ -1,7 +1,14 @@
 """The chip catalog at run time: performance in H100-equivalents and list prices.
 
-The unit of compute is the H100-equivalent (H100e): a chip's total processing performance (TPP, the
-export-control metric) divided by the H100's TPP of 15,832 (source id ``tpp_h100``).
+Two measures of a chip, kept apart on purpose:
+
+- **TPP** (total processing performance, the export-control metric: dense TOPS x bit length, at the chip's best
+  format) is what the rules read. From Blackwell Ultra on, the best format is 4-bit, so TPP grows faster than the
+  compute a lab trains with (a B300 has 1.56x a B200's TPP and the same 8-bit throughput).
+- **H100e** (H100-equivalents) is chipsim's compute measure: dense 8-bit (FP8/INT8) throughput over the H100's
+  1,979 TOPS (source id ``tpp_h100``: 1,979 x 8 = 15,832 TPP). It is the measure Epoch AI counts chips in
+  (``epoch_*`` calibration rows), so those figures need no conversion. For every chip whose TPP is set by an 8- or
+  16-bit format (all chips before Blackwell Ultra) H100e = TPP / 15,832 exactly, the unit chipsim used before.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from sim.calendar import parse_month
 from sim.scenario.schema import BLOC_CODE, Scenario
 
 H100_TPP = 15_832.0
+H100_DENSE_8BIT_TOPS = 1_979.0  # = H100_TPP / 8
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,9 @@ class ChipModel:
     release_month: int
     hbm_stacks_per_chip: int
     die_area_mm2: float | None = None
+    memory_bandwidth_gbps: float | None = None
+    dense_8bit_tops_given: float | None = None  # None: tpp / 8 (see the module docstring)
+    generation: str | None = None
     variant_of: str | None = None  # the chip a design-to-threshold variant was cut down from
     proxy_fabricated: bool = False  # made for a front company at a foreign fab
 
@@ -36,10 +47,17 @@ class ChipModel:
         """TPP per mm2 of die (the export rules' second prong), when the die area is known."""
         return self.tpp / self.die_area_mm2 if self.die_area_mm2 else None
 
+    @property
+    def dense_8bit_tops(self) -> float:
+        """Dense 8-bit throughput; a chip whose TPP is set by 8- or 16-bit formats has TPP / 8."""
+        return self.dense_8bit_tops_given if self.dense_8bit_tops_given is not None else self.tpp / 8
+
     @cached_property  # read for every order and shipment
     def h100e(self) -> float:
-        """Compute of one chip in H100-equivalents."""
-        return self.tpp / H100_TPP
+        """Compute of one chip in H100-equivalents (dense 8-bit throughput over the H100's). For a chip without a
+        given 8-bit figure this is (TPP / 8) / 1,979, the same float as TPP / 15,832: both are the correctly
+        rounded quotient of one rational number."""
+        return self.dense_8bit_tops / H100_DENSE_8BIT_TOPS
 
     @property
     def price_per_h100e_usd(self) -> float:
@@ -63,6 +81,9 @@ def build_catalog(scenario: Scenario) -> dict[str, ChipModel]:
             release_month=parse_month(chip.release),
             hbm_stacks_per_chip=chip.hbm_stacks_per_chip,
             die_area_mm2=chip.die_area_mm2,
+            memory_bandwidth_gbps=chip.memory_bandwidth_gbps,
+            dense_8bit_tops_given=chip.dense_8bit_tops,
+            generation=chip.generation,
         )
         for chip_id, chip in scenario.catalog.items()
     }

@@ -69,6 +69,10 @@ class VariantDesigner:
             release_month=month,
             hbm_stacks_per_chip=base.hbm_stacks_per_chip,
             die_area_mm2=base.die_area_mm2,
+            memory_bandwidth_gbps=base.memory_bandwidth_gbps,
+            # Cut to the line, a variant keeps at most the 8-bit throughput its TPP allows (TPP / 8).
+            dense_8bit_tops_given=min(base.dense_8bit_tops, self.plan.tpp_fraction_of_threshold * threshold / 8),
+            generation=base.generation,
             variant_of=base.id,
         )
         if chip.id in model.catalog:

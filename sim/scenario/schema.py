@@ -148,6 +148,14 @@ class Chip(Sourced):
     release: Month
     hbm_stacks_per_chip: Count
     die_area_mm2: Positive | None = Field(None, description="for the performance-density prong of the controls")
+    memory_bandwidth_gbps: Positive | None = Field(
+        None, description="DRAM (HBM) bandwidth in GB/s, for rules with a bandwidth prong (the Jan-2026 H200 rule)"
+    )
+    dense_8bit_tops: Positive | None = Field(
+        None, description="dense 8-bit (FP8/INT8) throughput in TOPS: chipsim's compute measure (H100 = 1,979); "
+        "defaults to tpp / 8, exact for every chip whose TPP is set by an 8- or 16-bit format"
+    )
+    generation: str | None = Field(None, description="the vendor's architecture generation (a label for tables)")
 
     @field_validator("release")
     @classmethod
