@@ -182,7 +182,7 @@ class ChipSupplyModel(mesa.Model):
                 chip = self.catalog[line.chip]
                 if chip.release_month > self.start_month or line.via_front_company:
                     continue
-                monthly = int(vendor.full_reservation_output(line))
+                monthly = int(vendor.full_reservation_output(line, self.start_month))
                 for months_ahead in range(lead):
                     under_way.append((line.fab, vendor.agent_id, line.chip, monthly, self.start_month - 1,
                                       self.start_month + months_ahead))
@@ -267,7 +267,7 @@ class ChipSupplyModel(mesa.Model):
             return
         for fab in self.fabs:
             fab.grow_capacity(float(self.rules.sme_reduction[fab.index]))
-        self.vendor_arrays.grow_reservations()
+        self.vendor_arrays.grow_reservations(self.month)
 
     def _deliver_arrivals(self) -> None:
         arriving = self.network.arrivals(self.month)

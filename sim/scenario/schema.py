@@ -187,6 +187,18 @@ class Fab(Sourced):
     )
 
 
+class Window(Strict):
+    """A stretch of months over which a product line's reservation ramps up (or winds down), linearly."""
+
+    start: Month
+    months: Annotated[int, Field(ge=1, le=120)] = Field(description="months from the start to full (or to none)")
+
+    @field_validator("start")
+    @classmethod
+    def _start_is_a_month(cls, value: str) -> str:
+        return _check_month(value)
+
+
 class ProductLine(Sourced):
     chip: Identifier
     fab: Identifier
@@ -205,6 +217,19 @@ class ProductLine(Sourced):
     via_front_company: bool = Field(
         False, description="booked through a front company at a foreign fab (proxy fabrication, the die-bank case)"
     )
+    ramp_up: Window | None = Field(
+        None, description="the reservation ramps up from none over this window (a fixed reservation starts growing "
+        "at its start); without it the line is at full reservation from the scenario's start"
+    )
+    wind_down: Window | None = Field(
+        None, description="the reservation winds down to none over this window, as the next generation takes over"
+    )
+
+    @model_validator(mode="after")
+    def _winds_down_after_ramping_up(self) -> ProductLine:
+        if self.ramp_up and self.wind_down and parse_month(self.wind_down.start) < parse_month(self.ramp_up.start):
+            raise ValueError(f"wind_down starts ({self.wind_down.start}) before ramp_up ({self.ramp_up.start})")
+        return self
 
     @model_validator(mode="after")
     def _one_kind_of_reservation(self) -> ProductLine:
