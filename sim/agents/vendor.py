@@ -396,7 +396,10 @@ class VendorArrays:
         node_wafers, node_yield = fab_node_table(self.model.fabs, self.model.fab_nodes)
         fab, node, share = all_lines.fab[due], all_lines.node[due], all_lines.share_of_node[due]
         fixed = self.fixed_wafers[all_lines.number[due]]
-        ramp = line_ramp_factor(*(column[all_lines.number[due]] for column in self.windows), month)
+        windows = [column[all_lines.number[due]] for column in self.windows]
+        ramp = line_ramp_factor(*windows, month)
+        ramp_start, ramp_months = windows[0], windows[1]
+        ramping_up = (month >= ramp_start) & (month < ramp_start + ramp_months)
         reservation = np.where(np.isnan(share), fixed, share * node_wafers[fab, node]) * ramp
         chips_per_wafer = all_lines.chips_per_wafer[due]
         yield_fraction = node_yield[fab, node]
@@ -404,19 +407,27 @@ class VendorArrays:
         capacity = np.bincount(line_cell, weights=full_output, minlength=len(self.cell_chip))  # by chip, in order
 
         cell = np.unique(line_cell)
-        unforecast = cell[np.isnan(self.expected_demand[cell])]
+        # A chip whose lines have no open reservation yet (a ramp-up not started) gets its first forecast later.
+        unforecast = cell[np.isnan(self.expected_demand[cell]) & (capacity[cell] > 0)]
         self.expected_demand[unforecast] = capacity[unforecast]
-        expected = self.expected_demand[cell]
+        expected = np.nan_to_num(self.expected_demand[cell])
         position = self.inventory[cell] + self.in_production[cell]
         target = expected * (lead + params.vendor_inventory_cover_months)
         wanted = np.zeros(len(self.cell_chip))
         wanted[cell] = np.maximum(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
+        # A vendor pricing at or above list is short of chips: it books every wafer it has reserved, rather than
+        # the orders it got at that price (which a high price keeps low, so a forecast from them would keep it short).
+        short = cell[self.price_usd[cell] >= self.model.chips.list_price_usd[self.cell_chip[cell]]]
+        wanted[short] = np.maximum(wanted[short], capacity[short])
 
         booked = np.flatnonzero(capacity[line_cell] > 0)
         share = wanted[line_cell[booked]] * full_output[booked] / capacity[line_cell[booked]]
         good_per_wafer = chips_per_wafer[booked] * yield_fraction[booked]
         wafers = np.minimum(reservation[booked], np.divide(share, good_per_wafer, out=np.zeros_like(share),
                                                            where=good_per_wafer != 0))
+        # A new generation's ramp-up is planned and committed months ahead: its open reservation is booked in full
+        # whatever this month's orders (which a tiny first stock, priced at the ceiling, would keep low).
+        wafers = np.where(ramping_up[booked], reservation[booked], wafers)
         row = due[booked]
         cell_of_row = all_lines.cell[row]
         return Bookings(
