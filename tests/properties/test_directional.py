@@ -86,4 +86,6 @@ def test_location_verification_means_less_smuggled_compute_in_china(seed: int) -
     off = run_with([], seed)
     on = run_with([policy("location_verification", monthly_detection=0.2)], seed)
     assert smuggled_into_china(on.blocs) < smuggled_into_china(off.blocs)
-    assert on.world["intermediaries_listed"].iloc[-1] > off.world["intermediaries_listed"].iloc[-1]
+    # Diverters given away spend more months on the entity list (the count in one month also depends on when
+    # their shells re-enter, so the months listed over the run are compared).
+    assert on.world["intermediaries_listed"].sum() > off.world["intermediaries_listed"].sum()

@@ -2,8 +2,9 @@
 
 The reference is the rule as first written, one vendor at a time: for each chip due (released within a production
 lead time), wanted chips = expected demand + (target stock - stock - production under way) / ADJUSTMENT_MONTHS, the
-target being lead time + cover months of expected demand (a first forecast is the lines' full output), shared over
-the chip's lines by capacity, each line within its reservation.
+target being lead time + cover months of expected demand (a first forecast is the lines' full output), at least the
+lines' full output when the chip sells at or above list price, shared over the chip's lines by capacity, each line
+within its open reservation; a line ramping up books its open reservation in full.
 """
 
 from __future__ import annotations
@@ -33,12 +34,17 @@ def reference_bookings(model: ChipSupplyModel) -> list[tuple]:
             position = vendor.inventory[chip] + vendor.in_production[chip]
             target = expected * (lead + params.vendor_inventory_cover_months)
             wanted = max(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
+            if vendor.price_usd[chip] >= model.catalog[chip].list_price_usd:  # short of chips: all it reserved
+                wanted = max(wanted, sum(capacity))
             for line, line_capacity in zip(lines, capacity, strict=True):
                 if sum(capacity) <= 0:
                     continue
                 share = wanted * line_capacity / sum(capacity)
                 good_per_wafer = line.chips_per_wafer * model.agents_by_id[line.fab].yield_fraction[line.node]
                 wafers = min(vendor.open_reservation(line, month), share / good_per_wafer if good_per_wafer else 0.0)
+                ramp_up = line.ramp_up
+                if ramp_up is not None and 0 <= month - parse_month(ramp_up.start) < ramp_up.months:
+                    wafers = vendor.open_reservation(line, month)  # a ramp-up is booked in full
                 bookings.append((vendor.agent_id, line.fab, chip, wafers))
     return bookings
 
