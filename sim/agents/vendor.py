@@ -23,7 +23,9 @@ from sim.calendar import parse_month
 from sim.catalog import ChipModel, proxy_chip_id
 from sim.columns import CELL_KEY_SPAN, stable_order
 from sim.exact import power
-from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, STATUS_CODE, TIERED, AllowanceInForce
+from sim.policies.export_controls import (
+    ALLOWANCE, COVERED_CHIPS, DENIED, LICENSED, SAME_CHIP, STATUS_CODE, TIERED, AllowanceInForce,
+)
 from sim.scenario.schema import BLOC_CODE, BLOCS, ProductLine, Vendor
 from sim.trade import LICENSED_CODE
 
@@ -206,17 +208,28 @@ class VendorAgent(SupplyChainAgent):
         return limits, statuses
 
     def _allowance_remaining(self, allowance: AllowanceInForce, chip: str) -> int | None:
-        """Chips of ``chip`` still allowed this month under the allowance's caps (None: no cap)."""
+        """Chips of ``chip`` still allowed this month under the allowance's caps (None: no cap), in chips.
+
+        The chips-per-month cap holds for each chip. The home-sales cap reads last month's home sales as the
+        allowance's ``volume_cap_basis`` says (sim/policies/export_controls.py): of this chip alone, or of the
+        vendor's covered chips or all its chips, whose cap the vendor's covered chips then share."""
         params = allowance.params
-        caps = []
+        used = allowance.used_chips.get(chip, 0)
+        remaining = []
         if params.volume_cap_chips_per_month is not None:
-            caps.append(params.volume_cap_chips_per_month)
+            remaining.append(params.volume_cap_chips_per_month - used)
         if params.volume_cap_share_of_home_sales is not None:
-            home = int(self.model.vendor_arrays.sold_by_bloc[self._cell(chip), BLOC_CODE[self.bloc]])
-            caps.append(int(params.volume_cap_share_of_home_sales * home))
-        if not caps:
+            if params.volume_cap_basis == SAME_CHIP:
+                basis, sharing = [chip], [chip]
+            else:
+                sharing = [c for c in self.chips if params.covers_chip(self.model.catalog[c])]
+                basis = sharing if params.volume_cap_basis == COVERED_CHIPS else self.chips
+            home = self.model.vendor_arrays.sold_by_bloc[[self._cell(c) for c in basis], BLOC_CODE[self.bloc]]
+            cap = int(params.volume_cap_share_of_home_sales * int(home.sum()))
+            remaining.append(cap - sum(allowance.used_chips.get(c, 0) for c in sharing))
+        if not remaining:
             return None
-        return max(0, min(caps) - allowance.used_chips.get(chip, 0))
+        return max(0, min(remaining))
 
 
 NO_WINDOW_START = 10**6  # months: a ramp-up that started long ago, a wind-down that never starts
