@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,7 +101,7 @@ def _rank(record: dict[str, Any]) -> tuple[float, float]:
 class _Evaluations:
     """Candidates in, records out: the checkpoint first, the pool for the rest; counts against the budget."""
 
-    def __init__(self, pool: Executor, workers: int, checkpoint: Checkpoint, candidate: Candidate,
+    def __init__(self, pool: Callable[[], Executor], workers: int, checkpoint: Checkpoint, candidate: Candidate,
                  scenario_sha256: str, budget: int, progress: ProgressCallback | None) -> None:
         self.pool, self.workers, self.checkpoint = pool, workers, checkpoint
         self.candidate, self.scenario_sha256, self.version = candidate, scenario_sha256, code_version()
@@ -157,7 +158,7 @@ class _Evaluations:
                 key, values = queue.pop(0)
                 candidate = Candidate(self.candidate.scenario_file, values, self.candidate.seeds,
                                       self.candidate.merged_sha256)
-                in_flight[self.pool.submit(evaluate_candidate, candidate)] = (key, values)
+                in_flight[self.pool().submit(evaluate_candidate, candidate)] = (key, values)
             finished, _pending = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for future in finished:
                 key, values = in_flight.pop(future)
@@ -246,7 +247,16 @@ def fit_scenario(scenario_file: str | Path, out: str | Path, settings: FitSettin
     runs_on = merged_sha256({key: value for key, value in merged.items() if key != "uncertain"})
     with writing_to(folder, "Nothing was evaluated."):
         folder.mkdir(parents=True, exist_ok=True)
-    with sweep_lock(folder), writing_to(folder, RESUME_HINT), make_executor("process", workers, None) as pool:
+    with sweep_lock(folder), writing_to(folder, RESUME_HINT), ExitStack() as started_pool:
+        pools: list[Executor] = []
+
+        def pool() -> Executor:
+            """The process pool, started when a first candidate is not in the checkpoint (a resumed fit that finds
+            every one starts none)."""
+            if not pools:
+                pools.append(started_pool.enter_context(make_executor("process", workers, None)))
+            return pools[0]
+
         checkpoint = Checkpoint.open(folder)
         evaluations = _Evaluations(pool, workers, checkpoint, candidate, runs_on, budget, progress)
         own_values = {entry.path: value_at(merged, entry.path)[0] for entry in space.entries}
