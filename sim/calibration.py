@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.calendar import parse_month
 from sim.run import RunResult
+from sim.scenario import Problem, Scenario, ScenarioError
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,13 @@ TARGETS: tuple[Target, ...] = (
 )
 
 LAST_MONTH_NEEDED = "2026-12"
+
+
+def require_horizon(scenario: Scenario, origin: str) -> None:
+    """Refuse a scenario that ends before the last month a target measures."""
+    if parse_month(scenario.end) < parse_month(LAST_MONTH_NEEDED):
+        problem = Problem(("end",), f"calibration needs a run to {LAST_MONTH_NEEDED} at least", scenario.end, True)
+        raise ScenarioError(origin, [problem])
 
 
 def check(results: list[RunResult]) -> pd.DataFrame:

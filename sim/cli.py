@@ -230,19 +230,23 @@ def command_validate(args: argparse.Namespace) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
-    from sim.calendar import parse_month
-    from sim.calibration import LAST_MONTH_NEEDED, check
+    from sim.calibration import LAST_MONTH_NEEDED, check, require_horizon
     from sim.run import run_scenario
-    from sim.scenario import Problem, ScenarioError, load_scenario
+    from sim.scenario import load_scenario
 
+    if args.fit:
+        return _calibrate_fit(args)
+    given = [option for option, value in (("--budget", args.budget), ("--keep", args.keep),
+                                          ("--workers", args.workers), ("--quick", args.quick)) if value]
+    if given:
+        _error_console().print(f"error: {', '.join(given)} only apply with --fit", markup=False)
+        return EXIT_BAD_INPUT
     loaded = load_scenario(args.scenario)
-    if parse_month(loaded.scenario.end) < parse_month(LAST_MONTH_NEEDED):
-        problem = Problem(("end",), f"calibration needs a run to {LAST_MONTH_NEEDED} at least", loaded.scenario.end,
-                          True)
-        raise ScenarioError(str(args.scenario), [problem])
-    results = [run_scenario(loaded, seed=seed, until=LAST_MONTH_NEEDED) for seed in range(args.seeds)]
+    require_horizon(loaded.scenario, str(args.scenario))
+    seeds = args.seeds or FIT_DEFAULTS["seeds"]
+    results = [run_scenario(loaded, seed=seed, until=LAST_MONTH_NEEDED) for seed in range(seeds)]
     report = check(results)
-    table = Table(title=f"{loaded.scenario.name}: model vs calibration targets ({args.seeds} seeds)",
+    table = Table(title=f"{loaded.scenario.name}: model vs calibration targets ({seeds} seeds)",
                   title_justify="left")
     for column in ("target", "source", "model (median)", "model range", "target range", ""):
         table.add_column(column, overflow="fold")
@@ -256,6 +260,86 @@ def command_calibrate(args: argparse.Namespace) -> int:
         )
     _console().print(table)
     return EXIT_OK if report.loc[~report["informational"], "ok"].all() else 1
+
+
+FIT_DEFAULTS = {"seeds": 3, "budget": 400}  # about 10 generations of 6 parameters; 3 seeds tame the runs' noise
+# A check of the whole machinery, for CI: one seed, the scenario's own values and one Latin hypercube population
+# (budget None: the smallest a fit takes).
+QUICK_FIT = {"seeds": 1, "budget": None}
+
+
+def _calibrate_fit(args: argparse.Namespace) -> int:
+    from sim.fit.search import RESUME_HINT, FitSettings, fit_scenario
+    from sim.outputs import write_fit_results
+    from sim.scenario import ScenarioError
+    from sim.sweep.lock import SweepBusyError
+
+    defaults = QUICK_FIT if args.quick else FIT_DEFAULTS
+    settings = FitSettings(seeds=args.seeds or defaults["seeds"], budget=args.budget or defaults["budget"],
+                           workers=args.workers, keep=args.keep or 0)
+    with _progress_bar("best loss {task.fields[loss]}, {task.fields[met]} targets met", args.quiet) as progress:
+        task = progress.add_task(f"fitting {args.scenario}", total=settings.budget, loss="-", met="-")
+
+        def report(done: int, budget: int, loss: float, met: int) -> None:
+            progress.update(task, completed=done, total=budget, loss=f"{loss:.3g}", met=met)
+
+        try:
+            outcome = fit_scenario(args.scenario, args.out, settings, progress=report)
+        except ScenarioError:
+            raise  # reported by main, as every scenario error
+        except (SweepBusyError, ValueError) as error:
+            _error_console().print(f"error: {error}", markup=False)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            _error_console().print(f"interrupted: {RESUME_HINT}", markup=False)
+            return EXIT_INTERRUPTED
+    for note in outcome.notes:
+        _error_console().print(f"note: {note}", markup=False)
+    fitted, kept = write_fit_results(outcome)
+    _print_fit(outcome, fitted, kept)
+    return EXIT_OK if outcome.met else 1
+
+
+def _print_fit(outcome, fitted: Path, kept: Path | None) -> None:
+    from sim.fit.search import FIT_TARGETS
+    from sim.fit.summary import parameter_table, target_table
+
+    console = _console()
+    parameters = Table(title=f"{outcome.scenario.name}: fitted values ({outcome.settings.seeds} seeds per candidate)",
+                       title_justify="left")
+    for column in ("key path", "range", "scenario", "fitted", ""):
+        parameters.add_column(column, overflow="fold")
+    for row in parameter_table(outcome).itertuples():
+        parameters.add_row(Text(row.path), f"{_plain(row.low)} to {_plain(row.high)} ({row.scale})",
+                           _plain(row.scenario), _plain(row.fitted), row.note)
+    console.print(parameters)
+    targets = Table(title="calibration targets at the fitted values", title_justify="left")
+    for column in ("target", "model (median)", "model range", "target range", "", "why"):
+        targets.add_column(column, overflow="fold")
+    for row in target_table(outcome).itertuples():
+        verdict = (("ok" if row.ok else "out (info)") if row.informational
+                   else ("[green]ok[/green]" if row.ok else "[red]OUT[/red]"))
+        targets.add_row(Text(row.description), _fmt(row.model_median, row.unit),
+                        f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
+                        f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}", verdict, Text(row.why))
+    console.print(targets)
+    best, reference = outcome.best, outcome.reference
+    lines = [
+        f"fit: loss {best['loss']:.3g}, {best['targets_met']} of {FIT_TARGETS} targets met on every seed "
+        f"(the scenario as written: loss {reference['loss']:.3g}, {reference['targets_met']} met); "
+        f"{outcome.asked} of {outcome.budget} evaluations, {outcome.ran} run now, "
+        f"{outcome.asked - outcome.ran} from the checkpoint; {outcome.wall_time_s:.0f} s",
+        f"fitted scenario: {fitted}",
+        f"evaluations: {outcome.folder / 'evaluations.jsonl'}",
+    ]
+    if kept is not None:
+        lines.append(f"kept {len(outcome.kept)} of {outcome.settings.keep} sets meeting every target: {kept}")
+    console.print("\n".join(lines), markup=False)
+
+
+def _plain(value: float) -> str:
+    """A scenario number as read: compact when large (4.95B), to three figures when small (1.55, 0.233)."""
+    return compact(value) if abs(value) >= 1000 else f"{value:.3g}"
 
 
 def _fmt(value: float, unit: str) -> str:
@@ -396,7 +480,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate = sub.add_parser("calibrate", help="compare a scenario's 2025-26 figures with the calibration targets")
     calibrate.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.yaml"))
-    calibrate.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds (default 3)")
+    calibrate.add_argument("--seeds", type=_positive_int, default=None,
+                           help="number of seeds (default 3; 1 with --quick); a fit runs every candidate on each")
+    calibrate.add_argument("--fit", action="store_true",
+                           help="estimate the scenario's uncertain: parameters against the targets (resumable)")
+    calibrate.add_argument("--budget", type=_positive_int, default=None,
+                           help=f"with --fit: the most candidates to evaluate (default {FIT_DEFAULTS['budget']}; "
+                                "with --quick, the scenario's own values and one population: 5 per parameter)")
+    calibrate.add_argument("--workers", type=_positive_int, default=None,
+                           help="with --fit: parallel worker processes (default: all cores)")
+    calibrate.add_argument("--keep", type=_positive_int, default=None,
+                           help="with --fit: keep up to N parameter sets meeting every target in kept.csv, "
+                                "for a sweep's sample_from")
+    calibrate.add_argument("--quick", action="store_true",
+                           help=f"with --fit: {QUICK_FIT['seeds']} seed and the smallest budget, a Latin hypercube "
+                                "search without generations (a check of the machinery rather than a fit)")
+    calibrate.add_argument("--out", default="outputs/calibrate",
+                           help="with --fit: folder for <scenario>/evaluations.jsonl, fitted.yaml, kept.csv "
+                                "(default: outputs/calibrate)")
+    calibrate.add_argument("--quiet", action="store_true", help="with --fit: no progress bar")
     calibrate.set_defaults(handler=command_calibrate)
 
     project = sub.add_parser("project", help="validation and projection tables of the scenario library (markdown)")

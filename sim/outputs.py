@@ -142,3 +142,25 @@ def write_figure(figure, path: Path, force: bool = False) -> Path:
     with writing_to(path.parent, "Nothing was written."):
         atomic_write_bytes(path, buffer.getvalue())
     return path
+
+
+FITTED_SCENARIO_FILE = "fitted.yaml"
+KEPT_SETS_FILE = "kept.csv"
+
+
+def write_fit_results(outcome) -> tuple[Path, Path | None]:
+    """Write a fit's scenario (``fitted.yaml``, extending the original) and, if sets were kept, ``kept.csv`` into the
+    fit's folder, atomically; return their paths. Both are rebuilt from the checkpoint by every fit, so they are
+    replaced."""
+    from sim.fit.summary import fitted_scenario, kept_table
+
+    folder = outcome.folder
+    fitted = folder / FITTED_SCENARIO_FILE
+    kept = folder / KEPT_SETS_FILE if outcome.settings.keep else None
+    text = "# Written by chipsim calibrate --fit; run it with chipsim run, or check it with chipsim calibrate.\n"
+    text += yaml.safe_dump(fitted_scenario(outcome, folder), sort_keys=False, allow_unicode=True, width=120)
+    with writing_to(folder, "The evaluations are kept in evaluations.jsonl: run the same command again."):
+        atomic_write_bytes(fitted, text.encode("utf-8"))
+        if kept is not None:
+            atomic_write_bytes(kept, kept_table(outcome).to_csv(index=False).encode("utf-8"))
+    return fitted, kept

@@ -415,6 +415,35 @@ class PolicySpec(Sourced):
         return value if value is None else _check_month(value)
 
 
+class UncertainParameter(Strict):
+    """A scenario number that calibration may estimate (``chipsim calibrate --fit``): its key path, as overrides and
+    sweeps write it, and the range it is searched over.
+
+    ``scale: log`` searches the range evenly in ratios (budgets, capacities spanning a factor of two or more);
+    ``whole`` rounds each value tried (counts of chips, months). The path itself is checked against the scenario
+    when a fit starts (``sim.fit.space``): it must name a number the scenario accepts at both ends of the range."""
+
+    path: str = Field(min_length=1, description="dotted key path, e.g. parameters.distillation_gap_share.value")
+    low: float
+    high: float
+    scale: Literal["linear", "log"] = "linear"
+    whole: bool = False
+    source: str = Field(description="why this range: a source id or 'assumption: ...'")
+
+    @model_validator(mode="after")
+    def _a_range_with_a_reason(self) -> UncertainParameter:
+        if not self.low < self.high:
+            raise ValueError(f"needs low < high, got low={self.low} high={self.high}")
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError(f"scale log needs low > 0 (it searches ratios), got low={self.low}")
+        if self.whole and not (self.low.is_integer() and self.high.is_integer()):
+            raise ValueError(f"whole needs whole-number ends, got low={self.low} high={self.high}")
+        problem = citation_problem(self.source)
+        if problem:
+            raise ValueError(f"source {self.source!r}: {problem}")
+        return self
+
+
 class Scenario(Strict):
     name: Identifier
     description: str = ""
@@ -430,6 +459,18 @@ class Scenario(Strict):
     enforcement: list[EnforcementBody] = Field(default_factory=list)
     populations: Populations = Field(default_factory=Populations)
     policies: list[PolicySpec] = Field(default_factory=list)
+    uncertain: list[UncertainParameter] = Field(
+        default_factory=list, description="numbers calibration may estimate; a file that extends this one inherits "
+        "the list, or replaces it whole by giving its own")
+
+    @field_validator("uncertain")
+    @classmethod
+    def _one_entry_per_path(cls, entries: list[UncertainParameter]) -> list[UncertainParameter]:
+        paths = [entry.path for entry in entries]
+        repeated = sorted({path for path in paths if paths.count(path) > 1})
+        if repeated:
+            raise ValueError(f"each path may appear once; repeated: {', '.join(repeated)}")
+        return entries
 
     @field_validator("start", "end")
     @classmethod

@@ -24,6 +24,7 @@ from sim.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:
     from sim.sweep.inputs import LoadedSweep
+    from sim.sweep.sample_file import SampleFile
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,15 @@ class RunSpec:
     scenario_sha256: str = ""
 
 
-def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
-    """The factor values of every point: the grid of listed values, crossed with a Latin hypercube over ranges."""
+def sample_points(spec: SweepSpec, sample_file: SampleFile | None = None) -> list[dict[str, Any]]:
+    """The factor values of every point: the grid of listed values, crossed with a Latin hypercube over ranges or
+    with the rows of the ``sample_from`` table."""
     listed = [factor for factor in spec.factors if not factor.sampled]
     ranged = [factor for factor in spec.factors if factor.sampled]
     grid = [dict(zip([f.name for f in listed], combo, strict=True))
             for combo in itertools.product(*[f.values for f in listed])] or [{}]
+    if sample_file is not None:
+        return [{**fixed, **drawn} for fixed in grid for drawn in sample_file.points]
     if not ranged:
         return grid
     unit = qmc.LatinHypercube(d=len(ranged), seed=np.random.default_rng(spec.sampling.seed)).random(
@@ -69,8 +73,8 @@ def plan_runs(loaded: LoadedSweep) -> list[RunSpec]:
     spec = loaded.spec
     version = code_version()
     runs = []
-    for point_index, point in enumerate(sample_points(spec)):
-        overrides = {factor.path: point[factor.name] for factor in spec.factors}
+    for point_index, point in enumerate(sample_points(spec, loaded.sample_file)):
+        overrides = {factor.path: point[factor.name] for factor in loaded.factors}
         for policy in loaded.policies.values():
             for seed in spec.seed_list:
                 key = json.dumps([policy.merged_json, overrides, seed, spec.until, version], sort_keys=True,

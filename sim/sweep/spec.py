@@ -2,7 +2,9 @@
 
 Following EMA Workbench's vocabulary, levers (policy choices) are kept apart from uncertainties (the world); both
 are scenario keys given by a dotted path with either ``values`` (a grid) or ``low``/``high`` (sampled by Latin
-hypercube). ``policies`` names whole policy packages (scenario files extending the base) to compare; every policy
+hypercube), or take their sampled points from a table (``sample_from``: a CSV with a column per key path, such as
+the parameter sets ``chipsim calibrate --fit --keep`` writes; see ``sim.sweep.sample_file``). ``policies`` names whole
+policy packages (scenario files extending the base) to compare; every policy
 is run on the same points and seeds, so the comparisons are paired. A path that does not exist in the scenario, or
 a value it refuses, is an error before anything runs.
 """
@@ -96,6 +98,8 @@ class SweepSpec(_Strict):
     levers: list[Factor] = Field(default_factory=list)
     uncertainties: list[Factor] = Field(default_factory=list)
     sampling: Sampling = Field(default_factory=Sampling)
+    sample_from: str | None = Field(None, description="a CSV of points, relative to the sweep file: a column per "
+                                    "scenario key (its dotted path), a row per point, crossed with the listed values")
     seeds: Annotated[int, Field(ge=1, le=10_000)] | list[Annotated[int, Field(ge=0)]] = 1
     until: str | None = None
     metrics: list[str] = Field(
@@ -120,6 +124,9 @@ class SweepSpec(_Strict):
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
             raise ValueError(f"factor names must be unique; repeated: {', '.join(duplicated)}")
+        if self.sample_from is not None and any(factor.sampled for factor in factors):
+            raise ValueError("sample_from gives the sampled points: a range (low, high) cannot be sampled beside it; "
+                             "add its key as a column of the table, or list values")
         if self.sampling.method == "grid" and any(factor.sampled for factor in factors):
             raise ValueError("sampling method grid needs values for every factor; use method lhs to sample ranges")
         ranges = [factor for factor in factors if factor.sampled]
