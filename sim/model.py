@@ -230,6 +230,7 @@ class ChipSupplyModel(mesa.Model):
         centers = self.center_arrays
         self.compute = bloc_compute(self.installed, self.owner_bloc_code_of_center, centers.rented_in_h100e,
                                     centers.rented_out_h100e, self.params.distillation_gap_share,
+                                    self.params.distillation_cap_share_of_own,
                                     self.rules.distillation_kept)
 
     def _record(self) -> None:

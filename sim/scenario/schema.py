@@ -107,6 +107,9 @@ class Parameters(Strict):
                                                              1e6)
     distillation_gap_share: Parameter = _parameter(
         "share of the compute gap the follower (China) recovers by distilling frontier models", 0.0, 1.0)
+    distillation_cap_share_of_own: Parameter = _parameter(
+        "most distillation adds, as a share of the follower's own compute (a student learns only as far as it trains)",
+        0.0, 100.0)
     smuggling_price_markup: Parameter = _parameter("grey-market price in the destination over list price", 1.0,
                                                    100.0)
     smuggling_fine_usd_per_chip: Parameter = _parameter("penalty a caught diverter expects per chip", 0.0, 1e9)
