@@ -20,6 +20,7 @@ from sim.sweep.spec import Factor
 
 if TYPE_CHECKING:
     from sim.sweep.inputs import LoadedSweep, PolicyInput
+    from sim.sweep.sample_file import SampleFile
 
 MAX_POINTS_CHECKED = 500
 
@@ -37,8 +38,14 @@ def _refusal(policy: PolicyInput, overrides: dict[str, Any], until: str | None) 
     return None
 
 
-def _probes(factor: Factor, first_point: dict[str, Any]) -> list[Any]:
-    return list(factor.values) if factor.values is not None else [factor.low, factor.high, first_point[factor.name]]
+def _probes(factor: Factor, first_point: dict[str, Any], sample_file: SampleFile | None = None) -> list[Any]:
+    if factor.values is not None:
+        return list(factor.values)
+    if sample_file is not None:
+        # A table's own values, as it gives them: a whole-number column stays whole (counts refuse 737.0).
+        column = [point[factor.name] for point in sample_file.points]
+        return [min(column), max(column), first_point[factor.name]]
+    return [factor.low, factor.high, first_point[factor.name]]
 
 
 def _factor_problems(loaded: LoadedSweep, policy: PolicyInput, first_point: dict[str, Any]) -> list[Problem]:
@@ -47,7 +54,7 @@ def _factor_problems(loaded: LoadedSweep, policy: PolicyInput, first_point: dict
     for group, factors in (("levers", loaded.spec.levers), ("uncertainties", loaded.spec.uncertainties),
                            ("sample_from", from_file)):
         for index, factor in enumerate(factors):
-            for value in _probes(factor, first_point):
+            for value in _probes(factor, first_point, loaded.sample_file if group == "sample_from" else None):
                 why = _refusal(policy, {factor.path: value}, loaded.spec.until)
                 if why is None:
                     continue

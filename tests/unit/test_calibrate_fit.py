@@ -165,3 +165,13 @@ def test_sample_from_cannot_sit_beside_a_sampled_range(tmp_path: Path) -> None:
         "uncertainties": [{"name": "m", "path": "intermediaries.sgdist.markup_fraction", "low": 0.1, "high": 0.2}]})
     with pytest.raises(ScenarioError, match="sample_from gives the sampled points"):
         load_sweep(sweep)
+
+
+def test_a_whole_number_column_is_checked_with_its_whole_numbers(tmp_path: Path) -> None:
+    # Counts (a diverter's covert capacity) refuse 737.0; a kept.csv column of them must be probed as written.
+    write_yaml(tmp_path / "tiny.yaml", tiny_dict())
+    (tmp_path / "points.csv").write_text("intermediaries.sgdist.diversion_capacity_chips_per_month\n737\n2479\n")
+    sweep = write_yaml(tmp_path / "sweep.yaml", {"name": "s", "base": "tiny.yaml", "sample_from": "points.csv"})
+    loaded = load_sweep(sweep)  # refused before: the check probed the column's range as floats
+    values = [value for point in loaded.sample_file.points for value in point.values()]
+    assert values == [737, 2479] and all(isinstance(value, int) for value in values)
