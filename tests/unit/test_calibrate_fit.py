@@ -57,7 +57,8 @@ def _records(fit_folder: Path) -> list[dict]:
 def test_the_fit_recovers_a_planted_value(fitted: tuple[Path, Path, int]) -> None:
     scenario, fit_folder, code = fitted
     records = _records(fit_folder)
-    assert records[0]["values"] == {SHARE_PATH: 0.02} and records[0]["targets_met"] < 10  # planted off target
+    checked = sum(not target.informational for target in TARGETS)
+    assert records[0]["values"] == {SHARE_PATH: 0.02} and records[0]["targets_met"] < checked  # planted off target
     assert code == 0
     fitted_file = fit_folder / "fitted.yaml"
     clouds = next(p for p in load_scenario(fitted_file).scenario.populations.data_centers if p.id == "cn_cloud")
