@@ -23,6 +23,7 @@ from sim.sweep.analysis import (
     seed_and_input_spread,
     varied_factors,
 )
+from sim.sweep.discovery import Discovery, discover
 from sim.sweep.outcomes import Target
 
 
@@ -39,6 +40,7 @@ class SweepFindings:
     ranking: pd.DataFrame
     paired: pd.DataFrame
     spread: pd.DataFrame
+    discovery: Discovery
     planned_runs: int
     failed_runs: int
     notes: list[str] = field(default_factory=list)  # damaged files left out
@@ -92,7 +94,8 @@ def findings_from(results: pd.DataFrame, plan: pd.DataFrame, target: Target, *, 
     return SweepFindings(
         name=name, description=description, target=target, reference=reference, results=results, final=final,
         policies=policy_table, factors=factor_table, ranking=ranking(final, target), paired=paired,
-        spread=seed_and_input_spread(final, outcomes), planned_runs=len(plan), failed_runs=failed_runs,
+        spread=seed_and_input_spread(final, outcomes), discovery=discover(final, varied, target, paths),
+        planned_runs=len(plan), failed_runs=failed_runs,
         notes=list(notes or []), limits=limits,
     )
 

@@ -17,7 +17,15 @@ from matplotlib.figure import Figure
 
 from sim.style import metric_label, rounded
 from sim.sweep.analysis import SCENARIO_KEYS
-from sim.sweep.figures import SOURCE_COLUMNS, fan_figure, policy_colours, sources_figure, strip_figure
+from sim.sweep.discovery import MIN_FAILURES_FOR_DISCOVERY, MIN_RUNS_FOR_DISCOVERY
+from sim.sweep.figures import (
+    SOURCE_COLUMNS,
+    fan_figure,
+    policy_colours,
+    sources_figure,
+    strip_figure,
+    trajectory_figure,
+)
 from sim.sweep.findings import SweepFindings
 
 FIGURE_DPI = 110
@@ -43,6 +51,7 @@ SECTIONS = {
     "policies": "The policies",
     "ranking": "Ranking",
     "paired": "Paired differences",
+    "failures": "When each policy fails",
     "spread": "Inputs against chance",
     "distributions": "Every run",
     "time": "Over time",
@@ -150,6 +159,26 @@ def spread_html(findings: SweepFindings) -> str:
             "input's effect.</p>" + table_html(shown, index=False))
 
 
+def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
+    found = findings.discovery
+    head = (f"{section('failures')}<p>A run fails when it misses the target ({findings.target.words()}) at the last "
+            "month. For each policy, PRIM (the patient rule induction method) peels the inputs' ranges 5% at a time "
+            "towards the runs that fail and reports the box with the best product of coverage (its share of the "
+            "policy's failures) and density (the share of its runs that fail).</p>")
+    if not findings.varied:
+        return head + "<p>No uncertain input varies in this sweep, so there is no condition to find.</p>"
+    items = "".join(
+        f"<li><b>{html.escape(row.policy)}</b> ({row.failures} of {row.runs} runs fail): {html.escape(row.words)}"
+        + (" <span class='flag'>⚠ a sketch: fewer than "
+           f"{MIN_RUNS_FOR_DISCOVERY} runs or {MIN_FAILURES_FOR_DISCOVERY} failures</span>" if row.sketch else "")
+        + "</li>"
+        for row in found.boxes.itertuples()
+    )
+    plot = (figure_html(trajectory_figure(found.trajectories, colours), "PRIM peeling trajectories")
+            if not found.trajectories.empty else "")
+    return head + f"<ul>{items}</ul>{plot}<p>{html.escape(found.cart_note)}</p>"
+
+
 def provenance_html(findings: SweepFindings, provenance: dict) -> str:
     def text(value) -> str:
         if isinstance(value, dict):
@@ -180,7 +209,8 @@ def render_html(findings: SweepFindings, provenance: dict) -> str:
         f"<h1>Sweep {html.escape(findings.name)}</h1><p>{html.escape(findings.description)}</p>",
         f"<ul class='toc'>{toc}</ul>",
         section("answer"), answer_html(findings), limits_html(findings),
-        policies_html(findings), ranking_html(findings), paired_html(findings), spread_html(findings),
+        policies_html(findings), ranking_html(findings), paired_html(findings), failures_html(findings, colours),
+        spread_html(findings),
         section("distributions"), "<p>Each policy's outcomes at the end, run by run.</p>",
         figure_html(strip_figure(findings.final, headline, colours), "every run's outcome by policy"),
         section("time"), "<p>Median and 5-95% band across scenarios (points x seeds).</p>",
