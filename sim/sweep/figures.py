@@ -129,3 +129,22 @@ def trajectory_figure(trajectories: pd.DataFrame, colours: dict[str, tuple]) -> 
     axis.legend(fontsize=7, loc="lower left")
     axis.set_title("Peeling trajectories (ringed: the box described)", fontsize=9)
     return figure
+
+
+def scatter_figure(final: pd.DataFrame, inputs: list[tuple[str, str]], outcome: str,
+                   colours: dict[str, tuple]) -> Figure:
+    """The outcome against each of the top inputs (name, label), a dot per run, coloured by policy."""
+    figure, axes = plt.subplots(1, len(inputs), figsize=(PAGE_WIDTH_INCHES, 3.2), constrained_layout=True,
+                                squeeze=False, sharey=True)
+    for axis, (name, label) in zip(axes[0], inputs, strict=True):
+        for policy, runs in final.groupby("policy", sort=False):
+            axis.scatter(runs[name], runs[outcome], s=9, alpha=0.6, color=colours.get(policy, "grey"),
+                         linewidths=0, label=policy)
+        axis.set_xlabel(label, fontsize=9)
+        axis.xaxis.set_major_formatter(NUMBER_AXIS)
+        axis.yaxis.set_major_formatter(NUMBER_AXIS)
+        axis.tick_params(labelsize=8)
+        axis.grid(alpha=0.3)
+    axes[0][0].set_ylabel(metric_label(outcome), fontsize=9)
+    axes[0][0].legend(fontsize=7)
+    return figure

@@ -25,6 +25,10 @@ from sim.sweep.analysis import (
 )
 from sim.sweep.discovery import Discovery, discover
 from sim.sweep.outcomes import Target
+from sim.sweep.sensitivity import sensitivity
+
+# The lead and China's compute: the ratio moves with the lead, so its indices would repeat the lead's.
+SENSITIVITY_OUTCOMES = ("lead_months", "china_effective_h100e")
 
 
 @dataclass
@@ -41,6 +45,7 @@ class SweepFindings:
     paired: pd.DataFrame
     spread: pd.DataFrame
     discovery: Discovery
+    sensitivity: pd.DataFrame  # per policy, outcome and varied input: its index, interval and method
     planned_runs: int
     failed_runs: int
     notes: list[str] = field(default_factory=list)  # damaged files left out
@@ -53,7 +58,7 @@ class SweepFindings:
 
 def findings_from(results: pd.DataFrame, plan: pd.DataFrame, target: Target, *, name: str = "",
                   description: str = "", reference: str | None = None, factor_paths: dict[str, str] | None = None,
-                  policy_descriptions: dict[str, str] | None = None, failed_runs: int = 0,
+                  policy_descriptions: dict[str, str] | None = None, sampling: str = "", failed_runs: int = 0,
                   notes: list[str] | None = None) -> SweepFindings:
     """Every table of the report from a tidy results table (a row per run and month) and the sweep's plan."""
     final = final_outcomes(results)
@@ -95,6 +100,9 @@ def findings_from(results: pd.DataFrame, plan: pd.DataFrame, target: Target, *, 
         name=name, description=description, target=target, reference=reference, results=results, final=final,
         policies=policy_table, factors=factor_table, ranking=ranking(final, target), paired=paired,
         spread=seed_and_input_spread(final, outcomes), discovery=discover(final, varied, target, paths),
+        sensitivity=sensitivity(final, varied, [o for o in SENSITIVITY_OUTCOMES if o in final],
+                                sampling == "sobol")
+        if varied else pd.DataFrame(),
         planned_runs=len(plan), failed_runs=failed_runs,
         notes=list(notes or []), limits=limits,
     )
@@ -113,4 +121,5 @@ def analyse_sweep(folder: str | Path, target: Target | None = None) -> SweepFind
     failed = {record.get("run_id") for record in read.manifest.failed} & set(plan.runs["run_id"])
     return findings_from(read.frame, plan.runs, target or Target(), name=plan.name or folder.name,
                          description=plan.description, reference=plan.reference, factor_paths=plan.factor_paths,
-                         policy_descriptions=plan.policy_descriptions, failed_runs=len(failed), notes=read.notes)
+                         policy_descriptions=plan.policy_descriptions, sampling=plan.sampling, failed_runs=len(failed),
+                         notes=read.notes)

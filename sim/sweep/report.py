@@ -22,6 +22,7 @@ from sim.sweep.figures import (
     SOURCE_COLUMNS,
     fan_figure,
     policy_colours,
+    scatter_figure,
     sources_figure,
     strip_figure,
     trajectory_figure,
@@ -53,6 +54,7 @@ SECTIONS = {
     "paired": "Paired differences",
     "failures": "When each policy fails",
     "spread": "Inputs against chance",
+    "inputs": "Which inputs matter",
     "distributions": "Every run",
     "time": "Over time",
     "sources": "China's compute by source",
@@ -179,6 +181,56 @@ def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
     return head + f"<ul>{items}</ul>{plot}<p>{html.escape(found.cart_note)}</p>"
 
 
+TOP_INPUTS = 3
+
+
+def interval_text(index: float, low: float, high: float) -> str:
+    if pd.isna(index):
+        return ""
+    return f"{index:.2f} ({low:.2f} to {high:.2f})" if pd.notna(low) and pd.notna(high) else f"{index:.2f}"
+
+
+def inputs_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
+    table = findings.sensitivity
+    head = section("inputs")
+    if table.empty:
+        return head + "<p>No uncertain input varies in this sweep, so no input's effect can be measured.</p>"
+    sobol = (table["method"] == "Sobol'").all()
+    method = (
+        "Sobol' indices from the sweep's Saltelli design (<code>sampling: sobol</code>): first order (what an input "
+        "explains alone) and, after the slash, total (with its interactions), each with its 95% bootstrap interval."
+        if sobol else
+        "first-order indices from the points as sampled (the share of the outcome's variance explained by the "
+        "input's quantile bins), with 95% bootstrap intervals. <span class='flag'>~</span>: below what shuffled "
+        "inputs reach (the 95th percentile of 200 shuffles): not told from no effect. For Sobol' indices, sample "
+        "the sweep with <code>sampling: {method: sobol}</code>."
+    )
+    cells = []
+    for row in table.itertuples():
+        text = interval_text(row.first_order, row.first_low, row.first_high)
+        if sobol:
+            text += f" / {interval_text(row.total_order, row.total_low, row.total_high)}"
+        elif pd.notna(row.no_effect_level) and row.first_order < row.no_effect_level:
+            text = f"~ {text}"
+        cells.append(text)
+    labels = findings.factors["label"]
+    shown = table.assign(cell=cells, outcome=table["outcome"].map(metric_label),
+                         input=table["factor"].map(lambda f: labels.get(f, f)))
+    # A row per policy and input, a column per outcome: as narrow with nine policies as with two.
+    pivot = shown.pivot_table(index=["policy", "input"], columns="outcome", values="cell", aggfunc="first",
+                              sort=False).reset_index()
+    pivot.columns.name = None
+    lead = table[table["outcome"] == "lead_months"]
+    top = lead.groupby("factor")["first_order"].max().sort_values(ascending=False).index[:TOP_INPUTS]
+    plot = figure_html(scatter_figure(findings.final, [(f, labels.get(f, f)) for f in top], "lead_months", colours),
+                       "the lead against the top inputs")
+    points = int(table["points"].min())
+    return (head + f"<p>Per policy (an input can matter under one and not another), over each point's mean across its "
+            f"seeds ({points} points or more per policy): {method}</p>"
+            + table_html(pivot, index=False)
+            + f"<p>The lead against the {len(top)} inputs that explain most of it, run by run:</p>" + plot)
+
+
 def provenance_html(findings: SweepFindings, provenance: dict) -> str:
     def text(value) -> str:
         if isinstance(value, dict):
@@ -210,7 +262,7 @@ def render_html(findings: SweepFindings, provenance: dict) -> str:
         f"<ul class='toc'>{toc}</ul>",
         section("answer"), answer_html(findings), limits_html(findings),
         policies_html(findings), ranking_html(findings), paired_html(findings), failures_html(findings, colours),
-        spread_html(findings),
+        spread_html(findings), inputs_html(findings, colours),
         section("distributions"), "<p>Each policy's outcomes at the end, run by run.</p>",
         figure_html(strip_figure(findings.final, headline, colours), "every run's outcome by policy"),
         section("time"), "<p>Median and 5-95% band across scenarios (points x seeds).</p>",

@@ -96,10 +96,11 @@ def test_report_builds_from_a_small_sweep(tmp_path: Path, sweep_file: Path, caps
     assert main(["report", str(outcome.folder), "--target-ratio", "2"]) == 0
     page = (outcome.folder / "report.html").read_text(encoding="utf-8")
     assert "gives the US bloc the longest lead" in page
-    for heading in ("Ranking", "Paired differences", "Inputs against chance", "Every run", "Over time"):
+    for heading in ("Ranking", "Paired differences", "When each policy fails", "Inputs against chance",
+                    "Which inputs matter", "Every run", "Over time"):
         assert heading in page
-    # every run, bands, sources at the end, sources over time
-    assert page.count("data:image/png;base64,") == 4
+    # every run, the lead against the inputs, bands, sources at the end, sources over time
+    assert page.count("data:image/png;base64,") == 5
     assert "controlled" in page and "regret, median" in page and "US:China compute ratio (x)" in page
 
 
