@@ -26,6 +26,7 @@ from sim.sweep.analysis import (
 from sim.sweep.discovery import Discovery, discover
 from sim.sweep.outcomes import Target
 from sim.sweep.sensitivity import sensitivity
+from sim.sweep.side_effects import side_effects
 
 # The lead and China's compute: the ratio moves with the lead, so its indices would repeat the lead's.
 SENSITIVITY_OUTCOMES = ("lead_months", "china_effective_h100e")
@@ -46,6 +47,7 @@ class SweepFindings:
     spread: pd.DataFrame
     discovery: Discovery
     sensitivity: pd.DataFrame  # per policy, outcome and varied input: its index, interval and method
+    side_effects: pd.DataFrame  # per policy and side effect: median, and median change against the reference
     planned_runs: int
     failed_runs: int
     notes: list[str] = field(default_factory=list)  # damaged files left out
@@ -103,6 +105,7 @@ def findings_from(results: pd.DataFrame, plan: pd.DataFrame, target: Target, *, 
         sensitivity=sensitivity(final, varied, [o for o in SENSITIVITY_OUTCOMES if o in final],
                                 sampling == "sobol")
         if varied else pd.DataFrame(),
+        side_effects=side_effects(results, reference),
         planned_runs=len(plan), failed_runs=failed_runs,
         notes=list(notes or []), limits=limits,
     )

@@ -28,6 +28,7 @@ from sim.sweep.figures import (
     trajectory_figure,
 )
 from sim.sweep.findings import SweepFindings
+from sim.sweep.side_effects import NOT_RECORDED
 
 FIGURE_DPI = 110
 STYLE = """
@@ -53,6 +54,7 @@ SECTIONS = {
     "ranking": "Ranking",
     "paired": "Paired differences",
     "failures": "When each policy fails",
+    "side_effects": "Side effects",
     "spread": "Inputs against chance",
     "inputs": "Which inputs matter",
     "distributions": "Every run",
@@ -184,6 +186,23 @@ def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
 TOP_INPUTS = 3
 
 
+def signed(value: float) -> str:
+    return "" if pd.isna(value) else ("+" if value > 0 else "") + rounded(value)
+
+
+def side_effects_html(findings: SweepFindings) -> str:
+    table = findings.side_effects
+    head = (f"{section('side_effects')}<p>What each policy does besides its aim: the median over its runs and, in "
+            f"brackets, the median change against {html.escape(findings.reference)} in the same scenarios.</p>")
+    if table.empty:
+        return head + f"<p>This sweep recorded none of them.</p><p>{html.escape(NOT_RECORDED)}.</p>"
+    cells = table.assign(cell=[f"{rounded(m)} ({signed(c)})" if pd.notna(c) else rounded(m)
+                               for m, c in zip(table["median"], table["median_change"], strict=True)])
+    pivot = cells.pivot_table(index="policy", columns="side_effect", values="cell", aggfunc="first", sort=False)
+    pivot.columns.name = None
+    return head + table_html(pivot) + f"<p>{html.escape(NOT_RECORDED[0].upper() + NOT_RECORDED[1:])}.</p>"
+
+
 def interval_text(index: float, low: float, high: float) -> str:
     if pd.isna(index):
         return ""
@@ -262,7 +281,7 @@ def render_html(findings: SweepFindings, provenance: dict) -> str:
         f"<ul class='toc'>{toc}</ul>",
         section("answer"), answer_html(findings), limits_html(findings),
         policies_html(findings), ranking_html(findings), paired_html(findings), failures_html(findings, colours),
-        spread_html(findings), inputs_html(findings, colours),
+        side_effects_html(findings), spread_html(findings), inputs_html(findings, colours),
         section("distributions"), "<p>Each policy's outcomes at the end, run by run.</p>",
         figure_html(strip_figure(findings.final, headline, colours), "every run's outcome by policy"),
         section("time"), "<p>Median and 5-95% band across scenarios (points x seeds).</p>",
