@@ -99,8 +99,17 @@ def answer_html(findings: SweepFindings) -> str:
         f"{html.escape(findings.final['date'].max())}, <b>{html.escape(best)}</b> {leader}: a median of "
         f"{rounded(top['median_lead_months'])} months (10th percentile {rounded(top['p10_lead_months'])}), a median "
         f"US:China ratio of {rounded(top['median_ratio'])}x, and it meets the target ({findings.target.words()}) in "
-        f"{top['share_meeting_target']:.0%} of scenarios.</p>"
+        f"{top['share_meeting_target']:.0%} of scenarios.{failure_sentence(findings, best)}</p>"
     )
+
+
+def failure_sentence(findings: SweepFindings, policy: str) -> str:
+    """What discovery says of a policy, as a sentence for the answer; '' when it never fails or nothing varies."""
+    boxes = findings.discovery.boxes
+    found = boxes[boxes["policy"] == policy]
+    if found.empty or not found.iloc[0]["words"].startswith("fails"):
+        return ""
+    return f" It {html.escape(found.iloc[0]['words'])} (see <a href='#failures'>when each policy fails</a>)."
 
 
 def limits_html(findings: SweepFindings) -> str:

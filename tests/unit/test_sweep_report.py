@@ -117,3 +117,16 @@ def test_the_page_shows_rounded_numbers_and_human_labels() -> None:
     assert "k</td>" in page  # thousands of H100e as 123.4k, never 123,456.78
     assert not any(len(number) > 8 for number in __import__("re").findall(r"<td>(-?[\d,.]+)</td>", page))
     assert "fewer than 20 pairs" in page  # 16 pairs: flagged
+
+
+def test_the_answer_says_when_the_best_policy_fails() -> None:
+    # At the end tight's lead is 13 + 5 x fine: under a 15.5-month target it fails where the fine is under 0.5.
+    results, plan = made_up_results({"baseline": 0.0, "tight": 3.0}, points=60, seeds=1, factors={"fine": 5.0})
+    findings = findings_from(results, plan, Target(lead_months=15.5))
+    box = findings.discovery.boxes.set_index("policy").loc["tight"]
+    # 5% peels land near the planted edge, not on it: a run or two either side.
+    assert box["coverage"] >= 0.9 and box["density"] >= 0.9
+    limit = findings.discovery.limits.set_index("policy").loc["tight"]
+    assert limit["factor"] == "fine" and 0.4 < limit["high"] < 0.6 and pd.isna(limit["low"])
+    page = render_html(findings, {})
+    assert f"It fails when the fine is under {limit['high']:.3g}: {box['coverage']:.0%} of its failures" in page
