@@ -2,8 +2,10 @@
 (``sim.sweep.prim``) over the uncertain inputs and said in plain words.
 
 A run *fails* when its outcome at the last month falls short of the target (``sim.sweep.outcomes.Target``). PRIM
-looks for a box over the inputs the sweep varied in which failures are dense; the box is reported with its coverage
-(the share of the policy's failures it holds) and density (the share of its runs that fail). A box drawn from few
+looks for a box over the inputs the sweep varied in which failures are dense; of the trajectory's boxes the one with
+the best coverage x density is picked, its cuts that the data do not support (``sim.sweep.prim.simplified``) are
+undone, and the box is reported with its coverage (the share of the policy's failures it holds) and density (the
+share of its runs that fail). A box drawn from few
 runs or few failures is a sketch, and is flagged as one. A CART tree would cross-check the box, but scikit-learn is
 not installed here, so the report says the cross-check was not made.
 """
@@ -16,7 +18,7 @@ import pandas as pd
 
 from sim.style import rounded, unit_of_path
 from sim.sweep.outcomes import Target
-from sim.sweep.prim import chosen_box, peel, trajectory_frame
+from sim.sweep.prim import chosen_box, peel, simplified, trajectory_frame
 
 # Below these, a box is a sketch: PRIM's 5% peels need some tens of runs to cut anything, and a box around three
 # failures says little about where the next one will be.
@@ -59,15 +61,16 @@ def discover(final: pd.DataFrame, varied: list[str], target: Target,
                "density": float("nan"), "mass": float("nan"),
                "sketch": len(runs) < MIN_RUNS_FOR_DISCOVERY or fails.sum() < MIN_FAILURES_FOR_DISCOVERY}
         if not varied:
-            boxes.append({**row, "words": "no input varies, so there is no condition to find"})
+            boxes.append({**row, "words": "no input varies, so there is no condition to find", "sketch": False})
             continue
         if fails.sum() == 0 or fails.all():
             words = "never misses the target" if fails.sum() == 0 else "misses the target in every run"
-            boxes.append({**row, "words": words})
+            boxes.append({**row, "words": words, "sketch": False})  # no box drawn, so no sketch of one
             continue
         inputs = runs[varied]
         trajectory = peel(inputs, fails)
-        box = chosen_box(trajectory)
+        picked = chosen_box(trajectory)
+        box = simplified(inputs, fails, picked)
         clauses = []
         for name in box.restricted:
             low = box.low[name] if box.low[name] > inputs[name].min() else None
@@ -80,7 +83,7 @@ def discover(final: pd.DataFrame, varied: list[str], target: Target,
                       "words": f"fails {where}: {box.coverage:.0%} of its failures, "
                                f"{box.density:.0%} of the runs in the box fail"})
         steps = trajectory_frame(trajectory)
-        trajectories.append(steps.assign(policy=policy, chosen=steps["step"] == trajectory.index(box)))
+        trajectories.append(steps.assign(policy=policy, chosen=steps["step"] == trajectory.index(picked)))
     return Discovery(
         boxes=pd.DataFrame(boxes),
         limits=pd.DataFrame(limits, columns=["policy", "factor", "low", "high"]),

@@ -112,14 +112,15 @@ def sources_figure(final: pd.DataFrame) -> Figure:
     return figure
 
 
-def trajectory_figure(trajectories: pd.DataFrame, colours: dict[str, tuple]) -> Figure:
-    """PRIM's peeling trajectory per policy: coverage against density, each box a dot, the chosen box ringed."""
+def trajectory_figure(trajectories: pd.DataFrame, boxes: pd.DataFrame, colours: dict[str, tuple]) -> Figure:
+    """PRIM's peeling trajectory per policy: coverage against density, each box a dot; ringed, the box described
+    (the picked box with its unsupported cuts undone)."""
     figure, axis = plt.subplots(figsize=(PAGE_WIDTH_INCHES * 0.62, 3.6), constrained_layout=True)
     for policy, steps in trajectories.groupby("policy", sort=False):
         colour = colours.get(policy, "grey")
         axis.plot(steps["coverage"], steps["density"], "-o", color=colour, markersize=3, linewidth=1, label=policy)
-        chosen = steps[steps["chosen"]]
-        axis.scatter(chosen["coverage"], chosen["density"], s=110, facecolors="none", edgecolors=colour,
+        described = boxes[boxes["policy"] == policy]
+        axis.scatter(described["coverage"], described["density"], s=110, facecolors="none", edgecolors=colour,
                      linewidths=2)
     axis.set_xlabel("coverage: share of the policy's failures in the box", fontsize=9)
     axis.set_ylabel("density: share of runs in the box that fail", fontsize=9)

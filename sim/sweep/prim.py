@@ -23,9 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binomtest
 
 PEEL_ALPHA = 0.05
 MIN_MASS = 0.05
+# A restriction is kept when the failures in the box would be this unlikely at the density the box has without it.
+RESTRICTION_P_VALUE = 0.05
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,41 @@ def chosen_box(trajectory: list[Box]) -> Box:
     most failures and holds mostly failures), the earlier (wider) box on ties."""
     scores = [box.coverage * box.density for box in trajectory]
     return trajectory[int(np.argmax(scores))]
+
+
+def _inside(values: pd.DataFrame, low: dict[str, float], high: dict[str, float]) -> np.ndarray:
+    inside = np.ones(len(values), dtype=bool)
+    for name in values.columns:
+        inside &= (values[name] >= low[name]).to_numpy() & (values[name] <= high[name]).to_numpy()
+    return inside
+
+
+def restriction_p_value(inputs: pd.DataFrame, interesting: np.ndarray, box: Box, name: str) -> float:
+    """How likely the box's failures would be if its cut on ``name`` did nothing: a one-sided binomial test of the
+    box's count at the density of the box with that cut undone (the quasi-p-value of scenario discovery)."""
+    inside = _inside(inputs, box.low, box.high)
+    widened_low = {**box.low, name: inputs[name].min()}
+    widened_high = {**box.high, name: inputs[name].max()}
+    widened = _inside(inputs, widened_low, widened_high)
+    return float(binomtest(int((interesting & inside).sum()), int(inside.sum()),
+                           float(interesting[widened].mean()), alternative="greater").pvalue)
+
+
+def simplified(inputs: pd.DataFrame, interesting: pd.Series | np.ndarray, box: Box,
+               p_value: float = RESTRICTION_P_VALUE) -> Box:
+    """The box without the cuts that do not matter: the least significant cut is undone while its p-value is above
+    ``p_value``, so a box says only what the data support. Coverage, density and mass are those of the box kept."""
+    wanted = np.asarray(interesting, dtype=bool)
+    while box.restricted:
+        values = {name: restriction_p_value(inputs, wanted, box, name) for name in box.restricted}
+        weakest = max(values, key=values.get)
+        if values[weakest] <= p_value:
+            return box
+        low = {**box.low, weakest: float(inputs[weakest].min())}
+        high = {**box.high, weakest: float(inputs[weakest].max())}
+        box = Box(low, high, *_box_stats(_inside(inputs, low, high), wanted),
+                  tuple(name for name in box.restricted if name != weakest))
+    return box
 
 
 def trajectory_frame(trajectory: list[Box]) -> pd.DataFrame:

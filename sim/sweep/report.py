@@ -176,8 +176,9 @@ def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
     found = findings.discovery
     head = (f"{section('failures')}<p>A run fails when it misses the target ({findings.target.words()}) at the last "
             "month. For each policy, PRIM (the patient rule induction method) peels the inputs' ranges 5% at a time "
-            "towards the runs that fail and reports the box with the best product of coverage (its share of the "
-            "policy's failures) and density (the share of its runs that fail).</p>")
+            "towards the runs that fail, picks the box with the best product of coverage (its share of the policy's "
+            "failures) and density (the share of its runs that fail), and undoes the cuts the data do not support "
+            "(a one-sided binomial test at 5%).</p>")
     if not findings.varied:
         return head + "<p>No uncertain input varies in this sweep, so there is no condition to find.</p>"
     items = "".join(
@@ -187,7 +188,7 @@ def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
         + "</li>"
         for row in found.boxes.itertuples()
     )
-    plot = (figure_html(trajectory_figure(found.trajectories, colours), "PRIM peeling trajectories")
+    plot = (figure_html(trajectory_figure(found.trajectories, found.boxes, colours), "PRIM peeling trajectories")
             if not found.trajectories.empty else "")
     return head + f"<ul>{items}</ul>{plot}<p>{html.escape(found.cart_note)}</p>"
 

@@ -80,7 +80,7 @@ def test_discovery_says_when_each_policy_fails_in_words() -> None:
 def test_discovery_says_so_when_a_policy_never_fails() -> None:
     final = pd.DataFrame({"policy": "tight", "fine": [0.0, 1.0, 2.0], "us_china_ratio": [20.0, 30.0, 40.0]})
     box = discover(final, ["fine"], Target(ratio=10.0)).boxes.iloc[0]
-    assert box["words"] == "never misses the target" and box["sketch"]
+    assert box["words"] == "never misses the target" and not box["sketch"]  # no box, so nothing sketched
 
 
 def test_limits_are_said_with_their_units() -> None:
@@ -92,3 +92,19 @@ def test_limits_are_said_with_their_units() -> None:
         "the distillation is above 4.0%"
     assert limit_words("markup", "parameters.smuggling_price_markup.value", 1.5, 1.75) == \
         "the markup is between 1.5 and 1.75"
+
+
+def test_a_cut_the_data_do_not_support_is_undone() -> None:
+    from sim.sweep.prim import Box, restriction_p_value, simplified
+
+    inputs, fails = planted(2000, 1.0, 0.0, seed=3)
+    low = {"fine": 0.0, "share": 0.6, "markup": 0.1}  # markup cut at 0.1: it has nothing to do with failing
+    high = {"fine": 0.3, "share": 1.0, "markup": 1.0}
+    inside = ((inputs["fine"] <= 0.3) & (inputs["share"] >= 0.6) & (inputs["markup"] >= 0.1)).to_numpy()
+    box = Box(low, high, fails[inside].sum() / fails.sum(), fails[inside].mean(), inside.mean(),
+              ("share", "markup", "fine"))
+    assert restriction_p_value(inputs, fails, box, "markup") > 0.5
+    assert restriction_p_value(inputs, fails, box, "fine") < 1e-6
+    kept = simplified(inputs, fails, box)
+    assert kept.restricted == ("share", "fine") and kept.low["markup"] == inputs["markup"].min()
+    assert kept.coverage == 1.0 and kept.density == 1.0  # the whole planted box, its stats recomputed
