@@ -28,6 +28,8 @@ def test_an_input_that_drives_the_outcome_is_told_from_one_that_does_not() -> No
     # An input with no effect cannot be told from shuffled inputs: its interval reaches below their level.
     assert table.loc["idle", "first_low"] < table.loc["idle", "no_effect_level"]
     assert table.loc["idle", "first_order"] < table.loc["fine", "first_low"]
+    for factor in ("fine", "idle"):  # each interval holds its estimate
+        assert table.loc[factor, "first_low"] <= table.loc[factor, "first_order"] <= table.loc[factor, "first_high"]
 
 
 def test_indices_are_per_policy() -> None:
