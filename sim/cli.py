@@ -129,14 +129,18 @@ def command_sweep(args: argparse.Namespace) -> int:
         f"sweep {outcome.folder.name}: {outcome.total} runs, {outcome.skipped} already done, {outcome.done} ran, "
         f"{outcome.failed} failed (see manifest.jsonl){retry}\nresults: {outcome.folder}", markup=False
     )
+    if outcome.done + outcome.skipped:
+        _console().print(f"next: chipsim report {outcome.folder}", markup=False)
     return EXIT_OK if outcome.failed == 0 else 1
 
 
 def command_report(args: argparse.Namespace) -> int:
     from sim.outputs import write_sweep_report
+    from sim.sweep.outcomes import Target
 
     try:
-        page, notes = write_sweep_report(args.sweep_output, args.target_ratio, force=args.force)
+        target = Target(ratio=args.target_ratio, lead_months=args.target_lead)
+        page, notes = write_sweep_report(args.sweep_output, target, force=args.force)
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         _error_console().print(f"error: {error}", markup=False)
         return EXIT_BAD_INPUT
@@ -408,13 +412,25 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _target_ratio(text: str) -> float:
+def _number(text: str) -> float:
+    """A number typed on the command line; NaN when it is not one (the caller says what was expected)."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = math.nan
+        return math.nan
+
+
+def _target_ratio(text: str) -> float:
+    value = _number(text)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0 (a US:China ratio, e.g. 10), got {text!r}")
+    return value
+
+
+def _target_lead(text: str) -> float:
+    value = _number(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number of months (a US lead, e.g. 12), got {text!r}")
     return value
 
 
@@ -457,8 +473,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write an HTML report of a sweep's results")
     report.add_argument("sweep_output", type=Path, help="a sweep's output folder, e.g. outputs/sweeps/quick")
-    report.add_argument("--target-ratio", type=_target_ratio, default=10.0,
-                        help="US:China ratio a policy should reach (default 10)")
+    target = report.add_mutually_exclusive_group()
+    target.add_argument("--target-ratio", type=_target_ratio, default=None,
+                        help="US:China ratio a policy should reach (default 10); a run below it is a failure")
+    target.add_argument("--target-lead", type=_target_lead, default=None, metavar="MONTHS",
+                        help="US lead in months a policy should keep; a run below it is a failure")
     report.add_argument("--force", action="store_true", help="replace an existing report.html")
     report.set_defaults(handler=command_report)
 

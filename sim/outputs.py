@@ -92,29 +92,24 @@ def _fill_run_folder(partial: Path, result, loaded) -> None:
     _write_json(partial / "summary.json", summary)
 
 
-def write_sweep_report(folder: Path, target_ratio: float, destination: Path | None = None,
+def write_sweep_report(folder: Path, target, destination: Path | None = None,
                        force: bool = False) -> tuple[Path, list[str]]:
     """Build the sweep's HTML report from its results and write it (atomically) into the sweep folder; return where,
-    and notes on damaged files that were left out. An existing report is replaced only with ``force``."""
+    and notes on damaged files that were left out. ``target`` is a ``sim.sweep.outcomes.Target``. An existing report
+    is replaced only with ``force``."""
     from sim.provenance import environment
-    from sim.sweep.folder import SweepFolderError, read_results
+    from sim.sweep.findings import analyse_sweep
     from sim.sweep.report import render_html
 
     folder = Path(folder)
-    results = read_results(folder)
-    if results.frame.empty:
-        damaged = f" ({len(results.notes)} damaged files or lines: {'; '.join(results.notes[:3])})" if results.notes \
-            else ""
-        raise SweepFolderError(f"{folder} has no finished runs to report on{damaged}")
     destination = destination or folder / "report.html"
     if destination.exists() and not force:
         raise FileExistsError(f"{destination} already exists; use --force to replace it")
-    page = render_html(results.frame, results.plan.runs, results.manifest.failed,
-                       {"name": results.plan.name or folder.name, "description": results.plan.description},
-                       target_ratio, environment(), reference=results.plan.reference, notes=results.notes)
+    findings = analyse_sweep(folder, target)
+    page = render_html(findings, environment())
     with writing_to(destination.parent, "The previous report, if any, is untouched."):
         atomic_write_bytes(destination, page.encode("utf-8"))
-    return destination, results.notes
+    return destination, findings.notes
 
 
 def read_run_network(run_folder: Path):

@@ -84,7 +84,9 @@ class Factor(_Strict):
 
 
 class Sampling(_Strict):
-    method: Literal["grid", "lhs"] = "grid"
+    # sobol: Saltelli's design for Sobol' indices over ranges: ``samples`` base points (a power of 2), each with
+    # len(factors) + 2 points run, so the report can tell each input's first-order and total effect.
+    method: Literal["grid", "lhs", "sobol"] = "grid"
     samples: Annotated[int, Field(ge=1, le=100_000)] = 1
     seed: Annotated[int, Field(ge=0)] = 0
 
@@ -129,6 +131,14 @@ class SweepSpec(_Strict):
                              "add its key as a column of the table, or list values")
         if self.sampling.method == "grid" and any(factor.sampled for factor in factors):
             raise ValueError("sampling method grid needs values for every factor; use method lhs to sample ranges")
+        if self.sampling.method == "sobol":
+            listed = [factor.name for factor in factors if not factor.sampled]
+            if listed or not factors:
+                raise ValueError("sampling method sobol needs low and high for every factor (Sobol' indices are over "
+                                 f"ranges); listed values: {', '.join(listed) or 'no factors at all'}")
+            if self.sampling.samples & (self.sampling.samples - 1):
+                raise ValueError(f"sampling method sobol needs samples to be a power of 2 (its points' balance "
+                                 f"depends on it), got {self.sampling.samples}")
         ranges = [factor for factor in factors if factor.sampled]
         if ranges and self.sampling.samples > 1 and all(factor.low == factor.high for factor in ranges):
             raise ValueError(f"every range has low == high, so the {self.sampling.samples} samples would be the same "
@@ -149,6 +159,8 @@ class SweepSpec(_Strict):
         points = math.prod(len(factor.values) for factor in self.factors if not factor.sampled)
         if any(factor.sampled for factor in self.factors):
             points *= self.sampling.samples
+        if self.sampling.method == "sobol":
+            points *= len(self.factors) + 2
         return max(1, len(self.policies)) * points * len(self.seed_list)
 
     @property
