@@ -17,7 +17,15 @@ import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
 from sim.agents.fab import Bookings, fab_node_table
-from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
+from sim.agents.market import (
+    MAX_CHIPS_PER_ORDER,
+    Order,
+    Orders,
+    ration,
+    ration_groups,
+    ration_quantities,
+    sum_by_group,
+)
 from sim.agents.variants import VariantDesigner
 from sim.calendar import parse_month
 from sim.catalog import ChipModel, proxy_chip_id
@@ -430,8 +438,10 @@ class VendorArrays:
         wanted[cell] = np.maximum(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
         # A vendor pricing at or above list is short of chips: it books every wafer it has reserved, rather than
         # the orders it got at that price (which a high price keeps low, so a forecast from them would keep it short).
+        # No more than one order's worth (MAX_CHIPS_PER_ORDER) a month beyond demand: counts stay exact however far
+        # capacity grows (sim/scenario/exact_counts.py).
         short = cell[self.price_usd[cell] >= self.model.chips.list_price_usd[self.cell_chip[cell]]]
-        wanted[short] = np.maximum(wanted[short], capacity[short])
+        wanted[short] = np.maximum(wanted[short], np.minimum(capacity[short], MAX_CHIPS_PER_ORDER))
 
         booked = np.flatnonzero(capacity[line_cell] > 0)
         share = wanted[line_cell[booked]] * full_output[booked] / capacity[line_cell[booked]]

@@ -13,6 +13,7 @@ import math
 
 import pytest
 
+from sim.agents.market import MAX_CHIPS_PER_ORDER
 from sim.agents.vendor import ADJUSTMENT_MONTHS, line_ramp_factor, line_windows
 from sim.calendar import parse_month
 from sim.model import ChipSupplyModel
@@ -35,7 +36,7 @@ def reference_bookings(model: ChipSupplyModel) -> list[tuple]:
             target = expected * (lead + params.vendor_inventory_cover_months)
             wanted = max(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
             if vendor.price_usd[chip] >= model.catalog[chip].list_price_usd:  # short of chips: all it reserved
-                wanted = max(wanted, sum(capacity))
+                wanted = max(wanted, min(sum(capacity), MAX_CHIPS_PER_ORDER))
             for line, line_capacity in zip(lines, capacity, strict=True):
                 if sum(capacity) <= 0:
                     continue
