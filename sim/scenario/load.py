@@ -40,15 +40,31 @@ class YamlFile:
     sha256: str
 
 
+# Mappings already parsed in this process, by the SHA-256 of their bytes. PyYAML's pure-Python parser, with the
+# checks on its events, takes most of a second for the baseline's 600 lines; a test session, a sweep worker or the
+# page's RESET reads the same files again and again. Only successful parses are kept (a refusal is worked out anew),
+# and each reader gets its own copy, since merging and overrides change the mapping they are given.
+_PARSED: dict[str, dict] = {}
+_PARSED_KEPT = 64
+
+
 def read_yaml_file(path: Path) -> YamlFile:
     """Read a YAML file that must hold a mapping; every failure is a ScenarioError naming the file."""
     origin = str(path)
     raw = read_file_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
-    return YamlFile(parse_yaml_mapping(text, origin), hashlib.sha256(raw).hexdigest())
+    sha256 = hashlib.sha256(raw).hexdigest()
+    parsed = _PARSED.get(sha256)
+    if parsed is None:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) \
+                from None
+        parsed = parse_yaml_mapping(text, origin)
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[sha256] = parsed
+    return YamlFile(copy.deepcopy(parsed), sha256)
 
 
 def read_yaml_mapping(path: Path) -> dict:
