@@ -149,7 +149,8 @@ TARGETS: tuple[Target, ...] = (
            lambda r: _acquired_source(r, "china", "2025", "import"), informational=True),
     # Epoch's smuggling Monte Carlo: 662k H100e to end 2025 (p5-p95 294k-1.59M), 159k of it in 2024; the 2025 band
     # is the cumulative band less the 2024 median.
-    Target("smuggled_2025", "compute smuggled into China in 2025", "epoch_smuggled_h100e_cum_2025+epoch_smuggled_h100e_2024",
+    Target("smuggled_2025", "compute smuggled into China in 2025",
+           "epoch_smuggled_h100e_cum_2025+epoch_smuggled_h100e_2024",
            135_000, 1_430_000, "H100e", lambda r: _world_sum(r, "smuggled_h100e", "2025")),
     Target("seized_share_2025", "share of diverted chips seized in 2025", "seizure_cases",
            0.005, 0.30, "share", lambda r: _seized_share(r, "2025")),
@@ -187,11 +188,21 @@ def require_horizon(scenario: Scenario, origin: str) -> None:
         raise ScenarioError(origin, [problem])
 
 
+def measure(result: RunResult) -> dict[str, float]:
+    """Each calibration target's figure in one run: small enough to send back from a worker process."""
+    return {target.id: float(target.measure(result)) for target in TARGETS}
+
+
 def check(results: list[RunResult]) -> pd.DataFrame:
     """Model against target for each calibration target, over one or more runs (seeds)."""
+    return judge([measure(result) for result in results])
+
+
+def judge(measured: list[dict[str, float]]) -> pd.DataFrame:
+    """Model against target for each calibration target, from the figures ``measure`` took of each run."""
     rows = []
     for target in TARGETS:
-        values = pd.Series([target.measure(result) for result in results])
+        values = pd.Series([figures[target.id] for figures in measured])
         rows.append(
             {
                 "target": target.id,

@@ -352,36 +352,52 @@ def _fmt(value: float, unit: str) -> str:
 
 def command_project(args: argparse.Namespace) -> int:
     import os
+    from concurrent.futures import ProcessPoolExecutor
     from datetime import date
 
     from rich.progress import Progress
 
-    from sim.calibration import LAST_MONTH_NEEDED, check
-    from sim.projections import projections_markdown, run_library, validation_markdown
-    from sim.run import run_scenario
+    from sim.calibration import judge
+    from sim.projections import (
+        measure_calibration,
+        projections_markdown,
+        read_kept_sets,
+        run_library,
+        tasks_for,
+        validation_markdown,
+    )
     from sim.scenario import load_scenario
     from sim.storage import atomic_write_bytes
 
     paths = sorted(args.scenarios) if args.scenarios else sorted(Path("scenarios").glob("*.yaml"))
+    kept_sets = read_kept_sets(args.kept) if args.kept else []
     for path in [args.baseline, *paths]:
-        load_scenario(path)  # every bad file reported before any run
+        for overrides in kept_sets or [{}]:
+            load_scenario(path, overrides)  # every bad file, and every kept set a scenario cannot take, before any run
     workers = args.workers or os.cpu_count() or 1
+    runs_per_scenario = args.seeds * max(1, len(kept_sets))
+    over = f"{args.seeds} seeds" + (f" x {len(kept_sets)} kept parameter sets ({args.kept})" if kept_sets else "")
     with Progress(console=_console(), transient=True) as progress:
-        task = progress.add_task("calibration runs", total=args.seeds)
-        calibration_runs = []
-        for seed in range(args.seeds):
-            calibration_runs.append(run_scenario(args.baseline, seed=seed, until=LAST_MONTH_NEEDED))
-            progress.advance(task)
-        library = progress.add_task(f"{len(paths)} scenarios x {args.seeds} seeds", total=len(paths) * args.seeds)
-        runs = run_library(paths, args.seeds, workers, lambda done, _total: progress.update(library, completed=done))
+        calibration_tasks = tasks_for([args.baseline], args.seeds, kept_sets)
+        task = progress.add_task("calibration runs", total=len(calibration_tasks))
+        calibration_figures = []
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for figures in pool.map(measure_calibration, calibration_tasks):
+                calibration_figures.append(figures)
+                progress.advance(task)
+        library = progress.add_task(f"{len(paths)} scenarios x {runs_per_scenario} runs",
+                                    total=len(paths) * runs_per_scenario)
+        runs = run_library(tasks_for(paths, args.seeds, kept_sets), workers,
+                           lambda done, _total: progress.update(library, completed=done))
+    command = f"chipsim project --seeds {args.seeds}" + (f" --kept {args.kept}" if kept_sets else "")
     text = (
-        f"<!-- Written by `chipsim project --seeds {args.seeds}` on {date.today().isoformat()}; do not edit. -->\n"
+        f"<!-- Written by `{command}` on {date.today().isoformat()}; do not edit. -->\n"
         f"# Validation and projections\n\n"
-        f"## Validation: the baseline against its calibration targets ({args.seeds} seeds)\n\n"
+        f"## Validation: the baseline against its calibration targets ({over})\n\n"
         f"These figures are what the baseline was calibrated to (derived from the sources, or fitted).\n\n"
-        f"{validation_markdown(check(calibration_runs), _fmt)}\n\n"
-        f"## Projections: what emerges ({args.seeds} seeds; median, range over seeds in brackets)\n\n"
-        f"Nothing was fitted to these. China's compute by source is the median over seeds, in H100e.\n\n"
+        f"{validation_markdown(judge(calibration_figures), _fmt)}\n\n"
+        f"## Projections: what emerges ({over}; median, range over the runs in brackets)\n\n"
+        f"Nothing was fitted to these. China's compute by source is the median over the runs, in H100e.\n\n"
         f"{projections_markdown(runs)}\n"
     )
     atomic_write_bytes(args.out, text.encode())
@@ -525,6 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     project.add_argument("--baseline", type=Path, default=Path("scenarios/baseline.yaml"),
                          help="the scenario checked against the calibration targets")
     project.add_argument("--seeds", type=_positive_int, default=3, help="seeds per scenario (default 3)")
+    project.add_argument("--kept", type=Path, default=None,
+                         help="the parameter sets a fit kept (CSV from `calibrate --fit --keep N`): every run is "
+                              "repeated under each, so the bands carry the calibration's uncertainty")
     project.add_argument("--workers", type=_positive_int, default=None, help="processes (default: one per core)")
     project.add_argument("--out", type=Path, default=Path("docs/validation_and_projections.md"))
     project.set_defaults(handler=command_project)

@@ -32,7 +32,14 @@ from sim.catalog import ChipModel, proxy_chip_id
 from sim.columns import CELL_KEY_SPAN, stable_order
 from sim.exact import power
 from sim.policies.export_controls import (
-    ALLOWANCE, COVERED_CHIPS, DENIED, LICENSED, SAME_CHIP, STATUS_CODE, TIERED, AllowanceInForce,
+    ALLOWANCE,
+    COVERED_CHIPS,
+    DENIED,
+    LICENSED,
+    SAME_CHIP,
+    STATUS_CODE,
+    TIERED,
+    AllowanceInForce,
 )
 from sim.scenario.schema import BLOC_CODE, BLOCS, ProductLine, Vendor
 from sim.trade import LICENSED_CODE
