@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sim.style import compact
+from sim.style import compact, figure, rounded
 from sim.table_names import TABLES
 
 EXIT_OK = 0
@@ -256,9 +256,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     for row in report.itertuples():
         table.add_row(
-            Text(row.description), Text(row.source), _fmt(row.model_median, row.unit),
-            f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
-            f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}",
+            Text(row.description), Text(row.source), figure(row.model_median, row.unit),
+            f"{figure(row.model_min, row.unit)} to {figure(row.model_max, row.unit)}",
+            f"{figure(row.low, row.unit)} to {figure(row.high, row.unit)}",
             ("ok" if row.ok else "out (info)") if row.informational
             else ("[green]ok[/green]" if row.ok else "[red]OUT[/red]"),
         )
@@ -314,18 +314,19 @@ def _print_fit(outcome, fitted: Path, kept: Path | None) -> None:
     for column in ("key path", "range", "scenario", "fitted", ""):
         parameters.add_column(column, overflow="fold")
     for row in parameter_table(outcome).itertuples():
-        parameters.add_row(Text(row.path), f"{_plain(row.low)} to {_plain(row.high)} ({row.scale})",
-                           _plain(row.scenario), _plain(row.fitted), row.note)
+        parameters.add_row(Text(row.path), f"{rounded(row.low)} to {rounded(row.high)} ({row.scale})",
+                           rounded(row.scenario), rounded(row.fitted), row.note)
     console.print(parameters)
+    # The fit holds every seed to the band (stricter than `chipsim calibrate`'s median), so the verdict says so.
     targets = Table(title="calibration targets at the fitted values", title_justify="left")
-    for column in ("target", "model (median)", "model range", "target range", "", "why"):
+    for column in ("target", "model (median)", "model range", "target range", "every seed in band", "why"):
         targets.add_column(column, overflow="fold")
     for row in target_table(outcome).itertuples():
         verdict = (("ok" if row.ok else "out (info)") if row.informational
                    else ("[green]ok[/green]" if row.ok else "[red]OUT[/red]"))
-        targets.add_row(Text(row.description), _fmt(row.model_median, row.unit),
-                        f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
-                        f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}", verdict, Text(row.why))
+        targets.add_row(Text(row.description), figure(row.model_median, row.unit),
+                        f"{figure(row.model_min, row.unit)} to {figure(row.model_max, row.unit)}",
+                        f"{figure(row.low, row.unit)} to {figure(row.high, row.unit)}", verdict, Text(row.why))
     console.print(targets)
     best, reference = outcome.best, outcome.reference
     lines = [
@@ -341,66 +342,37 @@ def _print_fit(outcome, fitted: Path, kept: Path | None) -> None:
     console.print("\n".join(lines), markup=False)
 
 
-def _plain(value: float) -> str:
-    """A scenario number as read: compact when large (4.95B), to three figures when small (1.55, 0.233)."""
-    return compact(value) if abs(value) >= 1000 else f"{value:.3g}"
-
-
-def _fmt(value: float, unit: str) -> str:
-    return f"{value:.1%}" if unit == "share" else compact(value)
-
 
 def command_project(args: argparse.Namespace) -> int:
     import os
-    from concurrent.futures import ProcessPoolExecutor
-    from datetime import date
 
     from rich.progress import Progress
 
-    from sim.calibration import judge
-    from sim.projections import (
-        measure_calibration,
-        projections_markdown,
-        read_kept_sets,
-        run_library,
-        tasks_for,
-        validation_markdown,
-    )
+    from sim.calibration import require_horizon
+    from sim.outputs import write_projections
+    from sim.projections import library_runs, read_kept_sets, validation_figures
     from sim.scenario import load_scenario
-    from sim.storage import atomic_write_bytes
 
     paths = sorted(args.scenarios) if args.scenarios else sorted(Path("scenarios").glob("*.yaml"))
     kept_sets = read_kept_sets(args.kept) if args.kept else []
+    require_horizon(load_scenario(args.baseline).scenario, str(args.baseline))
     for path in [args.baseline, *paths]:
         for overrides in kept_sets or [{}]:
             load_scenario(path, overrides)  # every bad file, and every kept set a scenario cannot take, before any run
     workers = args.workers or os.cpu_count() or 1
     runs_per_scenario = args.seeds * max(1, len(kept_sets))
-    over = f"{args.seeds} seeds" + (f" x {len(kept_sets)} kept parameter sets ({args.kept})" if kept_sets else "")
     with Progress(console=_console(), transient=True) as progress:
-        calibration_tasks = tasks_for([args.baseline], args.seeds, kept_sets)
-        task = progress.add_task("calibration runs", total=len(calibration_tasks))
-        calibration_figures = []
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for figures in pool.map(measure_calibration, calibration_tasks):
-                calibration_figures.append(figures)
-                progress.advance(task)
+        calibration = progress.add_task("calibration runs", total=runs_per_scenario)
+        figures = validation_figures(args.baseline, args.seeds, kept_sets, workers,
+                                     lambda done: progress.update(calibration, completed=done))
         library = progress.add_task(f"{len(paths)} scenarios x {runs_per_scenario} runs",
                                     total=len(paths) * runs_per_scenario)
-        runs = run_library(tasks_for(paths, args.seeds, kept_sets), workers,
-                           lambda done, _total: progress.update(library, completed=done))
+        runs = library_runs(paths, args.seeds, kept_sets, workers,
+                            lambda done: progress.update(library, completed=done))
     command = f"chipsim project --seeds {args.seeds}" + (f" --kept {args.kept}" if kept_sets else "")
-    text = (
-        f"<!-- Written by `{command}` on {date.today().isoformat()}; do not edit. -->\n"
-        f"# Validation and projections\n\n"
-        f"## Validation: the baseline against its calibration targets ({over})\n\n"
-        f"These figures are what the baseline was calibrated to (derived from the sources, or fitted).\n\n"
-        f"{validation_markdown(judge(calibration_figures), _fmt)}\n\n"
-        f"## Projections: what emerges ({over}; median, range over the runs in brackets)\n\n"
-        f"Nothing was fitted to these. China's compute by source is the median over the runs, in H100e.\n\n"
-        f"{projections_markdown(runs)}\n"
-    )
-    atomic_write_bytes(args.out, text.encode())
+    over = (f"{args.seeds} seed{'s' * (args.seeds != 1)}"
+            + (f" x {len(kept_sets)} kept parameter sets ({args.kept})" if kept_sets else ""))
+    write_projections(args.out, command, over, figures, runs)
     _console().print(f"wrote {args.out}", markup=False)
     return EXIT_OK
 

@@ -25,12 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.report import china_sources
-from sim.style import compact
+from sim.style import compact, figure, source_label
 
 PROJECTION_YEARS = ("2026", "2028", "2030")
-CHINA_SOURCE_HEADINGS = {"domestic": "domestic", "import": "import", "smuggled": "smuggled", "proxy_fab": "proxy fab",
-                         "rented_offshore": "rented", "distillation": "distillation"}
+
+Progress = Callable[[int], None]  # called with the number of runs done so far
 
 
 @dataclass(frozen=True)
@@ -84,36 +83,46 @@ def measure_calibration(task: ProjectionTask) -> dict[str, float]:
 
 
 def project_one(task: ProjectionTask) -> ScenarioRun:
-    """One run, reduced to the projection years' ratio, lead and China's compute by source."""
+    """One run, reduced to the projection years' ratio, lead and China's compute by source (the end-of-run
+    tables of ``sim.report`` at those Decembers)."""
+    from sim.report import china_sources_table, summary_table
     from sim.run import run_scenario
     from sim.scenario import load_scenario
 
     result = run_scenario(load_scenario(task.path, dict(task.overrides)), seed=task.seed, tables=())
-    world = result.world.set_index("date")
-    china = result.blocs[result.blocs["bloc"] == "china"].set_index("date")
-    layers = pd.DataFrame(china_sources(china))
+    summary, sources = summary_table(result), china_sources_table(result)
     rows = []
     for year in PROJECTION_YEARS:
         date = f"{year}-12"
-        if date not in world.index:
+        if date not in summary.index:
             continue
-        row = {"year": year, "us_china_ratio": float(world.at[date, "us_china_ratio"]),
-               "lead_months": float(world.at[date, "lead_months"]),
-               "china_h100e": float(china.at[date, "effective_h100e"])}
-        row.update({f"china_{source}": float(layers.at[date, source]) for source in layers.columns})
+        row = {"year": year, **{column: float(summary.at[date, column])
+                                for column in ("us_china_ratio", "lead_months", "china_h100e")}}
+        row.update({f"china_{source}": float(sources.at[date, source]) for source in sources.columns})
         rows.append(row)
     return ScenarioRun(result.scenario.name, task.seed, task.kept_set, rows)
 
 
-def run_library(tasks: Sequence[ProjectionTask], workers: int,
-                progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
-    """Every task's run: one row per (scenario, seed, kept set, projection year)."""
-    runs: list[ScenarioRun] = []
+def _in_pool(function: Callable, tasks: Sequence[ProjectionTask], workers: int, progress: Progress | None) -> list:
+    results = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for done, run in enumerate(pool.map(project_one, tasks), start=1):
-            runs.append(run)
+        for done, result in enumerate(pool.map(function, tasks), start=1):
+            results.append(result)
             if progress:
-                progress(done, len(tasks))
+                progress(done)
+    return results
+
+
+def validation_figures(baseline: Path, seeds: int, kept_sets: Sequence[Mapping[str, float]], workers: int,
+                       progress: Progress | None = None) -> list[dict[str, float]]:
+    """The calibration targets' figures of the baseline at every seed (and kept set)."""
+    return _in_pool(measure_calibration, tasks_for([baseline], seeds, kept_sets), workers, progress)
+
+
+def library_runs(paths: Sequence[Path], seeds: int, kept_sets: Sequence[Mapping[str, float]], workers: int,
+                 progress: Progress | None = None) -> pd.DataFrame:
+    """Every scenario's runs: one row per (scenario, seed, kept set, projection year)."""
+    runs: list[ScenarioRun] = _in_pool(project_one, tasks_for(paths, seeds, kept_sets), workers, progress)
     return pd.DataFrame([{"scenario": run.scenario, "seed": run.seed, "kept_set": run.kept_set, **row}
                          for run in runs for row in run.rows])
 
@@ -128,7 +137,7 @@ def projections_markdown(runs: pd.DataFrame) -> str:
     """The projection table: per scenario and year, the ratio, the lead and China's compute, median (range)."""
     sources = [c.removeprefix("china_") for c in runs.columns if c.startswith("china_") and c != "china_h100e"]
     headings = ["scenario", "year", "US:China", "lead (months)", "China, H100e",
-                *(f"China {CHINA_SOURCE_HEADINGS.get(source, source)}" for source in sources)]
+                *(f"China {source_label(source)}" for source in sources)]
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     for (scenario, year), rows in runs.groupby(["scenario", "year"], sort=False):
         cells = [scenario, year,
@@ -140,12 +149,28 @@ def projections_markdown(runs: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def validation_markdown(report: pd.DataFrame, fmt: Callable[[float, str], str]) -> str:
-    """The validation table from ``sim.calibration.check``: target, model median (range), band, source."""
+def validation_markdown(report: pd.DataFrame) -> str:
+    """The validation table from ``sim.calibration.judge``: target, model median (range), band, source."""
     lines = ["| target | model median (range over runs) | target band | source | met |", "|---|---|---|---|---|"]
     for row in report.itertuples():
         met = ("yes" if row.ok else "no") + (" (shown, not checked)" if row.informational else "")
-        lines.append(f"| {row.description} | {fmt(row.model_median, row.unit)} ({fmt(row.model_min, row.unit)} to "
-                     f"{fmt(row.model_max, row.unit)}) | {fmt(row.low, row.unit)} to {fmt(row.high, row.unit)} | "
-                     f"`{row.source}` | {met} |")
+        lines.append(f"| {row.description} | {figure(row.model_median, row.unit)} ({figure(row.model_min, row.unit)} "
+                     f"to {figure(row.model_max, row.unit)}) | {figure(row.low, row.unit)} to "
+                     f"{figure(row.high, row.unit)} | `{row.source}` | {met} |")
     return "\n".join(lines)
+
+
+def projections_page(command: str, day: str, over: str, figures: list[dict[str, float]], runs: pd.DataFrame) -> str:
+    """The page ``chipsim project`` writes: the validation table, then the projections, each saying over what."""
+    from sim.calibration import judge
+
+    return (
+        f"<!-- Written by `{command}` on {day}; do not edit. -->\n"
+        f"# Validation and projections\n\n"
+        f"## Validation: the baseline against its calibration targets ({over})\n\n"
+        f"These figures are what the baseline was calibrated to (derived from the sources, or fitted).\n\n"
+        f"{validation_markdown(judge(figures))}\n\n"
+        f"## Projections: what emerges ({over}; median, range over the runs in brackets)\n\n"
+        f"Nothing was fitted to these. China's compute by source is the median over the runs, in H100e.\n\n"
+        f"{projections_markdown(runs)}\n"
+    )

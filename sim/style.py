@@ -111,6 +111,11 @@ def factor_label(name: str, path: str = "") -> str:
     return f"{name.replace('_', ' ')} ({unit})" if unit and unit != "share" else name.replace("_", " ")
 
 
+def figure(value: float, unit: str) -> str:
+    """A calibration figure in its unit: shares as percentages, counts compact (9.25M, 450.0k)."""
+    return f"{value:.1%}" if unit == "share" else compact(value)
+
+
 def rounded(value: float) -> str:
     """A number rounded to what it means: compact() for large ones, three significant figures below 1,000."""
     if value != value:  # NaN: nothing to show
