@@ -79,7 +79,7 @@ def test_a_lever_the_scenario_lacks_is_added_from_2026_and_changes_the_run() -> 
 
 def test_reset_keeps_the_previous_run_and_the_table_shows_the_difference() -> None:
     run = PageRun(SCENARIOS, RunSettings("baseline.yaml"), width_px=800)
-    assert run.frame.date == "before 2025-01" and run.frame.headline is None
+    assert run.frame.date == "before 2024-01" and run.frame.headline is None
     for _ in range(14):
         run.step()
     before = run.frame.headline
@@ -132,4 +132,4 @@ def test_frames_stay_whole_when_play_and_clicks_interleave() -> None:
         thread.join()
     assert errors == []
     # The PLAY threads belonged to the run before the RESET: the new run took only the one click's step.
-    assert run.frame.date == "2025-01"
+    assert run.frame.date == "2024-01"
