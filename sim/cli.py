@@ -485,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", nargs="+", type=Path)
     validate.set_defaults(handler=command_validate)
 
-    calibrate = sub.add_parser("calibrate", help="compare a scenario's 2025-26 figures with the calibration targets")
+    calibrate = sub.add_parser("calibrate", help="compare a scenario's 2024-26 figures with the calibration targets")
     calibrate.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.yaml"))
     calibrate.add_argument("--seeds", type=_positive_int, default=None,
                            help="number of seeds (default 3; 1 with --quick); a fit runs every candidate on each")

@@ -267,7 +267,7 @@ class ChipSupplyModel(mesa.Model):
         if self.month == self.start_month:
             return
         for fab in self.fabs:
-            fab.grow_capacity(float(self.rules.sme_reduction[fab.index]))
+            fab.grow_capacity(float(self.rules.sme_reduction[fab.index]), self.month)
         self.vendor_arrays.grow_reservations(self.month)
 
     def _deliver_arrivals(self) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.agents.base import SupplyChainAgent
+from sim.calendar import parse_month
 from sim.columns import ColumnTable
 from sim.scenario.schema import Fab
 
@@ -91,6 +92,10 @@ class FabAgent(SupplyChainAgent):
         # Growth multipliers applied each month; policies (SME controls) act on these and on yield.
         self.node_growth_per_month = {node: n.growth_factor_per_year ** (1 / 12) for node, n in spec.nodes.items()}
         self.packaging_growth_per_month = spec.packaging_growth_factor_per_year ** (1 / 12)
+        early = spec.packaging_growth_until
+        # Months up to ``early_packaging_until_month`` grow at the early rate (none when the fab has no early ramp).
+        self.early_packaging_until_month = parse_month(early.until) if early else -1
+        self.early_packaging_growth_per_month = early.growth_factor_per_year ** (1 / 12) if early else 1.0
         self.hbm_growth_per_month = spec.hbm_growth_factor_per_year ** (1 / 12)
         self.yield_gain_per_month = {node: n.yield_gain_per_year / 12 for node, n in spec.nodes.items()}
         self.chips_made_this_month = 0
@@ -106,7 +111,7 @@ class FabAgent(SupplyChainAgent):
         """Chance that foundry KYC refuses a front company's booking this month (``Rules``)."""
         return float(self.model.rules.front_company_detection[self.index])
 
-    def grow_capacity(self, sme_reduction: float) -> None:
+    def grow_capacity(self, sme_reduction: float, month: int) -> None:
         """A month of growth in wafer, packaging and HBM capacity, and of yield learning.
 
         SME controls (``sme_reduction``, set by policy each month on fabs that use controlled equipment) take that
@@ -120,7 +125,9 @@ class FabAgent(SupplyChainAgent):
             current = self.yield_fraction[node]
             # Learning stops at MAX_YIELD; it never lowers a yield that starts above it.
             self.yield_fraction[node] = max(current, min(MAX_YIELD, current + gain))
-        self.packaging_wafers_per_month *= self.packaging_growth_per_month
+        early = month <= self.early_packaging_until_month
+        packaging = self.early_packaging_growth_per_month if early else self.packaging_growth_per_month
+        self.packaging_wafers_per_month *= packaging
         hbm = self.hbm_growth_per_month
         self.hbm_stacks_per_month *= 1.0 + (hbm - 1.0) * kept if hbm > 1 else hbm
 

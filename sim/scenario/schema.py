@@ -175,6 +175,19 @@ class ProcessNode(Sourced):
     )
 
 
+class GrowthUntil(Strict):
+    """A growth rate that holds until a month, the fab's own rate after it: a ramp faster than the long-run one
+    (TSMC's CoWoS more than doubled in 2024 and 2025, then grows about 1.5x a year)."""
+
+    until: Month = Field(description="the last month that grows at this rate")
+    growth_factor_per_year: GrowthFactor
+
+    @field_validator("until")
+    @classmethod
+    def _until_is_a_month(cls, value: str) -> str:
+        return _check_month(value)
+
+
 class Fab(Sourced):
     id: Identifier
     name: str
@@ -182,6 +195,9 @@ class Fab(Sourced):
     nodes: dict[str, ProcessNode]
     packaging_wafers_per_month: NonNegative = Field(description="advanced packaging (CoWoS-class) capacity")
     packaging_growth_factor_per_year: GrowthFactor
+    packaging_growth_until: GrowthUntil | None = Field(
+        None, description="a different packaging growth up to a month (a faster early ramp); the rate above after it"
+    )
     hbm_stacks_per_month: NonNegative = Field(description="HBM stacks delivered to this fab's packaging per month")
     hbm_growth_factor_per_year: GrowthFactor
     hbm_stacks_stock: NonNegative = Field(0.0, description="HBM stacks already stockpiled at the start")

@@ -36,11 +36,11 @@ ALL_TEXT_FONT_SIZES = """() => [...document.querySelectorAll('body *')]
 
 
 def test_page_loads_offline_without_errors_and_steps(page) -> None:
-    assert shown_date(page) == "before 2025-01"
+    assert shown_date(page) == "before 2024-01"
     assert page.title().startswith("chipsim: baseline")
     first_plot = page.locator(".chipsim-compute img").get_attribute("src")
     step(page, 2)
-    assert shown_date(page) == "2025-02"
+    assert shown_date(page) == "2024-02"
     assert page.locator(".chipsim-compute img").get_attribute("src") != first_plot
     assert page.console_errors == [] and page.failed_requests == [] and shows_no_error(page)
 
@@ -110,6 +110,6 @@ def test_play_with_every_lever_combination_and_reset_mid_play_never_shows_an_err
                                timeout=30_000)
         assert shows_no_error(page), combination
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function("document.querySelector('.chipsim-date').innerText === '2025-03'", timeout=30_000)
+    page.wait_for_function("document.querySelector('.chipsim-date').innerText === '2024-03'", timeout=30_000)
     page.get_by_role("button", name="Pause").click()
     assert page.console_errors == [] and shows_no_error(page)

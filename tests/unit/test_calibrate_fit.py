@@ -1,7 +1,7 @@
 """chipsim calibrate --fit: finds a planted value, resumes without running again, refuses bad uncertain: entries, keeps
 only sets that meet the targets, and a sweep samples those sets.
 
-The planted fit: the baseline with the share of their budget Chinese clouds spend renting offshore moved from 0.18 to
+The planted fit: the baseline with the share of their budget Chinese clouds spend renting offshore moved from 0.167 to
 0.02 (compute rented offshore then falls short of its target) and that share marked uncertain over 0.01 to 0.5; the
 fit must bring it back to where the targets are met (the targets pin it to an interval, about 0.08 and up, not to a
 point), and exit 0. One fit (one seed, 16 evaluations on 2 workers) serves every test that reads its output.
@@ -31,7 +31,7 @@ from sim.sweep.plan import plan_runs
 from tests.conftest import BASELINE, tiny_dict, write_yaml
 
 SHARE_PATH = "populations.data_centers.cn_cloud.offshore_rental_share"
-PLANTED = 0.18  # the baseline's value, which meets every target
+PLANTED = 0.1669  # the baseline's (fitted) value, which meets every target
 FIT_ARGS = ["--fit", "--seeds", "1", "--budget", "16", "--workers", "2", "--keep", "3", "--quiet"]
 
 

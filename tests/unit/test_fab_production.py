@@ -113,3 +113,20 @@ def test_output_matches_the_per_fab_rule_in_shipped_scenarios(name: str) -> None
 def test_output_matches_the_per_fab_rule_in_a_synthetic_world() -> None:
     # Many product lines per fab and node: the pro-rata sums run over more than eight bookings.
     assert _compare_every_month(synthetic_model(), months=6) > 100
+
+
+def test_packaging_grows_at_its_early_rate_until_the_month_then_at_its_own() -> None:
+    # 2x a year to 2025-06, then 1.0: packaging grows from the second month through 2025-06 (five months of
+    # growth) and stays there after.
+    from tests.conftest import tiny
+
+    model = ChipSupplyModel(tiny(**{
+        "fabs.usfab.packaging_growth_until": {"until": "2025-06", "growth_factor_per_year": 2.0}}), seed=0)
+    fab = next(fab for fab in model.fabs if fab.agent_id == "usfab")
+    seen = []
+    for _ in range(9):
+        model.step()
+        seen.append(fab.packaging_wafers_per_month)
+    assert seen[0] == 1000.0
+    assert seen[5] == pytest.approx(1000.0 * 2.0 ** (5 / 12))
+    assert seen[8] == seen[5]

@@ -37,7 +37,7 @@ def test_the_levers_show_what_each_scenario_does() -> None:
 @pytest.mark.parametrize("scenario", ["sme_coordinated.yaml", "tight.yaml"])
 def test_an_untouched_page_runs_the_scenario_as_chipsim_run_does(scenario: str) -> None:
     model, title = build_model(SCENARIOS, RunSettings(scenario, seed=2))
-    for _ in range(18):
+    for _ in range(30):  # to 2026-06, the scenarios' 2026 levers in force
         model.step()
     headless = run_scenario(SCENARIOS / scenario, seed=2, until=model.date).world
     assert title == scenario.removesuffix(".yaml")
@@ -69,7 +69,7 @@ def test_a_lever_the_scenario_lacks_is_added_from_2026_and_changes_the_run() -> 
 
     def china_in(settings: RunSettings) -> float:
         model, _title = build_model(SCENARIOS, settings)
-        for _ in range(16):
+        for _ in range(28):  # to 2026-04, a quarter after the lever is in force
             model.step()
         return model.recorder.bloc_rows[-2]["effective_h100e"]  # China's row of the last month
 
@@ -79,14 +79,14 @@ def test_a_lever_the_scenario_lacks_is_added_from_2026_and_changes_the_run() -> 
 
 def test_reset_keeps_the_previous_run_and_the_table_shows_the_difference() -> None:
     run = PageRun(SCENARIOS, RunSettings("baseline.yaml"), width_px=800)
-    assert run.frame.date == "before 2025-01" and run.frame.headline is None
-    for _ in range(14):
+    assert run.frame.date == "before 2024-01" and run.frame.headline is None
+    for _ in range(26):  # to 2026-02
         run.step()
     before = run.frame.headline
     run.reset(RunSettings("baseline.yaml", changes=(("enforcement_funding", 4.0),)))
     assert run.frame.reference_title == "baseline" and run.frame.title == "baseline + enforcement x4"
     assert comparison_html(run.frame) != ""  # the previous run is there before the new one has a month
-    for _ in range(14):
+    for _ in range(26):
         frame = run.step()
     assert frame.reference_headline == before  # compared at the same month
     table = comparison_html(frame)
@@ -132,4 +132,4 @@ def test_frames_stay_whole_when_play_and_clicks_interleave() -> None:
         thread.join()
     assert errors == []
     # The PLAY threads belonged to the run before the RESET: the new run took only the one click's step.
-    assert run.frame.date == "2025-01"
+    assert run.frame.date == "2024-01"
