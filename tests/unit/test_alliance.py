@@ -108,3 +108,19 @@ def test_an_hbm_maker_aligns_all_or_nothing_and_its_hbm_stops_with_it() -> None:
     assert strong["alignment"].tolist() == [0.0, 1.0, 1.0]  # enough: all of it, a month later
     assert strong["hbm_stacks_to_china"].tolist() == [100.0, 0.0, 0.0]
     assert strong["revenue_lost_usd"].tolist() == [0.0, 1.0e9 / 12, 1.0e9 / 12]
+
+
+def test_the_run_summary_shows_allies_losses_what_they_sold_china_and_chinas_capacity() -> None:
+    from sim.report import alliance_table
+
+    result = run_scenario(alliance_world(pressure(3.0e9)), seed=0, until="2025-12")
+    table = alliance_table(result)
+    assert table.index.tolist() == ["2025-01", "2025-12"]
+    december = table.loc["2025-12"]
+    assert december["tools_alignment"] == 0.25
+    assert december["revenue_lost_usd"] == 10 * 0.5e9 / 16  # ten months aligned a quarter of the way
+    assert december["tools_to_china_usd"] == 12 * 1.0e9 - 10 * 0.5e9 / 16
+    assert december["hbm_stacks_to_china"] == 0
+    capacity = result.tables["capacity"]
+    assert december["china_wafers_per_month"] == capacity["wafers_per_month"][capacity["fab"] == "cnfab"].iloc[-1]
+    assert alliance_table(run_scenario(tiny(), seed=0, until="2025-03")) is None  # no allies, no table
