@@ -100,9 +100,9 @@ def _china_2026(scenario: str, seed: int):
 def test_chinas_h200_block_means_fewer_legal_imports_and_more_spent_on_the_offers_left(seed: int) -> None:
     blocked, allowed = _china_2026("baseline.yaml", seed), _china_2026("china_allows_h200.yaml", seed)
     assert blocked["acquired_h100e_import"].sum() < allowed["acquired_h100e_import"].sum()
-    # The budget goes to the offers left: other imports, Huawei and the grey market (Huawei is supply-bound, so its
-    # chips barely move; smuggled chips do).
-    assert blocked["acquired_h100e_smuggled"].sum() > allowed["acquired_h100e_smuggled"].sum()
+    # Where the budget goes instead (other imports, Huawei, the grey market) is not asserted seed by seed: Huawei is
+    # supply-bound and smuggling bound by covert capacity, so the paired difference in smuggled chips is noise (at
+    # 0d8b66f it was positive in 6 seeds of 0-8, seed 1 by 10 H100e of 98k; with China's packaging step, 3 of 9).
 
 
 @pytest.mark.parametrize("seed", SEEDS)
