@@ -53,8 +53,13 @@ def _progress_bar(detail: str, quiet: bool) -> Progress:
     )
 
 
+def _usd(value: float) -> str:
+    """Dollars as an analyst reads them: billions as '2.50B', less as compact() has it."""
+    return f"{value / 1e9:,.2f}B" if abs(value) >= 1e9 else compact(value)
+
+
 def _print_summary(console: Console, result) -> None:
-    from sim.report import china_sources_table, summary_table
+    from sim.report import alliance_table, china_sources_table, summary_table
 
     table = Table(title=f"{result.scenario.name}, seed {result.seed}: effective compute in H100e", title_justify="left")
     for column in ("date", "US+allies", "China", "Rest", "US:China", "lead (months)"):
@@ -77,6 +82,19 @@ def _print_summary(console: Console, result) -> None:
     for date, row in sources.iterrows():
         by_source.add_row(date, *(compact(value) for value in row))
     console.print(by_source)
+    allies = alliance_table(result)
+    if allies is not None:
+        friction = Table(title="Allies (year to date, USD and HBM stacks) and China's capacity (a month)",
+                         title_justify="left")
+        for column in ("date", "tools aligned", "allies lost", "US paid back", "tools to China", "HBM to China",
+                       "China wafers", "China packaging"):
+            friction.add_column(column, justify="right")
+        for date, row in allies.iterrows():
+            friction.add_row(date, f"{row.tools_alignment:.0%}", _usd(row.revenue_lost_usd),
+                             _usd(row.compensation_usd), _usd(row.tools_to_china_usd),
+                             compact(row.hbm_stacks_to_china), compact(row.china_wafers_per_month),
+                             compact(row.china_packaging_wafers_per_month))
+        console.print(friction)
 
 
 def command_run(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
+from sim.agents.ally import AllyAgent, AllyArrays
 from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
 from sim.agents.enforcement import inspect_shipments
@@ -89,13 +90,16 @@ class ChipSupplyModel(mesa.Model):
         world = build_world(scenario, self.streams, self.catalog)
         self.fabs = [FabAgent(self, spec, index) for index, spec in enumerate(scenario.fabs)]
         self.fab_nodes = FabNodes(scenario.fabs)
+        self.allies = [AllyAgent(self, spec, index) for index, spec in enumerate(scenario.allies)]
+        self.ally_arrays = AllyArrays(scenario.allies, {fab.agent_id: fab.index for fab in self.fabs},
+                                      self.start_month)
         self.vendors = [VendorAgent(self, spec, index) for index, spec in enumerate(scenario.vendors)]
         self.intermediaries = [IntermediaryAgent(self, spec, index) for index, spec in enumerate(world.intermediaries)]
         self.intermediary_arrays = IntermediaryArrays(self, self.intermediaries)
         self.enforcement_bodies = [EnforcementAgent(self, spec) for spec in scenario.enforcement]
         self.agents_by_id: dict[str, SupplyChainAgent] = {
             agent.agent_id: agent
-            for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies]
+            for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies, *self.allies]
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
         self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
@@ -131,6 +135,7 @@ class ChipSupplyModel(mesa.Model):
         self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,
                                       len(self.country_code), self.node_listed)
         self.export_gate.use(self.rules)
+        self.sme_reduction_in_effect = self.rules.sme_reduction.copy()  # by fab; allies' alignment moves it monthly
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self, tables)
@@ -195,6 +200,7 @@ class ChipSupplyModel(mesa.Model):
     PHASES = (
         "_begin_month",
         "_apply_policies",
+        "_allies_decide",
         "_grow_capacity",
         "_deliver_arrivals",
         "_retire_chips",
@@ -262,12 +268,21 @@ class ChipSupplyModel(mesa.Model):
         # Listed diverters whose owners set up a new shell company are back in business this month.
         self.intermediary_arrays.reenter(self.month)
 
+    def _allies_decide(self) -> None:
+        """Allied governments weigh the month's pressure against their makers' China revenue; what they align
+        sets how hard SME controls bite, and their memory makers' HBM that is let through reaches China's fabs."""
+        allies = self.ally_arrays
+        allies.decide(self.rules.alliance, self.month)
+        allies.deliver_hbm(self.fabs)
+        self.sme_reduction_in_effect = self.rules.sme_reduction_in_effect(allies.tools_alignment())
+
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.
         if self.month == self.start_month:
             return
         for fab in self.fabs:
-            fab.grow_capacity(float(self.rules.sme_reduction[fab.index]), self.month)
+            fab.grow_capacity(float(self.sme_reduction_in_effect[fab.index]), self.month,
+                              float(self.rules.packaging_reduction[fab.index]))
         self.vendor_arrays.grow_reservations(self.month)
 
     def _deliver_arrivals(self) -> None:

@@ -23,10 +23,12 @@ from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import ControlInForce, ExportRules
 from sim.policies.import_ban import ImportBanInForce
 from sim.rng import RandomStreams
-from sim.scenario.schema import EnforcementBody, Fab, Scenario
+from sim.scenario.schema import Ally, EnforcementBody, Fab, Scenario
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
+    from sim.policies.alliance_pressure import AlliancePressureParams
+    from sim.policies.hbm_export_control import HbmExportControlParams
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class PolicyWorld:
     node_country: np.ndarray  # by node number: country code (strings)
     node_bloc: np.ndarray  # by node number: bloc (strings)
     streams: RandomStreams
+    allies: tuple[Ally, ...] = ()  # allied tool and memory makers, in the model's order
 
     @classmethod
     def of(cls, scenario: Scenario, nodes: Sequence[SupplyChainAgent], data_centers: Sequence[SupplyChainAgent],
@@ -59,7 +62,8 @@ class PolicyWorld:
             node_kind=np.array([agent.kind for agent in nodes], dtype=object),
             node_tier=np.array([agent.tier for agent in nodes], dtype=np.int64),
             node_country=np.array([agent.country for agent in nodes], dtype=object),
-            node_bloc=np.array([agent.bloc for agent in nodes], dtype=object), streams=streams)
+            node_bloc=np.array([agent.bloc for agent in nodes], dtype=object), streams=streams,
+            allies=tuple(scenario.allies))
 
     def frontier_tpp(self, month: int) -> float:
         """TPP of the best chip on sale in ``month``."""
@@ -78,6 +82,17 @@ class EnforcementSettings:
 
 
 @dataclass
+class AllianceRules:
+    """What the US asks of its allies this month and what its own rules already stop (allied tool and memory makers
+    read it, ``sim.agents.ally``): pressure campaigns and HBM export controls in force, as their parameters, and
+    whether allied toolmakers are taken as fully aligned (``sme_controls`` with ``coordinated: true``)."""
+
+    pressure: list[AlliancePressureParams] = field(default_factory=list)
+    hbm_controls: list[HbmExportControlParams] = field(default_factory=list)
+    imposed_tools_alignment: float = 0.0
+
+
+@dataclass
 class Rules:
     """The rules in force and the policy-set values for one month (see the module docstring)."""
 
@@ -87,6 +102,9 @@ class Rules:
     distillation_kept: float  # share of the distillation uplift that bans and detection leave
     enforcement: dict[str, EnforcementSettings]  # by body id
     sme_reduction: np.ndarray  # by fab (model order): share of capacity growth and yield learning SME controls take
+    # by fab: what they take once allied toolmakers align fully (the model interpolates by how far they have)
+    sme_coordinated_reduction: np.ndarray
+    packaging_reduction: np.ndarray  # by fab: share of packaging growth and yield learning packaging controls take
     front_company_detection: np.ndarray  # by fab: chance foundry KYC refuses a front company's booking
     promoted_bloc_preference: np.ndarray  # by data center: discount it grants US-bloc chips (US-stack promotion)
     announced_controls: list[ControlInForce] = field(default_factory=list)  # announced, not yet in force
@@ -94,6 +112,12 @@ class Rules:
     # Intermediaries (node numbers) the controlling bloc puts on its entity list this month, as policies found them
     # (inspections list what they seize themselves, in the inspection phase).
     entity_list_additions: list[int] = field(default_factory=list)
+    alliance: AllianceRules = field(default_factory=AllianceRules)
+
+    def sme_reduction_in_effect(self, tools_alignment: float) -> np.ndarray:
+        """By fab: the share SME controls take when allied toolmakers have aligned ``tools_alignment`` of the way
+        from today's partial alignment (0) to full (1)."""
+        return self.sme_reduction + (self.sme_coordinated_reduction - self.sme_reduction) * tools_alignment
 
     @classmethod
     def of_scenario(cls, scenario: Scenario, world: PolicyWorld, seed: int, month: int) -> Rules:
@@ -106,6 +130,8 @@ class Rules:
             enforcement={body.id: EnforcementSettings(body.budget_usd_per_year, body.detection_efficacy,
                                                       body.targeting) for body in world.enforcement},
             sme_reduction=np.zeros(len(world.fabs)),
+            sme_coordinated_reduction=np.zeros(len(world.fabs)),
+            packaging_reduction=np.zeros(len(world.fabs)),
             front_company_detection=np.zeros(len(world.fabs)),
             promoted_bloc_preference=np.zeros(len(world.center_country)),
         )

@@ -13,6 +13,7 @@ SOURCE_COLOURS = {
     "import": "#f39c12",
     "smuggled": "#c0392b",
     "proxy_fab": "#8e44ad",
+    "chiplet": "#85c1e9",
     "rented_offshore": "#16a085",
     "distillation": "#7f8c8d",
 }
@@ -21,6 +22,7 @@ SOURCE_LABELS = {
     "import": "legal imports",
     "smuggled": "smuggled",
     "proxy_fab": "front-company fabs",
+    "chiplet": "chiplet packages",
     "rented_offshore": "rented offshore",
     "distillation": "distillation",
 }
@@ -76,6 +78,7 @@ METRIC_LABELS = {
     "china_installed_h100e_import": "China: legal imports (H100e)",
     "china_installed_h100e_smuggled": "China: smuggled compute (H100e)",
     "china_installed_h100e_proxy_fab": "China: front-company fabs (H100e)",
+    "china_installed_h100e_chiplet": "China: chiplet packages (H100e)",
     "china_rented_in_h100e": "China: rented offshore (H100e)",
     "china_distillation_h100e": "China: distillation (H100e)",
     "smuggled_chips": "chips smuggled in the last month",

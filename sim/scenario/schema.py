@@ -204,6 +204,13 @@ class Fab(Sourced):
     uses_controlled_equipment: bool = Field(
         False, description="depends on controlled chip-making equipment (SME controls act on it)"
     )
+    packaging_yield_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="share of dies its advanced packaging bonds into a package without fault (a package of n "
+        "dies works when all n bonds do)"
+    )
+    packaging_yield_gain_per_year: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="packaging-yield points learned per year (up to 0.99), without packaging-equipment controls"
+    )
 
 
 class Window(Strict):
@@ -216,6 +223,15 @@ class Window(Strict):
     @classmethod
     def _start_is_a_month(cls, value: str) -> str:
         return _check_month(value)
+
+
+class Chiplet(Strict):
+    """A package of several compute dies made on the line's node and bonded by its fab's own advanced packaging (the
+    chiplet route: Huawei's dual-die 910C, the quad-die designs of its 2025 patent)."""
+
+    dies_per_package: Annotated[int, Field(ge=2, le=64)] = Field(
+        description="compute dies in one package; chips_per_wafer counts packages' worth of dies"
+    )
 
 
 class ProductLine(Sourced):
@@ -243,6 +259,16 @@ class ProductLine(Sourced):
     wind_down: Window | None = Field(
         None, description="the reservation winds down to none over this window, as the next generation takes over"
     )
+    chiplet: Chiplet | None = Field(
+        None, description="the chip is a package of several dies bonded at this fab (needs chips_per_packaging_wafer)"
+    )
+
+    @model_validator(mode="after")
+    def _chiplets_are_packaged(self) -> ProductLine:
+        if self.chiplet is not None and self.chips_per_packaging_wafer is None:
+            raise ValueError("a chiplet line needs chips_per_packaging_wafer: its dies are bonded by the fab's "
+                             "advanced packaging")
+        return self
 
     @model_validator(mode="after")
     def _winds_down_after_ramping_up(self) -> ProductLine:
@@ -315,6 +341,42 @@ class DataCenter(Sourced):
     max_foreign_rental_share: Fraction = Field(0.0, description="share of its compute it will rent to foreign tenants")
     offshore_rental_share: Fraction = Field(0.0, description="share of its budget it spends renting compute abroad")
     rental_routes: list[Identifier] = Field(default_factory=list, description="data centers it can rent from")
+
+
+class Ally(Sourced):
+    """An allied maker of chip-making tools or of HBM that sells to China unless its government aligns with the US
+    controls (alliance friction, ``sim.agents.ally``)."""
+
+    id: Identifier
+    name: str
+    country: CountryCode
+    product: Literal["tools", "hbm"] = Field(description="what it sells China: chip-making tools or HBM stacks")
+    china_revenue_usd_per_year: NonNegative = Field(description="its sales to Chinese customers a year, at the start")
+    china_revenue_growth_factor_per_year: GrowthFactor = Field(1.0, description="how those sales change, x per year")
+    share_at_stake: Fraction = Field(
+        description="share of its China revenue full alignment would cost it (the sales it could no longer make and "
+        "the retaliation it expects)"
+    )
+    revenue_loss_exponent: Annotated[float, Field(ge=1, le=10)] = Field(
+        2.0, description="revenue lost at alignment a is a^k of the revenue at stake: above 1, the first things "
+        "aligned (the most strategic) cost less than the last (the bread and butter), so an ally may join partly"
+    )
+    decision_lag_months: Months = Field(description="months from its government's decision to the rule in force")
+    hbm_stacks_to_china_per_month: NonNegative = Field(
+        0.0, description="HBM stacks it would sell China's fabs a month if nothing stopped it (memory makers)"
+    )
+    hbm_growth_factor_per_year: GrowthFactor = Field(1.0, description="growth of those stacks, x per year")
+    hbm_customers: list[Identifier] = Field(
+        default_factory=list, description="the fabs (in China) its HBM goes to, shared equally"
+    )
+
+    @model_validator(mode="after")
+    def _memory_makers_have_customers(self) -> Ally:
+        if self.product == "hbm" and self.hbm_stacks_to_china_per_month > 0 and not self.hbm_customers:
+            raise ValueError("an HBM maker that sells to China needs hbm_customers (fab ids)")
+        if self.product == "tools" and (self.hbm_stacks_to_china_per_month > 0 or self.hbm_customers):
+            raise ValueError("a tool maker sells no HBM: leave out hbm_stacks_to_china_per_month and hbm_customers")
+        return self
 
 
 class EnforcementBody(Sourced):
@@ -476,6 +538,9 @@ class Scenario(Strict):
     intermediaries: list[Intermediary] = Field(default_factory=list)
     data_centers: list[DataCenter] = Field(default_factory=list)
     enforcement: list[EnforcementBody] = Field(default_factory=list)
+    allies: list[Ally] = Field(
+        default_factory=list, description="allied tool and memory makers that choose whether to align with the "
+        "US controls (alliance friction)")
     populations: Populations = Field(default_factory=Populations)
     policies: list[PolicySpec] = Field(default_factory=list)
     uncertain: list[UncertainParameter] = Field(

@@ -26,6 +26,7 @@ SOURCE_COLUMNS = {
     "import": "china_installed_h100e_import",
     "smuggled": "china_installed_h100e_smuggled",
     "proxy_fab": "china_installed_h100e_proxy_fab",
+    "chiplet": "china_installed_h100e_chiplet",
     "rented_offshore": "china_rented_in_h100e",
     "distillation": "china_distillation_h100e",
 }

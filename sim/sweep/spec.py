@@ -35,6 +35,7 @@ REPORT_METRICS = (
     "china_installed_h100e_import",
     "china_installed_h100e_smuggled",
     "china_installed_h100e_proxy_fab",
+    "china_installed_h100e_chiplet",
     "china_rented_in_h100e",
     "china_distillation_h100e",
 )

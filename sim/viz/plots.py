@@ -35,7 +35,7 @@ from sim.style import (
     source_label,
 )
 
-SOURCES = ["domestic", "import", "smuggled", "proxy_fab", "rented_offshore", "distillation"]
+SOURCES = ["domestic", "import", "smuggled", "proxy_fab", "chiplet", "rented_offshore", "distillation"]
 DPI = 72  # one point is one pixel: font sizes below are pixels on screen
 FONT_PX = 11
 TITLE_PX = 12

@@ -100,12 +100,50 @@ def _china_2026(scenario: str, seed: int):
 def test_chinas_h200_block_means_fewer_legal_imports_and_more_spent_on_the_offers_left(seed: int) -> None:
     blocked, allowed = _china_2026("baseline.yaml", seed), _china_2026("china_allows_h200.yaml", seed)
     assert blocked["acquired_h100e_import"].sum() < allowed["acquired_h100e_import"].sum()
-    # The budget goes to the offers left: other imports, Huawei and the grey market (Huawei is supply-bound, so its
-    # chips barely move; smuggled chips do).
-    assert blocked["acquired_h100e_smuggled"].sum() > allowed["acquired_h100e_smuggled"].sum()
+    # Where the budget goes instead (other imports, Huawei, the grey market) is not asserted seed by seed: Huawei is
+    # supply-bound and smuggling bound by covert capacity, so the paired difference in smuggled chips is noise (at
+    # 0d8b66f it was positive in 6 seeds of 0-8, seed 1 by 10 H100e of 98k; with China's packaging step, 3 of 9).
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_the_h200_rule_lets_more_legal_compute_into_china_than_no_allowance(seed: int) -> None:
     rule, none = _china_2026("baseline.yaml", seed), _china_2026("no_h200_allowance.yaml", seed)
     assert rule["acquired_h100e_import"].sum() > none["acquired_h100e_import"].sum()
+
+
+
+def _china(scenario: str, seed: int, until: str):
+    result = run_scenario(REPO / "scenarios" / scenario, seed=seed, until=until, tables=["alliance", "capacity"])
+    return result, result.blocs[result.blocs["bloc"] == "china"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_packaging_equipment_controls_mean_less_chinese_compute_from_chiplet_packages(seed: int) -> None:
+    _free, free = _china("chiplets.yaml", seed, "2028-12")
+    _controlled, controlled = _china("packaging_controls.yaml", seed, "2028-12")
+    assert controlled["installed_h100e_chiplet"].sum() < free["installed_h100e_chiplet"].sum()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_hbm_export_control_means_less_hbm_reaching_china_and_fewer_chinese_accelerators(seed: int) -> None:
+    controlled_run, controlled = _china("baseline.yaml", seed, UNTIL)
+    open_run, opened = _china("hbm_exports_open.yaml", seed, UNTIL)
+    assert controlled_run.tables["alliance"]["hbm_stacks_to_china"].sum() == 0
+    assert open_run.tables["alliance"]["hbm_stacks_to_china"].sum() > 0
+    assert controlled["produced_h100e"].sum() < opened["produced_h100e"].sum()
+    assert controlled["installed_h100e_chiplet"].iloc[-1] < opened["installed_h100e_chiplet"].iloc[-1]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_alliance_pressure_means_allies_align_lose_revenue_and_chinas_fabs_grow_less(seed: int) -> None:
+    def smic_wafers(result) -> float:
+        capacity = result.tables["capacity"]
+        return capacity.loc[capacity["fab"] == "smic", "wafers_per_month"].iloc[-1]
+
+    alone_run, alone = _china("baseline.yaml", seed, "2028-12")
+    pressed_run, pressed = _china("alliance_pressure.yaml", seed, "2028-12")
+    assert alone_run.tables["alliance"]["alignment"].eq(0).all()
+    assert pressed_run.tables["alliance"]["alignment"].iloc[-4:].gt(0).all()
+    assert pressed_run.tables["alliance"]["revenue_lost_usd"].sum() > 0
+    assert smic_wafers(pressed_run) < smic_wafers(alone_run)
+    assert pressed["produced_h100e"].sum() < alone["produced_h100e"].sum()

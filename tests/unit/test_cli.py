@@ -18,7 +18,7 @@ EXPECTED_FILES = {
     "blocs.parquet", "blocs.csv", "world.parquet", "world.csv", "revenue.parquet", "revenue.csv",
     "flows.parquet", "flows.csv", "prices.parquet", "prices.csv", "scenario.resolved.yaml",
     "production.parquet", "production.csv", "routes.parquet", "routes.csv", "compute_by_bloc.png", "summary.json",
-    "network.graphml",
+    "network.graphml", "alliance.parquet", "alliance.csv", "capacity.parquet", "capacity.csv",
 }
 
 

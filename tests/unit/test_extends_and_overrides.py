@@ -37,6 +37,16 @@ def test_merge_rules() -> None:
     }
 
 
+def test_a_variant_adds_an_item_beside_base_items_that_share_a_key() -> None:
+    # A vendor makes one chip at two fabs (the die bank): a variant may still add a line, or change the other one.
+    base = {"lines": [{"chip": "a", "fab": "x"}, {"chip": "a", "fab": "y"}, {"chip": "b", "fab": "x"}]}
+    added = merge(base, {"lines": [{"chip": "c", "fab": "x"}, {"chip": "b", "fab": "z"}]})
+    assert added == {"lines": [{"chip": "a", "fab": "x"}, {"chip": "a", "fab": "y"}, {"chip": "b", "fab": "z"},
+                               {"chip": "c", "fab": "x"}]}
+    # Naming the repeated chip is ambiguous: the variant's list replaces the base's, as before.
+    assert merge(base, {"lines": [{"chip": "a", "fab": "z"}]}) == {"lines": [{"chip": "a", "fab": "z"}]}
+
+
 def test_override_by_key_path_selects_list_items_by_id() -> None:
     loaded = load_scenario(BASELINE, overrides={
         "fabs.tsmc.packaging_growth_factor_per_year": 2.0,

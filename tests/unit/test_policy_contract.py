@@ -32,10 +32,13 @@ EXAMPLES = {  # parameters that write something in the tiny smuggling world from
     "distillation_ban": {"compliance": 0.5},
     "enforcement_funding": {"budget_multiplier": 2.0, "fine_usd_per_chip": 50000.0},
     "export_allowance": {"chips": ["big"], "destination_tiers": [3], "volume_cap_chips_per_month": 5},
+    "alliance_pressure": {"pressure_usd_per_year": 1.0e9, "compensation_share": 0.25},
     "export_control": {"tpp_threshold": 1000.0, "destination_tiers": [2]},
     "foundry_kyc": {"fabs": ["usfab"], "detection": 0.5},
+    "hbm_export_control": {"compliance": 1.0},
     "import_ban": {"chips": ["big"], "compliance": 0.5},
     "location_verification": {"monthly_detection": 1.0},
+    "packaging_controls": {"reduction": 0.5},
     "sme_controls": {"unilateral_reduction": 0.3, "coordinated_reduction": 0.6},
     "tiered_caps": {"country_cap_h100e": 50.0},
     "us_stack_promotion": {"preference": 0.2},
@@ -59,6 +62,9 @@ def _rules_state(rules: Rules) -> tuple:
         {name: vars(settings).copy() for name, settings in rules.enforcement.items()},
         rules.sme_reduction.tolist(), rules.front_company_detection.tolist(), rules.promoted_bloc_preference.tolist(),
         list(rules.entity_list_additions), [ban.signature() for ban in rules.import_bans],
+        rules.sme_coordinated_reduction.tolist(), rules.packaging_reduction.tolist(),
+        [id(p) for p in rules.alliance.pressure], [id(p) for p in rules.alliance.hbm_controls],
+        rules.alliance.imposed_tools_alignment,
     )
 
 
@@ -67,7 +73,7 @@ def _world_state(model: ChipSupplyModel) -> tuple:
     return ([fab.model_dump() for fab in world.fabs], world.center_country.tolist(), world.center_tier.tolist(),
             [body.model_dump() for body in world.enforcement],
             {chip_id: vars(chip).copy() for chip_id, chip in world.catalog.items()}, world.node_kind.tolist(),
-            world.node_tier.tolist())
+            world.node_tier.tolist(), [ally.model_dump() for ally in world.allies])
 
 
 def test_every_registered_policy_has_an_example_here() -> None:

@@ -12,6 +12,10 @@ from sim.cli import main
 from sim.scenario import ScenarioError, load_scenario
 from tests.conftest import BASELINE, REPO, tiny_dict, write_yaml
 
+# An allied toolmaker in a country the tiny world declares (the cases below make it wrong one way at a time).
+_ALLY = {"id": "toolco", "name": "Toolmaker", "country": "US", "product": "tools", "china_revenue_usd_per_year": 1.0e9,
+         "share_at_stake": 0.5, "decision_lag_months": 6, "source": "assumption: test world"}
+
 # (case id, mutation of the tiny world's raw mapping, path expected in the error, words expected in the error)
 CASES = [
     ("unknown_top_level_key", lambda d: d.update(horizon="2030-12"), "horizon", "allowed keys here are: name"),
@@ -43,7 +47,7 @@ CASES = [
     ("duplicate_ids", lambda d: d["data_centers"][1].update(id="usdc"), "(top level)", "'usdc' is used 2 times"),
     ("unknown_policy_type", lambda d: d["policies"].append(
         {"type": "ban_everything", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x"}),
-     "policies[0].type", "known types are: cloud_access, compute_monitoring, distillation_ban"),
+     "policies[0].type", "known types are: alliance_pressure, cloud_access, compute_monitoring"),
     ("unknown_policy_parameter", lambda d: d["policies"].append(
         {"type": "export_control", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x",
          "params": {"tpp_threshold": 4800.0, "destination_tiers": [3], "tpp_limit": 1.0}}),
@@ -55,6 +59,22 @@ CASES = [
      "policies[0].effective", "must not be before announce (2025-05)"),
     ("product_line_wrong_node", lambda d: d["vendors"][0]["product_lines"][0].update(node="N2"),
      "vendors[0].product_lines[0].node", "unknown node of fab 'usfab'; declared: N4"),
+    ("chiplet_line_without_packaging", lambda d: d["vendors"][1]["product_lines"][0].update(
+        chiplet={"dies_per_package": 4}), "vendors[1].product_lines[0]",
+     "a chiplet line needs chips_per_packaging_wafer"),
+    ("chiplet_of_one_die", lambda d: d["vendors"][0]["product_lines"][0].update(chiplet={"dies_per_package": 1}),
+     "vendors[0].product_lines[0].chiplet.dies_per_package", "greater than or equal to 2"),
+    ("packaging_yield_of_nothing", lambda d: d["fabs"][1].update(packaging_yield_fraction=0.0),
+     "fabs[1].packaging_yield_fraction", "greater than 0"),
+    ("ally_of_unknown_product", lambda d: d.update(allies=[dict(_ALLY, product="wafers")]), "allies[0].product",
+     "'tools' or 'hbm'"),
+    ("ally_selling_hbm_to_an_unknown_fab", lambda d: d.update(allies=[dict(_ALLY, product="hbm",
+     hbm_stacks_to_china_per_month=10.0, hbm_customers=["smic"])]), "allies[0].hbm_customers[0]",
+     "unknown fab; declared: cnfab, usfab"),
+    ("pressure_on_an_unknown_ally", lambda d: d.update(allies=[_ALLY], policies=[
+        {"type": "alliance_pressure", "announce": "2025-01", "effective": "2025-02", "source": "assumption: x",
+         "params": {"pressure_usd_per_year": 1.0e9, "allies": ["asml"]}}]),
+     "policies[0].params.allies[0]", "unknown ally; declared: toolco"),
 ]
 
 
