@@ -19,7 +19,6 @@ tables need, not its tables.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,8 +103,10 @@ def project_one(task: ProjectionTask) -> ScenarioRun:
 
 
 def _in_pool(function: Callable, tasks: Sequence[ProjectionTask], workers: int, progress: Progress | None) -> list:
+    from sim.sweep.runner import make_executor
+
     results = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with make_executor("process", workers, None) as pool:
         for done, result in enumerate(pool.map(function, tasks), start=1):
             results.append(result)
             if progress:

@@ -256,3 +256,30 @@ def test_the_keys_that_tell_a_sweep_file_are_those_only_sweep_files_have() -> No
     from sim.sweep.spec import SweepSpec
 
     assert set(SweepSpec.model_fields) - set(Scenario.model_fields) == SWEEP_ONLY_KEYS
+
+
+def test_a_file_read_again_is_the_file_as_written_whatever_the_last_reader_did(tmp_path: Path) -> None:
+    # Parsed files are kept per process by the hash of their bytes: a reader that changes its mapping (merging,
+    # overrides) must not change what the next reader gets, and an edited file is read anew.
+    from sim.scenario.load import read_yaml_mapping
+
+    path = write_yaml(tmp_path / "tiny.yaml", tiny_dict())
+    first = read_yaml_mapping(path)
+    first["name"] = "changed by a reader"
+    first["parameters"]["demand_noise_sigma"]["value"] = 99.0
+    again = read_yaml_mapping(path)
+    assert again["name"] == "tiny" and again["parameters"]["demand_noise_sigma"]["value"] == 0.0
+    write_yaml(path, tiny_dict(name="edited"))
+    assert read_yaml_mapping(path)["name"] == "edited"
+
+
+def test_a_refused_file_is_refused_again_after_it_is_fixed_and_broken(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="bad.yaml"):
+        load_scenario(path)
+    write_yaml(path, tiny_dict())
+    assert load_scenario(path).scenario.name == "tiny"
+    path.write_text("name: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="bad.yaml"):
+        load_scenario(path)
