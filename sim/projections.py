@@ -27,7 +27,7 @@ from sim.style import compact
 
 PROJECTION_YEARS = ("2026", "2028", "2030")
 CHINA_SOURCE_HEADINGS = {"domestic": "domestic", "import": "import", "smuggled": "smuggled", "proxy_fab": "proxy fab",
-                         "rented_offshore": "rented", "distillation": "distillation"}
+                         "rented_offshore": "rented", "distillation": "distillation", "weights": "weights"}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from sim.policies.export_controls import ControlInForce, ExportRules
 from sim.policies.import_ban import ImportBanInForce
 from sim.rng import RandomStreams
 from sim.scenario.schema import EnforcementBody, Fab, Scenario
+from sim.weights import LabRoster, WeightRules
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -47,10 +48,12 @@ class PolicyWorld:
     node_country: np.ndarray  # by node number: country code (strings)
     node_bloc: np.ndarray  # by node number: bloc (strings)
     streams: RandomStreams
+    labs: LabRoster = LabRoster()  # frontier labs (the model-weights channel), by their place in the scenario
 
     @classmethod
     def of(cls, scenario: Scenario, nodes: Sequence[SupplyChainAgent], data_centers: Sequence[SupplyChainAgent],
-           catalog: Mapping[str, ChipModel], chips: ChipIndex, streams: RandomStreams) -> PolicyWorld:
+           catalog: Mapping[str, ChipModel], chips: ChipIndex, streams: RandomStreams,
+           labs: LabRoster | None = None) -> PolicyWorld:
         """The view of a model's world: ``nodes`` are its agents by node number, ``data_centers`` by their place."""
         return cls(
             fabs=tuple(scenario.fabs), enforcement=tuple(scenario.enforcement), catalog=catalog, chips=chips,
@@ -59,7 +62,8 @@ class PolicyWorld:
             node_kind=np.array([agent.kind for agent in nodes], dtype=object),
             node_tier=np.array([agent.tier for agent in nodes], dtype=np.int64),
             node_country=np.array([agent.country for agent in nodes], dtype=object),
-            node_bloc=np.array([agent.bloc for agent in nodes], dtype=object), streams=streams)
+            node_bloc=np.array([agent.bloc for agent in nodes], dtype=object), streams=streams,
+            labs=labs or LabRoster())
 
     def frontier_tpp(self, month: int) -> float:
         """TPP of the best chip on sale in ``month``."""
@@ -89,6 +93,7 @@ class Rules:
     sme_reduction: np.ndarray  # by fab (model order): share of capacity growth and yield learning SME controls take
     front_company_detection: np.ndarray  # by fab: chance foundry KYC refuses a front company's booking
     promoted_bloc_preference: np.ndarray  # by data center: discount it grants US-bloc chips (US-stack promotion)
+    weights: WeightRules  # labs' security levels and what they cost, export controls on weights
     announced_controls: list[ControlInForce] = field(default_factory=list)  # announced, not yet in force
     import_bans: list[ImportBanInForce] = field(default_factory=list)  # importing governments' refusals in force
     # Intermediaries (node numbers) the controlling bloc puts on its entity list this month, as policies found them
@@ -108,4 +113,5 @@ class Rules:
             sme_reduction=np.zeros(len(world.fabs)),
             front_company_detection=np.zeros(len(world.fabs)),
             promoted_bloc_preference=np.zeros(len(world.center_country)),
+            weights=WeightRules.of(world.labs, len(world.center_country)),
         )

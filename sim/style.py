@@ -15,6 +15,7 @@ SOURCE_COLOURS = {
     "proxy_fab": "#8e44ad",
     "rented_offshore": "#16a085",
     "distillation": "#7f8c8d",
+    "weights": "#d4ac0d",
 }
 SOURCE_LABELS = {
     "domestic": "domestic",
@@ -23,6 +24,7 @@ SOURCE_LABELS = {
     "proxy_fab": "front-company fabs",
     "rented_offshore": "rented offshore",
     "distillation": "distillation",
+    "weights": "model weights",
 }
 FALLBACK_COLOUR = "#bdc3c7"
 
@@ -78,6 +80,7 @@ METRIC_LABELS = {
     "china_installed_h100e_proxy_fab": "China: front-company fabs (H100e)",
     "china_rented_in_h100e": "China: rented offshore (H100e)",
     "china_distillation_h100e": "China: distillation (H100e)",
+    "china_weights_h100e": "China: model weights obtained (H100e)",
     "smuggled_chips": "chips smuggled in the last month",
     "seized_chips": "chips seized in the last month",
     "intermediaries_listed": "intermediaries on the entity list",

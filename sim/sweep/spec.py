@@ -39,6 +39,7 @@ REPORT_METRICS = (
     "china_distillation_h100e",
 )
 METRICS = REPORT_METRICS + (
+    "china_weights_h100e",
     "us_allies_effective_h100e",
     "rest_effective_h100e",
     "smuggled_chips",
