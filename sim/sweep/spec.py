@@ -37,9 +37,9 @@ REPORT_METRICS = (
     "china_installed_h100e_proxy_fab",
     "china_rented_in_h100e",
     "china_distillation_h100e",
+    "china_weights_h100e",
 )
 METRICS = REPORT_METRICS + (
-    "china_weights_h100e",
     "us_allies_effective_h100e",
     "rest_effective_h100e",
     "smuggled_chips",
