@@ -153,3 +153,24 @@ def test_a_weight_lever_naming_an_unknown_lab_is_refused() -> None:
     refused = r"policies\[0\]\.params\.labs\[0\] = 'nolab': unknown lab; declared: uslab"
     with pytest.raises(ScenarioError, match=refused):
         weights_world(policies=[vaults])
+
+
+def _stream_states(scenario) -> dict[str, dict]:
+    from sim.model import ChipSupplyModel
+
+    model = ChipSupplyModel(scenario, seed=4)
+    while model.running:
+        model.step()
+    return {name: model.streams[name].bit_generator.state for name in model.streams.names}
+
+
+def test_weight_levers_leave_every_theft_draw_and_the_demand_draws_where_they_were() -> None:
+    # Thefts draw once per copy a lab could have, every month, whatever the levers: a lever only decides which
+    # draws count. Demand shocks and cloud checks draw a fixed number a month too.
+    lab = {"security_level": 3, "licensees": [LICENSEE]}
+    without = _stream_states(weights_world(lab=lab))
+    levers = [_policy("weight_security", security_level=5, budget_share=0.2, licensees=True),
+              _policy("weight_export_control", tier_2_threshold_flop=1.0)]
+    with_levers = _stream_states(weights_world(lab=lab, policies=levers))
+    for name in ("weights.theft.uslab", "demand_shocks", "cloud_kyc"):
+        assert with_levers[name] == without[name], name
