@@ -70,11 +70,13 @@ def lead_months(ratio: float, frontier_growth_per_year: float) -> float:
 def weights_lead_months(effective: dict[str, float], weights: dict[str, float], lead: float,
                         frontier_growth_per_year: float) -> float:
     """Months of US lead that the weights the two blocs obtained from each other's labs take away: the lead without
-    them less the lead with them (0 when neither holds any)."""
+    them less the lead with them. 0 when neither holds any; NaN where the lead is (no US compute); infinite when China
+    has compute only through them."""
     if not (weights[US_BLOC] or weights[CHINA_BLOC]):
         return 0.0
     ratio_without = us_china_ratio(effective[US_BLOC] - weights[US_BLOC], effective[CHINA_BLOC] - weights[CHINA_BLOC])
-    return lead_months(ratio_without, frontier_growth_per_year) - lead
+    without = lead_months(ratio_without, frontier_growth_per_year)
+    return 0.0 if without == lead else without - lead  # equal infinities take nothing away
 
 
 class Ledger:

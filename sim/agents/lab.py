@@ -25,7 +25,7 @@ import numpy as np
 
 from sim.agents.base import SupplyChainAgent
 from sim.calendar import parse_month
-from sim.scenario.schema import BLOCS, Lab, Licensee, Scenario
+from sim.scenario.schema import BLOCS, Lab, Licensee, ModelWeights, Scenario
 from sim.weights import FrontierModel, LabRoster, ObtainedWeights
 from sim.world import member_ids
 
@@ -140,7 +140,7 @@ class Labs:
             released = lab.train(month, start_month, installed_h100e_by_center, flop_per_month)
             if released is not None:
                 self._deploy(lab, released, month, rules)
-            self._thefts(lab, rules, streams)
+            self._thefts(lab, self.spec, rules, streams)
 
     def _deploy(self, lab: LabAgent, released: FrontierModel, month: int, rules: WeightRules) -> None:
         for place, site in enumerate(lab.licensees):
@@ -150,9 +150,8 @@ class Labs:
             if site.bloc != lab.bloc and self.obtained.obtain(site.bloc, released):
                 self.licensed_this_month[site.bloc] += 1
 
-    def _thefts(self, lab: LabAgent, rules: WeightRules, streams: RandomStreams) -> None:
-        assert self.spec is not None  # there are labs
-        thief = self.spec.thief_bloc
+    def _thefts(self, lab: LabAgent, spec: ModelWeights, rules: WeightRules, streams: RandomStreams) -> None:
+        thief = spec.thief_bloc
         draws = streams[f"weights.theft.{lab.agent_id}"].random(1 + len(lab.licensees))
         copies = [(lab.latest, lab.bloc, int(rules.security_level[lab.index]))]
         copies += [(held, site.bloc, int(level)) for held, site, level
@@ -160,7 +159,7 @@ class Labs:
         for draw, (held, holder_bloc, level) in zip(draws.tolist(), copies, strict=True):
             if held is None or holder_bloc == thief or lab.bloc == thief:
                 continue
-            if draw < self.spec.monthly_theft_probability.at(level) and self.obtained.obtain(thief, held):
+            if draw < spec.monthly_theft_probability.at(level) and self.obtained.obtain(thief, held):
                 self.stolen_this_month[thief] += 1
 
 

@@ -191,6 +191,15 @@ def _lab_problems(checks: _Checks, weights: ModelWeights, countries: set[str], d
         for licensee_index, licensee in enumerate(lab.licensees):
             checks.known(path + ("licensees", licensee_index, "data_center"), licensee.data_center,
                          "data center or data-center population", data_centers)
+    shares: Counter[str] = Counter()
+    for lab in weights.labs:
+        for name in set(lab.trains_on):
+            shares[name] += lab.compute_share
+    for name, share in sorted(shares.items()):
+        if share > 1 + 1e-9:
+            checks.problems.append(Problem(("model_weights", "labs"), f"the labs training on {name!r} hold "
+                                           f"{share:g} of its compute between them (compute_share); at most 1", name,
+                                           True))
     lab_ids = [lab.id for lab in weights.labs]
     for lab_id, count in Counter(lab_ids).items():
         if count > 1:

@@ -129,11 +129,13 @@ BAD_INPUT = [
      "model_weights.monthly_theft_probability", "sl4 (0.5) is above sl3 (0.0)"),
     (lambda lab, weights: lab.update(licensees=[dict(LICENSEE, data_center="nowhere")]),
      "model_weights.labs[0].licensees[0].data_center", "unknown data center"),
+    (lambda lab, weights: weights["labs"].append(dict(LAB, id="lab2", compute_share=0.5)), "model_weights.labs",
+     "the labs training on 'usdc' hold 1.5 of its compute between them"),
 ]
 
 
 @pytest.mark.parametrize("mutate, path, words", BAD_INPUT,
-                         ids=["level", "trains_on", "cadence", "theft", "licensee"])
+                         ids=["level", "trains_on", "cadence", "theft", "licensee", "shares"])
 def test_bad_lab_input_names_file_path_value_and_allowed(tmp_path: Path, mutate, path: str, words: str) -> None:
     data = tiny_dict(model_weights={
         "monthly_theft_probability": {"sl1": 1.0, "sl2": 1.0, "sl3": 0.0, "sl4": 0.0, "sl5": 0.0},
