@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 class PolicyWorld:
     """The parts of the world a policy reads: fabs in the model's order, each data center's country and tier (by its
     place in the model), enforcement bodies, the catalog and chip numbering, each network node's kind, tier, country
-    and bloc (by node number), and the run's random streams. Read-only, except for drawing from a policy's own
+    and bloc (by node number), the run's random streams and the frontier labs. Read-only, except for drawing from a policy's own
     streams."""
 
     fabs: tuple[Fab, ...]
