@@ -4,9 +4,12 @@
 ``TickRecorder`` reads the stocks at the end of each tick and turns both into rows of tidy tables:
 
 - ``blocs``: one row per month and bloc (owner bloc of the data centers): installed compute by source, compute
-  rented in from abroad and out to foreign tenants, distillation uplift (China only), effective compute (installed +
-  rented in - rented out + distillation), chips acquired and retired, spending, production by fabs in the bloc.
-- ``world``: one row per month: the US:China ratio of effective compute, the implied lead in months, smuggling and
+  rented in from abroad and out to foreign tenants, distillation uplift (China only), the worth of the model weights
+  obtained from other blocs, effective compute (installed + rented in - rented out + distillation + weights), chips
+  acquired and retired, spending, production by fabs in the bloc, models obtained this month by theft and by licence,
+  what labs' security cost the bloc's data centers.
+- ``world``: one row per month: the US:China ratio of effective compute, the implied lead in months (and the months of
+  it the weights obtained across blocs take away), smuggling and
   enforcement (chips diverted and seized this month, intermediaries listed so far), and the chip balance
   (initial + produced = installed + inventories + in transit + retired + seized) that the conservation tests check.
 - ``routes``: chips diverted and seized per month by the country they were diverted from.
@@ -74,6 +77,18 @@ def lead_months(ratio: float, frontier_growth_per_year: float) -> float:
     if math.isinf(ratio):
         return math.inf
     return 12.0 * math.log(ratio) / math.log(frontier_growth_per_year)
+
+
+def weights_lead_months(effective: dict[str, float], weights: dict[str, float], lead: float,
+                        frontier_growth_per_year: float) -> float:
+    """Months of US lead that the weights the two blocs obtained from each other's labs take away: the lead without
+    them less the lead with them. 0 when neither holds any; NaN where the lead is (no US compute); infinite when China
+    has compute only through them."""
+    if not (weights[US_BLOC] or weights[CHINA_BLOC]):
+        return 0.0
+    ratio_without = us_china_ratio(effective[US_BLOC] - weights[US_BLOC], effective[CHINA_BLOC] - weights[CHINA_BLOC])
+    without = lead_months(ratio_without, frontier_growth_per_year)
+    return 0.0 if without == lead else without - lead  # equal infinities take nothing away
 
 
 class Ledger:
@@ -272,6 +287,10 @@ class TickRecorder:
                 produced_h100e=ledger.produced_h100e_by_bloc[bloc],
                 spend_usd=spend[bloc],
                 budget_usd=budget[bloc],
+                weights_h100e=compute.weights_h100e[bloc],
+                weights_stolen_models=model.labs.stolen_this_month[bloc],
+                weights_licensed_models=model.labs.licensed_this_month[bloc],
+                weight_security_usd=model.labs.security_usd_this_month[bloc],
             )
             self.bloc_rows.append(row)
 
@@ -282,6 +301,7 @@ class TickRecorder:
             self._record_routes(date, tick, shipped, smuggled)
 
         ratio = us_china_ratio(effective[US_BLOC], effective[CHINA_BLOC])
+        lead = lead_months(ratio, model.params.frontier_growth_per_year)
         chips_installed = sum(compute.installed_chips.values())
         chips_inventory = model.chips_in_inventory()
         chips_in_transit = model.chips_in_transit()
@@ -290,7 +310,9 @@ class TickRecorder:
                 "date": date,
                 "tick": tick,
                 "us_china_ratio": ratio,
-                "lead_months": lead_months(ratio, model.params.frontier_growth_per_year),
+                "lead_months": lead,
+                "weights_lead_months": weights_lead_months(effective, compute.weights_h100e, lead,
+                                                           model.params.frontier_growth_per_year),
                 "installed_h100e_total": sum(sum(v.values()) for v in installed.values()),
                 "chips_initial": ledger.initial_installed_chips + ledger.initial_in_transit_chips,
                 "chips_produced_total": ledger.produced_chips_total,
@@ -306,6 +328,7 @@ class TickRecorder:
                 "intermediaries_listed": model.intermediaries_listed(),
                 "inspection_capacity": sum(body.inspections_per_month for body in model.enforcement_bodies),
                 "inspections": sum(body.inspections_this_month for body in model.enforcement_bodies),
+                "tenants_barred": len(set().union(*model.rules.cloud.barred_tenants.values())),
             }
         )
 

@@ -22,6 +22,7 @@ from sim.agents.datacenter import DataCenterArrays
 from sim.agents.enforcement import inspect_shipments
 from sim.agents.fab import FabNodes, produce
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
+from sim.agents.lab import Labs
 from sim.agents.market import Orders
 from sim.agents.rental import RentalRoutes, clear_rental_market
 from sim.agents.vendor import VendorArrays, fill_vendor_orders
@@ -127,10 +128,13 @@ class ChipSupplyModel(mesa.Model):
         self.offer_routes = OfferRoutes(self)
         self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
+        # Labs are agents but not trade-network nodes: they move weights, not chips.
+        self.labs = Labs(self, scenario, {center.agent_id: center.index for center in self.data_centers})
         self.policies = build_policies(scenario)
         self.observing_policies = [policy for policy in self.policies if policy.observes]
+        self.rental_observing_policies = [policy for policy in self.policies if policy.observes_rentals]
         self.policy_world = PolicyWorld.of(scenario, self.nodes, self.data_centers, self.catalog, self.chips,
-                                           self.streams)
+                                           self.streams, self.labs.roster())
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
         self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,
                                       len(self.country_code), self.node_listed)
@@ -214,6 +218,7 @@ class ChipSupplyModel(mesa.Model):
         "_settle_budgets",
         "_inspect",
         "_policies_observe",
+        "_move_weights",
         "_account_compute",
         "_record",
     )
@@ -226,18 +231,28 @@ class ChipSupplyModel(mesa.Model):
             self.running = False
 
     def _policies_observe(self) -> None:
+        for policy in self.rental_observing_policies:
+            policy.observe_rentals(self.network.rented_this_tick, self.policy_world, self.month)
         if not self.observing_policies:
             return  # most runs: no month's copy of the shipments to make
         delivered = self.network.unseized_this_tick()
         for policy in self.observing_policies:
             policy.observe(delivered, self.policy_world, self.month)
 
+    def _move_weights(self) -> None:
+        """Labs train and release models, deploy weights abroad as the rules allow, and lose some to theft."""
+        if not self.labs.agents:
+            return
+        installed_h100e = self.installed.h100e_by_center_and_source().sum(axis=1)
+        self.labs.step(self.month, self.start_month, installed_h100e, self.rules.weights, self.streams)
+
     def _account_compute(self) -> None:
         centers = self.center_arrays
         self.compute = bloc_compute(self.installed, self.owner_bloc_code_of_center, centers.rented_in_h100e,
                                     centers.rented_out_h100e, self.params.distillation_gap_share,
                                     self.params.distillation_cap_share_of_own,
-                                    self.rules.distillation_kept)
+                                    self.rules.distillation_kept,
+                                    self.labs.obtained.h100e(self.month) if self.labs.agents else None)
 
     def _record(self) -> None:
         self.recorder.record()
@@ -335,6 +350,10 @@ class ChipSupplyModel(mesa.Model):
         sigma = self.params.demand_noise_sigma
         shocks = self.streams["demand_shocks"].lognormal(-0.5 * sigma**2, sigma, size=len(self.data_centers))
         self.center_arrays.receive_budgets(self.month, shocks)
+        if self.labs.agents:
+            # Labs' security beyond what budgets already paid for comes out of their data centers' cash for chips.
+            self.labs.pay_for_security(self.center_arrays, self.rules.weights.center_budget_kept,
+                                       self.owner_bloc_code_of_center)
 
     def _rent_offshore_compute(self) -> None:
         clear_rental_market(self)

@@ -54,6 +54,7 @@ def china_sources(china: pd.DataFrame) -> dict[str, pd.Series]:
     layers = {c.removeprefix("installed_h100e_"): china[c] for c in china.columns if c.startswith("installed_h100e_")}
     layers["rented_offshore"] = china["rented_in_h100e"]
     layers["distillation"] = china["distillation_h100e"]
+    layers["weights"] = china["weights_h100e"]
     return layers
 
 

@@ -24,6 +24,7 @@ from sim.policies.export_controls import ControlInForce, ExportRules
 from sim.policies.import_ban import ImportBanInForce
 from sim.rng import RandomStreams
 from sim.scenario.schema import Ally, EnforcementBody, Fab, Scenario
+from sim.weights import LabRoster, WeightRules
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -35,8 +36,8 @@ if TYPE_CHECKING:
 class PolicyWorld:
     """The parts of the world a policy reads: fabs in the model's order, each data center's country and tier (by its
     place in the model), enforcement bodies, the catalog and chip numbering, each network node's kind, tier, country
-    and bloc (by node number), and the run's random streams. Read-only, except for drawing from a policy's own
-    streams."""
+    and bloc (by node number), the run's random streams, the allied makers and the frontier labs. Read-only, except
+    for drawing from a policy's own streams."""
 
     fabs: tuple[Fab, ...]
     center_country: np.ndarray  # by data center
@@ -50,10 +51,12 @@ class PolicyWorld:
     node_bloc: np.ndarray  # by node number: bloc (strings)
     streams: RandomStreams
     allies: tuple[Ally, ...] = ()  # allied tool and memory makers, in the model's order
+    labs: LabRoster = LabRoster()  # frontier labs (the model-weights channel), by their place in the scenario
 
     @classmethod
     def of(cls, scenario: Scenario, nodes: Sequence[SupplyChainAgent], data_centers: Sequence[SupplyChainAgent],
-           catalog: Mapping[str, ChipModel], chips: ChipIndex, streams: RandomStreams) -> PolicyWorld:
+           catalog: Mapping[str, ChipModel], chips: ChipIndex, streams: RandomStreams,
+           labs: LabRoster | None = None) -> PolicyWorld:
         """The view of a model's world: ``nodes`` are its agents by node number, ``data_centers`` by their place."""
         return cls(
             fabs=tuple(scenario.fabs), enforcement=tuple(scenario.enforcement), catalog=catalog, chips=chips,
@@ -63,7 +66,8 @@ class PolicyWorld:
             node_tier=np.array([agent.tier for agent in nodes], dtype=np.int64),
             node_country=np.array([agent.country for agent in nodes], dtype=object),
             node_bloc=np.array([agent.bloc for agent in nodes], dtype=object), streams=streams,
-            allies=tuple(scenario.allies))
+            allies=tuple(scenario.allies),
+            labs=labs or LabRoster())
 
     def frontier_tpp(self, month: int) -> float:
         """TPP of the best chip on sale in ``month``."""
@@ -107,6 +111,7 @@ class Rules:
     packaging_reduction: np.ndarray  # by fab: share of packaging growth and yield learning packaging controls take
     front_company_detection: np.ndarray  # by fab: chance foundry KYC refuses a front company's booking
     promoted_bloc_preference: np.ndarray  # by data center: discount it grants US-bloc chips (US-stack promotion)
+    weights: WeightRules  # labs' security levels and what they cost, export controls on weights
     announced_controls: list[ControlInForce] = field(default_factory=list)  # announced, not yet in force
     import_bans: list[ImportBanInForce] = field(default_factory=list)  # importing governments' refusals in force
     # Intermediaries (node numbers) the controlling bloc puts on its entity list this month, as policies found them
@@ -134,4 +139,5 @@ class Rules:
             packaging_reduction=np.zeros(len(world.fabs)),
             front_company_detection=np.zeros(len(world.fabs)),
             promoted_bloc_preference=np.zeros(len(world.center_country)),
+            weights=WeightRules.of(world.labs, len(world.center_country)),
         )

@@ -16,6 +16,7 @@ SOURCE_COLOURS = {
     "chiplet": "#85c1e9",
     "rented_offshore": "#16a085",
     "distillation": "#7f8c8d",
+    "weights": "#d4ac0d",
 }
 SOURCE_LABELS = {
     "domestic": "domestic",
@@ -25,6 +26,7 @@ SOURCE_LABELS = {
     "chiplet": "chiplet packages",
     "rented_offshore": "rented offshore",
     "distillation": "distillation",
+    "weights": "model weights",
 }
 FALLBACK_COLOUR = "#bdc3c7"
 
@@ -81,6 +83,7 @@ METRIC_LABELS = {
     "china_installed_h100e_chiplet": "China: chiplet packages (H100e)",
     "china_rented_in_h100e": "China: rented offshore (H100e)",
     "china_distillation_h100e": "China: distillation (H100e)",
+    "china_weights_h100e": "China: model weights obtained (H100e)",
     "smuggled_chips": "chips smuggled in the last month",
     "seized_chips": "chips seized in the last month",
     "intermediaries_listed": "intermediaries on the entity list",

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from sim.calendar import parse_month
 from sim.policies.registry import policy_problems
 from sim.scenario.errors import Problem, format_path
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ModelWeights, Scenario
 
 
 class _Checks:
@@ -193,6 +193,8 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
             )
 
     problems.extend(member_id_problems(scenario))
+    if scenario.model_weights is not None:
+        _lab_problems(checks, scenario.model_weights, countries, destinations)
 
     policy_ids = [policy.id for policy in scenario.policies if policy.id is not None]
     for policy_id, count in Counter(policy_ids).items():
@@ -202,3 +204,28 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
     for index, policy in enumerate(scenario.policies):
         problems.extend(policy_problems(("policies", index), policy, scenario))
     return problems
+
+
+def _lab_problems(checks: _Checks, weights: ModelWeights, countries: set[str], data_centers: set[str]) -> None:
+    """A lab's country, the data centers it trains on and its licensees must be declared; lab ids are unique."""
+    for index, lab in enumerate(weights.labs):
+        path = ("model_weights", "labs", index)
+        checks.known(path + ("country",), lab.country, "country", countries)
+        checks.all_known(path + ("trains_on",), lab.trains_on, "data center or data-center population", data_centers)
+        for licensee_index, licensee in enumerate(lab.licensees):
+            checks.known(path + ("licensees", licensee_index, "data_center"), licensee.data_center,
+                         "data center or data-center population", data_centers)
+    shares: Counter[str] = Counter()
+    for lab in weights.labs:
+        for name in set(lab.trains_on):
+            shares[name] += lab.compute_share
+    for name, share in sorted(shares.items()):
+        if share > 1 + 1e-9:
+            checks.problems.append(Problem(("model_weights", "labs"), f"the labs training on {name!r} hold "
+                                           f"{share:g} of its compute between them (compute_share); at most 1", name,
+                                           True))
+    lab_ids = [lab.id for lab in weights.labs]
+    for lab_id, count in Counter(lab_ids).items():
+        if count > 1:
+            checks.problems.append(Problem(("model_weights", "labs"), f"the lab id {lab_id!r} is used {count} times; "
+                                           "lab ids must be unique", lab_id, True))

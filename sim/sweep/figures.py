@@ -29,6 +29,7 @@ SOURCE_COLUMNS = {
     "chiplet": "china_installed_h100e_chiplet",
     "rented_offshore": "china_rented_in_h100e",
     "distillation": "china_distillation_h100e",
+    "weights": "china_weights_h100e",
 }
 # Inches at the report's dpi (110): 10.5 in is 1,155 px, inside a 1,280 px page with its margins.
 PAGE_WIDTH_INCHES = 10.5

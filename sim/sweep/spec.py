@@ -38,6 +38,7 @@ REPORT_METRICS = (
     "china_installed_h100e_chiplet",
     "china_rented_in_h100e",
     "china_distillation_h100e",
+    "china_weights_h100e",
 )
 METRICS = REPORT_METRICS + (
     "us_allies_effective_h100e",

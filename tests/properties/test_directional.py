@@ -147,3 +147,41 @@ def test_alliance_pressure_means_allies_align_lose_revenue_and_chinas_fabs_grow_
     assert pressed_run.tables["alliance"]["revenue_lost_usd"].sum() > 0
     assert smic_wafers(pressed_run) < smic_wafers(alone_run)
     assert pressed["produced_h100e"].sum() < alone["produced_h100e"].sum()
+# Thefts are rare at today's levels (a few seeds see none by 2027); the test raises their rate so that every seed
+# sees some, and keeps the levels' order.
+FREQUENT_THEFT = {"model_weights.monthly_theft_probability": {"sl1": 0.05, "sl2": 0.05, "sl3": 0.02, "sl4": 0.0004,
+                                                              "sl5": 0.00005}}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_weight_security_means_fewer_weights_stolen_and_less_compute_from_them(seed: int) -> None:
+    def china_weights(extra: list[dict]):
+        loaded = load_scenario(BASELINE, overrides={"policies": BASE_POLICIES + extra, **FREQUENT_THEFT})
+        blocs = run_scenario(loaded, seed=seed, until=UNTIL).blocs
+        china = blocs[blocs["bloc"] == "china"]
+        return china["weights_stolen_models"].sum(), china["weights_h100e"].sum()
+
+    stolen_off, h100e_off = china_weights([])
+    stolen_on, h100e_on = china_weights([policy("weight_security", security_level=4, budget_share=0.02)])
+    assert stolen_on < stolen_off
+    assert h100e_on < h100e_off
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_weight_export_control_keeps_weights_from_licensees_abroad(seed: int) -> None:
+    def rest_weights(scenario: str) -> float:
+        blocs = run_scenario(REPO / "scenarios" / scenario, seed=seed, until=UNTIL).blocs
+        return blocs.loc[blocs["bloc"] == "rest", "weights_h100e"].sum()
+
+    assert rest_weights("weight_export_control.yaml") < rest_weights("weights_licensed.yaml")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_training_run_monitoring_over_the_hubs_means_less_rented_compute_and_more_diverters_listed(seed: int) -> None:
+    members = dict.fromkeys(["US", "TW", "JP", "KR", "GB", "DE", "FR", "NL"], 0.9) | {"SG": 0.7, "MY": 0.5}
+    off = run_with([], seed)
+    on = run_with([policy("training_run_monitoring", coverage=members, tenant_detection=0.8, cluster_detection=0.3)],
+                  seed)
+    rented = lambda blocs: blocs.loc[blocs["bloc"] == "china", "rented_in_h100e"].sum()  # noqa: E731
+    assert rented(on.blocs) < 0.5 * rented(off.blocs)
+    assert on.world["intermediaries_listed"].sum() > off.world["intermediaries_listed"].sum()

@@ -22,7 +22,7 @@ from sim.model import ChipSupplyModel
 from sim.policies.registry import REGISTRY, PolicyParams, _load_plugins, policy_problems
 from sim.rules import Rules
 from sim.scenario.schema import PolicySpec
-from tests.conftest import CONTROL, smuggling_world
+from tests.conftest import CONTROL, LICENSEE, smuggling_world
 
 _load_plugins()
 
@@ -41,9 +41,25 @@ EXAMPLES = {  # parameters that write something in the tiny smuggling world from
     "packaging_controls": {"reduction": 0.5},
     "sme_controls": {"unilateral_reduction": 0.3, "coordinated_reduction": 0.6},
     "tiered_caps": {"country_cap_h100e": 50.0},
+    "training_run_monitoring": {"coverage": {"SG": 1.0}, "tenant_detection": 1.0, "cluster_detection": 1.0,
+                                "threshold_flop": 1e22},
     "us_stack_promotion": {"preference": 0.2},
+    "weight_export_control": {"tier_2_threshold_flop": 1e20},
+    "weight_security": {"security_level": 4, "budget_share": 0.05},
 }
+# What the tiny smuggling world needs for a lever to have something to act on.
+LAB_WORLD = {"model_weights": {
+    "monthly_theft_probability": {"sl1": 0.5, "sl2": 0.1, "sl3": 0.01, "sl4": 0.001, "sl5": 0.0},
+    "value_halving_months": 8.0, "source": "assumption: test",
+    "labs": [{"id": "uslab", "name": "US lab", "country": "US", "trains_on": ["usdc"], "compute_share": 0.5,
+              "training_share": 0.5, "training_months": 2, "model_cadence_months": 3, "security_level": 2,
+              "licensees": [LICENSEE], "source": "assumption: test"}]}}
+EXAMPLE_WORLDS = {"weight_export_control": LAB_WORLD, "weight_security": LAB_WORLD}
 TYPES = sorted(REGISTRY)
+
+
+def _world(type_name: str, **overrides):
+    return smuggling_world(**EXAMPLE_WORLDS.get(type_name, {}), **overrides)
 
 
 def _entry(type_name: str, effective: str = "2025-01", announce: str = "2025-01", **extra) -> dict:
@@ -65,6 +81,9 @@ def _rules_state(rules: Rules) -> tuple:
         rules.sme_coordinated_reduction.tolist(), rules.packaging_reduction.tolist(),
         [id(p) for p in rules.alliance.pressure], [id(p) for p in rules.alliance.hbm_controls],
         rules.alliance.imposed_tools_alignment,
+        {country: sorted(tenants) for country, tenants in cloud.barred_tenants.items()},
+        rules.weights.security_level.tolist(), [levels.tolist() for levels in rules.weights.licensee_security_level],
+        rules.weights.center_budget_kept.tolist(), [id(rule) for rule in rules.weights.export_controls],
     )
 
 
@@ -84,7 +103,7 @@ def test_every_registered_policy_has_an_example_here() -> None:
 def test_its_parameters_are_strict_and_an_unknown_one_is_refused_by_name(type_name: str) -> None:
     params_class = REGISTRY[type_name].Params
     assert issubclass(params_class, PolicyParams)
-    scenario = smuggling_world()
+    scenario = _world(type_name)
     good = PolicySpec.model_validate(_entry(type_name))
     assert policy_problems(("policies", 0), good, scenario) == []
     bad = PolicySpec.model_validate(dict(_entry(type_name), params={**EXAMPLES[type_name], "no_such_knob": 1}))
@@ -94,7 +113,7 @@ def test_its_parameters_are_strict_and_an_unknown_one_is_refused_by_name(type_na
 
 @pytest.mark.parametrize("type_name", TYPES)
 def test_it_writes_only_into_the_months_rules_and_nothing_while_not_in_force(type_name: str) -> None:
-    scenario = smuggling_world(policies=[CONTROL, _entry(type_name, effective="2025-06")])
+    scenario = _world(type_name, policies=[CONTROL, _entry(type_name, effective="2025-06")])
     model = ChipSupplyModel(scenario, seed=0)
     policy = model.policies[-1]
     wrote = []
@@ -117,10 +136,10 @@ def _tables(scenario) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.parametrize("type_name", TYPES)
 def test_switched_off_or_not_yet_in_force_it_leaves_every_table_and_draw_unchanged(type_name: str) -> None:
-    baseline = _tables(smuggling_world())
+    baseline = _tables(_world(type_name))
     not_yet = _entry(type_name, announce="2026-01", effective="2026-06")  # the tiny world ends in 2025-12
     for entry in (_entry(type_name, enabled=False), not_yet):
-        with_policy = _tables(smuggling_world(policies=[CONTROL, entry]))
+        with_policy = _tables(_world(type_name, policies=[CONTROL, entry]))
         assert baseline.keys() == with_policy.keys()
         for name, table in baseline.items():
             pd.testing.assert_frame_equal(table, with_policy[name], check_exact=True, obj=f"{type_name}: {name}")
