@@ -284,7 +284,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.loc[~report["informational"], "ok"].all() else 1
 
 
-FIT_DEFAULTS = {"seeds": 3, "budget": 400}  # about 10 generations of 6 parameters; 3 seeds tame the runs' noise
+# 400 candidates: about 8 generations of 50 for the baseline's 10 uncertain parameters (5 a parameter); 3 seeds tame
+# the runs' noise
+FIT_DEFAULTS = {"seeds": 3, "budget": 400}
 # A check of the whole machinery, for CI: one seed, the scenario's own values and one Latin hypercube population
 # (budget None: the smallest a fit takes).
 QUICK_FIT = {"seeds": 1, "budget": None}

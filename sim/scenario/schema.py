@@ -217,7 +217,8 @@ class Window(Strict):
     """A stretch of months over which a product line's reservation ramps up (or winds down), linearly."""
 
     start: Month
-    months: Annotated[int, Field(ge=1, le=120)] = Field(description="months from the start to full (or to none)")
+    months: Annotated[int, Field(ge=1, le=120)] = Field(
+        description="months in the window: full (or none) in its last month")
 
     @field_validator("start")
     @classmethod
