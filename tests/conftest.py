@@ -159,6 +159,19 @@ def write_yaml(path: Path, data: Any) -> Path:
     return path
 
 
+def assert_refused(scenario_file: Path, path: str, words: str) -> None:
+    """Loading the file fails with the project's error: the file named first, a line starting with the key path,
+    and the words saying what is allowed."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario_file)
+    message = str(caught.value)
+    assert message.startswith(str(scenario_file))
+    assert any(line.strip().startswith(path) for line in message.splitlines()[1:]), message
+    assert words in message
+
+
 @pytest.fixture
 def tiny_file(tmp_path: Path) -> Path:
     return write_yaml(tmp_path / "tiny.yaml", tiny_dict())

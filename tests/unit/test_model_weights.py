@@ -16,9 +16,9 @@ import pytest
 
 from sim import run_scenario
 from sim.metrics import lead_months, us_china_ratio
-from sim.scenario import ScenarioError, load_scenario
+from sim.scenario import ScenarioError
 from sim.scenario.schema import TRAINING_FLOP_PER_H100E_MONTH
-from tests.conftest import LAB, LICENSEE, tiny_dict, weights_world, write_yaml
+from tests.conftest import LAB, LICENSEE, assert_refused, tiny_dict, weights_world, write_yaml
 
 MONTHS = [f"2025-{month:02d}" for month in range(1, 13)]
 RELEASES = {"2025-01": 50.0, "2025-04": 75.0, "2025-07": 150.0, "2025-10": 225.0}  # month -> H100e of the model
@@ -142,12 +142,7 @@ def test_bad_lab_input_names_file_path_value_and_allowed(tmp_path: Path, mutate,
         "value_halving_months": 8.0, "labs": [dict(LAB)], "source": "assumption: test world"})
     mutate(data["model_weights"]["labs"][0], data["model_weights"])
     scenario_file = write_yaml(tmp_path / "bad.yaml", data)
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(scenario_file)
-    message = str(caught.value)
-    assert message.startswith(str(scenario_file))
-    assert any(line.strip().startswith(path) for line in message.splitlines()[1:]), message
-    assert words in message
+    assert_refused(scenario_file, path, words)
 
 
 def test_a_weight_lever_naming_an_unknown_lab_is_refused() -> None:
