@@ -15,7 +15,7 @@ CHINA_BUDGET = "data_centers.cndc.budget_usd_per_month"
 
 def _tiny_to_2026(tmp_path: Path) -> Path:
     world = tiny_dict()
-    world["end"] = "2026-12"
+    world["start"], world["end"] = "2024-01", "2026-12"  # calibration reads 2024 to 2026
     return write_yaml(tmp_path / "tiny.yaml", world)
 
 
