@@ -28,7 +28,7 @@ from sim.sweep.figures import (
     trajectory_figure,
 )
 from sim.sweep.findings import SweepFindings
-from sim.sweep.side_effects import NOT_RECORDED
+from sim.sweep.side_effects import side_effect_notes
 
 FIGURE_DPI = 110
 STYLE = """
@@ -204,14 +204,17 @@ def signed(value: float) -> str:
 def side_effects_html(findings: SweepFindings) -> str:
     table = findings.side_effects
     head = (f"{section('side_effects')}<p>What each policy does besides its aim: the median over its runs and, in "
-            f"brackets, the median change against {html.escape(findings.reference)} in the same scenarios.</p>")
+            f"brackets, the median change against {html.escape(findings.reference)} in the same scenarios (a fall "
+            "in the vendors' revenue is what the policy costs them). Revenue is net of export tariffs.</p>")
+    notes = "".join(f"<p>{html.escape(note[0].upper() + note[1:])}.</p>"
+                    for note in side_effect_notes(findings.results))
     if table.empty:
-        return head + f"<p>This sweep recorded none of them.</p><p>{html.escape(NOT_RECORDED)}.</p>"
+        return head + "<p>This sweep recorded none of them.</p>" + notes
     cells = table.assign(cell=[f"{rounded(m)} ({signed(c)})" if pd.notna(c) else rounded(m)
                                for m, c in zip(table["median"], table["median_change"], strict=True)])
     pivot = cells.pivot_table(index="policy", columns="side_effect", values="cell", aggfunc="first", sort=False)
     pivot.columns.name = None
-    return head + table_html(pivot) + f"<p>{html.escape(NOT_RECORDED[0].upper() + NOT_RECORDED[1:])}.</p>"
+    return head + table_html(pivot) + notes
 
 
 def interval_text(index: float, low: float, high: float) -> str:
