@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.style import metric_label, rounded
 from sim.sweep.analysis import MIN_PAIRS_FOR_INTERVAL, SCENARIO_KEYS
+from sim.sweep.cart import MAX_DEPTH, MIN_LEAF_SHARE
 from sim.sweep.discovery import MIN_FAILURES_FOR_DISCOVERY, MIN_RUNS_FOR_DISCOVERY
 from sim.sweep.figures import (
     SOURCE_COLUMNS,
@@ -43,6 +44,9 @@ h2{margin-top:1.8em;border-bottom:1px solid #ddd}
 .answer{font-size:1.15em;background:#eef4fb;padding:0.8em 1em;border-radius:6px}
 .limits{background:#fff6e0;padding:0.6em 1em;border-radius:6px}
 .flag{color:#a04000}
+.findings>li{margin-bottom:0.5em}
+.findings li.agree{color:#1a6b2a}
+.findings li.disagree{color:#a04000}
 .toc{columns:2;font-size:0.95em}
 img{max-width:100%;height:auto}
 dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;font-size:0.85em}
@@ -179,19 +183,31 @@ def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
             "month. For each policy, PRIM (the patient rule induction method) peels the inputs' ranges 5% at a time "
             "towards the runs that fail, picks the box with the best product of coverage (its share of the policy's "
             "failures) and density (the share of its runs that fail), and undoes the cuts the data do not support "
-            "(a one-sided binomial test at 5%).</p>")
+            "(a one-sided binomial test at 5%). As a cross-check, a classification tree (CART, scikit-learn's, at "
+            f"most {MAX_DEPTH} splits deep, no leaf under {MIN_LEAF_SHARE:.0%} of the runs) splits the same runs "
+            "into leaves: those where most runs fail are listed under the box. Where the two agree, the finding does "
+            "not hang on one method's way of searching; where they do not, trust neither alone.</p>")
     if not findings.varied:
         return head + "<p>No uncertain input varies in this sweep, so there is no condition to find.</p>"
-    items = "".join(
-        f"<li><b>{html.escape(row.policy)}</b> ({row.failures} of {row.runs} runs fail): {html.escape(row.words)}"
-        + (" <span class='flag'>⚠ a sketch: fewer than "
-           f"{MIN_RUNS_FOR_DISCOVERY} runs or {MIN_FAILURES_FOR_DISCOVERY} failures</span>" if row.sketch else "")
-        + "</li>"
-        for row in found.boxes.itertuples()
-    )
+    items = "".join(policy_failures_html(row, found.cart[found.cart["policy"] == row.policy])
+                    for row in found.boxes.itertuples())
     plot = (figure_html(trajectory_figure(found.trajectories, found.boxes, colours), "PRIM peeling trajectories")
             if not found.trajectories.empty else "")
-    return head + f"<ul>{items}</ul>{plot}<p>{html.escape(found.cart_note)}</p>"
+    return head + f"<ul class='findings'>{items}</ul>{plot}"
+
+
+def policy_failures_html(box, leaves: pd.DataFrame) -> str:
+    """One policy's failures: PRIM's box, CART's failing leaves beneath it, and whether the two agree."""
+    sketch = (" <span class='flag'>⚠ a sketch: fewer than "
+              f"{MIN_RUNS_FOR_DISCOVERY} runs or {MIN_FAILURES_FOR_DISCOVERY} failures</span>" if box.sketch else "")
+    title = f"<b>{html.escape(box.policy)}</b> ({box.failures} of {box.runs} runs fail)"
+    if pd.isna(box.cart_verdict):  # no box drawn (never fails, always fails): nothing to cross-check
+        return f"<li>{title}: {html.escape(box.words)}{sketch}</li>"
+    found = [f"<li>PRIM's box: {html.escape(box.words)}{sketch}</li>"]
+    found += [f"<li>CART's leaf: {html.escape(words)}</li>" for words in leaves["words"]]
+    verdict = "agree" if box.cart_verdict == "agree" else "disagree"
+    found.append(f"<li class='{verdict}'>{html.escape(box.cart_words)}</li>")
+    return f"<li>{title}<ul>{''.join(found)}</ul></li>"
 
 
 TOP_INPUTS = 3
