@@ -272,6 +272,7 @@ def expand_data_centers(
                 owner_bloc=pop.owner_bloc,
                 budget_usd_per_month=float(pop.total_budget_usd_per_month * shares[index]),
                 budget_growth_factor_per_year=pop.budget_growth_factor_per_year,
+                budget_growth_until=pop.budget_growth_until,
                 suppliers=list(pop.vendors) + [local[i] for i in chosen],
                 home_vendor_preference=pop.home_vendor_preference,
                 initial_installed=[],  # in World.initial_chips

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.base import RowOf, SupplyChainAgent
-from sim.exact import power
+from sim.calendar import parse_month
 from sim.installed import INSTALLED_SOURCES, installed_source
 from sim.scenario.schema import BLOC_CODE, DataCenter
 
@@ -87,7 +87,15 @@ class DataCenterArrays:
         self.base_budget_usd_per_month = np.array([spec.budget_usd_per_month for spec in specs], dtype=float)
         self.budget_growth_factor_per_year = np.array([spec.budget_growth_factor_per_year for spec in specs],
                                                       dtype=float)
-        self.budget_growth_factor_per_year.flags.writeable = False  # fixed for the run: its distinct values are kept
+        # An early rate up to a month (the years the data cover), then the rate above; none: no early years.
+        self.early_budget_growth_factor_per_year = np.array(
+            [spec.budget_growth_until.growth_factor_per_year if spec.budget_growth_until else 1.0 for spec in specs])
+        self.early_budget_growth_months = np.array(
+            [max(0, parse_month(spec.budget_growth_until.until) - start_month) if spec.budget_growth_until else 0
+             for spec in specs], dtype=float)
+        for fixed in (self.budget_growth_factor_per_year, self.early_budget_growth_factor_per_year,
+                      self.early_budget_growth_months):
+            fixed.flags.writeable = False  # fixed for the run: its distinct values are kept
         self._distinct_growth: tuple[np.ndarray, np.ndarray] | None = None
         self.home_vendor_preference = np.array([spec.home_vendor_preference for spec in specs], dtype=float)
         self.cash_usd = np.zeros(count)  # unspent budget
@@ -99,11 +107,18 @@ class DataCenterArrays:
 
     def budget_usd_per_month(self, month: int) -> np.ndarray:
         years = (month - self.start_month) / 12
-        # Members of a population share their growth factor: raise each distinct factor once.
+        # Members of a population share their growth path: work out each distinct path once.
         if self._distinct_growth is None:
-            self._distinct_growth = np.unique(self.budget_growth_factor_per_year, return_inverse=True)
-        factors, factor_of_center = self._distinct_growth
-        return self.base_budget_usd_per_month * power(factors, years)[factor_of_center]
+            paths = np.column_stack([self.budget_growth_factor_per_year, self.early_budget_growth_factor_per_year,
+                                     self.early_budget_growth_months])
+            self._distinct_growth = np.unique(paths, axis=0, return_inverse=True)
+        paths, path_of_center = self._distinct_growth
+        late, early, early_months = paths[:, 0], paths[:, 1], paths[:, 2]
+        early_years = np.minimum(years, early_months / 12)
+        growth = np.array([late_factor ** (years - early_span) * early_factor ** early_span
+                           for late_factor, early_factor, early_span in zip(late.tolist(), early.tolist(),
+                                                                            early_years.tolist(), strict=True)])
+        return self.base_budget_usd_per_month * growth[path_of_center.ravel()]
 
     def receive_budgets(self, month: int, budget_shocks: np.ndarray) -> None:
         self.budget_usd = self.budget_usd_per_month(month) * budget_shocks

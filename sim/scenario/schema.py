@@ -176,8 +176,9 @@ class ProcessNode(Sourced):
 
 
 class GrowthUntil(Strict):
-    """A growth rate that holds until a month, the fab's own rate after it: a ramp faster than the long-run one
-    (TSMC's CoWoS more than doubled in 2024 and 2025, then grows about 1.5x a year)."""
+    """A growth rate that holds until a month, the owner's own rate after it: a ramp faster than the long-run one
+    (TSMC's CoWoS more than doubled in 2024 and 2025, then grows about 1.5x a year; hyperscalers' capex grew 1.73x in
+    2025, and what it does after the years the data cover is an assumption of its own)."""
 
     until: Month = Field(description="the last month that grows at this rate")
     growth_factor_per_year: GrowthFactor
@@ -334,6 +335,9 @@ class DataCenter(Sourced):
     owner_bloc: Bloc | None = Field(None, description="bloc that controls it; defaults to its country's bloc")
     budget_usd_per_month: NonNegative
     budget_growth_factor_per_year: GrowthFactor
+    budget_growth_until: GrowthUntil | None = Field(
+        None, description="a different budget growth up to a month (the years the data cover); the rate above after it"
+    )
     suppliers: list[Identifier] = Field(min_length=1)
     home_vendor_preference: NonNegative = Field(
         0.0, description="price discount (share) a buyer grants vendors of its own bloc"
@@ -415,6 +419,9 @@ class DataCenterPopulation(Sourced):
     count: Annotated[int, Field(ge=1, le=1_000_000)]
     total_budget_usd_per_month: NonNegative
     budget_growth_factor_per_year: GrowthFactor
+    budget_growth_until: GrowthUntil | None = Field(
+        None, description="a different budget growth up to a month (the years the data cover); the rate above after it"
+    )
     size_distribution: LognormalShares
     vendors: list[Identifier] = Field(default_factory=list, description="vendors every member buys from directly")
     intermediaries_per_buyer: Count = Field(0, description="local intermediaries each member buys from")

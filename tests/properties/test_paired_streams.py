@@ -15,7 +15,7 @@ from sim.scenario import load_scenario
 from tests.conftest import BASELINE, SCENARIOS
 
 # Scenarios that change the world rather than a policy lever draw different budgets on purpose.
-WORLD_CHANGES = {"baseline", "packaging_boom"}
+WORLD_CHANGES = {"baseline", "packaging_boom", "capex_boom"}
 LEVER_SCENARIOS = [path for path in SCENARIOS if path.stem not in WORLD_CHANGES]
 UNTIL = "2026-12"
 

@@ -176,3 +176,16 @@ def test_a_model_nobody_uses_is_freed_and_agents_number_from_one_in_each_model()
     del first
     gc.collect()
     assert gone() is None
+
+
+def test_a_budget_grows_at_its_early_rate_up_to_the_month_given_and_at_its_own_rate_after() -> None:
+    # usdc: 500k USD a month in 2025-01, 4x a year until 2025-04, 1.21x a year after (no budget noise in the tiny
+    # world). 2025-03: 500k x 4^(2/12) = 629,961; 2025-04: 500k x 4^0.25 = 707,107; 2025-10: 707,107 x 1.21^0.5
+    # = 777,817.
+    scenario = tiny(**{"data_centers.usdc.budget_growth_until": {"until": "2025-04", "growth_factor_per_year": 4.0},
+                       "data_centers.usdc.budget_growth_factor_per_year": 1.21})
+    blocs = run_scenario(scenario, seed=0, until="2025-10").blocs
+    us_budget = blocs[blocs["bloc"] == "us_allies"].set_index("date")["budget_usd"]
+    assert us_budget["2025-03"] == pytest.approx(629_960.52, rel=1e-8)
+    assert us_budget["2025-04"] == pytest.approx(707_106.78, rel=1e-8)
+    assert us_budget["2025-10"] == pytest.approx(777_817.46, rel=1e-8)
