@@ -42,35 +42,45 @@ class Leaf:
 
 
 def failing_leaves(inputs: pd.DataFrame, fails: np.ndarray) -> list[Leaf]:
-    """The leaves of a shallow tree fitted to ``fails`` (one bool per row of ``inputs``) where most runs fail, the
-    one holding most failures first. Empty when no leaf has a majority of failures (they are scattered)."""
+    """The regions of a shallow tree fitted to ``fails`` (one bool per row of ``inputs``) where most runs fail, the
+    one holding most failures first. Sibling leaves that both fail are one region: the split between them does not
+    change the answer, so it is not worth a reader's condition. Empty when no leaf has a majority of failures."""
     fails = np.asarray(fails, dtype=bool)
     min_leaf = max(MIN_LEAF_RUNS, math.ceil(MIN_LEAF_SHARE * len(fails)))
     tree = DecisionTreeClassifier(max_depth=MAX_DEPTH, min_samples_leaf=min_leaf, random_state=TREE_SEED)
     values = inputs.to_numpy(dtype=float)
     tree.fit(values, fails)
-    leaf_of_run = tree.apply(values)
+    on_path = tree.decision_path(values).toarray().astype(bool)  # a row per run, a column per node it passes
     leaves = []
-    for node, (low, high) in _leaf_limits(tree, list(inputs.columns)).items():
-        inside = leaf_of_run == node
+    for node, (low, high) in _failing_regions(tree, list(inputs.columns), on_path, fails).items():
+        inside = on_path[:, node]
         failed = int(fails[inside].sum())
-        if failed * 2 <= inside.sum():  # not a failing leaf: half or fewer of its runs fail
-            continue
         leaves.append(Leaf(low=low, high=high, inside=inside, coverage=failed / fails.sum(),
                            density=failed / inside.sum()))
     return sorted(leaves, key=lambda leaf: -leaf.coverage)
 
 
-def _leaf_limits(tree: DecisionTreeClassifier, names: list[str]) -> dict[int, tuple[dict, dict]]:
-    """Each leaf's node id -> (low, high) limits per input, from the splits on the way down to it (a run goes left
-    when its value is at most the split's threshold)."""
+def _failing_regions(tree: DecisionTreeClassifier, names: list[str], on_path: np.ndarray,
+                     fails: np.ndarray) -> dict[int, tuple[dict, dict]]:
+    """The highest nodes under which every leaf has a majority of failures -> their (low, high) limits per input,
+    from the splits on the way down (a run goes left when its value is at most the split's threshold)."""
     structure = tree.tree_
+
+    def all_failing(node: int) -> bool:
+        left, right = structure.children_left[node], structure.children_right[node]
+        if left == right:  # a leaf: both children are -1
+            inside = on_path[:, node]
+            return bool(fails[inside].sum() * 2 > inside.sum())
+        return all_failing(left) and all_failing(right)
+
     found: dict[int, tuple[dict, dict]] = {}
 
     def descend(node: int, low: dict, high: dict) -> None:
-        left, right = structure.children_left[node], structure.children_right[node]
-        if left == right:  # a leaf: both children are -1
+        if all_failing(node):
             found[node] = (low, high)
+            return
+        left, right = structure.children_left[node], structure.children_right[node]
+        if left == right:
             return
         name, threshold = names[structure.feature[node]], float(structure.threshold[node])
         tighter_high = threshold if high[name] is None else min(high[name], threshold)
