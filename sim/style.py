@@ -61,8 +61,11 @@ def source_label(source: str) -> str:
 
 
 def compact(value: float) -> str:
-    """A number as an analyst reads it: 4.56e10 -> '45.6B', 1234567 -> '1.23M', 45600 -> '45.6k', 12 -> '12'."""
-    if abs(value) >= 1e9:  # dollars of vendor revenue: '45.6B', not '45,600.00M'
+    """A number as an analyst reads it: 2.56e12 -> '2.56T', 4.56e10 -> '45.6B', 1234567 -> '1.23M', 45600 -> '45.6k',
+    12 -> '12'."""
+    if abs(value) >= 1e12:  # dollars of vendor revenue over a run: '2.56T', not '2,564.6B'
+        return f"{value / 1e12:,.2f}T"
+    if abs(value) >= 1e9:
         return f"{value / 1e9:,.1f}B"
     if abs(value) >= 1e6:
         return f"{value / 1e6:,.2f}M"

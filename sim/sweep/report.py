@@ -41,6 +41,8 @@ h2{margin-top:1.8em;border-bottom:1px solid #ddd}
 .table td{white-space:nowrap}
 .table th{max-width:11em}
 .table td:first-child,.table th:first-child{text-align:left}
+.text2 td:nth-child(2),.text2 th:nth-child(2){text-align:left}
+.change{color:#555;font-size:0.9em}
 .answer{font-size:1.15em;background:#eef4fb;padding:0.8em 1em;border-radius:6px}
 .limits{background:#fff6e0;padding:0.6em 1em;border-radius:6px}
 .flag{color:#a04000}
@@ -76,13 +78,16 @@ def figure_html(figure: Figure, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
 
 
-def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), index: bool = True) -> str:
-    """A table with numbers rounded to what they mean; ``percent`` columns as percentages."""
+def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), index: bool = True, text_columns: int = 1,
+               escape: bool = True) -> str:
+    """A table with numbers rounded to what they mean; ``percent`` columns as percentages. The first
+    ``text_columns`` columns (names, labels) are aligned left like text, the rest right like numbers. With
+    ``escape=False`` the cells are HTML the caller has escaped."""
     formatters = {column: (lambda v: "" if pd.isna(v) else f"{v:.0%}") for column in percent if column in frame}
     shown = frame.copy()
     shown.index.name = None
-    body = shown.to_html(index=index, float_format=rounded, formatters=formatters, border=0, classes="table",
-                         na_rep="", escape=True)
+    body = shown.to_html(index=index, float_format=rounded, formatters=formatters, border=0,
+                         classes=f"table text{text_columns}", na_rep="", escape=escape)
     return f"<div class='scroll'>{body}</div>"
 
 
@@ -159,7 +164,7 @@ def paired_html(findings: SweepFindings) -> str:
             "outcome the way the US bloc wants it: a longer lead, a higher ratio, less compute for China. "
             f"<span class='flag'>⚠ few</span>: fewer than {MIN_PAIRS_FOR_INTERVAL} pairs, an interval too narrow to "
             "trust.</p>"
-            + table_html(shown, percent=("better for the US bloc in",), index=False))
+            + table_html(shown, percent=("better for the US bloc in",), index=False, text_columns=2))
 
 
 def spread_html(findings: SweepFindings) -> str:
@@ -174,7 +179,7 @@ def spread_html(findings: SweepFindings) -> str:
     return (f"{section('spread')}<p>How much the uncertain inputs move each outcome (the standard deviation across "
             "points of each point's mean over its seeds) beside how much chance alone moves it (the standard "
             "deviation across the seeds of one point). Where chance is the larger, a handful of seeds cannot show an "
-            "input's effect.</p>" + table_html(shown, index=False))
+            "input's effect.</p>" + table_html(shown, index=False, text_columns=2))
 
 
 def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
@@ -226,11 +231,14 @@ def side_effects_html(findings: SweepFindings) -> str:
                     for note in side_effect_notes(findings.results))
     if table.empty:
         return head + "<p>This sweep recorded none of them.</p>" + notes
-    cells = table.assign(cell=[f"{rounded(m)} ({signed(c)})" if pd.notna(c) else rounded(m)
-                               for m, c in zip(table["median"], table["median_change"], strict=True)])
+    # The change under the median, not beside it: seven side effects side by side fit a 1,280 px page this way.
+    cells = table.assign(cell=[html.escape(rounded(m)) + (f"<br><span class='change'>({signed(c)})</span>"
+                                                          if pd.notna(c) else "")
+                               for m, c in zip(table["median"], table["median_change"], strict=True)],
+                         policy=table["policy"].map(html.escape), side_effect=table["side_effect"].map(html.escape))
     pivot = cells.pivot_table(index="policy", columns="side_effect", values="cell", aggfunc="first", sort=False)
     pivot.columns.name = None
-    return head + table_html(pivot) + notes
+    return head + table_html(pivot, escape=False) + notes
 
 
 def interval_text(index: float, low: float, high: float) -> str:
@@ -250,8 +258,10 @@ def inputs_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
         "explains alone) and, after the slash, total (with its interactions), each with its 95% bootstrap interval."
         if sobol else
         "first-order indices from the points as sampled (the share of the outcome's variance explained by the "
-        "input's quantile bins), with 95% bootstrap intervals. <span class='flag'>~</span>: below what shuffled "
-        "inputs reach (the 95th percentile of 200 shuffles): not told from no effect. For Sobol' indices, sample "
+        "input's quantile bins), with 95% bootstrap intervals. An index read from bins is pushed up by chance, so "
+        "its interval is taken off that push and can lie below the index itself. <span class='flag'>~</span>: "
+        "below what shuffled inputs reach (the 95th percentile of 200 shuffles): not told from no effect. For "
+        "Sobol' indices, sample "
         "the sweep with <code>sampling: {method: sobol}</code>."
     )
     cells = []
@@ -276,7 +286,7 @@ def inputs_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
     points = int(table["points"].min())
     return (head + f"<p>Per policy (an input can matter under one and not another), over each point's mean across its "
             f"seeds ({points} points or more per policy): {method}</p>"
-            + table_html(pivot, index=False)
+            + table_html(pivot, index=False, text_columns=2)
             + f"<p>The lead against the {len(top)} inputs that explain most of it, run by run:</p>" + plot)
 
 
