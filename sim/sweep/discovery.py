@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.style import rounded, unit_of_path
-from sim.sweep.cart import MAX_DEPTH, Agreement, Leaf, agreement, failing_leaves
+from sim.sweep.cart import MAX_DEPTH, MIN_LEAF_SHARE, Agreement, Leaf, agreement, failing_leaves
 from sim.sweep.outcomes import Target
 from sim.sweep.prim import Box, chosen_box, in_box, peel, simplified, trajectory_frame
 
@@ -124,8 +124,8 @@ def leaf_rows(leaves: list[Leaf], fails: np.ndarray, paths: dict[str, str]) -> l
 def agreement_words(found: Agreement | None, box: Box) -> str:
     """What the CART cross-check says of PRIM's box, as a sentence."""
     if found is None:
-        return (f"CART finds no leaf where most runs fail (the failures are too scattered for a tree of {MAX_DEPTH} "
-                "splits), so it does not back PRIM's box.")
+        return (f"CART finds no leaf of at least {MIN_LEAF_SHARE:.0%} of the runs where most runs fail (the failures "
+                f"are too few or too scattered for a tree of {MAX_DEPTH} splits), so it does not back PRIM's box.")
 
     def names(inputs: list[str]) -> str:
         return " and ".join(f"the {name.replace('_', ' ')}" for name in inputs)

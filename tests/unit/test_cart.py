@@ -82,7 +82,7 @@ def test_cart_says_so_when_no_leaf_is_mostly_failures() -> None:
     assert found.cart.empty
     box = found.boxes.iloc[0]
     assert box["cart_verdict"] == "no failing leaf"
-    assert box["cart_words"].startswith("CART finds no leaf where most runs fail")
+    assert box["cart_words"].startswith("CART finds no leaf of at least 5% of the runs where most runs fail")
 
 
 def test_analyse_sweep_gives_the_cart_leaves_as_a_table() -> None:
