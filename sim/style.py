@@ -61,7 +61,12 @@ def source_label(source: str) -> str:
 
 
 def compact(value: float) -> str:
-    """A number as an analyst reads it: 1234567 -> '1.23M', 45600 -> '45.6k', 12 -> '12'."""
+    """A number as an analyst reads it: 2.56e12 -> '2.56T', 4.56e10 -> '45.6B', 1234567 -> '1.23M', 45600 -> '45.6k',
+    12 -> '12'."""
+    if abs(value) >= 1e12:  # dollars of vendor revenue over a run: '2.56T', not '2,564.6B'
+        return f"{value / 1e12:,.2f}T"
+    if abs(value) >= 1e9:
+        return f"{value / 1e9:,.1f}B"
     if abs(value) >= 1e6:
         return f"{value / 1e6:,.2f}M"
     if abs(value) >= 1e3:
@@ -87,6 +92,8 @@ METRIC_LABELS = {
     "smuggled_chips": "chips smuggled in the last month",
     "seized_chips": "chips seized in the last month",
     "intermediaries_listed": "intermediaries on the entity list",
+    "us_allies_vendor_revenue_usd": "US & allies' vendors' revenue in the last month (USD)",
+    "tariffs_collected_usd": "export tariffs collected in the last month (USD)",
 }
 
 # The units a scenario key's name ends with (``parameters.smuggling_fine_usd_per_chip.value``), as a reader says them.

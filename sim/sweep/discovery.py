@@ -1,38 +1,46 @@
 """Scenario discovery: for each policy, the conditions under which it misses the target, found with PRIM
-(``sim.sweep.prim``) over the uncertain inputs and said in plain words.
+(``sim.sweep.prim``) over the uncertain inputs and cross-checked with a CART tree (``sim.sweep.cart``), in plain words.
 
 A run *fails* when its outcome at the last month falls short of the target (``sim.sweep.outcomes.Target``). PRIM
 looks for a box over the inputs the sweep varied in which failures are dense; of the trajectory's boxes the one with
 the best coverage x density is picked, its cuts that the data do not support (``sim.sweep.prim.simplified``) are
 undone, and the box is reported with its coverage (the share of the policy's failures it holds) and density (the
 share of its runs that fail). A box drawn from few
-runs or few failures is a sketch, and is flagged as one. A CART tree would cross-check the box, but scikit-learn is
-not installed here, so the report says the cross-check was not made.
+runs or few failures is a sketch, and is flagged as one. Beside the box, the leaves of a shallow classification tree
+where most runs fail, each with its coverage and density, and whether tree and box agree: the same inputs and most
+of the same runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sim.style import rounded, unit_of_path
+from sim.sweep.cart import MAX_DEPTH, MIN_LEAF_SHARE, Agreement, Leaf, agreement, failing_leaves
 from sim.sweep.outcomes import Target
-from sim.sweep.prim import chosen_box, peel, simplified, trajectory_frame
+from sim.sweep.prim import Box, chosen_box, in_box, peel, simplified, trajectory_frame
 
 # Below these, a box is a sketch: PRIM's 5% peels need some tens of runs to cut anything, and a box around three
 # failures says little about where the next one will be.
 MIN_RUNS_FOR_DISCOVERY = 50
 MIN_FAILURES_FOR_DISCOVERY = 5
-CART_NOTE = "CART cross-check not made: scikit-learn is not installed in this environment."
+CART_COLUMNS = ["policy", "leaf", "runs", "failures", "coverage", "density", "words"]
 
 
 @dataclass
 class Discovery:
-    boxes: pd.DataFrame  # per policy: runs, failures, coverage, density, mass, the box in words, a sketch or not
+    boxes: pd.DataFrame  # per policy: runs, failures, coverage, density, mass, the box in words, a sketch or not,
+    # and the CART cross-check: its verdict (agree, partly agree, disagree) and what it says, in words
     limits: pd.DataFrame  # per policy and restricted input: the box's low and high limits
     trajectories: pd.DataFrame  # per policy and peeling step: coverage, density, mass, inputs restricted
-    cart_note: str = CART_NOTE
+    cart: pd.DataFrame  # per policy and CART leaf where most runs fail: runs, failures, coverage, density, words
+
+
+BOX_COLUMNS = ["policy", "runs", "failures", "coverage", "density", "mass", "sketch", "words", "cart_verdict",
+               "cart_words"]
 
 
 def limit_words(name: str, path: str, low: float | None, high: float | None) -> str:
@@ -52,9 +60,10 @@ def limit_words(name: str, path: str, low: float | None, high: float | None) -> 
 
 def discover(final: pd.DataFrame, varied: list[str], target: Target,
              factor_paths: dict[str, str] | None = None) -> Discovery:
-    """For each policy in ``final`` (a row per run at the last month), the PRIM box of its failures."""
+    """For each policy in ``final`` (a row per run at the last month), the PRIM box of its failures and the CART
+    leaves that cross-check it."""
     paths = factor_paths or {}
-    boxes, limits, trajectories = [], [], []
+    boxes, limits, trajectories, cart = [], [], [], []
     for policy, runs in final.groupby("policy", sort=False):
         fails = ~target.met(runs[target.metric]).to_numpy()
         row = {"policy": policy, "runs": len(runs), "failures": int(fails.sum()), "coverage": float("nan"),
@@ -79,14 +88,55 @@ def discover(final: pd.DataFrame, varied: list[str], target: Target,
             clauses.append(limit_words(name, paths.get(name, ""), low, high))
         where = (f"when {' and '.join(clauses)}" if clauses
                  else "across the inputs' whole ranges (no narrower box does better)")
+        leaves = failing_leaves(inputs, fails)
+        cart += [{"policy": policy, **leaf_row} for leaf_row in leaf_rows(leaves, fails, paths)]
+        verdict = agreement(in_box(inputs, box), list(box.restricted), leaves, fails) if leaves else None
         boxes.append({**row, "coverage": box.coverage, "density": box.density, "mass": box.mass,
                       "words": f"fails {where}: {box.coverage:.0%} of its failures, "
-                               f"{box.density:.0%} of the runs in the box fail"})
+                               f"{box.density:.0%} of the runs in the box fail",
+                      "cart_verdict": verdict.verdict if verdict else "no failing leaf",
+                      "cart_words": agreement_words(verdict, box)})
         steps = trajectory_frame(trajectory)
         trajectories.append(steps.assign(policy=policy, chosen=steps["step"] == trajectory.index(picked)))
     return Discovery(
-        boxes=pd.DataFrame(boxes),
+        boxes=pd.DataFrame(boxes).reindex(columns=BOX_COLUMNS),
         limits=pd.DataFrame(limits, columns=["policy", "factor", "low", "high"]),
         trajectories=pd.concat(trajectories, ignore_index=True) if trajectories else pd.DataFrame(
             columns=["step", "coverage", "density", "mass", "restricted", "policy", "chosen"]),
+        cart=pd.DataFrame(cart, columns=CART_COLUMNS),
     )
+
+
+def leaf_rows(leaves: list[Leaf], fails: np.ndarray, paths: dict[str, str]) -> list[dict]:
+    """CART's failing leaves as rows: their size, coverage and density, and their conditions in words."""
+    rows = []
+    for number, leaf in enumerate(leaves, start=1):
+        clauses = [limit_words(name, paths.get(name, ""), leaf.low[name], leaf.high[name]) for name in leaf.restricted]
+        where = (f"when {' and '.join(clauses)}" if clauses
+                 else "across the inputs' whole ranges (the tree makes no split)")
+        rows.append({"leaf": number, "runs": int(leaf.inside.sum()), "failures": int(fails[leaf.inside].sum()),
+                     "coverage": leaf.coverage, "density": leaf.density,
+                     "words": f"fails {where}: {leaf.coverage:.0%} of its failures, "
+                              f"{leaf.density:.0%} of the runs in the leaf fail"})
+    return rows
+
+
+def agreement_words(found: Agreement | None, box: Box) -> str:
+    """What the CART cross-check says of PRIM's box, as a sentence."""
+    if found is None:
+        return (f"CART finds no leaf of at least {MIN_LEAF_SHARE:.0%} of the runs where most runs fail (the failures "
+                f"are too few or too scattered for a tree of {MAX_DEPTH} splits), so it does not back PRIM's box.")
+
+    def names(inputs: list[str]) -> str:
+        return " and ".join(f"the {name.replace('_', ' ')}" for name in inputs)
+
+    shared = f"{found.shared_runs:.0%} of the runs in either region are in both"
+    if found.verdict == "agree":
+        return f"CART agrees: its failing leaves restrict the same inputs as PRIM's box, and {shared}."
+    parts = [f"CART's failing leaves hold {found.cart_coverage:.0%} of the failures ({found.cart_density:.0%} of their "
+             f"runs fail), PRIM's box {box.coverage:.0%} ({box.density:.0%})", shared]
+    if found.only_cart:
+        parts.append(f"CART also splits on {names(found.only_cart)}, which PRIM's box leaves free")
+    if found.only_prim:
+        parts.append(f"PRIM's box also restricts {names(found.only_prim)}, which CART's failing leaves leave free")
+    return f"CART {'partly agrees' if found.verdict == 'partly agree' else 'disagrees'}: {'; '.join(parts)}."

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.compute import US_BLOC
 from sim.run import RunResult, run_scenario
 from sim.scenario import LoadedScenario
 from sim.scenario.load import apply_overrides, resolve_extends, validate
@@ -41,14 +42,40 @@ def load_for_run(scenario_file: str, overrides: dict[str, Any], expected_sha256:
     return LoadedScenario(scenario=scenario, path=Path(scenario_file), file_sha256=digest, overrides=dict(overrides))
 
 
+# Metrics summed from the run's revenue table (a row per month, vendor and destination bloc), which a sweep run
+# records only when one of them is asked for.
+REVENUE_METRICS = ("us_allies_vendor_revenue_usd", "tariffs_collected_usd")
+
+
+def tables_for(metrics: tuple[str, ...]) -> tuple[str, ...]:
+    """The tables beyond blocs and world that a run must record for ``metrics``."""
+    return ("revenue",) if any(metric in REVENUE_METRICS for metric in metrics) else ()
+
+
+def revenue_metrics(result: RunResult) -> pd.DataFrame:
+    """Per month: the revenue of the vendors based in the US bloc (net of export tariffs, USD, all destinations),
+    and the export tariffs every vendor paid on sales under an allowance (USD; the controlling government's)."""
+    revenue = result.tables["revenue"]
+    country_bloc = {code: country.bloc for code, country in result.scenario.countries.items()}
+    us_vendors = {vendor.id for vendor in result.scenario.vendors if country_bloc[vendor.country] == US_BLOC}
+    us_revenue = revenue["revenue_usd"].where(revenue["vendor"].isin(us_vendors), 0.0)
+    return pd.DataFrame({"us_allies_vendor_revenue_usd": us_revenue.groupby(revenue["date"]).sum(),
+                         "tariffs_collected_usd": revenue.groupby("date")["tariff_usd"].sum()})
+
+
 def metrics_frame(result: RunResult, metrics: tuple[str, ...]) -> pd.DataFrame:
-    """One row per month with the requested metrics (world metrics, and bloc metrics as ``<bloc>_<column>``)."""
+    """One row per month with the requested metrics (world metrics, bloc metrics as ``<bloc>_<column>``, and the
+    revenue metrics summed from the revenue table)."""
     world = result.world.set_index("date")
     blocs = result.blocs.pivot(index="date", columns="bloc")
     blocs.columns = [f"{bloc}_{column}" for column, bloc in blocs.columns]
+    revenue = revenue_metrics(result).reindex(world.index, fill_value=0.0) if tables_for(metrics) else None
     columns = {}
     for metric in metrics:
-        columns[metric] = world[metric] if metric in world.columns else blocs[metric]
+        if metric in REVENUE_METRICS:
+            columns[metric] = revenue[metric]
+        else:
+            columns[metric] = world[metric] if metric in world.columns else blocs[metric]
     frame = pd.DataFrame(columns, index=world.index).reset_index()
     frame.insert(1, "tick", world["tick"].to_numpy())
     return frame
@@ -58,8 +85,9 @@ def execute_run(run: RunSpec) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         loaded = load_for_run(run.scenario_file, run.overrides, run.scenario_sha256)
-        # A sweep keeps a few metrics of the bloc and world tables: the others are not recorded at all.
-        result = run_scenario(loaded, seed=run.seed, until=run.until, tables=())
+        # A sweep keeps a few metrics of the bloc and world tables (and of the revenue table, when it keeps vendor
+        # revenue or tariffs): the other tables are not recorded at all.
+        result = run_scenario(loaded, seed=run.seed, until=run.until, tables=tables_for(run.metrics))
         frame = metrics_frame(result, run.metrics)
     except InputChangedError as error:
         return {"run_id": run.run_id, "status": "failed", "error": str(error),

@@ -7,6 +7,8 @@ sized for a page 1,280 px wide at the report's resolution, so none is scaled dow
 
 from __future__ import annotations
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")  # headless: figures are saved, never shown
@@ -36,6 +38,15 @@ PAGE_WIDTH_INCHES = 10.5
 NUMBER_AXIS = FuncFormatter(lambda value, _position: rounded(value))
 
 
+def _log_minor_label(value: float, _position: int) -> str:
+    """On a log axis, a minor tick is labelled only at 2x and 5x a power of ten: 3, 4, 6... crowd into each other."""
+    mantissa = value / 10 ** math.floor(math.log10(value)) if value > 0 else 0.0
+    return rounded(value) if any(math.isclose(mantissa, m) for m in (2.0, 5.0)) else ""
+
+
+LOG_MINOR_AXIS = FuncFormatter(_log_minor_label)
+
+
 def policy_colours(policies: list[str]) -> dict[str, tuple]:
     palette = plt.get_cmap("tab10")
     return {policy: palette(index % 10) for index, policy in enumerate(policies)}
@@ -61,7 +72,7 @@ def fan_figure(results: pd.DataFrame, outcomes: list[tuple[str, bool]], colours:
             axis.plot(months, rows_of_policy["median"], color=colour, label=policy, linewidth=1.8)
         if log:
             axis.set_yscale("log")
-            axis.yaxis.set_minor_formatter(NUMBER_AXIS)
+            axis.yaxis.set_minor_formatter(LOG_MINOR_AXIS)
         axis.yaxis.set_major_formatter(NUMBER_AXIS)
         axis.set_title(metric_label(column), fontsize=9)
         axis.xaxis.set_major_locator(mdates.YearLocator())
@@ -137,7 +148,7 @@ def trajectory_figure(trajectories: pd.DataFrame, boxes: pd.DataFrame, colours: 
 def scatter_figure(final: pd.DataFrame, inputs: list[tuple[str, str]], outcome: str,
                    colours: dict[str, tuple]) -> Figure:
     """The outcome against each of the top inputs (name, label), a dot per run, coloured by policy."""
-    figure, axes = plt.subplots(1, len(inputs), figsize=(PAGE_WIDTH_INCHES, 3.2), constrained_layout=True,
+    figure, axes = plt.subplots(1, len(inputs), figsize=(PAGE_WIDTH_INCHES, 3.5), constrained_layout=True,
                                 squeeze=False, sharey=True)
     for axis, (name, label) in zip(axes[0], inputs, strict=True):
         for policy, runs in final.groupby("policy", sort=False):
@@ -149,5 +160,8 @@ def scatter_figure(final: pd.DataFrame, inputs: list[tuple[str, str]], outcome: 
         axis.tick_params(labelsize=8)
         axis.grid(alpha=0.3)
     axes[0][0].set_ylabel(metric_label(outcome), fontsize=9)
-    axes[0][0].legend(fontsize=7)
+    # Below the panels, not in one: a cloud of runs leaves no corner free for it.
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=8, markerscale=2,
+                  frameon=False)
     return figure

@@ -1,8 +1,10 @@
 """Which way is better: each sweep metric's direction for the US bloc, the side whose export controls are compared.
 
 A paired difference is "better" when it moves a metric the way the US bloc wants it: up for its lead, its ratio and
-its own compute, down for China's compute and for smuggling. Metrics no side wants more or less of (the rest of the
-world's compute, seizures, listings: each a cost or a means, not an aim) have no direction and no "better" share.
+its own compute and its vendors' revenue, down for China's compute and for smuggling. Metrics no side wants more or
+less of (the rest of the world's compute, seizures, listings: each a cost or a means, not an aim) have no direction
+and no "better" share; nor have export tariffs, which the US bloc's vendors pay to its own government (a transfer
+inside the bloc: their revenue is counted net of them).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ US_BLOC_DIRECTION: dict[str, int] = {
     "china_distillation_h100e": DOWN_IS_BETTER,
     "china_weights_h100e": DOWN_IS_BETTER,
     "smuggled_chips": DOWN_IS_BETTER,
+    "us_allies_vendor_revenue_usd": UP_IS_BETTER,
 }
 
 

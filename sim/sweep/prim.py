@@ -110,6 +110,11 @@ def _inside(values: pd.DataFrame, low: dict[str, float], high: dict[str, float])
     return inside
 
 
+def in_box(inputs: pd.DataFrame, box: Box) -> np.ndarray:
+    """Which cases (rows of ``inputs``) fall in ``box``."""
+    return _inside(inputs, box.low, box.high)
+
+
 def restriction_p_value(inputs: pd.DataFrame, interesting: np.ndarray, box: Box, name: str) -> float:
     """How likely the box's failures would be if its cut on ``name`` did nothing: a one-sided binomial test of the
     box's count at the density of the box with that cut undone (the quasi-p-value of scenario discovery)."""

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from sim.style import metric_label, rounded
 from sim.sweep.analysis import MIN_PAIRS_FOR_INTERVAL, SCENARIO_KEYS
+from sim.sweep.cart import MAX_DEPTH, MIN_LEAF_SHARE
 from sim.sweep.discovery import MIN_FAILURES_FOR_DISCOVERY, MIN_RUNS_FOR_DISCOVERY
 from sim.sweep.figures import (
     SOURCE_COLUMNS,
@@ -28,7 +29,7 @@ from sim.sweep.figures import (
     trajectory_figure,
 )
 from sim.sweep.findings import SweepFindings
-from sim.sweep.side_effects import NOT_RECORDED
+from sim.sweep.side_effects import side_effect_notes
 
 FIGURE_DPI = 110
 STYLE = """
@@ -40,9 +41,14 @@ h2{margin-top:1.8em;border-bottom:1px solid #ddd}
 .table td{white-space:nowrap}
 .table th{max-width:11em}
 .table td:first-child,.table th:first-child{text-align:left}
+.text2 td:nth-child(2),.text2 th:nth-child(2){text-align:left}
+.change{color:#555;font-size:0.9em}
 .answer{font-size:1.15em;background:#eef4fb;padding:0.8em 1em;border-radius:6px}
 .limits{background:#fff6e0;padding:0.6em 1em;border-radius:6px}
 .flag{color:#a04000}
+.findings>li{margin-bottom:0.5em}
+.findings li.agree{color:#1a6b2a}
+.findings li.disagree{color:#a04000}
 .toc{columns:2;font-size:0.95em}
 img{max-width:100%;height:auto}
 dl.provenance{display:grid;grid-template-columns:max-content 1fr;gap:2px 12px;font-size:0.85em}
@@ -72,13 +78,16 @@ def figure_html(figure: Figure, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
 
 
-def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), index: bool = True) -> str:
-    """A table with numbers rounded to what they mean; ``percent`` columns as percentages."""
+def table_html(frame: pd.DataFrame, percent: tuple[str, ...] = (), index: bool = True, text_columns: int = 1,
+               escape: bool = True) -> str:
+    """A table with numbers rounded to what they mean; ``percent`` columns as percentages. The first
+    ``text_columns`` columns (names, labels) are aligned left like text, the rest right like numbers. With
+    ``escape=False`` the cells are HTML the caller has escaped."""
     formatters = {column: (lambda v: "" if pd.isna(v) else f"{v:.0%}") for column in percent if column in frame}
     shown = frame.copy()
     shown.index.name = None
-    body = shown.to_html(index=index, float_format=rounded, formatters=formatters, border=0, classes="table",
-                         na_rep="", escape=True)
+    body = shown.to_html(index=index, float_format=rounded, formatters=formatters, border=0,
+                         classes=f"table text{text_columns}", na_rep="", escape=escape)
     return f"<div class='scroll'>{body}</div>"
 
 
@@ -155,7 +164,7 @@ def paired_html(findings: SweepFindings) -> str:
             "outcome the way the US bloc wants it: a longer lead, a higher ratio, less compute for China. "
             f"<span class='flag'>⚠ few</span>: fewer than {MIN_PAIRS_FOR_INTERVAL} pairs, an interval too narrow to "
             "trust.</p>"
-            + table_html(shown, percent=("better for the US bloc in",), index=False))
+            + table_html(shown, percent=("better for the US bloc in",), index=False, text_columns=2))
 
 
 def spread_html(findings: SweepFindings) -> str:
@@ -170,7 +179,7 @@ def spread_html(findings: SweepFindings) -> str:
     return (f"{section('spread')}<p>How much the uncertain inputs move each outcome (the standard deviation across "
             "points of each point's mean over its seeds) beside how much chance alone moves it (the standard "
             "deviation across the seeds of one point). Where chance is the larger, a handful of seeds cannot show an "
-            "input's effect.</p>" + table_html(shown, index=False))
+            "input's effect.</p>" + table_html(shown, index=False, text_columns=2))
 
 
 def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
@@ -179,19 +188,31 @@ def failures_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
             "month. For each policy, PRIM (the patient rule induction method) peels the inputs' ranges 5% at a time "
             "towards the runs that fail, picks the box with the best product of coverage (its share of the policy's "
             "failures) and density (the share of its runs that fail), and undoes the cuts the data do not support "
-            "(a one-sided binomial test at 5%).</p>")
+            "(a one-sided binomial test at 5%). As a cross-check, a classification tree (CART, scikit-learn's, at "
+            f"most {MAX_DEPTH} splits deep, no leaf under {MIN_LEAF_SHARE:.0%} of the runs) splits the same runs "
+            "into leaves: those where most runs fail are listed under the box. Where the two agree, the finding does "
+            "not hang on one method's way of searching; where they do not, trust neither alone.</p>")
     if not findings.varied:
         return head + "<p>No uncertain input varies in this sweep, so there is no condition to find.</p>"
-    items = "".join(
-        f"<li><b>{html.escape(row.policy)}</b> ({row.failures} of {row.runs} runs fail): {html.escape(row.words)}"
-        + (" <span class='flag'>⚠ a sketch: fewer than "
-           f"{MIN_RUNS_FOR_DISCOVERY} runs or {MIN_FAILURES_FOR_DISCOVERY} failures</span>" if row.sketch else "")
-        + "</li>"
-        for row in found.boxes.itertuples()
-    )
+    items = "".join(policy_failures_html(row, found.cart[found.cart["policy"] == row.policy])
+                    for row in found.boxes.itertuples())
     plot = (figure_html(trajectory_figure(found.trajectories, found.boxes, colours), "PRIM peeling trajectories")
             if not found.trajectories.empty else "")
-    return head + f"<ul>{items}</ul>{plot}<p>{html.escape(found.cart_note)}</p>"
+    return head + f"<ul class='findings'>{items}</ul>{plot}"
+
+
+def policy_failures_html(box, leaves: pd.DataFrame) -> str:
+    """One policy's failures: PRIM's box, CART's failing leaves beneath it, and whether the two agree."""
+    sketch = (" <span class='flag'>⚠ a sketch: fewer than "
+              f"{MIN_RUNS_FOR_DISCOVERY} runs or {MIN_FAILURES_FOR_DISCOVERY} failures</span>" if box.sketch else "")
+    title = f"<b>{html.escape(box.policy)}</b> ({box.failures} of {box.runs} runs fail)"
+    if pd.isna(box.cart_verdict):  # no box drawn (never fails, always fails): nothing to cross-check
+        return f"<li>{title}: {html.escape(box.words)}{sketch}</li>"
+    found = [f"<li>PRIM's box: {html.escape(box.words)}{sketch}</li>"]
+    found += [f"<li>CART's leaf: {html.escape(words)}</li>" for words in leaves["words"]]
+    verdict = "agree" if box.cart_verdict == "agree" else "disagree"
+    found.append(f"<li class='{verdict}'>{html.escape(box.cart_words)}</li>")
+    return f"<li>{title}<ul>{''.join(found)}</ul></li>"
 
 
 TOP_INPUTS = 3
@@ -204,14 +225,20 @@ def signed(value: float) -> str:
 def side_effects_html(findings: SweepFindings) -> str:
     table = findings.side_effects
     head = (f"{section('side_effects')}<p>What each policy does besides its aim: the median over its runs and, in "
-            f"brackets, the median change against {html.escape(findings.reference)} in the same scenarios.</p>")
+            f"brackets, the median change against {html.escape(findings.reference)} in the same scenarios (a fall "
+            "in the vendors' revenue is what the policy costs them). Revenue is net of export tariffs.</p>")
+    notes = "".join(f"<p>{html.escape(note[0].upper() + note[1:])}.</p>"
+                    for note in side_effect_notes(findings.results))
     if table.empty:
-        return head + f"<p>This sweep recorded none of them.</p><p>{html.escape(NOT_RECORDED)}.</p>"
-    cells = table.assign(cell=[f"{rounded(m)} ({signed(c)})" if pd.notna(c) else rounded(m)
-                               for m, c in zip(table["median"], table["median_change"], strict=True)])
+        return head + "<p>This sweep recorded none of them.</p>" + notes
+    # The change under the median, not beside it: seven side effects side by side fit a 1,280 px page this way.
+    cells = table.assign(cell=[html.escape(rounded(m)) + (f"<br><span class='change'>({signed(c)})</span>"
+                                                          if pd.notna(c) else "")
+                               for m, c in zip(table["median"], table["median_change"], strict=True)],
+                         policy=table["policy"].map(html.escape), side_effect=table["side_effect"].map(html.escape))
     pivot = cells.pivot_table(index="policy", columns="side_effect", values="cell", aggfunc="first", sort=False)
     pivot.columns.name = None
-    return head + table_html(pivot) + f"<p>{html.escape(NOT_RECORDED[0].upper() + NOT_RECORDED[1:])}.</p>"
+    return head + table_html(pivot, escape=False) + notes
 
 
 def interval_text(index: float, low: float, high: float) -> str:
@@ -231,8 +258,10 @@ def inputs_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
         "explains alone) and, after the slash, total (with its interactions), each with its 95% bootstrap interval."
         if sobol else
         "first-order indices from the points as sampled (the share of the outcome's variance explained by the "
-        "input's quantile bins), with 95% bootstrap intervals. <span class='flag'>~</span>: below what shuffled "
-        "inputs reach (the 95th percentile of 200 shuffles): not told from no effect. For Sobol' indices, sample "
+        "input's quantile bins), with 95% bootstrap intervals. An index read from bins is pushed up by chance, so "
+        "its interval is taken off that push and can lie below the index itself. <span class='flag'>~</span>: "
+        "below what shuffled inputs reach (the 95th percentile of 200 shuffles): not told from no effect. For "
+        "Sobol' indices, sample "
         "the sweep with <code>sampling: {method: sobol}</code>."
     )
     cells = []
@@ -257,7 +286,7 @@ def inputs_html(findings: SweepFindings, colours: dict[str, tuple]) -> str:
     points = int(table["points"].min())
     return (head + f"<p>Per policy (an input can matter under one and not another), over each point's mean across its "
             f"seeds ({points} points or more per policy): {method}</p>"
-            + table_html(pivot, index=False)
+            + table_html(pivot, index=False, text_columns=2)
             + f"<p>The lead against the {len(top)} inputs that explain most of it, run by run:</p>" + plot)
 
 

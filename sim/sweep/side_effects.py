@@ -1,10 +1,12 @@
 """What each policy costs besides its aim, from what a sweep records: allied and rest-of-world compute at the end,
-chips smuggled and seized over the whole run, intermediaries on the entity list at the end.
+chips smuggled and seized, the US bloc's vendors' revenue and the export tariffs collected over the whole run,
+intermediaries on the entity list at the end.
 
-Flows recorded month by month (smuggled and seized chips) are summed over the run; stocks (compute, listings) are
+Flows recorded month by month (chips, revenue, tariffs) are summed over the run; stocks (compute, listings) are
 read at the last month. Each is shown as its median over the policy's runs and as the median paired change against
-the reference policy. Vendor revenue and export tariffs are in a run's ``revenue`` table, which sweep runs do not
-record (they keep only the bloc and world metrics), so the report says so instead of guessing them.
+the reference policy: a fall in the vendors' revenue is the revenue the policy costs them. A sweep run before
+revenue and tariffs were recorded (or that left them out of its metrics) lacks them, and the notes say so rather
+than guess them.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ STOCKS_AT_END = {
 FLOWS_OVER_RUN = {
     "smuggled_chips": "chips smuggled over the run",
     "seized_chips": "chips seized over the run",
+    "us_allies_vendor_revenue_usd": "US & allies' vendors' revenue over the run (USD)",
+    "tariffs_collected_usd": "export tariffs collected over the run (USD)",
 }
-NOT_RECORDED = ("vendor revenue lost and export tariffs collected are not recorded by sweep runs (only a single "
-                "run's revenue table has them: chipsim run, or run_scenario(..., tables=['revenue']))")
+REVENUE_NOT_RECORDED = ("vendor revenue and export tariffs were not recorded by this sweep (it was run before "
+                        "sweeps recorded them, or its metrics leave them out): run it again to see them")
+NO_TARIFFS = ("no export tariff was collected in any run: no policy in this sweep lets chips out under an allowance "
+              "that charges one (export_allowance's tariff_fraction)")
 
 
 def side_effect_outcomes(results: pd.DataFrame) -> pd.DataFrame:
@@ -35,6 +41,13 @@ def side_effect_outcomes(results: pd.DataFrame) -> pd.DataFrame:
     if flows:
         table = table.join(results.groupby("run_id")[flows].sum())
     return table.reset_index()
+
+
+def side_effect_notes(results: pd.DataFrame) -> list[str]:
+    """What the side-effects table cannot show, or shows as nothing for a reason worth saying."""
+    if "us_allies_vendor_revenue_usd" not in results or "tariffs_collected_usd" not in results:
+        return [REVENUE_NOT_RECORDED]
+    return [NO_TARIFFS] if (results["tariffs_collected_usd"] == 0).all() else []
 
 
 def side_effects(results: pd.DataFrame, reference: str) -> pd.DataFrame:

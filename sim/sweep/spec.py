@@ -46,6 +46,9 @@ METRICS = REPORT_METRICS + (
     "smuggled_chips",
     "seized_chips",
     "intermediaries_listed",
+    # From the run's revenue table (sim.sweep.execute.revenue_metrics): what controls cost the US bloc's vendors.
+    "us_allies_vendor_revenue_usd",
+    "tariffs_collected_usd",
 )
 
 

@@ -35,6 +35,8 @@ def made_up_results(policies: dict[str, float], points: int = 8, seeds: int = 2,
                                         "china_installed_h100e_smuggled": china * 0.4,
                                         "us_allies_effective_h100e": china * grown / 2,
                                         "rest_effective_h100e": 1e6, "smuggled_chips": 100.0 / (1 + added),
-                                        "seized_chips": 10.0, "intermediaries_listed": float(added)})
+                                        "seized_chips": 10.0, "intermediaries_listed": float(added),
+                                        "us_allies_vendor_revenue_usd": 1e9 - 1e8 * added,
+                                        "tariffs_collected_usd": 5e6 if added == 0 else 0.0})
     plan = pd.DataFrame(plan_rows)
     return plan.merge(pd.DataFrame(result_rows), on="run_id"), plan

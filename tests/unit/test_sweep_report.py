@@ -130,3 +130,17 @@ def test_the_answer_says_when_the_best_policy_fails() -> None:
     assert limit["factor"] == "fine" and 0.4 < limit["high"] < 0.6 and pd.isna(limit["low"])
     page = render_html(findings, {})
     assert f"It fails when the fine is under {limit['high']:.3g}: {box['coverage']:.0%} of its failures" in page
+
+
+def test_the_page_puts_carts_failing_leaves_and_its_verdict_under_prims_box() -> None:
+    # As above: tight fails where the fine is under 0.5; PRIM's box and the tree's one failing leaf say so alike.
+    results, plan = made_up_results({"baseline": 0.0, "tight": 3.0}, points=60, seeds=1, factors={"fine": 5.0})
+    findings = findings_from(results, plan, Target(lead_months=15.5))
+    [leaf] = findings.discovery.cart[findings.discovery.cart["policy"] == "tight"]["words"]
+    assert leaf.startswith("fails when the fine is under 0.")
+    page = render_html(findings, {})
+    box = findings.discovery.boxes.set_index("policy").loc["tight"]
+    prim = f"<li>PRIM's box: {box['words']}</li>"
+    assert prim in page and page.index(prim) < page.index(f"<li>CART's leaf: {leaf}</li>")
+    assert "<li class='agree'>CART agrees: its failing leaves restrict the same inputs as PRIM&#x27;s box" in page
+    assert "scikit-learn is not installed" not in page
