@@ -43,9 +43,9 @@ html { overflow-y: scroll; }  /* a scroll bar that comes and goes would change t
 .chipsim-pending { color: #a04000; font-weight: 600; }
 .chipsim-description { font-size: 12px; color: #333; margin-top: -12px; }
 .chipsim-section { margin-top: 4px; font-size: 13px; }
-.chipsim-compare { border-collapse: collapse; font-size: 13px; margin: 0 0 6px 0; }
-.chipsim-compare caption { caption-side: top; text-align: left; color: #555; font-size: 12px; }
-.chipsim-compare th, .chipsim-compare td { padding: 1px 10px; text-align: right; border-bottom: 1px solid #ddd; }
+.chipsim-compare { border-collapse: collapse; font-size: 13px; margin: 0 0 2px 0; }
+.chipsim-compare th.chipsim-at { font-weight: 400; color: #555; font-size: 12px; }
+.chipsim-compare th, .chipsim-compare td { padding: 0 10px; text-align: right; border-bottom: 1px solid #ddd; }
 .chipsim-compare th:first-child { text-align: left; }
 .chipsim-figure { flex: none; }
 .chipsim-figure img { display: block; max-width: none; }

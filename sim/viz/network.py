@@ -6,10 +6,16 @@ groups and kind of flow, sized by this month's flow in H100e. Columns are the ti
 intermediaries, data centers, with enforcement bodies apart); rows are countries grouped by bloc. Positions depend only
 on the scenario, so nothing jumps from one step to the next.
 
-Rows are labelled with country names; a key gives what a node's size stands for in this month's units. The figure is
-drawn at the pixel size the page shows it, in two layers: the static one (axes, country labels, legend) once per
-model, and the month's edges, node sizes and size key on top of it (``dynamic``, marked animated so a full draw
-leaves them out); see ``live.py``.
+Rows are labelled with country names; a key gives what a node's size stands for in this month's units.
+
+After RESET the previous run's flows of the same month are drawn as hollow grey outlines under this run's edges, on
+one width scale. A route that grew covers its outline, one that shrank shows a gap inside it, and one that stopped
+(smugglers moving from one transit country to another after a lever change, say) is an empty outline: where leakage
+goes, which the time series cannot show. (How much leaks in total, against the previous run, the leakage plots show.)
+
+The figure is drawn at the pixel size the page shows it, in two layers: the static one (axes, country labels,
+legend) once per model, and the month's edges, outlines, node sizes and size key on top of it (``dynamic``, marked
+animated so a full draw leaves them out); see ``live.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patheffects import Normal, Stroke
 
 from sim.agents.base import SupplyChainAgent
 from sim.model import ChipSupplyModel
@@ -35,7 +42,7 @@ NODE_MARKERS = {"fab": "s", "vendor": "D", "intermediary": "o", "data_center": "
 EDGE_COLOURS = FLOW_COLOURS
 DPI = 72  # one point is one pixel on screen
 FONT_PX = 11
-ROW_PX, FRAME_PX = 30, 70  # height of a country's row, and of the title and the tier labels
+ROW_PX, TOP_PX, BOTTOM_PX = 30, 30, 8  # height of a country's row, of the tier labels above them, and below
 LABEL_PX, KEY_PX = 150, 290  # room for the country names on the left and the key on the right
 # What a node's size stands for, per kind of agent, with the unit the size key uses.
 SIZE_MEANING = {"data_center": ("data centers", 1e6, "M H100e installed"),
@@ -43,6 +50,10 @@ SIZE_MEANING = {"data_center": ("data centers", 1e6, "M H100e installed"),
                 "intermediary": ("intermediaries", 1e3, "k chips in stock"),
                 "vendor": ("vendors", 1e3, "k chips in stock"),
                 "enforcement": ("enforcement", 1.0, " inspections a month")}
+# The previous run's edges: a grey rim this wide on each side of a hollow line as wide as the flow's edge.
+OUTLINE_COLOUR, OUTLINE_RIM_PX = "#8a8a8a", 1.0
+
+Flows = dict[tuple, float]  # (source group, target group, kind of flow) -> H100e in a month
 
 
 @dataclass(frozen=True)
@@ -77,8 +88,8 @@ def _size(agent) -> float:
     return float(sum(agent.inventory.values()))
 
 
-def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, float]]:
-    """Group nodes, and this month's flows between groups by kind (H100e); seized shipments count as 'seized'."""
+def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], Flows]:
+    """Group nodes, and this month's flows between groups (see ``month_flows``)."""
     layout = group_layout(model)
     members: dict[tuple[str, str], list] = defaultdict(list)
     for agent in model.agents_by_id.values():
@@ -88,6 +99,11 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, floa
                   *layout[key])
         for key, agents in sorted(members.items(), key=lambda item: (layout[item[0]][0], -layout[item[0]][1]))
     ]
+    return nodes, month_flows(model)
+
+
+def month_flows(model: ChipSupplyModel) -> Flows:
+    """This month's flows between groups by kind (H100e); seized shipments count as 'seized'."""
     numbered = model.nodes
 
     def group(agent: SupplyChainAgent) -> tuple[str, str]:
@@ -103,7 +119,7 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], dict[tuple, floa
     for source, target, _kind, h100e in _rows(model.network.seized_this_tick):
         flows[group(numbered[source]), group(numbered[target]), EDGE_SMUGGLED] -= h100e
         flows[group(numbered[source]), group(numbered[target]), "seized"] += h100e
-    return nodes, {key: value for key, value in flows.items() if value > 1e-9}
+    return {key: value for key, value in flows.items() if value > 1e-9}
 
 
 def _rows(shipments: Shipments) -> zip:
@@ -122,18 +138,24 @@ def edge_width(h100e: float, biggest: float) -> float:
 
 
 class NetworkFigure:
-    """The supply network of one model: static parts drawn at construction, the month's flows on ``update``."""
+    """The supply network of one model: static parts drawn at construction, the month's flows on ``update``; with
+    ``reference`` (a previous run's flows by model month), that run's flows of the same month as outlines."""
 
-    def __init__(self, model: ChipSupplyModel, width_px: int = 1100) -> None:
+    def __init__(self, model: ChipSupplyModel, width_px: int = 1100, reference: dict[int, Flows] | None = None) -> None:
+        self.reference = reference or {}
         nodes, _flows = aggregate(model)
         self.position = {node.key: (node.x, node.y) for node in nodes}
         countries = list(dict.fromkeys(node.country for node in nodes))
-        height_px = ROW_PX * len(countries) + FRAME_PX
+        height_px = ROW_PX * len(countries) + TOP_PX + BOTTOM_PX
         self.figure = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
         axis = self.axis = self.figure.add_subplot()
-        # Edges first, under the nodes; their segments, widths and colours change every month.
+        # Edges first, under the nodes; their segments, widths and colours change every month. The previous run's
+        # outlines go under them: a grey line, hollowed by a white one narrower by the rim.
+        self.outline = [LineCollection([], colors=colour, capstyle="butt", zorder=zorder, animated=True)
+                        for colour, zorder in ((OUTLINE_COLOUR, 0.5), ("white", 0.6))]
         self.edges = LineCollection([], alpha=0.7, capstyle="round", zorder=1, animated=True)
-        axis.add_collection(self.edges)
+        for collection in (*self.outline, self.edges):
+            axis.add_collection(collection)
         self.node_keys: dict[str, list[tuple[str, str]]] = {}
         self.scatters = {}
         for kind in COLUMNS:
@@ -159,16 +181,19 @@ class NetworkFigure:
             axis.spines[side].set_visible(False)
         legend = [Line2D([0], [0], color=FLOW_COLOURS[kind], linewidth=3, label=FLOW_LABELS[kind])
                   for kind in FLOW_COLOURS]
+        if self.reference:  # a hollow line, as the outlines are drawn
+            legend.append(Line2D([0], [0], color=OUTLINE_COLOUR, linewidth=3 + 2 * OUTLINE_RIM_PX,
+                                 path_effects=[Normal(), Stroke(linewidth=3, foreground="white")],
+                                 label="previous run, same month"))
         legend += [Line2D([0], [0], marker="o", linestyle="", markersize=9, color=colour, label=BLOC_LABELS[bloc])
                    for bloc, colour in BLOC_COLOURS.items()]
         axis.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=FONT_PX, frameon=False,
                     title="edge: this month's flow\nnode colour: bloc", title_fontsize=FONT_PX,
                     alignment="left")
         self.size_key = None
-        self.dynamic = [self.edges, *self.scatters.values()]
         # Fixed margins in pixels: the layout is computed once, not on every redraw.
         self.figure.subplots_adjust(left=LABEL_PX / width_px, right=1 - KEY_PX / width_px,
-                                    top=1 - 40 / height_px, bottom=8 / height_px)
+                                    top=1 - TOP_PX / height_px, bottom=BOTTOM_PX / height_px)
         self.update(model)
 
     def update(self, model: ChipSupplyModel, _series: object = None) -> bool:
@@ -182,14 +207,26 @@ class NetworkFigure:
             largest = largest_by_kind[kind] = max(sizes)
             self.scatters[kind].set_sizes([node_area(size, largest) for size in sizes])
         self._draw_size_key(largest_by_kind)
-        biggest = max(flows.values(), default=1.0)
+        # The previous run's flows between groups this run also has (another scenario may have other countries).
+        previous = {key: h100e for key, h100e in self.reference.get(model.month, {}).items()
+                    if key[0] in self.position and key[1] in self.position}
+        # One scale for both runs, so an edge's width compares with its outline's.
+        biggest = max([*flows.values(), *previous.values()], default=1.0)
         ordered = sorted(flows.items(), key=lambda item: item[1])  # the biggest flows drawn last, on top
-        self.edges.set_segments([[self.position[source], self.position[target]]
-                                 for (source, target, _kind), _h100e in ordered])
+        self.edges.set_segments(self._segments(ordered))
         self.edges.set_linewidths([edge_width(h100e, biggest) for _key, h100e in ordered])
         self.edges.set_colors([FLOW_COLOURS.get(kind, FALLBACK_COLOUR) for (_s, _t, kind), _h in ordered])
+        rim, hollow = self.outline
+        widths = [edge_width(h100e, biggest) for h100e in previous.values()]
+        for collection in self.outline:
+            collection.set_segments(self._segments(previous.items()))
+        rim.set_linewidths([width + 2 * OUTLINE_RIM_PX for width in widths])
+        hollow.set_linewidths(widths)
         self.biggest_flow_h100e = biggest if flows else 0.0
         return False
+
+    def _segments(self, flows) -> list:
+        return [[self.position[source], self.position[target]] for (source, target, _kind), _h100e in flows]
 
     def _draw_size_key(self, largest_by_kind: dict[str, float]) -> None:
         """A key below the colour legend: what a full-size node stands for this month, kind by kind (sizes are
@@ -203,4 +240,4 @@ class NetworkFigure:
                 lines.append(f"  {meaning}: {largest_by_kind[kind] / scale:,.3g}{unit}")
         self.size_key = self.axis.text(1.01, 0.0, "\n".join(lines), transform=self.axis.transAxes, ha="left",
                                        va="bottom", fontsize=FONT_PX, animated=True)
-        self.dynamic = [self.edges, *self.scatters.values(), self.size_key]
+        self.dynamic = [*self.outline, self.edges, *self.scatters.values(), self.size_key]

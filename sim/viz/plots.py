@@ -4,8 +4,9 @@ the ratio, and leakage (flows per month apart from the stocks they build up).
 Each figure is built once per run, at the pixel size the browser shows it (drawn at 72 dpi, so a font of 10 points
 is 10 pixels on screen), with its x axis spanning the whole scenario in calendar months so the race unfolds left to
 right. A previous run kept as a reference is drawn faintly into the static layer, and the y axes start wide enough
-for it, so pressing RESET neither loses the old run nor rescales the axes under the new one. The static layer (axes,
-ticks, labels, legends, the reference) is drawn once; the month's data and titles (``dynamic``, marked animated) are
+for it, so pressing RESET neither loses the old run nor rescales the axes under the new one. Legends sit above the
+panels, outside the axes, so they never cover a line however a run turns out. The static layer (axes, ticks, labels,
+legends, the reference) is drawn once; the month's data and titles (``dynamic``, marked animated) are
 painted on it each month (see ``live.py``). The y range only grows, with headroom, so the static layer is redrawn
 only on the few months the data outgrows it. Margins are fixed in pixels instead of a layout engine, so a redraw is
 one pass of the renderer.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 import matplotlib.dates as mdates
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -108,12 +110,15 @@ def _finite_max(values: np.ndarray) -> float:
 
 class TimeSeriesFigure:
     """Shared set-up: a figure of the shown pixel size with fixed pixel margins, a calendar x axis over the whole
-    scenario (and the reference run's months), the reference run if any, and a hint while there is nothing to show."""
+    scenario (and the reference run's months), the reference run if any, a legend above the panels, and a hint
+    while there is nothing to show. ``margins_px`` (left, right, top, bottom) leave room for the tick labels and, at
+    the top, for the panels' titles; the legend adds its own height above them."""
 
     def __init__(self, model: ChipSupplyModel, size_px: tuple[int, int], columns: int = 1,
-                 reference: Series | None = None, margins_px: tuple[int, int, int, int] = (62, 14, 44, 28),
+                 reference: Series | None = None, margins_px: tuple[int, int, int, int] = (62, 14, 24, 28),
                  gap_px: int = 70) -> None:
         width, height = size_px
+        self.margins_px, self.gap_px = margins_px, gap_px
         self.figure = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
         self.axes = [self.figure.add_subplot(1, columns, index + 1) for index in range(columns)]
         self.reference = reference if reference is not None and not reference.empty else None
@@ -129,11 +134,32 @@ class TimeSeriesFigure:
             axis.set_ylim(0.0, 1e-3)
         self.hint = self.axes[0].text(0.5, 0.5, "press STEP or PLAY", ha="center", va="center", fontsize=FONT_PX,
                                       color="#555555", transform=self.axes[0].transAxes)
-        left, right, top, bottom = margins_px
-        panel_width = (width - left - right - gap_px * (columns - 1)) / columns
-        self.figure.subplots_adjust(left=left / width, right=1 - right / width, top=1 - top / height,
-                                    bottom=bottom / height, wspace=gap_px / panel_width)
+        self._place_axes(legend_px=0.0)
         self.dynamic: list = []
+
+    def _place_axes(self, legend_px: float) -> None:
+        """Fixed margins in pixels (no layout engine, so a redraw is one pass), below a legend ``legend_px`` high."""
+        width, height = self.figure.bbox.width, self.figure.bbox.height
+        left, right, top, bottom = self.margins_px
+        columns = len(self.axes)
+        panel_width = (width - left - right - self.gap_px * (columns - 1)) / columns
+        self.figure.subplots_adjust(left=left / width, right=1 - right / width, top=1 - (top + legend_px) / height,
+                                    bottom=bottom / height, wspace=self.gap_px / panel_width)
+
+    def legend_above(self, handles: list) -> None:
+        """One legend for the figure, above the panels and their titles, in as many columns as the width takes: outside
+        the axes, it never covers the data."""
+        renderer = FigureCanvasAgg(self.figure).get_renderer()
+        for columns in range(len(handles), 0, -1):
+            legend = self.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), ncol=columns,
+                                        fontsize=FONT_PX, frameon=False, handlelength=1.6, columnspacing=1.2,
+                                        borderaxespad=0.2)
+            box = legend.get_window_extent(renderer)
+            if box.width <= self.figure.bbox.width or columns == 1:
+                break
+            legend.remove()
+        self.legend = legend
+        self._place_axes(legend_px=self.figure.bbox.y1 - box.y0)
 
     def update(self, model: ChipSupplyModel, series: Series) -> bool:
         """Bring the figure to the model's month; True when the static layer changed and must be redrawn."""
@@ -156,8 +182,7 @@ class ComputeFigure(TimeSeriesFigure):
     """Effective compute per bloc (a stock), stacked by source: one panel per bloc."""
 
     def __init__(self, model: ChipSupplyModel, size_px: tuple[int, int], reference: Series | None = None) -> None:
-        super().__init__(model, size_px, columns=len(BLOCS), reference=reference, margins_px=(62, 14, 62, 28),
-                         gap_px=56)
+        super().__init__(model, size_px, columns=len(BLOCS), reference=reference, gap_px=56)
         self.stacks: dict[str, list] = {bloc: [] for bloc in BLOCS}
         for axis, bloc in zip(self.axes, BLOCS, strict=True):
             axis.set_title(BLOC_LABELS.get(bloc, bloc), fontsize=TITLE_PX, loc="left", fontweight="bold")
@@ -167,9 +192,7 @@ class ComputeFigure(TimeSeriesFigure):
         handles = [Patch(color=source_colour(source), alpha=0.85, label=source_label(source)) for source in SOURCES]
         if self.reference is not None:
             handles.append(Line2D([0], [0], label="previous run (total)", **REFERENCE_STYLE))
-        # One legend for the three panels, above them, so it never covers the data.
-        self.figure.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, 1.0), ncol=len(handles),
-                           fontsize=FONT_PX, frameon=False, handlelength=1.4, columnspacing=1.2)
+        self.legend_above(handles)
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
         rescaled = False
@@ -188,7 +211,8 @@ class LeadFigure(TimeSeriesFigure):
     """The US lead in months (solid, left axis) and the US:China ratio (dashed, right axis)."""
 
     def __init__(self, model: ChipSupplyModel, size_px: tuple[int, int], reference: Series | None = None) -> None:
-        super().__init__(model, size_px, reference=reference, margins_px=(52, 52, 30, 28))
+        # The bottom margin is the leakage figure's, beside it: the two x axes line up.
+        super().__init__(model, size_px, reference=reference, margins_px=(52, 52, 24, 42))
         axis = self.axes[0]
         self.ratio_axis = axis.twinx()
         self.ratio_axis.tick_params(labelsize=FONT_PX)
@@ -201,7 +225,12 @@ class LeadFigure(TimeSeriesFigure):
         (self.ratio,) = self.ratio_axis.plot([], [], color=RATIO_COLOUR, linewidth=1.8, linestyle="--",
                                              animated=True)
         axis.set_ylabel(LEAD_LABEL, fontsize=FONT_PX, color=LEAD_COLOUR)
-        self.ratio_axis.set_ylabel(f"{RATIO_LABEL} (dashed)", fontsize=FONT_PX, color="#5f6a6a")
+        self.ratio_axis.set_ylabel(RATIO_LABEL, fontsize=FONT_PX, color="#5f6a6a")
+        handles = [Line2D([0], [0], color=LEAD_COLOUR, linewidth=2.2, label="lead (left)"),
+                   Line2D([0], [0], color=RATIO_COLOUR, linewidth=1.8, linestyle="--", label="ratio (right)")]
+        if self.reference is not None:
+            handles.append(Line2D([0], [0], label="previous run", **REFERENCE_STYLE))
+        self.legend_above(handles)
         self.title = axis.set_title("US lead and US:China ratio", fontsize=TITLE_PX, loc="left", fontweight="bold",
                                     animated=True)
         self.dynamic = [self.lead, self.ratio, self.title]
@@ -225,7 +254,7 @@ class LeakageFigure(TimeSeriesFigure):
               for source in ("smuggled", "proxy_fab", "rented_offshore")}
 
     def __init__(self, model: ChipSupplyModel, size_px: tuple[int, int], reference: Series | None = None) -> None:
-        super().__init__(model, size_px, columns=2, reference=reference, margins_px=(62, 14, 30, 28), gap_px=66)
+        super().__init__(model, size_px, columns=2, reference=reference, margins_px=(62, 14, 24, 42), gap_px=66)
         flows_axis, stocks_axis = self.axes
         flows_axis.set_ylabel("thousand H100e per month", fontsize=FONT_PX)
         stocks_axis.set_ylabel("thousand H100e in China", fontsize=FONT_PX)
@@ -240,17 +269,16 @@ class LeakageFigure(TimeSeriesFigure):
         self.stock_lines = {source: stocks_axis.plot([], [], color=colour, linewidth=2, label=label,
                                                      animated=True)[0]
                             for source, (label, colour) in self.STOCKS.items()}
-        self.legends: list = []
-        for axis, lines in ((flows_axis, self.flow_lines), (stocks_axis, self.stock_lines)):
-            handles = [Line2D([0], [0], color=line.get_color(), linewidth=2, label=line.get_label())
-                       for line in lines.values()]
-            if self.reference is not None:
-                handles.append(Line2D([0], [0], label="previous run", **REFERENCE_STYLE))
-            legend = axis.legend(handles=handles, fontsize=FONT_PX, loc="upper left", frameon=True, framealpha=0.85)
-            legend.set_animated(True)  # painted after the lines, so they do not cover it
-            self.legends.append(legend)
+        # One legend for both panels: smuggling has one colour, as a flow and as the stock it builds up.
+        colours = dict([*self.FLOWS.values(), *self.STOCKS.values()])
+        handles = [Line2D([0], [0], color=colour, linewidth=2, label=label) for label, colour in colours.items()]
+        if self.reference is not None:
+            handles.append(Line2D([0], [0], label="previous run", **REFERENCE_STYLE))
+        self.legend_above(handles)
         flows_axis.set_title("Leakage per month", fontsize=TITLE_PX, loc="left", fontweight="bold")
-        self.dynamic = [*self.flow_lines.values(), *self.stock_lines.values(), *self.legends]
+        # Below the years, where it has room and covers nothing: enforcement's tally behind the flows.
+        self.listed = flows_axis.set_xlabel("", fontsize=FONT_PX, loc="left", animated=True)
+        self.dynamic = [*self.flow_lines.values(), *self.stock_lines.values(), self.listed]
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
         rescaled = False
@@ -263,5 +291,5 @@ class LeakageFigure(TimeSeriesFigure):
             line.set_data(series.x, values)
             rescaled |= _grow_y(self.axes[1], _finite_max(values))
         listed = int(series.world["intermediaries_listed"][-1])
-        self.legends[0].set_title(f"{listed} intermediaries listed", prop={"size": FONT_PX})
+        self.listed.set_text(f"{listed} intermediaries listed")
         return rescaled

@@ -26,6 +26,7 @@ from sim.scenario import load_scenario
 from sim.scenario.load import resolve_extends
 from sim.viz.levers import LeverInScenario, apply_changes, real_changes, run_title, scenario_levers
 from sim.viz.live import DEFAULT_WIDTH_PX, FIGURE_NAMES, LiveFigures
+from sim.viz.network import Flows, month_flows
 from sim.viz.plots import Series
 
 logger = logging.getLogger(__name__)
@@ -99,10 +100,11 @@ def headline_at(series: Series, date_number: float | None = None) -> Headline | 
 
 @dataclass(frozen=True)
 class Reference:
-    """A previous run kept on the plots: its title and records."""
+    """A previous run kept on the plots: its title, records and the network's flows by model month."""
 
     title: str
     series: Series
+    flows: dict[int, Flows]
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,10 @@ class PageRun:
         self.generation = 0  # goes up with every RESET: a PLAY loop of an older run stops
         self.settings = settings
         self.model, self.title = build_model(scenario_dir, settings)
-        self.figures = LiveFigures(self.model, self.width_px)
+        # Each month's flows between the network's groups, kept for when this run becomes the reference: the model
+        # keeps only the current month's shipments, and RUN TO END draws none of the months it passes.
+        self.flows: dict[int, Flows] = {}
+        self.figures = self._figures()
         self.frame = self._render()
 
     def step(self, generation: int | None = None) -> Frame:
@@ -145,7 +150,7 @@ class PageRun:
                 return self.frame
             if self.model.running:
                 try:
-                    self.model.step()
+                    self._step_model()
                 except Exception as error:  # noqa: BLE001 - the page says what failed instead of a traceback
                     return self._fail(f"the run stopped at {self.model.date}: {error}", error)
             self.frame = self._render()
@@ -156,7 +161,7 @@ class PageRun:
         with self.lock:
             try:
                 while self.model.running:
-                    self.model.step()
+                    self._step_model()
             except Exception as error:  # noqa: BLE001
                 return self._fail(f"the run stopped at {self.model.date}: {error}", error)
             self.frame = self._render()
@@ -171,17 +176,17 @@ class PageRun:
                 return self._fail(f"could not start {settings.scenario_file}: {error}", error, stop=False)
             finished = self.figures.series(self.model)
             if not finished.empty:
-                self.reference = Reference(self.title, finished)
+                self.reference = Reference(self.title, finished, self.flows)
             self.generation += 1
-            self.settings, self.model, self.title = settings, model, title
-            self.figures = LiveFigures(model, self.width_px, self._reference_series())
+            self.settings, self.model, self.title, self.flows = settings, model, title, {}
+            self.figures = self._figures()
             self.frame = self._render()
             return self.frame
 
     def clear_reference(self) -> Frame:
         with self.lock:
             self.reference = None
-            self.figures = LiveFigures(self.model, self.width_px)
+            self.figures = self._figures()
             self.frame = self._render()
             return self.frame
 
@@ -191,12 +196,18 @@ class PageRun:
             width_px = _clamp_width(width_px)
             if width_px != self.width_px:
                 self.width_px = width_px
-                self.figures = LiveFigures(self.model, width_px, self._reference_series())
+                self.figures = self._figures()
                 self.frame = self._render()
             return self.frame
 
-    def _reference_series(self) -> Series | None:
-        return self.reference.series if self.reference is not None else None
+    def _step_model(self) -> None:
+        self.model.step()
+        self.flows[self.model.month] = month_flows(self.model)
+
+    def _figures(self) -> LiveFigures:
+        if self.reference is None:
+            return LiveFigures(self.model, self.width_px)
+        return LiveFigures(self.model, self.width_px, self.reference.series, self.reference.flows)
 
     def _render(self, error: str | None = None) -> Frame:
         model = self.model

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from sim import run_scenario
+from sim.viz.network import ROW_PX, TOP_PX
 from tests.browser.conftest import (
     BASELINE,
     choose_scenario,
@@ -24,6 +25,7 @@ from tests.browser.conftest import (
     shown_date,
     shows_no_error,
     step,
+    wait_for_figures_at_shown_width,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,6 +35,20 @@ SMALLEST_FONT_PX = 10
 ALL_TEXT_FONT_SIZES = """() => [...document.querySelectorAll('body *')]
     .filter(e => e.offsetParent !== null && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
     .map(e => [e.innerText.slice(0, 40), parseFloat(getComputedStyle(e).fontSize)])"""
+# How many pixels of an image on the page are not white: its ink (read back through a canvas).
+INK = """image => {
+    const canvas = document.createElement('canvas');
+    canvas.width = image.naturalWidth;
+    canvas.height = image.naturalHeight;
+    const context = canvas.getContext('2d');
+    context.drawImage(image, 0, 0);
+    const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) count += data[i] + data[i + 1] + data[i + 2] < 750;
+    return count;
+}"""
+# Where an element starts on the page, scrolled or not.
+PAGE_TOP = "element => element.getBoundingClientRect().top + window.scrollY"
 
 
 def test_page_loads_offline_without_errors_and_steps(page) -> None:
@@ -80,8 +96,17 @@ def test_a_changed_lever_is_marked_and_reset_keeps_the_previous_run_for_comparis
         assert f"{before['ratio']:.1f}x" in table  # ... against the previous run's numbers
         keep_screenshot(page, f"viz-{width}x{height}")
         assert_readable(page, width)
-        page.get_by_role("button", name="Clear previous run").click()
+        assert_network_starts_above_the_fold(page, height)
+        clear = page.get_by_role("button", name="Clear previous run")
+        network = page.locator(".chipsim-network img")
+        wait_for_figures_at_shown_width(page)  # loaded
+        with_reference, shown = network.evaluate(INK), network.get_attribute("src")
+        clear.click()
         page.wait_for_selector(".chipsim-compare", state="hidden", timeout=30_000)
+        page.wait_for_function("src => { const image = document.querySelector('.chipsim-network img');"
+                               " return image.src !== src && image.complete; }", arg=shown, timeout=30_000)
+        # The same month without the previous run: its outlines under this run's flows are gone.
+        assert with_reference > network.evaluate(INK) + 1000
         assert page.console_errors == [] and shows_no_error(page)
         page.close()
 
@@ -93,6 +118,16 @@ def assert_readable(page, width: int) -> None:
     for image in page.locator(".chipsim-figure img").all():
         natural, box = image.evaluate("i => i.naturalWidth"), image.bounding_box()
         assert abs(natural - box["width"]) <= 1 and box["x"] + box["width"] <= width
+
+
+def assert_network_starts_above_the_fold(page, height: int) -> None:
+    """Unscrolled, with the before/after table shown, the heading and the compute plots are on screen, and so are the
+    network's tier labels and its first country."""
+    compute, network = (page.locator(f".chipsim-{name} img").evaluate(PAGE_TOP)
+                        for name in ("compute", "network"))
+    compute_height = page.locator(".chipsim-compute img").bounding_box()["height"]
+    assert compute + compute_height <= height
+    assert network + TOP_PX + ROW_PX <= height, f"the network starts at {network:.0f} px of {height}"
 
 
 def test_play_with_every_lever_combination_and_reset_mid_play_never_shows_an_error(page) -> None:

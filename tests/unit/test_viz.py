@@ -19,7 +19,7 @@ from sim.model import ChipSupplyModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.viz import app, live  # noqa: E402
 from sim.viz.live import FIGURE_NAMES, LiveFigures  # noqa: E402
-from sim.viz.network import EDGE_COLOURS, aggregate, group_layout  # noqa: E402
+from sim.viz.network import EDGE_COLOURS, aggregate, group_layout, month_flows  # noqa: E402
 from tests.conftest import smuggling_world, tiny  # noqa: E402
 
 
@@ -82,7 +82,7 @@ def test_plots_show_dates_and_handle_the_empty_start() -> None:
     assert not figures.figures["lead"].hint.get_visible()
     assert figures.figures["lead"].title.get_text().startswith("US lead")
     assert len(figures.figures["compute"].axes) == 3
-    assert "intermediaries listed" in figures.figures["leakage"].legends[0].get_title().get_text()
+    assert figures.figures["leakage"].listed.get_text().endswith("intermediaries listed")
     assert figures.figures["lead"].axes[0].get_xlim()[1] > figures.figures["lead"].lead.get_xdata()[-1]
 
 
@@ -90,16 +90,23 @@ def _pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
 
 
+def _previous_run(months: int) -> tuple[ChipSupplyModel, dict]:
+    """A baseline run of another seed, ``months`` long, with its network flows by month (as the page keeps them)."""
+    previous = ChipSupplyModel(load_scenario("scenarios/baseline.yaml").scenario, seed=1)
+    flows = {}
+    for _ in range(months):
+        previous.step()
+        flows[previous.month] = month_flows(previous)
+    return previous, flows
+
+
 def test_layered_redraw_shows_what_a_full_redraw_shows_every_month() -> None:
     """The cached static layer must never leave stale data or stale axes on screen: month by month, through the
     months when the y axes have to grow, and with a previous run drawn as a reference, the page's image matches a
     fresh full render of the same figure."""
-    baseline = load_scenario("scenarios/baseline.yaml").scenario
-    previous = ChipSupplyModel(baseline, seed=1)
-    for _ in range(20):
-        previous.step()
-    model = ChipSupplyModel(baseline, seed=0)
-    figures = LiveFigures(model, 1000, reference=live.Series.of(previous))
+    previous, flows = _previous_run(20)
+    model = ChipSupplyModel(load_scenario("scenarios/baseline.yaml").scenario, seed=0)
+    figures = LiveFigures(model, 1000, reference=live.Series.of(previous), reference_flows=flows)
     for month in range(14):
         if month:
             model.step()
@@ -132,6 +139,26 @@ def test_figures_are_drawn_at_the_width_the_page_shows_them() -> None:
         sizes = {name: Image.open(io.BytesIO(figures.png(name, model))).size for name in FIGURE_NAMES}
         assert sizes["compute"][0] == sizes["network"][0] == width
         assert sizes["lead"][0] + sizes["leakage"][0] + live.GAP_PX == width  # one row, side by side
+
+
+@pytest.mark.parametrize("width", [946, 1626])  # the page's figures at 1280x720 and at 1920x1080
+def test_legends_sit_outside_every_plot_so_they_never_cover_the_data(width: int) -> None:
+    previous, flows = _previous_run(30)
+    model = ChipSupplyModel(load_scenario("scenarios/baseline.yaml").scenario, seed=0)
+    for _ in range(8):
+        model.step()
+    figures = LiveFigures(model, width, reference=live.Series.of(previous), reference_flows=flows)
+    for name in FIGURE_NAMES:
+        figures.png(name, model)
+        figure = figures.figures[name].figure
+        renderer = figure.canvas.get_renderer()
+        legends = [*figure.legends, *(axis.get_legend() for axis in figure.axes if axis.get_legend())]
+        assert legends, name
+        for legend in legends:
+            box = legend.get_window_extent(renderer)
+            assert box.x1 <= width and box.y1 <= figure.bbox.height, (name, "cut off")
+            for axis in figure.axes:
+                assert not box.overlaps(axis.get_window_extent(renderer)), (name, legend.get_texts()[0].get_text())
 
 
 def test_every_text_on_the_figures_is_at_least_10_px() -> None:

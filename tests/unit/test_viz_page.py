@@ -97,6 +97,25 @@ def test_reset_keeps_the_previous_run_and_the_table_shows_the_difference() -> No
     assert comparison_html(run.clear_reference()) == ""
 
 
+def test_after_reset_the_network_outlines_the_previous_runs_flows_of_the_same_month() -> None:
+    run = PageRun(SCENARIOS, RunSettings("baseline.yaml"), width_px=800)
+    run.run_to_end()  # draws none of the months on the way, yet each month's flows are kept
+    months = {run.model.start_month + row["tick"] for row in run.model.recorder.world_rows}
+    run.reset(RunSettings("baseline.yaml", changes=(("cloud_kyc", True),)))
+    assert set(run.reference.flows) == months
+    network = run.figures.figures["network"]
+    assert network.outline[0].get_segments() == []  # nothing to outline before the first month
+    for _ in range(6):
+        run.step()
+    previous = run.reference.flows[run.model.month]
+    rim, hollow = network.outline
+    assert len(rim.get_segments()) == len(hollow.get_segments()) == len(previous) > 0
+    assert (rim.get_linewidths() > hollow.get_linewidths()).all()  # hollow lines: a rim each side
+    run.clear_reference()
+    run.step()
+    assert run.figures.figures["network"].outline[0].get_segments() == []
+
+
 def test_the_heading_names_the_run_the_month_and_the_numbers_and_says_when_it_ended() -> None:
     run = PageRun(SCENARIOS, RunSettings("baseline.yaml", seed=3), width_px=700)
     frame = run.run_to_end()
