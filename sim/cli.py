@@ -129,14 +129,18 @@ def command_sweep(args: argparse.Namespace) -> int:
         f"sweep {outcome.folder.name}: {outcome.total} runs, {outcome.skipped} already done, {outcome.done} ran, "
         f"{outcome.failed} failed (see manifest.jsonl){retry}\nresults: {outcome.folder}", markup=False
     )
+    if outcome.done + outcome.skipped:
+        _console().print(f"next: chipsim report {outcome.folder}", markup=False)
     return EXIT_OK if outcome.failed == 0 else 1
 
 
 def command_report(args: argparse.Namespace) -> int:
     from sim.outputs import write_sweep_report
+    from sim.sweep.outcomes import Target
 
     try:
-        page, notes = write_sweep_report(args.sweep_output, args.target_ratio, force=args.force)
+        target = Target(ratio=args.target_ratio, lead_months=args.target_lead)
+        page, notes = write_sweep_report(args.sweep_output, target, force=args.force)
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         _error_console().print(f"error: {error}", markup=False)
         return EXIT_BAD_INPUT
@@ -230,19 +234,23 @@ def command_validate(args: argparse.Namespace) -> int:
 
 
 def command_calibrate(args: argparse.Namespace) -> int:
-    from sim.calendar import parse_month
-    from sim.calibration import LAST_MONTH_NEEDED, check
+    from sim.calibration import LAST_MONTH_NEEDED, check, require_horizon
     from sim.run import run_scenario
-    from sim.scenario import Problem, ScenarioError, load_scenario
+    from sim.scenario import load_scenario
 
+    if args.fit:
+        return _calibrate_fit(args)
+    given = [option for option, value in (("--budget", args.budget), ("--keep", args.keep),
+                                          ("--workers", args.workers), ("--quick", args.quick)) if value]
+    if given:
+        _error_console().print(f"error: {', '.join(given)} only apply with --fit", markup=False)
+        return EXIT_BAD_INPUT
     loaded = load_scenario(args.scenario)
-    if parse_month(loaded.scenario.end) < parse_month(LAST_MONTH_NEEDED):
-        problem = Problem(("end",), f"calibration needs a run to {LAST_MONTH_NEEDED} at least", loaded.scenario.end,
-                          True)
-        raise ScenarioError(str(args.scenario), [problem])
-    results = [run_scenario(loaded, seed=seed, until=LAST_MONTH_NEEDED) for seed in range(args.seeds)]
+    require_horizon(loaded.scenario, str(args.scenario))
+    seeds = args.seeds or FIT_DEFAULTS["seeds"]
+    results = [run_scenario(loaded, seed=seed, until=LAST_MONTH_NEEDED) for seed in range(seeds)]
     report = check(results)
-    table = Table(title=f"{loaded.scenario.name}: model vs calibration targets ({args.seeds} seeds)",
+    table = Table(title=f"{loaded.scenario.name}: model vs calibration targets ({seeds} seeds)",
                   title_justify="left")
     for column in ("target", "source", "model (median)", "model range", "target range", ""):
         table.add_column(column, overflow="fold")
@@ -258,8 +266,127 @@ def command_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.loc[~report["informational"], "ok"].all() else 1
 
 
+FIT_DEFAULTS = {"seeds": 3, "budget": 400}  # about 10 generations of 6 parameters; 3 seeds tame the runs' noise
+# A check of the whole machinery, for CI: one seed, the scenario's own values and one Latin hypercube population
+# (budget None: the smallest a fit takes).
+QUICK_FIT = {"seeds": 1, "budget": None}
+
+
+def _calibrate_fit(args: argparse.Namespace) -> int:
+    from sim.fit.search import RESUME_HINT, FitSettings, fit_scenario
+    from sim.outputs import write_fit_results
+    from sim.scenario import ScenarioError
+    from sim.sweep.lock import SweepBusyError
+
+    defaults = QUICK_FIT if args.quick else FIT_DEFAULTS
+    settings = FitSettings(seeds=args.seeds or defaults["seeds"], budget=args.budget or defaults["budget"],
+                           workers=args.workers, keep=args.keep or 0)
+    with _progress_bar("best loss {task.fields[loss]}, {task.fields[met]} targets met", args.quiet) as progress:
+        task = progress.add_task(f"fitting {args.scenario}", total=settings.budget, loss="-", met="-")
+
+        def report(done: int, budget: int, loss: float, met: int) -> None:
+            progress.update(task, completed=done, total=budget, loss=f"{loss:.3g}", met=met)
+
+        try:
+            outcome = fit_scenario(args.scenario, args.out, settings, progress=report)
+        except ScenarioError:
+            raise  # reported by main, as every scenario error
+        except (SweepBusyError, ValueError) as error:
+            _error_console().print(f"error: {error}", markup=False)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            _error_console().print(f"interrupted: {RESUME_HINT}", markup=False)
+            return EXIT_INTERRUPTED
+    for note in outcome.notes:
+        _error_console().print(f"note: {note}", markup=False)
+    fitted, kept = write_fit_results(outcome)
+    _print_fit(outcome, fitted, kept)
+    return EXIT_OK if outcome.met else 1
+
+
+def _print_fit(outcome, fitted: Path, kept: Path | None) -> None:
+    from sim.fit.search import FIT_TARGETS
+    from sim.fit.summary import parameter_table, target_table
+
+    console = _console()
+    parameters = Table(title=f"{outcome.scenario.name}: fitted values ({outcome.settings.seeds} seeds per candidate)",
+                       title_justify="left")
+    for column in ("key path", "range", "scenario", "fitted", ""):
+        parameters.add_column(column, overflow="fold")
+    for row in parameter_table(outcome).itertuples():
+        parameters.add_row(Text(row.path), f"{_plain(row.low)} to {_plain(row.high)} ({row.scale})",
+                           _plain(row.scenario), _plain(row.fitted), row.note)
+    console.print(parameters)
+    targets = Table(title="calibration targets at the fitted values", title_justify="left")
+    for column in ("target", "model (median)", "model range", "target range", "", "why"):
+        targets.add_column(column, overflow="fold")
+    for row in target_table(outcome).itertuples():
+        verdict = (("ok" if row.ok else "out (info)") if row.informational
+                   else ("[green]ok[/green]" if row.ok else "[red]OUT[/red]"))
+        targets.add_row(Text(row.description), _fmt(row.model_median, row.unit),
+                        f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
+                        f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}", verdict, Text(row.why))
+    console.print(targets)
+    best, reference = outcome.best, outcome.reference
+    lines = [
+        f"fit: loss {best['loss']:.3g}, {best['targets_met']} of {FIT_TARGETS} targets met on every seed "
+        f"(the scenario as written: loss {reference['loss']:.3g}, {reference['targets_met']} met); "
+        f"{outcome.asked} of {outcome.budget} evaluations, {outcome.ran} run now, "
+        f"{outcome.asked - outcome.ran} from the checkpoint; {outcome.wall_time_s:.0f} s",
+        f"fitted scenario: {fitted}",
+        f"evaluations: {outcome.folder / 'evaluations.jsonl'}",
+    ]
+    if kept is not None:
+        lines.append(f"kept {len(outcome.kept)} of {outcome.settings.keep} sets meeting every target: {kept}")
+    console.print("\n".join(lines), markup=False)
+
+
+def _plain(value: float) -> str:
+    """A scenario number as read: compact when large (4.95B), to three figures when small (1.55, 0.233)."""
+    return compact(value) if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def _fmt(value: float, unit: str) -> str:
     return f"{value:.1%}" if unit == "share" else compact(value)
+
+
+def command_project(args: argparse.Namespace) -> int:
+    import os
+    from datetime import date
+
+    from rich.progress import Progress
+
+    from sim.calibration import LAST_MONTH_NEEDED, check
+    from sim.projections import projections_markdown, run_library, validation_markdown
+    from sim.run import run_scenario
+    from sim.scenario import load_scenario
+    from sim.storage import atomic_write_bytes
+
+    paths = sorted(args.scenarios) if args.scenarios else sorted(Path("scenarios").glob("*.yaml"))
+    for path in [args.baseline, *paths]:
+        load_scenario(path)  # every bad file reported before any run
+    workers = args.workers or os.cpu_count() or 1
+    with Progress(console=_console(), transient=True) as progress:
+        task = progress.add_task("calibration runs", total=args.seeds)
+        calibration_runs = []
+        for seed in range(args.seeds):
+            calibration_runs.append(run_scenario(args.baseline, seed=seed, until=LAST_MONTH_NEEDED))
+            progress.advance(task)
+        library = progress.add_task(f"{len(paths)} scenarios x {args.seeds} seeds", total=len(paths) * args.seeds)
+        runs = run_library(paths, args.seeds, workers, lambda done, _total: progress.update(library, completed=done))
+    text = (
+        f"<!-- Written by `chipsim project --seeds {args.seeds}` on {date.today().isoformat()}; do not edit. -->\n"
+        f"# Validation and projections\n\n"
+        f"## Validation: the baseline against its calibration targets ({args.seeds} seeds)\n\n"
+        f"These figures are what the baseline was calibrated to (derived from the sources, or fitted).\n\n"
+        f"{validation_markdown(check(calibration_runs), _fmt)}\n\n"
+        f"## Projections: what emerges ({args.seeds} seeds; median, range over seeds in brackets)\n\n"
+        f"Nothing was fitted to these. China's compute by source is the median over seeds, in H100e.\n\n"
+        f"{projections_markdown(runs)}\n"
+    )
+    atomic_write_bytes(args.out, text.encode())
+    _console().print(f"wrote {args.out}", markup=False)
+    return EXIT_OK
 
 
 def command_sources(args: argparse.Namespace) -> int:
@@ -285,13 +412,25 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
-def _target_ratio(text: str) -> float:
+def _number(text: str) -> float:
+    """A number typed on the command line; NaN when it is not one (the caller says what was expected)."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        value = math.nan
+        return math.nan
+
+
+def _target_ratio(text: str) -> float:
+    value = _number(text)
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"expected a finite number > 0 (a US:China ratio, e.g. 10), got {text!r}")
+    return value
+
+
+def _target_lead(text: str) -> float:
+    value = _number(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number of months (a US lead, e.g. 12), got {text!r}")
     return value
 
 
@@ -334,8 +473,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="write an HTML report of a sweep's results")
     report.add_argument("sweep_output", type=Path, help="a sweep's output folder, e.g. outputs/sweeps/quick")
-    report.add_argument("--target-ratio", type=_target_ratio, default=10.0,
-                        help="US:China ratio a policy should reach (default 10)")
+    target = report.add_mutually_exclusive_group()
+    target.add_argument("--target-ratio", type=_target_ratio, default=None,
+                        help="US:China ratio a policy should reach (default 10); a run below it is a failure")
+    target.add_argument("--target-lead", type=_target_lead, default=None, metavar="MONTHS",
+                        help="US lead in months a policy should keep; a run below it is a failure")
     report.add_argument("--force", action="store_true", help="replace an existing report.html")
     report.set_defaults(handler=command_report)
 
@@ -357,9 +499,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     calibrate = sub.add_parser("calibrate", help="compare a scenario's 2025-26 figures with the calibration targets")
     calibrate.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.yaml"))
-    calibrate.add_argument("--seeds", type=_positive_int, default=3, help="number of seeds (default 3)")
+    calibrate.add_argument("--seeds", type=_positive_int, default=None,
+                           help="number of seeds (default 3; 1 with --quick); a fit runs every candidate on each")
+    calibrate.add_argument("--fit", action="store_true",
+                           help="estimate the scenario's uncertain: parameters against the targets (resumable)")
+    calibrate.add_argument("--budget", type=_positive_int, default=None,
+                           help=f"with --fit: the most candidates to evaluate (default {FIT_DEFAULTS['budget']}; "
+                                "with --quick, the scenario's own values and one population: 5 per parameter)")
+    calibrate.add_argument("--workers", type=_positive_int, default=None,
+                           help="with --fit: parallel worker processes (default: all cores)")
+    calibrate.add_argument("--keep", type=_positive_int, default=None,
+                           help="with --fit: keep up to N parameter sets meeting every target in kept.csv, "
+                                "for a sweep's sample_from")
+    calibrate.add_argument("--quick", action="store_true",
+                           help=f"with --fit: {QUICK_FIT['seeds']} seed and the smallest budget, a Latin hypercube "
+                                "search without generations (a check of the machinery rather than a fit)")
+    calibrate.add_argument("--out", default="outputs/calibrate",
+                           help="with --fit: folder for <scenario>/evaluations.jsonl, fitted.yaml, kept.csv "
+                                "(default: outputs/calibrate)")
+    calibrate.add_argument("--quiet", action="store_true", help="with --fit: no progress bar")
     calibrate.set_defaults(handler=command_calibrate)
 
+    project = sub.add_parser("project", help="validation and projection tables of the scenario library (markdown)")
+    project.add_argument("scenarios", nargs="*", type=Path, help="scenario files (default: scenarios/*.yaml)")
+    project.add_argument("--baseline", type=Path, default=Path("scenarios/baseline.yaml"),
+                         help="the scenario checked against the calibration targets")
+    project.add_argument("--seeds", type=_positive_int, default=3, help="seeds per scenario (default 3)")
+    project.add_argument("--workers", type=_positive_int, default=None, help="processes (default: one per core)")
+    project.add_argument("--out", type=Path, default=Path("docs/validation_and_projections.md"))
+    project.set_defaults(handler=command_project)
     sources = sub.add_parser("sources", help="list the source ids scenario files can cite")
     sources.set_defaults(handler=command_sources)
     return parser

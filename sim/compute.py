@@ -1,8 +1,10 @@
 """Each bloc's compute at the end of a month: installed H100e by source, rented in and out, and distillation.
 
 Effective compute = installed + rented in - rented out + distillation. The follower bloc (China) distils the
-leader's models: it recovers ``distillation_gap_share`` of its compute gap to the US bloc, less what distillation bans
-and detection stop this month (``Rules.distillation_kept``). The model works this out once a month, in its own phase
+leader's models: it recovers ``distillation_gap_share`` of its compute gap to the US bloc, but never more than
+``distillation_cap_share_of_own`` of its own compute (a student trains on the teacher's outputs with its own chips,
+so a gap growing a hundredfold does not make its distillation grow a hundredfold), less what distillation bans and
+detection stop this month (``Rules.distillation_kept``). The model works this out once a month, in its own phase
 after the market has cleared; the recorder and the page only read it.
 """
 
@@ -35,7 +37,7 @@ class BlocCompute:
 
 def bloc_compute(installed: InstalledBase, owner_bloc_of_center: np.ndarray, rented_in_by_center: np.ndarray,
                  rented_out_by_center: np.ndarray, distillation_gap_share: float,
-                 distillation_kept: float) -> BlocCompute:
+                 distillation_cap_share_of_own: float, distillation_kept: float) -> BlocCompute:
     """The month's compute by bloc from the installed base and the month's rentals (by data center)."""
     rented_in, rented_out = (
         dict(zip(BLOCS, np.bincount(owner_bloc_of_center, weights=by_center, minlength=len(BLOCS)).tolist(),
@@ -53,6 +55,7 @@ def bloc_compute(installed: InstalledBase, owner_bloc_of_center: np.ndarray, ren
     effective = {bloc: sum(by_source[bloc].values()) + rented_in[bloc] - rented_out[bloc] for bloc in BLOCS}
     gap = max(0.0, effective[US_BLOC] - effective[CHINA_BLOC])
     distillation = dict.fromkeys(BLOCS, 0.0)
-    distillation[CHINA_BLOC] = distillation_gap_share * distillation_kept * gap
+    recovered = min(distillation_gap_share * gap, distillation_cap_share_of_own * effective[CHINA_BLOC])
+    distillation[CHINA_BLOC] = recovered * distillation_kept
     effective[CHINA_BLOC] += distillation[CHINA_BLOC]
     return BlocCompute(by_source, chips, rented_in, rented_out, distillation, effective)

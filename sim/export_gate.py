@@ -1,8 +1,8 @@
 """The export gate: may this chip go to that buyer this month, and will an announced control stop it soon?
 
 Whoever sells asks the gate (vendors filling orders, intermediaries restocking, data centers choosing offers); the
-gate answers from the month's ``Rules`` (the export controls, allowances and tiered caps in force, and the controls
-announced but not yet in force) and the entity list. It is handed the month's rules once they are written
+gate answers from the month's ``Rules`` (the export controls, allowances and tiered caps in force, the controls
+announced but not yet in force, and the importing governments' bans) and the entity list. It is handed the month's rules once they are written
 (``use``), so no seller climbs back up to the model to ask.
 
 Export rules and the entity list see a buyer only through its country and whether it is listed, so the array
@@ -57,6 +57,9 @@ class ExportGate:
         # A listed buyer is cut off from the controlling bloc's vendors, not from Huawei.
         if getattr(buyer, "listed", False) and vendor_bloc == ENTITY_LIST_BLOC:
             return DENIED, None
+        # The buyer's own government may refuse the import whatever the exporter's rules allow.
+        if any(ban.refuses(chip, vendor_bloc, buyer) for ban in self.rules.import_bans):
+            return DENIED, None
         return self.rules.export.status(chip, vendor_bloc, buyer)
 
     def may_sell(self, chip_id: str, buyer: SupplyChainAgent) -> bool:
@@ -70,11 +73,16 @@ class ExportGate:
         chip = self.catalog[chip_id]
         return self.rules.export.denied_when_effective(chip, self.vendor_bloc[chip.vendor_id], buyer, announced)
 
+    def _signature(self) -> tuple:
+        """What a sale's status depends on besides the chip and the buyer's country and listing: months with equal
+        signatures give equal answers."""
+        return self.rules.export.signature(), tuple(ban.signature() for ban in self.rules.import_bans)
+
     def status_codes(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
         """``sale_status`` of each chip number to each buyer node: the status only, as its ``STATUS_CODE``."""
         kind = (chip * self.countries + self.node_country[buyer]) * 2 + self.listed_nodes()[buyer]
         return self._status.of(
-            kind, len(self.chips) * self.countries * 2, self.rules.export.signature(),
+            kind, len(self.chips) * self.countries * 2, self._signature(),
             lambda row: STATUS_CODE[self.sale_status(self.chips.ids[chip[row]], self.nodes[buyer[row]])[0]])
 
     def denied_soon_codes(self, chip: np.ndarray, buyer: np.ndarray) -> np.ndarray:
@@ -85,8 +93,7 @@ class ExportGate:
         if not announced:
             return np.zeros(len(chip), dtype=bool)
         kind = chip * self.countries + self.node_country[buyer]
-        signature = (self.rules.export.signature(),
-                     tuple((id(control.params), control.tpp_threshold) for control in announced))
+        signature = (self._signature(), tuple((id(control.params), control.tpp_threshold) for control in announced))
         soon = self._denied_soon.of(kind, len(self.chips) * self.countries, signature, lambda row: int(
             self.denied_soon(self.chips.ids[chip[row]], self.nodes[buyer[row]])))
         return soon == 1

@@ -182,7 +182,7 @@ class ChipSupplyModel(mesa.Model):
                 chip = self.catalog[line.chip]
                 if chip.release_month > self.start_month or line.via_front_company:
                     continue
-                monthly = int(vendor.full_reservation_output(line))
+                monthly = int(vendor.full_reservation_output(line, self.start_month))
                 for months_ahead in range(lead):
                     under_way.append((line.fab, vendor.agent_id, line.chip, monthly, self.start_month - 1,
                                       self.start_month + months_ahead))
@@ -230,6 +230,7 @@ class ChipSupplyModel(mesa.Model):
         centers = self.center_arrays
         self.compute = bloc_compute(self.installed, self.owner_bloc_code_of_center, centers.rented_in_h100e,
                                     centers.rented_out_h100e, self.params.distillation_gap_share,
+                                    self.params.distillation_cap_share_of_own,
                                     self.rules.distillation_kept)
 
     def _record(self) -> None:
@@ -267,7 +268,7 @@ class ChipSupplyModel(mesa.Model):
             return
         for fab in self.fabs:
             fab.grow_capacity(float(self.rules.sme_reduction[fab.index]))
-        self.vendor_arrays.grow_reservations()
+        self.vendor_arrays.grow_reservations(self.month)
 
     def _deliver_arrivals(self) -> None:
         arriving = self.network.arrivals(self.month)

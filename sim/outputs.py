@@ -92,29 +92,24 @@ def _fill_run_folder(partial: Path, result, loaded) -> None:
     _write_json(partial / "summary.json", summary)
 
 
-def write_sweep_report(folder: Path, target_ratio: float, destination: Path | None = None,
+def write_sweep_report(folder: Path, target, destination: Path | None = None,
                        force: bool = False) -> tuple[Path, list[str]]:
     """Build the sweep's HTML report from its results and write it (atomically) into the sweep folder; return where,
-    and notes on damaged files that were left out. An existing report is replaced only with ``force``."""
+    and notes on damaged files that were left out. ``target`` is a ``sim.sweep.outcomes.Target``. An existing report
+    is replaced only with ``force``."""
     from sim.provenance import environment
-    from sim.sweep.folder import SweepFolderError, read_results
+    from sim.sweep.findings import analyse_sweep
     from sim.sweep.report import render_html
 
     folder = Path(folder)
-    results = read_results(folder)
-    if results.frame.empty:
-        damaged = f" ({len(results.notes)} damaged files or lines: {'; '.join(results.notes[:3])})" if results.notes \
-            else ""
-        raise SweepFolderError(f"{folder} has no finished runs to report on{damaged}")
     destination = destination or folder / "report.html"
     if destination.exists() and not force:
         raise FileExistsError(f"{destination} already exists; use --force to replace it")
-    page = render_html(results.frame, results.plan.runs, results.manifest.failed,
-                       {"name": results.plan.name or folder.name, "description": results.plan.description},
-                       target_ratio, environment(), reference=results.plan.reference, notes=results.notes)
+    findings = analyse_sweep(folder, target)
+    page = render_html(findings, environment())
     with writing_to(destination.parent, "The previous report, if any, is untouched."):
         atomic_write_bytes(destination, page.encode("utf-8"))
-    return destination, results.notes
+    return destination, findings.notes
 
 
 def read_run_network(run_folder: Path):
@@ -142,3 +137,25 @@ def write_figure(figure, path: Path, force: bool = False) -> Path:
     with writing_to(path.parent, "Nothing was written."):
         atomic_write_bytes(path, buffer.getvalue())
     return path
+
+
+FITTED_SCENARIO_FILE = "fitted.yaml"
+KEPT_SETS_FILE = "kept.csv"
+
+
+def write_fit_results(outcome) -> tuple[Path, Path | None]:
+    """Write a fit's scenario (``fitted.yaml``, extending the original) and, if sets were kept, ``kept.csv`` into the
+    fit's folder, atomically; return their paths. Both are rebuilt from the checkpoint by every fit, so they are
+    replaced."""
+    from sim.fit.summary import fitted_scenario, kept_table
+
+    folder = outcome.folder
+    fitted = folder / FITTED_SCENARIO_FILE
+    kept = folder / KEPT_SETS_FILE if outcome.settings.keep else None
+    text = "# Written by chipsim calibrate --fit; run it with chipsim run, or check it with chipsim calibrate.\n"
+    text += yaml.safe_dump(fitted_scenario(outcome, folder), sort_keys=False, allow_unicode=True, width=120)
+    with writing_to(folder, "The evaluations are kept in evaluations.jsonl: run the same command again."):
+        atomic_write_bytes(fitted, text.encode("utf-8"))
+        if kept is not None:
+            atomic_write_bytes(kept, kept_table(outcome).to_csv(index=False).encode("utf-8"))
+    return fitted, kept

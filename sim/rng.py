@@ -18,6 +18,13 @@ def stream_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
 
 
+def counter_draw(seed: int, process: str, month: int, *names: str) -> float:
+    """One uniform draw in [0, 1) for (run seed, process, month, names), the same whatever else the run draws or
+    asks and however often it is asked (licences, a partly obeyed import ban)."""
+    key = [seed, stream_key(process), month, *(stream_key(name) for name in names)]
+    return float(np.random.Generator(np.random.PCG64(np.random.SeedSequence(key))).random())
+
+
 class RandomStreams:
     """Hands out one Generator per stream name, created on first use."""
 

@@ -21,6 +21,7 @@ import numpy as np
 from sim.catalog import ChipIndex, ChipModel
 from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import ControlInForce, ExportRules
+from sim.policies.import_ban import ImportBanInForce
 from sim.rng import RandomStreams
 from sim.scenario.schema import EnforcementBody, Fab, Scenario
 
@@ -89,6 +90,7 @@ class Rules:
     front_company_detection: np.ndarray  # by fab: chance foundry KYC refuses a front company's booking
     promoted_bloc_preference: np.ndarray  # by data center: discount it grants US-bloc chips (US-stack promotion)
     announced_controls: list[ControlInForce] = field(default_factory=list)  # announced, not yet in force
+    import_bans: list[ImportBanInForce] = field(default_factory=list)  # importing governments' refusals in force
     # Intermediaries (node numbers) the controlling bloc puts on its entity list this month, as policies found them
     # (inspections list what they seize themselves, in the inspection phase).
     entity_list_additions: list[int] = field(default_factory=list)

@@ -63,3 +63,58 @@ def compact(value: float) -> str:
     if abs(value) >= 1e3:
         return f"{value / 1e3:,.1f}k"
     return f"{value:,.0f}"
+
+
+# The sweep's metrics as a reader meets them: what is measured and in what unit (the report's columns and axes).
+METRIC_LABELS = {
+    "lead_months": "US lead over China (months)",
+    "us_china_ratio": "US:China compute ratio (x)",
+    "china_effective_h100e": "China's effective compute (H100e)",
+    "us_allies_effective_h100e": "US & allies' effective compute (H100e)",
+    "rest_effective_h100e": "Rest of world's effective compute (H100e)",
+    "china_installed_h100e_domestic": "China: domestic compute (H100e)",
+    "china_installed_h100e_import": "China: legal imports (H100e)",
+    "china_installed_h100e_smuggled": "China: smuggled compute (H100e)",
+    "china_installed_h100e_proxy_fab": "China: front-company fabs (H100e)",
+    "china_rented_in_h100e": "China: rented offshore (H100e)",
+    "china_distillation_h100e": "China: distillation (H100e)",
+    "smuggled_chips": "chips smuggled in the last month",
+    "seized_chips": "chips seized in the last month",
+    "intermediaries_listed": "intermediaries on the entity list",
+}
+
+# The units a scenario key's name ends with (``parameters.smuggling_fine_usd_per_chip.value``), as a reader says them.
+UNIT_SUFFIXES = {
+    "_usd_per_chip": "USD per chip",
+    "_usd": "USD",
+    "_months": "months",
+    "_share": "share",
+    "_fraction": "share",
+    "_h100e": "H100e",
+}
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric.replace("_", " "))
+
+
+def unit_of_path(path: str) -> str:
+    """The unit a dotted scenario key carries in its name, or '' when it names none."""
+    words = [part for part in path.split(".") if part != "value"]
+    last = words[-1] if words else ""
+    return next((unit for suffix, unit in UNIT_SUFFIXES.items() if last.endswith(suffix)), "")
+
+
+def factor_label(name: str, path: str = "") -> str:
+    """A sweep factor as a reader says it: 'smuggling fine (USD per chip)'."""
+    unit = unit_of_path(path)
+    return f"{name.replace('_', ' ')} ({unit})" if unit and unit != "share" else name.replace("_", " ")
+
+
+def rounded(value: float) -> str:
+    """A number rounded to what it means: compact() for large ones, three significant figures below 1,000."""
+    if value != value:  # NaN: nothing to show
+        return ""
+    if abs(value) >= 1e3:
+        return compact(value)
+    return f"{value:.3g}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"

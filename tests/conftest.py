@@ -44,6 +44,7 @@ TINY: dict[str, Any] = {
         "stockpile_spending_multiplier": _param(1.0),
         "rental_price_usd_per_h100e_month": _param(1000.0),
         "distillation_gap_share": _param(0.0),
+        "distillation_cap_share_of_own": _param(1.0),
         "smuggling_price_markup": _param(1.5),
         "smuggling_fine_usd_per_chip": _param(20000.0),
         "perceived_detection_initial": _param(0.1),

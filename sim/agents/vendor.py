@@ -17,12 +17,23 @@ import numpy as np
 
 from sim.agents.base import ChipRow, RowOf, SupplyChainAgent
 from sim.agents.fab import Bookings, fab_node_table
-from sim.agents.market import Order, Orders, ration, ration_groups, ration_quantities, sum_by_group
+from sim.agents.market import (
+    MAX_CHIPS_PER_ORDER,
+    Order,
+    Orders,
+    ration,
+    ration_groups,
+    ration_quantities,
+    sum_by_group,
+)
 from sim.agents.variants import VariantDesigner
+from sim.calendar import parse_month
 from sim.catalog import ChipModel, proxy_chip_id
 from sim.columns import CELL_KEY_SPAN, stable_order
 from sim.exact import power
-from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, STATUS_CODE, TIERED, AllowanceInForce
+from sim.policies.export_controls import (
+    ALLOWANCE, COVERED_CHIPS, DENIED, LICENSED, SAME_CHIP, STATUS_CODE, TIERED, AllowanceInForce,
+)
 from sim.scenario.schema import BLOC_CODE, BLOCS, ProductLine, Vendor
 from sim.trade import LICENSED_CODE
 
@@ -101,10 +112,15 @@ class VendorAgent(SupplyChainAgent):
             return line.reservation_share_of_node * fab.wafers_per_month[line.node]
         return self.model.vendor_arrays.fixed_reservation(line)
 
-    def full_reservation_output(self, line: ProductLine) -> float:
-        """Chips per month the line yields when its whole reservation is used (the cold-start forecast)."""
+    def open_reservation(self, line: ProductLine, month: int) -> float:
+        """Wafers the line may book in ``month``: its reservation as far as ramped up or wound down."""
+        return self.reservation(line) * float(line_ramp_factor(*line_windows([line]), month)[0])
+
+    def full_reservation_output(self, line: ProductLine, month: int) -> float:
+        """Chips per month the line yields in ``month`` when its whole open reservation is used (the cold-start
+        forecast)."""
         fab = self.model.agents_by_id[line.fab]
-        return self.reservation(line) * line.chips_per_wafer * fab.yield_fraction[line.node]
+        return self.open_reservation(line, month) * line.chips_per_wafer * fab.yield_fraction[line.node]
 
     def add_product_line(self, line: ProductLine, chip: ChipModel) -> None:
         """Start selling a new chip (a design-to-threshold variant) made on ``line``."""
@@ -200,17 +216,51 @@ class VendorAgent(SupplyChainAgent):
         return limits, statuses
 
     def _allowance_remaining(self, allowance: AllowanceInForce, chip: str) -> int | None:
-        """Chips of ``chip`` still allowed this month under the allowance's caps (None: no cap)."""
+        """Chips of ``chip`` still allowed this month under the allowance's caps (None: no cap), in chips.
+
+        The chips-per-month cap holds for each chip. The home-sales cap reads last month's home sales as the
+        allowance's ``volume_cap_basis`` says (sim/policies/export_controls.py): of this chip alone, or of the
+        vendor's covered chips or all its chips, whose cap the vendor's covered chips then share."""
         params = allowance.params
-        caps = []
+        used = allowance.used_chips.get(chip, 0)
+        remaining = []
         if params.volume_cap_chips_per_month is not None:
-            caps.append(params.volume_cap_chips_per_month)
+            remaining.append(params.volume_cap_chips_per_month - used)
         if params.volume_cap_share_of_home_sales is not None:
-            home = int(self.model.vendor_arrays.sold_by_bloc[self._cell(chip), BLOC_CODE[self.bloc]])
-            caps.append(int(params.volume_cap_share_of_home_sales * home))
-        if not caps:
+            if params.volume_cap_basis == SAME_CHIP:
+                basis, sharing = [chip], [chip]
+            else:
+                sharing = [c for c in self.chips if params.covers_chip(self.model.catalog[c])]
+                basis = sharing if params.volume_cap_basis == COVERED_CHIPS else self.chips
+            home = self.model.vendor_arrays.sold_by_bloc[[self._cell(c) for c in basis], BLOC_CODE[self.bloc]]
+            cap = int(params.volume_cap_share_of_home_sales * int(home.sum()))
+            remaining.append(cap - sum(allowance.used_chips.get(c, 0) for c in sharing))
+        if not remaining:
             return None
-        return max(0, min(caps) - allowance.used_chips.get(chip, 0))
+        return max(0, min(remaining))
+
+
+NO_WINDOW_START = 10**6  # months: a ramp-up that started long ago, a wind-down that never starts
+
+
+def line_windows(lines: list[ProductLine]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each line's (ramp-up start, ramp-up months, wind-down start, wind-down months), months as numbers; a line
+    without a window gets one that keeps it at full reservation."""
+    ramp_start = [parse_month(line.ramp_up.start) if line.ramp_up else -NO_WINDOW_START for line in lines]
+    ramp_months = [line.ramp_up.months if line.ramp_up else 1 for line in lines]
+    wind_start = [parse_month(line.wind_down.start) if line.wind_down else NO_WINDOW_START for line in lines]
+    wind_months = [line.wind_down.months if line.wind_down else 1 for line in lines]
+    return tuple(np.array(column, dtype=np.int64) for column in (ramp_start, ramp_months, wind_start, wind_months))
+
+
+def line_ramp_factor(ramp_start: np.ndarray, ramp_months: np.ndarray, wind_start: np.ndarray,
+                     wind_months: np.ndarray, month: int) -> np.ndarray:
+    """Share of each line's reservation open in ``month``: rising linearly to 1 over the ramp-up (a share of
+    1/months in its first month), falling linearly to 0 over the wind-down. Exactly 1.0 for a line without windows,
+    so such a line books as it did before windows existed."""
+    up = np.clip((month - ramp_start + 1) / ramp_months, 0.0, 1.0)
+    down = np.clip(1.0 - (month - wind_start + 1) / wind_months, 0.0, 1.0)
+    return up * down
 
 
 @dataclass(frozen=True)
@@ -262,6 +312,7 @@ class VendorArrays:
         self._line_number: dict[int, int] = {}  # id(line) -> number
         self.fixed_wafers = np.zeros(0)
         self.monthly_growth = np.zeros(0)
+        self.windows: tuple[np.ndarray, ...] = line_windows([])  # by line number, as line_windows gives them
 
     def _index_cells(self) -> None:
         self.vendor_start = np.searchsorted(self.cell_vendor, np.arange(len(self.model.vendors) + 1))
@@ -333,6 +384,8 @@ class VendorArrays:
         self.fixed_wafers = np.append(self.fixed_wafers, [line.max_wafers_per_month or 0.0 for line in new])
         growth = [line.reservation_growth_factor_per_year for line in new]
         self.monthly_growth = np.append(self.monthly_growth, [1.0 if g is None else g ** (1 / 12) for g in growth])
+        self.windows = tuple(np.append(old, added) for old, added in zip(self.windows, line_windows(new),
+                                                                          strict=True))
 
     def fixed_reservation(self, line: ProductLine) -> float:
         """Wafers a month of a line's fixed reservation, this month (a line not numbered yet is at its start)."""
@@ -341,10 +394,12 @@ class VendorArrays:
             return line.max_wafers_per_month or 0.0
         return float(self.fixed_wafers[number])
 
-    def grow_reservations(self) -> None:
-        """A month of growth of every fixed reservation."""
+    def grow_reservations(self, month: int) -> None:
+        """A month of growth of every fixed reservation whose ramp-up has begun (``max_wafers_per_month`` is the
+        reservation in the month the ramp-up starts; a line without one grows from the scenario's start)."""
         self._product_lines()  # every line numbered
-        self.fixed_wafers = self.fixed_wafers * self.monthly_growth
+        ramp_start = self.windows[0]
+        self.fixed_wafers = self.fixed_wafers * np.where(month > ramp_start, self.monthly_growth, 1.0)
 
     def bookings(self, month: int) -> Bookings:
         """This month's wafer requests of every vendor: for each chip due (released within a production lead time,
@@ -362,26 +417,40 @@ class VendorArrays:
         node_wafers, node_yield = fab_node_table(self.model.fabs, self.model.fab_nodes)
         fab, node, share = all_lines.fab[due], all_lines.node[due], all_lines.share_of_node[due]
         fixed = self.fixed_wafers[all_lines.number[due]]
-        reservation = np.where(np.isnan(share), fixed, share * node_wafers[fab, node])
+        windows = [column[all_lines.number[due]] for column in self.windows]
+        ramp = line_ramp_factor(*windows, month)
+        ramp_start, ramp_months = windows[0], windows[1]
+        ramping_up = (month >= ramp_start) & (month < ramp_start + ramp_months)
+        reservation = np.where(np.isnan(share), fixed, share * node_wafers[fab, node]) * ramp
         chips_per_wafer = all_lines.chips_per_wafer[due]
         yield_fraction = node_yield[fab, node]
         full_output = reservation * chips_per_wafer * yield_fraction
         capacity = np.bincount(line_cell, weights=full_output, minlength=len(self.cell_chip))  # by chip, in order
 
         cell = np.unique(line_cell)
-        unforecast = cell[np.isnan(self.expected_demand[cell])]
+        # A chip whose lines have no open reservation yet (a ramp-up not started) gets its first forecast later.
+        unforecast = cell[np.isnan(self.expected_demand[cell]) & (capacity[cell] > 0)]
         self.expected_demand[unforecast] = capacity[unforecast]
-        expected = self.expected_demand[cell]
+        expected = np.nan_to_num(self.expected_demand[cell])
         position = self.inventory[cell] + self.in_production[cell]
         target = expected * (lead + params.vendor_inventory_cover_months)
         wanted = np.zeros(len(self.cell_chip))
         wanted[cell] = np.maximum(0.0, expected + (target - position) / ADJUSTMENT_MONTHS)
+        # A vendor pricing at or above list is short of chips: it books every wafer it has reserved, rather than
+        # the orders it got at that price (which a high price keeps low, so a forecast from them would keep it short).
+        # No more than one order's worth (MAX_CHIPS_PER_ORDER) a month beyond demand: counts stay exact however far
+        # capacity grows (sim/scenario/exact_counts.py).
+        short = cell[self.price_usd[cell] >= self.model.chips.list_price_usd[self.cell_chip[cell]]]
+        wanted[short] = np.maximum(wanted[short], np.minimum(capacity[short], MAX_CHIPS_PER_ORDER))
 
         booked = np.flatnonzero(capacity[line_cell] > 0)
         share = wanted[line_cell[booked]] * full_output[booked] / capacity[line_cell[booked]]
         good_per_wafer = chips_per_wafer[booked] * yield_fraction[booked]
         wafers = np.minimum(reservation[booked], np.divide(share, good_per_wafer, out=np.zeros_like(share),
                                                            where=good_per_wafer != 0))
+        # A new generation's ramp-up is planned and committed months ahead: its open reservation is booked in full
+        # whatever this month's orders (which a tiny first stock, priced at the ceiling, would keep low).
+        wafers = np.where(ramping_up[booked], reservation[booked], wafers)
         row = due[booked]
         cell_of_row = all_lines.cell[row]
         return Bookings(

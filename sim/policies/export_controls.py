@@ -10,9 +10,30 @@ licence for a destination country and chip in a month with ``approval_probabilit
 ``ratchet_cadence_months`` the threshold is dynamic: every cadence it is reset to ``ratchet_frontier_fraction`` of the
 best chip then on sale, so it tightens as new chips appear (quarterly vs every two years, say).
 
-``export_allowance``: named ``chips`` may be sold to named destinations despite any control, within a volume cap
-(chips per month, or a share of last month's sales of that chip to the vendor's own bloc, as the Jan-2026 H200 rule
-caps China at 50% of US volume) and paying ``tariff_fraction`` of the revenue to the controlling government.
+``export_allowance``: chips may be sold to named destinations despite any control, within a volume cap, paying
+``tariff_fraction`` of the revenue to the controlling government. The allowance covers the chips named in ``chips``
+and, with prongs, every chip of a vendor of ``origin_blocs`` below them: TPP below ``max_tpp`` and DRAM bandwidth
+below ``max_memory_bandwidth_gbps`` (both, when both are given). The BIS rule effective 15 Jan 2026 (source ids
+``threshold_h200_rule``, ``h200_china_allowed``) reviews case by case exports to China of chips with TPP < 21,000 and
+total DRAM bandwidth < 6,500 GB/s: the H200, the MI325X "and less advanced" chips, with a 25% tariff. A chip whose
+bandwidth the catalog does not give cannot be judged by a bandwidth prong; rather than guess it in or out, such a
+chip is an error when the scenario is loaded (unless its TPP already puts it out of band), and a chip designed during
+the run without one (none is, today: variants keep their base chip's bandwidth) is not covered.
+
+The volume cap is in chips: ``volume_cap_chips_per_month``, and/or ``volume_cap_share_of_home_sales`` of a monthly
+"home volume" of the vendor, last month's sales to buyers of its own bloc. The rule certifies that "the aggregate
+shipments of the chips to China ... will be no more than 50 percent of the total shipped to customers for end-use in
+the U.S."; which total is meant is a reading, so ``volume_cap_basis`` says which, in chips (the rule counts units):
+
+- ``same_chip_home_sales`` (default): each covered chip on its own, against the vendor's home sales of that same
+  chip. As US buyers move to newer chips, home sales of an older covered chip fall and its cap with them.
+- ``covered_chips_home_sales``: the vendor's covered chips together, against its home sales of all the chips the
+  allowance covers ("the chips" as the covered class); one cap shared by those chips.
+- ``vendor_home_sales``: the vendor's covered chips together, against all its home sales, newer chips included
+  (a Blackwell sold in the US counts as one chip, as an H200 does); one cap shared by those chips.
+
+A shared cap is used up in the order the vendor fills its chips. Each month's cap reads one month's sales: the rule's
+"aggregate ... total" is cumulative, which a monthly flow cap approximates when both volumes grow alike.
 
 Licences are decided by counter-based draws: a hash of (run seed, month, country, chip) gives the same answer
 whatever else the run does, so licensing never shifts another process's random draws.
@@ -23,12 +44,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from sim.policies.diffusion import TieredCapsInForce
 from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
-from sim.rng import stream_key
+from sim.rng import counter_draw
 from sim.scenario.errors import Problem
 
 if TYPE_CHECKING:
@@ -84,11 +104,43 @@ class ExportControlParams(_Destinations):
         return self
 
 
+SAME_CHIP, COVERED_CHIPS, VENDOR = "same_chip_home_sales", "covered_chips_home_sales", "vendor_home_sales"
+
+
 class ExportAllowanceParams(_Destinations):
-    chips: list[str] = Field(min_length=1)
+    chips: list[str] = Field(default_factory=list)
+    max_tpp: Annotated[float, Field(gt=0)] | None = None
+    max_memory_bandwidth_gbps: Annotated[float, Field(gt=0)] | None = None
     volume_cap_chips_per_month: Annotated[int, Field(ge=0)] | None = None
     volume_cap_share_of_home_sales: Annotated[float, Field(ge=0)] | None = None
+    volume_cap_basis: Literal["same_chip_home_sales", "covered_chips_home_sales", "vendor_home_sales"] = SAME_CHIP
     tariff_fraction: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+    @model_validator(mode="after")
+    def _says_which_chips(self) -> ExportAllowanceParams:
+        if not self.chips and self.max_tpp is None and self.max_memory_bandwidth_gbps is None:
+            raise ValueError("an export allowance needs chips, max_tpp or max_memory_bandwidth_gbps (what it covers)")
+        if self.volume_cap_basis != SAME_CHIP and self.volume_cap_share_of_home_sales is None:
+            raise ValueError("volume_cap_basis only applies with volume_cap_share_of_home_sales")
+        return self
+
+    @property
+    def has_prongs(self) -> bool:
+        return self.max_tpp is not None or self.max_memory_bandwidth_gbps is not None
+
+    def in_band(self, chip: ChipModel) -> bool:
+        """Below every prong given (the rule's "below": strictly); unknown bandwidth is never below a prong."""
+        if not self.has_prongs:
+            return False
+        if self.max_tpp is not None and chip.tpp >= self.max_tpp:
+            return False
+        if self.max_memory_bandwidth_gbps is None:
+            return True
+        return chip.memory_bandwidth_gbps is not None and chip.memory_bandwidth_gbps < self.max_memory_bandwidth_gbps
+
+    def covers_chip(self, chip: ChipModel) -> bool:
+        """Named, or in band (the vendor's bloc is checked apart: ``origin_blocs``)."""
+        return chip.id in self.chips or self.in_band(chip)
 
 
 @dataclass
@@ -144,7 +196,7 @@ class ExportRules:
             return FREE, None
         for allowance in self.allowances:
             params = allowance.params
-            if chip.id in params.chips and vendor_bloc in params.origin_blocs and params.covers_destination(buyer):
+            if vendor_bloc in params.origin_blocs and params.covers_chip(chip) and params.covers_destination(buyer):
                 return ALLOWANCE, allowance
         if all(c.params.licence == "case_by_case" for c in controlled_by):
             probability = min(c.params.approval_probability for c in controlled_by)
@@ -162,8 +214,7 @@ class ExportRules:
                 self.month if licensing else None)
 
     def _licence_draw(self, country: str, chip_id: str) -> float:
-        key = [self.seed, stream_key("licensing"), self.month, stream_key(country), stream_key(chip_id)]
-        return float(np.random.Generator(np.random.PCG64(np.random.SeedSequence(key))).random())
+        return counter_draw(self.seed, "licensing", self.month, country, chip_id)
 
     def denied_when_effective(self, chip: ChipModel, vendor_bloc: str, buyer: SupplyChainAgent,
                               announced: list[ControlInForce]) -> bool:
@@ -220,7 +271,25 @@ class ExportAllowance(Policy):
 
     @classmethod
     def reference_problems(cls, params: ExportAllowanceParams, scenario: Scenario, path: tuple) -> list[Problem]:
-        return _chip_problems(params.chips, scenario, path) + _country_problems(params, scenario, path)
+        return (_chip_problems(params.chips, scenario, path) + _country_problems(params, scenario, path)
+                + _unjudged_bandwidth_problems(params, scenario, path))
+
+
+def _unjudged_bandwidth_problems(params: ExportAllowanceParams, scenario: Scenario, path: tuple) -> list[Problem]:
+    """A chip of an origin bloc's vendor that the bandwidth prong must judge but whose bandwidth is not given."""
+    if params.max_memory_bandwidth_gbps is None:
+        return []
+    vendor_bloc = {vendor.id: scenario.countries[vendor.country].bloc for vendor in scenario.vendors
+                   if vendor.country in scenario.countries}
+    return [
+        Problem(path + ("max_memory_bandwidth_gbps",),
+                f"chip {chip_id!r} (vendor {chip.vendor}) has no memory_bandwidth_gbps in the catalog, so this "
+                f"prong cannot say whether it is covered: give catalog.{chip_id}.memory_bandwidth_gbps",
+                params.max_memory_bandwidth_gbps, True)
+        for chip_id, chip in scenario.catalog.items()
+        if chip.memory_bandwidth_gbps is None and vendor_bloc.get(chip.vendor) in params.origin_blocs
+        and (params.max_tpp is None or chip.tpp < params.max_tpp)
+    ]
 
 
 def _chip_problems(chips: list[str], scenario: Scenario, path: tuple) -> list[Problem]:

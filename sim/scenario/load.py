@@ -28,7 +28,8 @@ from sim.scenario.schema import Scenario
 from sim.scenario.world_size import world_size_problems
 
 __all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "MAX_VALUES", "LoadedScenario", "YamlFile", "apply_overrides",
-           "load_scenario", "merge", "read_yaml_file", "read_yaml_mapping", "resolve_extends", "validate"]
+           "load_scenario", "merge", "read_yaml_file", "read_yaml_mapping", "resolve_extends", "validate",
+           "value_at"]
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,31 @@ class YamlFile:
     sha256: str
 
 
+# Mappings already parsed in this process, by the SHA-256 of their bytes. PyYAML's pure-Python parser, with the
+# checks on its events, takes most of a second for the baseline's 600 lines; a test session, a sweep worker or the
+# page's RESET reads the same files again and again. Only successful parses are kept (a refusal is worked out anew),
+# and each reader gets its own copy, since merging and overrides change the mapping they are given.
+_PARSED: dict[str, dict] = {}
+_PARSED_KEPT = 64
+
+
 def read_yaml_file(path: Path) -> YamlFile:
     """Read a YAML file that must hold a mapping; every failure is a ScenarioError naming the file."""
     origin = str(path)
     raw = read_file_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) from None
-    return YamlFile(parse_yaml_mapping(text, origin), hashlib.sha256(raw).hexdigest())
+    sha256 = hashlib.sha256(raw).hexdigest()
+    parsed = _PARSED.get(sha256)
+    if parsed is None:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise ScenarioError(origin, [Problem((), f"not UTF-8 text ({error.reason} at byte {error.start})")]) \
+                from None
+        parsed = parse_yaml_mapping(text, origin)
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[sha256] = parsed
+    return YamlFile(copy.deepcopy(parsed), sha256)
 
 
 def read_yaml_mapping(path: Path) -> dict:
@@ -153,6 +170,53 @@ def _split_override_path(path: str) -> list[str]:
     return parts
 
 
+class _PathProblem(Exception):
+    """A key path that does not lead anywhere in the mapping: where the walk stopped and why."""
+
+    def __init__(self, walked: tuple[object, ...], message: str) -> None:
+        super().__init__(message)
+        self.walked = walked
+        self.message = message
+
+
+def _locate(root: dict, dotted: str, create: bool) -> tuple[Any, object, tuple[object, ...]]:
+    """The container holding the value a dotted key path names, the key or index in it, and the walked path.
+
+    In a list, a path part selects the item with that ``id`` (a product line by its ``chip``), or an index. With
+    ``create``, missing sections of a mapping are made on the way (an override may add a key); without, a missing
+    key is a _PathProblem."""
+    parts = _split_override_path(dotted)
+    node: Any = root
+    walked: list[object] = []
+    for position, part in enumerate(parts):
+        last = position == len(parts) - 1
+        if isinstance(node, dict):
+            if not last and part not in node and create:
+                node[part] = {}
+            if part not in node and not (last and create):
+                keys = ", ".join(str(key) for key in node) or "(none)"
+                raise _PathProblem(tuple(walked), f"key path {dotted!r}: no key {part!r} here; keys are: {keys}")
+            key: object = part
+        elif isinstance(node, list):
+            item_key = _item_key(node) or "id"
+            ids = [item.get(item_key) for item in node if isinstance(item, dict)]
+            if part in ids:
+                key = ids.index(part)
+            elif part.isdigit() and int(part) < len(node):
+                key = int(part)
+            else:
+                raise _PathProblem(tuple(walked), f"override {dotted!r}: no item {part!r} here; items are: "
+                                   f"{', '.join(str(i) for i in ids) or '(none)'}")
+        else:
+            raise _PathProblem(tuple(walked), f"override {dotted!r}: {format_path(tuple(walked))} is a value, "
+                               f"not a section; it has no key {part!r}")
+        if last:
+            return node, key, tuple(walked)
+        walked.append(key)
+        node = node[key]
+    raise AssertionError("unreachable: a split path has at least one part")
+
+
 def apply_overrides(data: dict, overrides: Mapping[str, Any], origin: str) -> dict:
     """Set values by dotted key path. In a list, a path part selects the item with that ``id`` (a product line by
     its ``chip``), or an index."""
@@ -160,49 +224,28 @@ def apply_overrides(data: dict, overrides: Mapping[str, Any], origin: str) -> di
     problems: list[Problem] = []
     for dotted, value in overrides.items():
         try:
-            parts = _split_override_path(dotted)
+            container, key, _walked = _locate(result, dotted, create=True)
         except ValueError as error:
             problems.append(Problem(("overrides",), str(error), dotted, True))
             continue
-        node: Any = result
-        walked: list[object] = []
-        for position, part in enumerate(parts):
-            last = position == len(parts) - 1
-            if isinstance(node, dict):
-                if last:
-                    node[part] = copy.deepcopy(value)
-                elif part in node:
-                    node = node[part]
-                else:
-                    node = node.setdefault(part, {})
-                walked.append(part)
-            elif isinstance(node, list):
-                key = _item_key(node) or "id"
-                ids = [item.get(key) for item in node if isinstance(item, dict)]
-                if part in ids:
-                    index = ids.index(part)
-                elif part.isdigit() and int(part) < len(node):
-                    index = int(part)
-                else:
-                    problems.append(
-                        Problem(tuple(walked), f"override {dotted!r}: no item {part!r} here; items are: "
-                                f"{', '.join(str(i) for i in ids) or '(none)'}")
-                    )
-                    break
-                walked.append(index)
-                if last:
-                    node[index] = copy.deepcopy(value)
-                else:
-                    node = node[index]
-            else:
-                problems.append(
-                    Problem(tuple(walked), f"override {dotted!r}: {format_path(tuple(walked))} is a value, "
-                            f"not a section; it has no key {part!r}")
-                )
-                break
+        except _PathProblem as error:
+            problems.append(Problem(error.walked, error.message))
+            continue
+        container[key] = copy.deepcopy(value)
     if problems:
         raise ScenarioError(origin, problems)
     return result
+
+
+def value_at(data: dict, dotted: str) -> tuple[Any, tuple[object, ...]]:
+    """The value a dotted key path names (as ``apply_overrides`` reads the path) and its place as a key path tuple.
+
+    Raises ValueError saying where the path stops leading anywhere."""
+    try:
+        container, key, walked = _locate(data, dotted, create=False)
+    except _PathProblem as error:
+        raise ValueError(f"{error.message} (at {format_path(error.walked)})") from None
+    return container[key], walked + (key,)
 
 
 def _policies_named(problems: list[Problem], data: dict, origin: str,
@@ -225,7 +268,8 @@ def _policies_named(problems: list[Problem], data: dict, origin: str,
 
 
 # Keys only a sweep file has (``sim.sweep.spec.SweepSpec``; a test keeps the two in step), and keys every scenario has.
-SWEEP_ONLY_KEYS = frozenset({"base", "levers", "uncertainties", "sampling", "seeds", "until", "metrics"})
+SWEEP_ONLY_KEYS = frozenset({"base", "levers", "uncertainties", "sampling", "sample_from", "seeds", "until",
+                             "metrics"})
 SCENARIO_CORE_KEYS = frozenset({"start", "end", "parameters", "countries", "catalog"})
 
 

@@ -107,6 +107,9 @@ class Parameters(Strict):
                                                              1e6)
     distillation_gap_share: Parameter = _parameter(
         "share of the compute gap the follower (China) recovers by distilling frontier models", 0.0, 1.0)
+    distillation_cap_share_of_own: Parameter = _parameter(
+        "most distillation adds, as a share of the follower's own compute (a student learns only as far as it trains)",
+        0.0, 100.0)
     smuggling_price_markup: Parameter = _parameter("grey-market price in the destination over list price", 1.0,
                                                    100.0)
     smuggling_fine_usd_per_chip: Parameter = _parameter("penalty a caught diverter expects per chip", 0.0, 1e9)
@@ -187,6 +190,18 @@ class Fab(Sourced):
     )
 
 
+class Window(Strict):
+    """A stretch of months over which a product line's reservation ramps up (or winds down), linearly."""
+
+    start: Month
+    months: Annotated[int, Field(ge=1, le=120)] = Field(description="months from the start to full (or to none)")
+
+    @field_validator("start")
+    @classmethod
+    def _start_is_a_month(cls, value: str) -> str:
+        return _check_month(value)
+
+
 class ProductLine(Sourced):
     chip: Identifier
     fab: Identifier
@@ -205,6 +220,19 @@ class ProductLine(Sourced):
     via_front_company: bool = Field(
         False, description="booked through a front company at a foreign fab (proxy fabrication, the die-bank case)"
     )
+    ramp_up: Window | None = Field(
+        None, description="the reservation ramps up from none over this window (a fixed reservation starts growing "
+        "at its start); without it the line is at full reservation from the scenario's start"
+    )
+    wind_down: Window | None = Field(
+        None, description="the reservation winds down to none over this window, as the next generation takes over"
+    )
+
+    @model_validator(mode="after")
+    def _winds_down_after_ramping_up(self) -> ProductLine:
+        if self.ramp_up and self.wind_down and parse_month(self.wind_down.start) < parse_month(self.ramp_up.start):
+            raise ValueError(f"wind_down starts ({self.wind_down.start}) before ramp_up ({self.ramp_up.start})")
+        return self
 
     @model_validator(mode="after")
     def _one_kind_of_reservation(self) -> ProductLine:
@@ -390,6 +418,35 @@ class PolicySpec(Sourced):
         return value if value is None else _check_month(value)
 
 
+class UncertainParameter(Strict):
+    """A scenario number that calibration may estimate (``chipsim calibrate --fit``): its key path, as overrides and
+    sweeps write it, and the range it is searched over.
+
+    ``scale: log`` searches the range evenly in ratios (budgets, capacities spanning a factor of two or more);
+    ``whole`` rounds each value tried (counts of chips, months). The path itself is checked against the scenario
+    when a fit starts (``sim.fit.space``): it must name a number the scenario accepts at both ends of the range."""
+
+    path: str = Field(min_length=1, description="dotted key path, e.g. parameters.distillation_gap_share.value")
+    low: float
+    high: float
+    scale: Literal["linear", "log"] = "linear"
+    whole: bool = False
+    source: str = Field(description="why this range: a source id or 'assumption: ...'")
+
+    @model_validator(mode="after")
+    def _a_range_with_a_reason(self) -> UncertainParameter:
+        if not self.low < self.high:
+            raise ValueError(f"needs low < high, got low={self.low} high={self.high}")
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError(f"scale log needs low > 0 (it searches ratios), got low={self.low}")
+        if self.whole and not (self.low.is_integer() and self.high.is_integer()):
+            raise ValueError(f"whole needs whole-number ends, got low={self.low} high={self.high}")
+        problem = citation_problem(self.source)
+        if problem:
+            raise ValueError(f"source {self.source!r}: {problem}")
+        return self
+
+
 class Scenario(Strict):
     name: Identifier
     description: str = ""
@@ -405,6 +462,18 @@ class Scenario(Strict):
     enforcement: list[EnforcementBody] = Field(default_factory=list)
     populations: Populations = Field(default_factory=Populations)
     policies: list[PolicySpec] = Field(default_factory=list)
+    uncertain: list[UncertainParameter] = Field(
+        default_factory=list, description="numbers calibration may estimate; a file that extends this one inherits "
+        "the list, or replaces it whole by giving its own")
+
+    @field_validator("uncertain")
+    @classmethod
+    def _one_entry_per_path(cls, entries: list[UncertainParameter]) -> list[UncertainParameter]:
+        paths = [entry.path for entry in entries]
+        repeated = sorted({path for path in paths if paths.count(path) > 1})
+        if repeated:
+            raise ValueError(f"each path may appear once; repeated: {', '.join(repeated)}")
+        return entries
 
     @field_validator("start", "end")
     @classmethod

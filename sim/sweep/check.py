@@ -20,6 +20,7 @@ from sim.sweep.spec import Factor
 
 if TYPE_CHECKING:
     from sim.sweep.inputs import LoadedSweep, PolicyInput
+    from sim.sweep.sample_file import SampleFile
 
 MAX_POINTS_CHECKED = 500
 
@@ -37,15 +38,23 @@ def _refusal(policy: PolicyInput, overrides: dict[str, Any], until: str | None) 
     return None
 
 
-def _probes(factor: Factor, first_point: dict[str, Any]) -> list[Any]:
-    return list(factor.values) if factor.values is not None else [factor.low, factor.high, first_point[factor.name]]
+def _probes(factor: Factor, first_point: dict[str, Any], sample_file: SampleFile | None = None) -> list[Any]:
+    if factor.values is not None:
+        return list(factor.values)
+    if sample_file is not None:
+        # A table's own values, as it gives them: a whole-number column stays whole (counts refuse 737.0).
+        column = [point[factor.name] for point in sample_file.points]
+        return [min(column), max(column), first_point[factor.name]]
+    return [factor.low, factor.high, first_point[factor.name]]
 
 
 def _factor_problems(loaded: LoadedSweep, policy: PolicyInput, first_point: dict[str, Any]) -> list[Problem]:
     problems = []
-    for group, factors in (("levers", loaded.spec.levers), ("uncertainties", loaded.spec.uncertainties)):
+    from_file = list(loaded.sample_file.factors) if loaded.sample_file else []
+    for group, factors in (("levers", loaded.spec.levers), ("uncertainties", loaded.spec.uncertainties),
+                           ("sample_from", from_file)):
         for index, factor in enumerate(factors):
-            for value in _probes(factor, first_point):
+            for value in _probes(factor, first_point, loaded.sample_file if group == "sample_from" else None):
                 why = _refusal(policy, {factor.path: value}, loaded.spec.until)
                 if why is None:
                     continue
@@ -54,7 +63,8 @@ def _factor_problems(loaded: LoadedSweep, policy: PolicyInput, first_point: dict
                         and _refusal(policy, {factor.path: round(value)}, loaded.spec.until) is None):
                     message += ("; this key takes whole numbers and a Latin hypercube draws fractions: list the "
                                 "numbers to try under values instead")
-                problems.append(Problem((group, index, "path"), message, factor.path, True))
+                where = ("sample_from",) if group == "sample_from" else (group, index, "path")
+                problems.append(Problem(where, message, factor.path, True))
                 break
     return problems
 
@@ -62,7 +72,7 @@ def _factor_problems(loaded: LoadedSweep, policy: PolicyInput, first_point: dict
 def _point_problem(loaded: LoadedSweep, policy: PolicyInput, points: list[dict[str, Any]]) -> Problem | None:
     """The first planned point this policy's scenario refuses (factors that are fine alone can clash together)."""
     for index, point in enumerate(points[:MAX_POINTS_CHECKED]):
-        why = _refusal(policy, {factor.path: point[factor.name] for factor in loaded.spec.factors}, loaded.spec.until)
+        why = _refusal(policy, {factor.path: point[factor.name] for factor in loaded.factors}, loaded.spec.until)
         if why is not None:
             values = ", ".join(f"{name} = {value!r}" for name, value in point.items())
             return Problem(_where(loaded, policy), f"point {index} ({values}) does not fit policy {policy.name!r} "
@@ -77,7 +87,7 @@ def _where(loaded: LoadedSweep, policy: PolicyInput) -> tuple:
 def check_scenarios(loaded: LoadedSweep) -> None:
     """Raise one ScenarioError (naming the sweep file) with every way the sweep's runs would be refused."""
     spec = loaded.spec
-    points = sample_points(spec)
+    points = sample_points(spec, loaded.sample_file)
     problems: list[Problem] = []
     for policy in loaded.policies.values():
         # A policy that is not a valid scenario is reported as its own file's error, with that file's key paths.
@@ -90,7 +100,7 @@ def check_scenarios(loaded: LoadedSweep) -> None:
                                     f"({scenario.end})", spec.until, True))
         factor_problems = _factor_problems(loaded, policy, points[0])
         problems.extend(factor_problems)
-        point_problem = None if factor_problems or not spec.factors else _point_problem(loaded, policy, points)
+        point_problem = None if factor_problems or not loaded.factors else _point_problem(loaded, policy, points)
         if point_problem is not None:
             problems.append(point_problem)
     if problems:

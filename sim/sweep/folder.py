@@ -46,12 +46,21 @@ class Plan:
     reference: str | None = None
     metrics: list[str] = field(default_factory=list)
     inputs: dict[str, str] | None = None  # file -> sha256; None in a plan written before hashes were recorded
+    # What the report says about the inputs: each factor's scenario key (its unit is in the name), each policy's
+    # description from its scenario file, and how points were drawn. Empty in a plan written before they were kept.
+    factor_paths: dict[str, str] = field(default_factory=dict)
+    policy_descriptions: dict[str, str] = field(default_factory=dict)
+    sampling: str = ""
 
 
 def write_plan(folder: Path, loaded: LoadedSweep, runs: list[RunSpec]) -> None:
     plan = {
         "format": PLAN_FORMAT, "name": loaded.spec.name, "description": loaded.spec.description,
         "reference": loaded.reference, "metrics": list(loaded.spec.kept_metrics), "inputs": loaded.input_hashes,
+        "factor_paths": {factor.name: factor.path for factor in loaded.spec.factors},
+        "policy_descriptions": {name: " ".join(str(policy.merged.get("description", "")).split())
+                                for name, policy in loaded.policies.items()},
+        "sampling": loaded.spec.sampling.method,
         "runs": [{"run_id": r.run_id, "policy": r.policy, "point": r.point, "seed": r.seed, **r.factors}
                  for r in runs],
     }
@@ -91,7 +100,17 @@ def read_plan(folder: Path) -> Plan:
         return Plan(runs=pd.DataFrame(data).drop_duplicates("run_id"))
     return Plan(runs=pd.DataFrame(data["runs"]).drop_duplicates("run_id"), name=str(data.get("name", "")),
                 description=str(data.get("description", "")), reference=data.get("reference"),
-                metrics=list(data.get("metrics") or []), inputs=data.get("inputs"))
+                metrics=list(data.get("metrics") or []), inputs=data.get("inputs"),
+                factor_paths=_text_mapping(data.get("factor_paths")),
+                policy_descriptions=_text_mapping(data.get("policy_descriptions")),
+                sampling=str(data.get("sampling", "")))
+
+
+def _text_mapping(value: Any) -> dict[str, str]:
+    """A mapping of names to text from plan.json, or nothing when it is missing or not one (it only labels)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(key): str(text) for key, text in value.items()}
 
 
 @dataclass

@@ -18,7 +18,8 @@ from sim.scenario import ScenarioError
 from sim.scenario.errors import Problem
 from sim.scenario.load import resolve_extends
 from sim.sweep.check import check_scenarios
-from sim.sweep.spec import SweepSpec, read_spec
+from sim.sweep.sample_file import SampleFile, read_sample_file
+from sim.sweep.spec import MAX_RUNS, Factor, SweepSpec, read_spec
 
 
 def file_sha256(path: Path) -> str:
@@ -59,6 +60,12 @@ class LoadedSweep:
     sha256: str
     policies: dict[str, PolicyInput]
     reference: str  # the policy the report compares the others with
+    sample_file: SampleFile | None = None  # the points of ``sample_from``
+
+    @property
+    def factors(self) -> list[Factor]:
+        """The sweep file's factors, then one per column of its ``sample_from`` table."""
+        return self.spec.factors + list(self.sample_file.factors if self.sample_file else ())
 
     @property
     def policy_files(self) -> dict[str, Path]:
@@ -70,6 +77,8 @@ class LoadedSweep:
         hashes = {str(self.path.resolve()): self.sha256}
         for policy in self.policies.values():
             hashes.update(policy.files)
+        if self.sample_file is not None:
+            hashes[str(self.sample_file.path.resolve())] = self.sample_file.sha256
         return dict(sorted(hashes.items()))
 
 
@@ -98,6 +107,22 @@ def _reference(spec: SweepSpec, folder: Path, policies: dict[str, PolicyInput]) 
     return "", [Problem(("base",), message, spec.base, True)]
 
 
+def _sample_file_problems(spec: SweepSpec, sample_file: SampleFile) -> list[Problem]:
+    """A table column that repeats a factor's key or name, or more runs than a sweep holds."""
+    problems = []
+    for factor in sample_file.factors:
+        twin = next((f for f in spec.factors if factor.path == f.path or factor.name == f.name), None)
+        if twin is not None:
+            problems.append(Problem(("sample_from",), f"column {factor.path!r} (factor {factor.name!r}) repeats "
+                                    f"factor {twin.name!r} ({twin.path}): vary a key in one place", spec.sample_from,
+                                    True))
+    runs = spec.run_count * len(sample_file.points)
+    if runs > MAX_RUNS:
+        problems.append(Problem(("sample_from",), f"its {len(sample_file.points):,} points make {runs:,} runs; the "
+                                f"limit is {MAX_RUNS:,}: use fewer rows, or split the sweep", spec.sample_from, True))
+    return problems
+
+
 def load_sweep(path: str | Path) -> LoadedSweep:
     """Read and validate a sweep file, and check every policy, factor and point against the scenarios before any
     run (see ``sim.sweep.check``). Every problem is a ScenarioError naming the file, key path and value."""
@@ -119,8 +144,12 @@ def load_sweep(path: str | Path) -> LoadedSweep:
             problems.append(Problem(("policies", name), f"is the same scenario as policy {twin!r} once extends is "
                                     "resolved, so their runs would share ids and count twice: keep one",
                                     spec.policies[name], True))
+    sample_file = read_sample_file(folder / spec.sample_from) if spec.sample_from is not None else None
+    if sample_file is not None:
+        problems += _sample_file_problems(spec, sample_file)
     if problems:
         raise ScenarioError(str(path), problems)
-    loaded = LoadedSweep(spec=spec, path=path, sha256=file_sha256(path), policies=policies, reference=reference)
+    loaded = LoadedSweep(spec=spec, path=path, sha256=file_sha256(path), policies=policies, reference=reference,
+                         sample_file=sample_file)
     check_scenarios(loaded)
     return loaded

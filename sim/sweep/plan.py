@@ -24,6 +24,7 @@ from sim.sweep.spec import SweepSpec
 
 if TYPE_CHECKING:
     from sim.sweep.inputs import LoadedSweep
+    from sim.sweep.sample_file import SampleFile
 
 
 @dataclass(frozen=True)
@@ -42,14 +43,19 @@ class RunSpec:
     scenario_sha256: str = ""
 
 
-def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
-    """The factor values of every point: the grid of listed values, crossed with a Latin hypercube over ranges."""
+def sample_points(spec: SweepSpec, sample_file: SampleFile | None = None) -> list[dict[str, Any]]:
+    """The factor values of every point: the grid of listed values, crossed with a Latin hypercube over ranges or
+    with the rows of the ``sample_from`` table."""
     listed = [factor for factor in spec.factors if not factor.sampled]
     ranged = [factor for factor in spec.factors if factor.sampled]
     grid = [dict(zip([f.name for f in listed], combo, strict=True))
             for combo in itertools.product(*[f.values for f in listed])] or [{}]
+    if sample_file is not None:
+        return [{**fixed, **drawn} for fixed in grid for drawn in sample_file.points]
     if not ranged:
         return grid
+    if spec.sampling.method == "sobol":
+        return [dict(zip([f.name for f in ranged], map(float, row), strict=True)) for row in saltelli_points(spec)]
     unit = qmc.LatinHypercube(d=len(ranged), seed=np.random.default_rng(spec.sampling.seed)).random(
         spec.sampling.samples
     )
@@ -58,6 +64,26 @@ def sample_points(spec: SweepSpec) -> list[dict[str, Any]]:
     samples = qmc.scale(unit, lows, highs) if np.any(highs > lows) else np.tile(lows, (len(unit), 1))
     sampled = [{f.name: float(value) for f, value in zip(ranged, row, strict=True)} for row in samples]
     return [{**fixed, **drawn} for fixed in grid for drawn in sampled]
+
+
+def saltelli_points(spec: SweepSpec) -> np.ndarray:
+    """Saltelli's design for Sobol' indices over the ranged factors, in blocks of d + 2 rows per base sample j:
+    A_j, B_j, then A_j with factor i taken from B_j for each i. A and B are the two halves of one scrambled Sobol'
+    sequence of dimension 2d (scipy's; SALib's sampler does the same, and is not installed here)."""
+    factors = spec.factors
+    count = len(factors)
+    unit = qmc.Sobol(d=2 * count, scramble=True, seed=np.random.default_rng(spec.sampling.seed)).random(
+        spec.sampling.samples)
+    lows = np.array([f.low for f in factors] * 2)
+    highs = np.array([f.high for f in factors] * 2)
+    scaled = lows + unit * (highs - lows)
+    a, b = scaled[:, :count], scaled[:, count:]
+    blocks = []
+    for j in range(len(scaled)):
+        mixed = np.tile(a[j], (count, 1))
+        mixed[np.arange(count), np.arange(count)] = b[j]
+        blocks.append(np.vstack([a[j], b[j], mixed]))
+    return np.vstack(blocks)
 
 
 def code_version() -> str:
@@ -69,8 +95,8 @@ def plan_runs(loaded: LoadedSweep) -> list[RunSpec]:
     spec = loaded.spec
     version = code_version()
     runs = []
-    for point_index, point in enumerate(sample_points(spec)):
-        overrides = {factor.path: point[factor.name] for factor in spec.factors}
+    for point_index, point in enumerate(sample_points(spec, loaded.sample_file)):
+        overrides = {factor.path: point[factor.name] for factor in loaded.factors}
         for policy in loaded.policies.values():
             for seed in spec.seed_list:
                 key = json.dumps([policy.merged_json, overrides, seed, spec.until, version], sort_keys=True,

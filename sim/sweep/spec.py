@@ -2,7 +2,9 @@
 
 Following EMA Workbench's vocabulary, levers (policy choices) are kept apart from uncertainties (the world); both
 are scenario keys given by a dotted path with either ``values`` (a grid) or ``low``/``high`` (sampled by Latin
-hypercube). ``policies`` names whole policy packages (scenario files extending the base) to compare; every policy
+hypercube), or take their sampled points from a table (``sample_from``: a CSV with a column per key path, such as
+the parameter sets ``chipsim calibrate --fit --keep`` writes; see ``sim.sweep.sample_file``). ``policies`` names whole
+policy packages (scenario files extending the base) to compare; every policy
 is run on the same points and seeds, so the comparisons are paired. A path that does not exist in the scenario, or
 a value it refuses, is an error before anything runs.
 """
@@ -82,7 +84,9 @@ class Factor(_Strict):
 
 
 class Sampling(_Strict):
-    method: Literal["grid", "lhs"] = "grid"
+    # sobol: Saltelli's design for Sobol' indices over ranges: ``samples`` base points (a power of 2), each with
+    # len(factors) + 2 points run, so the report can tell each input's first-order and total effect.
+    method: Literal["grid", "lhs", "sobol"] = "grid"
     samples: Annotated[int, Field(ge=1, le=100_000)] = 1
     seed: Annotated[int, Field(ge=0)] = 0
 
@@ -96,6 +100,8 @@ class SweepSpec(_Strict):
     levers: list[Factor] = Field(default_factory=list)
     uncertainties: list[Factor] = Field(default_factory=list)
     sampling: Sampling = Field(default_factory=Sampling)
+    sample_from: str | None = Field(None, description="a CSV of points, relative to the sweep file: a column per "
+                                    "scenario key (its dotted path), a row per point, crossed with the listed values")
     seeds: Annotated[int, Field(ge=1, le=10_000)] | list[Annotated[int, Field(ge=0)]] = 1
     until: str | None = None
     metrics: list[str] = Field(
@@ -120,8 +126,19 @@ class SweepSpec(_Strict):
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:
             raise ValueError(f"factor names must be unique; repeated: {', '.join(duplicated)}")
+        if self.sample_from is not None and any(factor.sampled for factor in factors):
+            raise ValueError("sample_from gives the sampled points: a range (low, high) cannot be sampled beside it; "
+                             "add its key as a column of the table, or list values")
         if self.sampling.method == "grid" and any(factor.sampled for factor in factors):
             raise ValueError("sampling method grid needs values for every factor; use method lhs to sample ranges")
+        if self.sampling.method == "sobol":
+            listed = [factor.name for factor in factors if not factor.sampled]
+            if listed or not factors:
+                raise ValueError("sampling method sobol needs low and high for every factor (Sobol' indices are over "
+                                 f"ranges); listed values: {', '.join(listed) or 'no factors at all'}")
+            if self.sampling.samples & (self.sampling.samples - 1):
+                raise ValueError(f"sampling method sobol needs samples to be a power of 2 (its points' balance "
+                                 f"depends on it), got {self.sampling.samples}")
         ranges = [factor for factor in factors if factor.sampled]
         if ranges and self.sampling.samples > 1 and all(factor.low == factor.high for factor in ranges):
             raise ValueError(f"every range has low == high, so the {self.sampling.samples} samples would be the same "
@@ -142,6 +159,8 @@ class SweepSpec(_Strict):
         points = math.prod(len(factor.values) for factor in self.factors if not factor.sampled)
         if any(factor.sampled for factor in self.factors):
             points *= self.sampling.samples
+        if self.sampling.method == "sobol":
+            points *= len(self.factors) + 2
         return max(1, len(self.policies)) * points * len(self.seed_list)
 
     @property

@@ -125,7 +125,14 @@ def shows_no_error(page) -> bool:
 
 def choose_scenario(page, file_name: str) -> None:
     page.locator(".chipsim-controls .v-select").first.click()
-    page.locator(".v-menu__content .v-list-item", has_text=file_name).first.click()
+    item = page.locator(".v-menu__content .v-list-item", has_text=file_name).first
+    # The menu renders its first 20 items and more as it is scrolled, as a user would scroll to a later scenario.
+    for _ in range(10):
+        if item.count():
+            break
+        page.locator(".v-menu__content").last.evaluate("menu => { menu.scrollTop = menu.scrollHeight; }")
+        page.wait_for_timeout(200)
+    item.click()
     # The server has taken the choice when the controls say it waits for RESET (or it is the run on screen).
     page.wait_for_function("""name => document.querySelector('.chipsim-pending')
         || document.querySelector('.chipsim-title').innerText === name.replace('.yaml', '')""",

@@ -116,7 +116,7 @@ def test_a_base_that_is_missing_or_not_a_policy_is_refused(small_sweep_file: Cal
 
 @pytest.mark.parametrize("changes, words", [
     ({"bsae": "tiny.yaml"}, "bsae = 'tiny.yaml': unknown key; allowed keys here are: name, description, base, "
-                            "policies, levers, uncertainties, sampling, seeds, until, metrics"),
+                            "policies, levers, uncertainties, sampling, sample_from, seeds, until, metrics"),
     ({"sampling": {"methd": "lhs"}},
      "sampling.methd = 'lhs': unknown key; allowed keys here are: method, samples, seed"),
     ({"levers": [{"name": "m", "path": "parameters.demand_noise_sigma.value", "value": [0.1]}]},

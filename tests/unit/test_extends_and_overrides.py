@@ -83,7 +83,7 @@ def test_product_lines_merge_by_chip_and_files_can_carry_overrides(tmp_path: Pat
     })
     nvidia = {v.id: v for v in load_scenario(variant).scenario.vendors}["nvidia"]
     lines = {line.chip: line for line in nvidia.product_lines}
-    assert list(lines) == ["b200", "h200", "h20"]
+    assert list(lines) == ["b200", "b300", "rubin", "rubin_ultra", "feynman", "h200", "h20"]  # the baseline's order
     assert lines["h20"].max_wafers_per_month == 1 and lines["h20"].chips_per_wafer == 60
     assert lines["b200"].reservation_growth_factor_per_year == 2.5
 

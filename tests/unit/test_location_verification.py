@@ -18,7 +18,7 @@ def _smuggled_and_listed(*policies: dict) -> tuple[list[int], list[int]]:
 
 def test_the_diverter_is_listed_the_month_after_its_first_verified_consignment_arrives_and_reports() -> None:
     unverified_smuggled, unverified_listed = _smuggled_and_listed()
-    assert unverified_smuggled == [0, 6, 10, 13, 15, 17, 18, 18, 18, 18, 19, 19]
+    assert unverified_smuggled == [0, 6, 10, 13, 15, 17, 18, 18, 19, 19, 19, 20]
     assert unverified_listed == [0] * 12
     smuggled, listed = _smuggled_and_listed(_verification())
     # 6 chips leave in February and arrive in March, where they report (detection 1.0); the diverter is listed at the

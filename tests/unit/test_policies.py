@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from sim import run_scenario
@@ -78,18 +79,33 @@ def test_sme_controls_take_their_share_off_growth_and_yield_learning_of_dependen
 
 
 def test_distillation_gains_a_share_of_the_gap_and_a_ban_takes_it_back() -> None:
-    share = {"parameters.distillation_gap_share.value": 0.1}
+    share = {"parameters.distillation_gap_share.value": 0.1,
+             "parameters.distillation_cap_share_of_own.value": 100.0}  # a cap that never binds here
 
     def china(policies):
         blocs = run_scenario(tiny(policies=policies, **share), seed=0).blocs
         return blocs[blocs["bloc"] == "china"].reset_index(), blocs[blocs["bloc"] == "us_allies"].reset_index()
 
     china_free, us = china([])
-    gap = us["effective_h100e"] - (china_free["effective_h100e"] - china_free["distillation_h100e"])
-    assert list(china_free["distillation_h100e"]) == pytest.approx(list(0.1 * gap.clip(lower=0)))
+    own = china_free["effective_h100e"] - china_free["distillation_h100e"]
+    gap = us["effective_h100e"] - own
+    # A follower with no compute of its own has nothing to distil with (the cap); otherwise a tenth of the gap.
+    expected = (0.1 * gap.clip(lower=0)).where(own > 0, 0.0)
+    assert list(china_free["distillation_h100e"]) == pytest.approx(list(expected))
+    assert (own > 0).sum() >= 10
     banned, _ = china([_policy("distillation_ban", effective="2025-06", compliance=0.5, detection=0.5)])
     assert banned.loc[6, "distillation_h100e"] == pytest.approx(0.25 * china_free.loc[6, "distillation_h100e"])
     assert banned.loc[2, "distillation_h100e"] == pytest.approx(china_free.loc[2, "distillation_h100e"])
+
+
+def test_distillation_never_adds_more_than_its_cap_on_the_followers_own_compute() -> None:
+    capped = {"parameters.distillation_gap_share.value": 0.5, "parameters.distillation_cap_share_of_own.value": 0.05}
+    blocs = run_scenario(tiny(**capped), seed=0).blocs
+    china, us = blocs[blocs["bloc"] == "china"].reset_index(), blocs[blocs["bloc"] == "us_allies"].reset_index()
+    own = china["effective_h100e"] - china["distillation_h100e"]
+    gap = (us["effective_h100e"] - own).clip(lower=0)
+    assert list(china["distillation_h100e"]) == pytest.approx(list(pd.concat([0.5 * gap, 0.05 * own], axis=1).min(axis=1)))
+    assert (0.5 * gap > 0.05 * own).any()  # the cap binds in this world, so the test can tell
 
 
 PROXY_LINE = {"chip": "dom", "fab": "usfab", "node": "N4", "chips_per_wafer": 10.0, "max_wafers_per_month": 2.0,

@@ -34,6 +34,7 @@ EXAMPLES = {  # parameters that write something in the tiny smuggling world from
     "export_allowance": {"chips": ["big"], "destination_tiers": [3], "volume_cap_chips_per_month": 5},
     "export_control": {"tpp_threshold": 1000.0, "destination_tiers": [2]},
     "foundry_kyc": {"fabs": ["usfab"], "detection": 0.5},
+    "import_ban": {"chips": ["big"], "compliance": 0.5},
     "location_verification": {"monthly_detection": 1.0},
     "sme_controls": {"unilateral_reduction": 0.3, "coordinated_reduction": 0.6},
     "tiered_caps": {"country_cap_h100e": 50.0},
@@ -57,7 +58,7 @@ def _rules_state(rules: Rules) -> tuple:
         [id(p) for p in cloud.monitoring], rules.smuggling_fine_usd_per_chip, rules.distillation_kept,
         {name: vars(settings).copy() for name, settings in rules.enforcement.items()},
         rules.sme_reduction.tolist(), rules.front_company_detection.tolist(), rules.promoted_bloc_preference.tolist(),
-        list(rules.entity_list_additions),
+        list(rules.entity_list_additions), [ban.signature() for ban in rules.import_bans],
     )
 
 

@@ -146,7 +146,10 @@ def test_a_run_that_raises_returns_its_traceback(tmp_path: Path, sweep_file: Pat
 def test_cli_sweep_refuses_to_overwrite_and_resumes(tmp_path: Path, sweep_file: Path, capsys) -> None:
     argv = ["sweep", str(sweep_file), "--out", str(tmp_path / "out"), "--workers", "2", "--quiet"]
     assert main(argv) == 0
-    assert "8 runs, 0 already done, 8 ran, 0 failed" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "8 runs, 0 already done, 8 ran, 0 failed" in printed
+    # What to run next, ready to paste.
+    assert f"next: chipsim report {tmp_path / 'out' / 'tiny_sweep'}" in printed.replace("\n", "")
     assert main(argv) == 2
     assert "--resume" in capsys.readouterr().err
     assert main(argv + ["--resume"]) == 0
