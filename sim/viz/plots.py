@@ -103,6 +103,13 @@ def _grow_y(axis, top: float, bottom: float = 0.0) -> bool:
     return True
 
 
+def panel_title(axis, text: str, **style):
+    """A panel's bold title at its top left, at a fixed height. Left to itself, matplotlib works out a title's height
+    from the tick labels' extents at every full draw (a fifth of a redraw's time) in case ticks sit above the axes;
+    none do here."""
+    return axis.set_title(text, fontsize=TITLE_PX, loc="left", fontweight="bold", y=1.0, **style)
+
+
 def _finite_max(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
     return float(finite.max()) if len(finite) else 0.0
@@ -132,10 +139,17 @@ class TimeSeriesFigure:
             axis.tick_params(labelsize=FONT_PX)
             axis.grid(alpha=0.3)
             axis.set_ylim(0.0, 1e-3)
+        # Painted on top like the month's data, not part of the static layer: its going away at the first month
+        # then costs no full redraw (the first month after PLAY or RESET is drawn as fast as any other).
         self.hint = self.axes[0].text(0.5, 0.5, "press STEP or PLAY", ha="center", va="center", fontsize=FONT_PX,
-                                      color="#555555", transform=self.axes[0].transAxes)
+                                      color="#555555", transform=self.axes[0].transAxes, animated=True)
         self._place_axes(legend_px=0.0)
-        self.dynamic: list = []
+        self.month_artists: list = []  # the month's data and titles, set by each figure
+
+    @property
+    def dynamic(self) -> list:
+        """What is painted on the static layer each month (an invisible hint paints nothing)."""
+        return [*self.month_artists, self.hint]
 
     def _place_axes(self, legend_px: float) -> None:
         """Fixed margins in pixels (no layout engine, so a redraw is one pass), below a legend ``legend_px`` high."""
@@ -163,11 +177,8 @@ class TimeSeriesFigure:
 
     def update(self, model: ChipSupplyModel, series: Series) -> bool:
         """Bring the figure to the model's month; True when the static layer changed and must be redrawn."""
-        static_changed = self.hint.get_visible() != series.empty
         self.hint.set_visible(series.empty)
-        if not series.empty:
-            static_changed |= self.draw(series, model)
-        return static_changed
+        return False if series.empty else self.draw(series, model)
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
         raise NotImplementedError
@@ -185,7 +196,7 @@ class ComputeFigure(TimeSeriesFigure):
         super().__init__(model, size_px, columns=len(BLOCS), reference=reference, gap_px=56)
         self.stacks: dict[str, list] = {bloc: [] for bloc in BLOCS}
         for axis, bloc in zip(self.axes, BLOCS, strict=True):
-            axis.set_title(BLOC_LABELS.get(bloc, bloc), fontsize=TITLE_PX, loc="left", fontweight="bold")
+            panel_title(axis, BLOC_LABELS.get(bloc, bloc))
             if self.reference is not None:
                 self.reference_line(axis, self.reference.blocs[bloc]["effective"] / 1e6)
         self.axes[0].set_ylabel("effective compute, million H100e", fontsize=FONT_PX)
@@ -203,7 +214,7 @@ class ComputeFigure(TimeSeriesFigure):
             self.stacks[bloc] = axis.stackplot(series.x, *layers, colors=[source_colour(s) for s in SOURCES],
                                                alpha=0.85, animated=True)
             rescaled |= _grow_y(axis, float(np.max(np.sum(layers, axis=0))))
-        self.dynamic = [artist for stack in self.stacks.values() for artist in stack]
+        self.month_artists = [artist for stack in self.stacks.values() for artist in stack]
         return rescaled
 
 
@@ -231,9 +242,8 @@ class LeadFigure(TimeSeriesFigure):
         if self.reference is not None:
             handles.append(Line2D([0], [0], label="previous run", **REFERENCE_STYLE))
         self.legend_above(handles)
-        self.title = axis.set_title("US lead and US:China ratio", fontsize=TITLE_PX, loc="left", fontweight="bold",
-                                    animated=True)
-        self.dynamic = [self.lead, self.ratio, self.title]
+        self.title = panel_title(axis, "US lead and US:China ratio", animated=True)
+        self.month_artists = [self.lead, self.ratio, self.title]
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
         lead, ratio = series.world["lead_months"], series.world["us_china_ratio"]
@@ -258,7 +268,7 @@ class LeakageFigure(TimeSeriesFigure):
         flows_axis, stocks_axis = self.axes
         flows_axis.set_ylabel("thousand H100e per month", fontsize=FONT_PX)
         stocks_axis.set_ylabel("thousand H100e in China", fontsize=FONT_PX)
-        stocks_axis.set_title("China's leaked compute (stock)", fontsize=TITLE_PX, loc="left", fontweight="bold")
+        panel_title(stocks_axis, "China's leaked compute (stock)")
         if self.reference is not None:
             for key, (_label, colour) in self.FLOWS.items():
                 self.reference_line(flows_axis, self.reference.world[f"{key}_h100e"] / 1e3, color=colour)
@@ -275,10 +285,10 @@ class LeakageFigure(TimeSeriesFigure):
         if self.reference is not None:
             handles.append(Line2D([0], [0], label="previous run", **REFERENCE_STYLE))
         self.legend_above(handles)
-        flows_axis.set_title("Leakage per month", fontsize=TITLE_PX, loc="left", fontweight="bold")
+        panel_title(flows_axis, "Leakage per month")
         # Below the years, where it has room and covers nothing: enforcement's tally behind the flows.
         self.listed = flows_axis.set_xlabel("", fontsize=FONT_PX, loc="left", animated=True)
-        self.dynamic = [*self.flow_lines.values(), *self.stock_lines.values(), self.listed]
+        self.month_artists = [*self.flow_lines.values(), *self.stock_lines.values(), self.listed]
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
         rescaled = False
