@@ -25,9 +25,6 @@ VIEWPORT = {"width": 1400, "height": 1000}
 BROWSER_WIDTH_PX = 1076  # the page's main column at that viewport, which the figures are drawn to fit
 ALL_IMAGES_CHANGED = """before => document.querySelector('.chipsim-date').innerText !== before.date
     && [...document.querySelectorAll('.chipsim-figure img')].every((image, i) => image.src !== before.images[i])"""
-FIGURES_AT_SHOWN_WIDTH = """() => [...document.querySelectorAll('.chipsim-figure img')]
-    .every(image => image.naturalWidth > 0
-                    && Math.abs(image.naturalWidth - image.getBoundingClientRect().width) <= 1)"""
 
 
 def _summary(seconds: list[float]) -> str:
@@ -77,7 +74,14 @@ def in_browser(steps: int) -> float | None:
     except ImportError:
         print("\nin the browser: skipped (playwright is not installed)")
         return None
-    from sim.viz.serve import CHROMIUM_ARGS, chromium_executable, free_port, start_server, wait_until_serving
+    from sim.viz.serve import (
+        CHROMIUM_ARGS,
+        FIGURES_AT_SHOWN_WIDTH,
+        chromium_executable,
+        free_port,
+        start_server,
+        wait_until_serving,
+    )
 
     if not chromium_executable().exists():
         print("\nin the browser: skipped (no chromium; apt-get install chromium)")

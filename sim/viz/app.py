@@ -75,6 +75,9 @@ def WidthProbe(width: int, on_width) -> None:
 
 @solara.component
 def Figures(frame: Frame) -> None:
+    if not frame.images:  # drawn once the width probe has measured the column
+        return
+
     def image(name: str) -> None:
         width, _height = frame.sizes[name]
         with solara.Div(classes=["chipsim-figure", f"chipsim-{name}"]):

@@ -25,7 +25,7 @@ from sim.model import ChipSupplyModel
 from sim.scenario import load_scenario
 from sim.scenario.load import resolve_extends
 from sim.viz.levers import LeverInScenario, apply_changes, real_changes, run_title, scenario_levers
-from sim.viz.live import DEFAULT_WIDTH_PX, FIGURE_NAMES, LiveFigures
+from sim.viz.live import FIGURE_NAMES, LiveFigures
 from sim.viz.network import Flows, month_flows
 from sim.viz.plots import Series
 
@@ -115,7 +115,7 @@ class Frame:
     title: str
     date: str  # "2026-03", or "before 2025-01" until the first step
     ended: bool
-    images: dict[str, bytes]
+    images: dict[str, bytes]  # none until the page has said how wide the figures are shown
     sizes: dict[str, tuple[int, int]]
     headline: Headline | None
     reference_title: str | None = None
@@ -127,12 +127,16 @@ _SERIALS = itertools.count(1)
 
 
 class PageRun:
-    """A tab's current run and reference, and the latest frame; every method is safe to call from any thread."""
+    """A tab's current run and reference, and the latest frame; every method is safe to call from any thread.
 
-    def __init__(self, scenario_dir: Path, settings: RunSettings, width_px: int = DEFAULT_WIDTH_PX) -> None:
+    Without ``width_px`` the figures are drawn only once the page has said how wide they are shown (``resize``): a
+    first drawing at a guessed width would be thrown away a moment later, and on a busy machine it kept the page
+    showing figures cut off at the right, and every click waiting, for seconds."""
+
+    def __init__(self, scenario_dir: Path, settings: RunSettings, width_px: int | None = None) -> None:
         self.scenario_dir = scenario_dir
         self.lock = threading.RLock()
-        self.width_px = _clamp_width(width_px)
+        self.width_px = _clamp_width(width_px) if width_px is not None else None
         self.reference: Reference | None = None
         self.generation = 0  # goes up with every RESET: a PLAY loop of an older run stops
         self.settings = settings
@@ -174,7 +178,7 @@ class PageRun:
                 model, title = build_model(self.scenario_dir, settings)
             except Exception as error:  # noqa: BLE001 - e.g. a scenario file edited into something invalid
                 return self._fail(f"could not start {settings.scenario_file}: {error}", error, stop=False)
-            finished = self.figures.series(self.model)
+            finished = self._series()
             if not finished.empty:
                 self.reference = Reference(self.title, finished, self.flows)
             self.generation += 1
@@ -204,16 +208,23 @@ class PageRun:
         self.model.step()
         self.flows[self.model.month] = month_flows(self.model)
 
-    def _figures(self) -> LiveFigures:
+    def _figures(self) -> LiveFigures | None:
+        if self.width_px is None:
+            return None
         if self.reference is None:
             return LiveFigures(self.model, self.width_px)
         return LiveFigures(self.model, self.width_px, self.reference.series, self.reference.flows)
 
+    def _series(self) -> Series:
+        return self.figures.series(self.model) if self.figures is not None else Series.of(self.model)
+
     def _render(self, error: str | None = None) -> Frame:
         model = self.model
-        images = {name: self.figures.png(name, model) for name in FIGURE_NAMES}
-        sizes = {name: figure.figure.canvas.get_width_height() for name, figure in self.figures.figures.items()}
-        series = self.figures.series(model)
+        images, sizes = {}, {}
+        if self.figures is not None:
+            images = {name: self.figures.png(name, model) for name in FIGURE_NAMES}
+            sizes = {name: figure.figure.canvas.get_width_height() for name, figure in self.figures.figures.items()}
+        series = self._series()
         headline = headline_at(series)
         reference_headline = None
         if self.reference is not None:

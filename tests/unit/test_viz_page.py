@@ -12,6 +12,7 @@ from sim import run_scenario
 from sim.scenario.load import resolve_extends
 from sim.viz.heading import comparison_html, heading_html
 from sim.viz.levers import apply_changes, run_title, scenario_levers
+from sim.viz.live import FIGURE_NAMES
 from sim.viz.session import PageRun, RunSettings, build_model
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -95,6 +96,15 @@ def test_reset_keeps_the_previous_run_and_the_table_shows_the_difference() -> No
     run.reset(RunSettings("baseline.yaml"))
     assert run.frame.reference_title == "baseline + enforcement x4"
     assert comparison_html(run.clear_reference()) == ""
+
+
+def test_figures_are_drawn_once_the_page_says_how_wide_they_are_shown() -> None:
+    """Not first at a guessed width: that drawing was thrown away a moment later, and until then the figures ran off
+    the right edge of a 1280 px window."""
+    run = PageRun(SCENARIOS, RunSettings("baseline.yaml"))
+    assert run.frame.images == {} and run.frame.date == "before 2025-01"
+    frame = run.resize(900)
+    assert set(frame.images) == set(FIGURE_NAMES) and frame.sizes["compute"][0] == frame.sizes["network"][0] == 900
 
 
 def test_the_first_month_after_reset_is_painted_on_the_layers_already_drawn() -> None:
