@@ -49,6 +49,7 @@ html { overflow-y: scroll; }  /* a scroll bar that comes and goes would change t
 .chipsim-compare th:first-child { text-align: left; }
 .chipsim-figure { flex: none; }
 .chipsim-figure img { display: block; max-width: none; }
+.v-application .chipsim-hidden { display: none !important; }  /* beats Vuetify's .v-application .d-flex */
 .chipsim-error { color: #a93226; font-weight: 600; font-size: 14px; }
 """
 
@@ -150,7 +151,8 @@ def Page() -> None:
             solara.HTML(tag="div", unsafe_innerHTML=html.escape(frame.error or ""),
                         classes=["chipsim-error"] if frame.error else [], style="" if frame.error else "display: none")
             comparison = comparison_html(frame)
-            with solara.Row(style="align-items: flex-end; gap: 12px" + ("" if comparison else "; display: none")):
+            # Hidden by a class: a Row is a Vuetify d-flex, whose display: flex !important would beat an inline style.
+            with solara.Row(style="align-items: flex-end; gap: 12px", classes=[] if comparison else ["chipsim-hidden"]):
                 solara.HTML(tag="div", unsafe_innerHTML=comparison)
                 solara.Button("Clear previous run", on_click=clear_reference, text=True, small=True)
             Figures(frame)

@@ -82,6 +82,8 @@ def test_the_pages_final_numbers_are_chipsim_runs(page, scenario: str) -> None:
 def test_a_changed_lever_is_marked_and_reset_keeps_the_previous_run_for_comparison(server, browser) -> None:
     for width, height in ((1280, 720), (1920, 1080)):
         page = open_page(browser, server.url, width, height)
+        clear = page.get_by_role("button", name="Clear previous run")
+        expect(clear).to_be_hidden()  # nothing to clear yet
         step(page, 14)
         before = heading_numbers(page)
         assert page.locator(".chipsim-pending").count() == 0
@@ -98,12 +100,13 @@ def test_a_changed_lever_is_marked_and_reset_keeps_the_previous_run_for_comparis
         keep_screenshot(page, f"viz-{width}x{height}")
         assert_readable(page, width)
         assert_network_starts_above_the_fold(page, height)
-        clear = page.get_by_role("button", name="Clear previous run")
         network = page.locator(".chipsim-network img")
         wait_for_figures_at_shown_width(page)  # loaded
         with_reference, shown = network.evaluate(INK), network.get_attribute("src")
+        expect(clear).to_be_visible()
         clear.click()
         page.wait_for_selector(".chipsim-compare", state="hidden", timeout=30_000)
+        expect(clear).to_be_hidden()
         page.wait_for_function("src => { const image = document.querySelector('.chipsim-network img');"
                                " return image.src !== src && image.complete; }", arg=shown, timeout=30_000)
         # The same month without the previous run: its outlines under this run's flows are gone.
