@@ -23,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from sim.model import ChipSupplyModel
 from sim.scenario.schema import BLOCS
@@ -145,6 +146,7 @@ class TimeSeriesFigure:
                                       color="#555555", transform=self.axes[0].transAxes, animated=True)
         self._place_axes(legend_px=0.0)
         self.month_artists: list = []  # the month's data and titles, set by each figure
+        self.y_numbers_shown = True
 
     @property
     def dynamic(self) -> list:
@@ -178,7 +180,22 @@ class TimeSeriesFigure:
     def update(self, model: ChipSupplyModel, series: Series) -> bool:
         """Bring the figure to the model's month; True when the static layer changed and must be redrawn."""
         self.hint.set_visible(series.empty)
-        return False if series.empty else self.draw(series, model)
+        if series.empty:
+            self._show_y_numbers(self.reference is not None)
+            return False
+        numbers_changed = self._show_y_numbers(True)
+        return self.draw(series, model) or numbers_changed
+
+    def _show_y_numbers(self, shown: bool) -> bool:
+        """The y axes' numbers (twins too), hidden while the axes hold nothing: they would read 0.0000 to 0.0010,
+        labels so long they push the axis titles off the figure. True when that changed. (The first month redraws
+        the static layer anyway: the empty axes grow to take in the data.)"""
+        if shown == self.y_numbers_shown:
+            return False
+        for axis in self.figure.axes:
+            axis.yaxis.set_major_formatter(ScalarFormatter() if shown else NullFormatter())
+        self.y_numbers_shown = shown
+        return True
 
     def draw(self, series: Series, model: ChipSupplyModel) -> bool:
         raise NotImplementedError

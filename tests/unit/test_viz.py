@@ -74,12 +74,19 @@ def test_plots_show_dates_and_handle_the_empty_start() -> None:
     model = ChipSupplyModel(tiny(), seed=0)
     figures = LiveFigures(model)
     figures.png("lead", model)
-    assert figures.figures["lead"].hint.get_visible()
+    lead = figures.figures["lead"]
+    assert lead.hint.get_visible()
+
+    def y_numbers() -> list[list[str]]:  # per y axis (the ratio's on the right too), as last drawn
+        return [[label.get_text() for label in axis.get_yticklabels()] for axis in lead.figure.axes]
+
+    assert not any(any(numbers) for numbers in y_numbers())  # no axis reading 0.0000 to 0.0010 before any data
     for _ in range(3):
         model.step()
     for name in FIGURE_NAMES:
         figures.png(name, model)
-    assert not figures.figures["lead"].hint.get_visible()
+    assert not lead.hint.get_visible()
+    assert all(any(numbers) for numbers in y_numbers())
     assert figures.figures["lead"].title.get_text().startswith("US lead")
     assert len(figures.figures["compute"].axes) == 3
     assert figures.figures["leakage"].listed.get_text().endswith("intermediaries listed")
