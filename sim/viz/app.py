@@ -18,6 +18,7 @@ from pathlib import Path
 import solara
 
 from sim.scenario import load_scenario
+from sim.scenario.schema import CONTROLLING_BLOC
 from sim.viz.controls import Controls, Pending
 from sim.viz.heading import comparison_html, heading_html
 from sim.viz.session import Frame, PageRun, RunSettings, scenario_info
@@ -59,13 +60,16 @@ def scenario_files() -> list[str]:
 
 
 def catalogue_chips(scenario_file: str) -> list[tuple[str, float]]:
-    """The scenario's chips that export controls concern (not China's own), by TPP: for the threshold's note."""
+    """The scenario's chips that export controls concern (those of the controlling bloc's vendors, not China's own),
+    by TPP: for the threshold's note."""
     try:
         scenario = load_scenario(SCENARIO_DIR / scenario_file).scenario
     except Exception:  # noqa: BLE001 - an unreadable file is reported when a run is started from it
         return []
+    bloc = {country_id: country.bloc for country_id, country in scenario.countries.items()}
+    controlling_vendors = {vendor.id for vendor in scenario.vendors if bloc[vendor.country] == CONTROLLING_BLOC}
     chips = [(chip.name.removeprefix("NVIDIA ").removeprefix("AMD "), float(chip.tpp))
-             for chip in scenario.catalog.values() if chip.vendor != "huawei" and "Custom" not in chip.name]
+             for chip in scenario.catalog.values() if chip.vendor in controlling_vendors and "Custom" not in chip.name]
     return sorted(chips, key=lambda chip: chip[1])
 
 

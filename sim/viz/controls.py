@@ -60,12 +60,26 @@ def _shown(lever: Lever, value: object) -> str:
     return f"{float(value):,.0f} TPP"
 
 
+NAMED_NEAR_THRESHOLD = 3  # chips named on each side of the threshold; those further away are counted
+
+
 def threshold_note(chips: list[tuple[str, float]], threshold: float) -> str:
-    """Which of the catalogue's chips a threshold catches and which it leaves free."""
+    """Which of the catalogue's chips (sorted by TPP) a threshold catches and which it leaves free. The few nearest
+    the line are named and the rest counted, up to the fastest and down to the slowest: the roadmap's generations
+    named in full would fill the control panel."""
     caught = [f"{name} ({tpp:,.0f})" for name, tpp in chips if tpp >= threshold]
-    free = [f"{name} ({tpp:,.0f})" for name, tpp in chips if tpp < threshold]
-    return (f"{TPP_EXPLAINED} At {threshold:,.0f}: controlled {', '.join(caught) or 'none'}; "
-            f"free {', '.join(free) or 'none'}.")
+    free = [f"{name} ({tpp:,.0f})" for name, tpp in chips if tpp < threshold][::-1]  # nearest the line first
+    return (f"{TPP_EXPLAINED} At {threshold:,.0f}: controlled {_nearest(caught, 'up to')}; "
+            f"free {_nearest(free, 'down to')}.")
+
+
+def _nearest(chips: list[str], towards: str) -> str:
+    if not chips:
+        return "none"
+    named, rest = chips[:NAMED_NEAR_THRESHOLD], chips[NAMED_NEAR_THRESHOLD:]
+    if len(rest) > 1:
+        return f"{', '.join(named)} and {len(rest)} more, {towards} {rest[-1]}"
+    return ", ".join(chips)
 
 
 def _label(text: str) -> None:

@@ -31,7 +31,7 @@ from matplotlib.patheffects import Normal, Stroke
 from sim.agents.base import SupplyChainAgent
 from sim.model import ChipSupplyModel
 from sim.scenario.schema import BLOCS
-from sim.style import BLOC_COLOURS, BLOC_LABELS, FALLBACK_COLOUR, FLOW_COLOURS, FLOW_LABELS
+from sim.style import BLOC_COLOURS, BLOC_LABELS, FALLBACK_COLOUR, FLOW_COLOURS, FLOW_LABELS, compact
 from sim.trade import SHIPMENT_KINDS, Shipments
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED
 
@@ -44,12 +44,12 @@ DPI = 72  # one point is one pixel on screen
 FONT_PX = 11
 ROW_PX, TOP_PX, BOTTOM_PX = 30, 30, 8  # height of a country's row, of the tier labels above them, and below
 LABEL_PX, KEY_PX = 150, 290  # room for the country names on the left and the key on the right
-# What a node's size stands for, per kind of agent, with the unit the size key uses.
-SIZE_MEANING = {"data_center": ("data centers", 1e6, "M H100e installed"),
-                "fab": ("fabs", 1e3, "k wafers a month"),
-                "intermediary": ("intermediaries", 1e3, "k chips in stock"),
-                "vendor": ("vendors", 1e3, "k chips in stock"),
-                "enforcement": ("enforcement", 1.0, " inspections a month")}
+# What a node's size stands for, per kind of agent, with the unit the size key uses (after a number as 57.6k).
+SIZE_MEANING = {"data_center": ("data centers", "H100e installed"),
+                "fab": ("fabs", "wafers a month"),
+                "intermediary": ("intermediaries", "chips in stock"),
+                "vendor": ("vendors", "chips in stock"),
+                "enforcement": ("enforcement", "inspections a month")}
 # The previous run's edges: a grey rim this wide on each side of a hollow line as wide as the flow's edge.
 OUTLINE_COLOUR, OUTLINE_RIM_PX = "#8a8a8a", 1.0
 
@@ -236,8 +236,8 @@ class NetworkFigure:
         lines = ["largest node this month:"]
         for kind in COLUMNS:
             if kind in largest_by_kind:
-                meaning, scale, unit = SIZE_MEANING[kind]
-                lines.append(f"  {meaning}: {largest_by_kind[kind] / scale:,.3g}{unit}")
+                meaning, unit = SIZE_MEANING[kind]
+                lines.append(f"  {meaning}: {compact(largest_by_kind[kind])} {unit}")
         self.size_key = self.axis.text(1.01, 0.0, "\n".join(lines), transform=self.axis.transAxes, ha="left",
                                        va="bottom", fontsize=FONT_PX, animated=True)
         self.dynamic = [*self.outline, self.edges, *self.scatters.values(), self.size_key]

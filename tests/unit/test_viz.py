@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import warnings
 
 import matplotlib.text
@@ -53,6 +54,17 @@ def test_network_edges_carry_this_months_flows_by_kind_including_seizures() -> N
     drawn_colours = {tuple(np.round(colour[:3], 3)) for colour in network.edges.get_colors()}
     expected = {kind for (_s, _t, kind) in flows}
     assert drawn_colours == {tuple(np.round(to_rgb(EDGE_COLOURS[kind]), 3)) for kind in expected}
+
+
+def test_the_network_size_key_says_what_the_largest_node_of_each_kind_holds_in_plain_numbers() -> None:
+    model = ChipSupplyModel(tiny(), seed=0)
+    for _ in range(3):
+        model.step()
+    network = LiveFigures(model).figures["network"]
+    title, *lines = network.size_key.get_text().split("\n")
+    assert title == "largest node this month:" and any(line.endswith(" H100e installed") for line in lines)
+    for line in lines:  # a number as 57.6k or 1.17M, never 1.17e+03k
+        assert re.fullmatch(r"  [a-z ]+: [\d,]+(\.\d+)?[kM]? [a-zA-Z0-9 ]+", line), line
 
 
 def test_network_edges_carry_the_months_offshore_rentals() -> None:

@@ -10,6 +10,8 @@ import pytest
 
 from sim import run_scenario
 from sim.scenario.load import resolve_extends
+from sim.viz.app import catalogue_chips
+from sim.viz.controls import threshold_note
 from sim.viz.heading import comparison_html, heading_html
 from sim.viz.levers import apply_changes, run_title, scenario_levers
 from sim.viz.live import FIGURE_NAMES
@@ -76,6 +78,17 @@ def test_a_lever_the_scenario_lacks_is_added_from_2026_and_changes_the_run() -> 
 
     assert china_in(RunSettings("baseline.yaml", changes=(("cloud_kyc", True),))) != china_in(
         RunSettings("baseline.yaml"))
+
+
+def test_the_threshold_note_names_the_chips_nearest_the_line_and_only_chips_the_controls_concern() -> None:
+    chips = catalogue_chips("baseline.yaml")
+    names = [name for name, _tpp in chips]
+    assert "A100" in names and not any(name.startswith(("Huawei", "Cambricon")) for name in names)  # not China's
+    note = threshold_note(chips, 4800)
+    assert "controlled A100 (4,992), AWS Trainium2 (10,672), H100 SXM (15,832) and 13 more, up to Feynman" in note
+    assert "free H20 (2,368)." in note
+    # Free at 20,000: the H100 and H200 (15,832 each) and the Trainium2 named, the two below them counted.
+    assert "(15,832), AWS Trainium2 (10,672) and 2 more, down to H20 (2,368)." in threshold_note(chips, 20_000)
 
 
 def test_reset_keeps_the_previous_run_and_the_table_shows_the_difference() -> None:
