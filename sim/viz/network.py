@@ -8,10 +8,11 @@ on the scenario, so nothing jumps from one step to the next.
 
 Rows are labelled with country names; a key gives what a node's size stands for in this month's units.
 
-After RESET the previous run's flows of the same month are drawn as hollow grey outlines under this run's edges, on
-one width scale. A route that grew covers its outline, one that shrank shows a gap inside it, and one that stopped
-(smugglers moving from one transit country to another after a lever change, say) is an empty outline: where leakage
-goes, which the time series cannot show. (How much leaks in total, against the previous run, the leakage plots show.)
+After RESET the previous run's flows of the same month, where they were visibly larger than this run's, are drawn as
+hollow grey outlines under this run's edges, on one width scale. A route that shrank shows a gap inside its outline
+and one that stopped (smugglers moving from one transit country to another after a lever change, say) is an empty
+outline: where leakage went, which the time series cannot show. (How much leaks in total, against the previous run,
+the leakage plots show.) Routes as large as before or larger are drawn as usual, without an outline.
 
 The figure is drawn at the pixel size the page shows it, in two layers: the static one (axes, country labels,
 legend) once per model, and the month's edges, outlines, node sizes and size key on top of it (``dynamic``, marked
@@ -50,8 +51,9 @@ SIZE_MEANING = {"data_center": ("data centers", "H100e installed"),
                 "intermediary": ("intermediaries", "chips in stock"),
                 "vendor": ("vendors", "chips in stock"),
                 "enforcement": ("enforcement", "inspections a month")}
-# The previous run's edges: a grey rim this wide on each side of a hollow line as wide as the flow's edge.
-OUTLINE_COLOUR, OUTLINE_RIM_PX = "#8a8a8a", 1.0
+# The previous run's edges: a grey rim this wide on each side of a hollow line as wide as the flow's edge, drawn where
+# that edge is at least OUTLINE_MIN_SHRINK_PX wider than this run's.
+OUTLINE_COLOUR, OUTLINE_RIM_PX, OUTLINE_MIN_SHRINK_PX = "#8a8a8a", 1.0, 1.0
 
 Flows = dict[tuple, float]  # (source group, target group, kind of flow) -> H100e in a month
 
@@ -216,12 +218,18 @@ class NetworkFigure:
         self.edges.set_segments(self._segments(ordered))
         self.edges.set_linewidths([edge_width(h100e, biggest) for _key, h100e in ordered])
         self.edges.set_colors([FLOW_COLOURS.get(kind, FALLBACK_COLOUR) for (_s, _t, kind), _h in ordered])
+        # Outlined only where the previous run's edge would be visibly wider than this month's (or there is none now):
+        # round every edge, an outline doubled each line and greyed its colour, and an edge as wide or wider covers
+        # its outline anyway.
+        width_now = {key: edge_width(h100e, biggest) for key, h100e in flows.items()}
+        width_before = {key: edge_width(h100e, biggest) for key, h100e in previous.items()}
+        shrunk = {key: width for key, width in width_before.items()
+                  if width - width_now.get(key, 0.0) >= OUTLINE_MIN_SHRINK_PX}
         rim, hollow = self.outline
-        widths = [edge_width(h100e, biggest) for h100e in previous.values()]
         for collection in self.outline:
-            collection.set_segments(self._segments(previous.items()))
-        rim.set_linewidths([width + 2 * OUTLINE_RIM_PX for width in widths])
-        hollow.set_linewidths(widths)
+            collection.set_segments(self._segments(shrunk.items()))
+        rim.set_linewidths([width + 2 * OUTLINE_RIM_PX for width in shrunk.values()])
+        hollow.set_linewidths(list(shrunk.values()))
         self.biggest_flow_h100e = biggest if flows else 0.0
         return False
 
