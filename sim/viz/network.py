@@ -214,14 +214,14 @@ class NetworkFigure:
                     if key[0] in self.position and key[1] in self.position}
         # One scale for both runs, so an edge's width compares with its outline's.
         biggest = max([*flows.values(), *previous.values()], default=1.0)
+        width_now = {key: edge_width(h100e, biggest) for key, h100e in flows.items()}
         ordered = sorted(flows.items(), key=lambda item: item[1])  # the biggest flows drawn last, on top
         self.edges.set_segments(self._segments(ordered))
-        self.edges.set_linewidths([edge_width(h100e, biggest) for _key, h100e in ordered])
+        self.edges.set_linewidths([width_now[key] for key, _h100e in ordered])
         self.edges.set_colors([FLOW_COLOURS.get(kind, FALLBACK_COLOUR) for (_s, _t, kind), _h in ordered])
         # Outlined only where the previous run's edge would be visibly wider than this month's (or there is none now):
         # round every edge, an outline doubled each line and greyed its colour, and an edge as wide or wider covers
         # its outline anyway.
-        width_now = {key: edge_width(h100e, biggest) for key, h100e in flows.items()}
         width_before = {key: edge_width(h100e, biggest) for key, h100e in previous.items()}
         shrunk = {key: width for key, width in width_before.items()
                   if width - width_now.get(key, 0.0) >= OUTLINE_MIN_SHRINK_PX}

@@ -20,7 +20,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
 # True in the browser once the page shows its four figures drawn for the width its main column measures (the page
-# draws none until the width probe has reported, and draws them again when the window is resized).
+# draws none until the width probe has reported, and draws them again when the window is resized). For windows whose
+# column is within the widths the page draws at (sim/viz/session.py: MIN_WIDTH_PX to MAX_WIDTH_PX).
 FIGURES_AT_SHOWN_WIDTH = """() => {
     const images = [...document.querySelectorAll('.chipsim-figure img')];
     const column = Math.floor(document.querySelector('.chipsim-width-probe').getBoundingClientRect().width);
