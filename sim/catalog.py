@@ -41,6 +41,7 @@ class ChipModel:
     generation: str | None = None
     variant_of: str | None = None  # the chip a design-to-threshold variant was cut down from
     proxy_fabricated: bool = False  # made for a front company at a foreign fab
+    chiplet_dies: int = 1  # compute dies in one package when its lines build it by the chiplet route (2 or more)
 
     @property
     def performance_density(self) -> float | None:
@@ -87,6 +88,10 @@ def build_catalog(scenario: Scenario) -> dict[str, ChipModel]:
         )
         for chip_id, chip in scenario.catalog.items()
     }
+    for vendor in scenario.vendors:
+        for line in vendor.product_lines:
+            if line.chiplet is not None and not line.via_front_company:  # every line of a chip agrees (references)
+                catalog[line.chip] = replace(catalog[line.chip], chiplet_dies=line.chiplet.dies_per_package)
     for vendor in scenario.vendors:
         for line in vendor.product_lines:
             if line.via_front_company:
@@ -161,6 +166,11 @@ class ChipIndex:
     @property
     def proxy_fabricated(self) -> np.ndarray:
         return self._array("proxy", lambda chip: chip.proxy_fabricated, bool)
+
+    @property
+    def chiplet(self) -> np.ndarray:
+        """Whether each chip is a package of several dies built by the chiplet route, by number."""
+        return self._array("chiplet", lambda chip: chip.chiplet_dies > 1, bool)
 
     @property
     def vendor_bloc_of(self) -> np.ndarray:

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from sim.style import compact
+from sim.style import compact, figure, rounded
 from sim.table_names import TABLES
 
 EXIT_OK = 0
@@ -53,8 +53,13 @@ def _progress_bar(detail: str, quiet: bool) -> Progress:
     )
 
 
+def _usd(value: float) -> str:
+    """Dollars as an analyst reads them: billions as '2.50B', less as compact() has it."""
+    return f"{value / 1e9:,.2f}B" if abs(value) >= 1e9 else compact(value)
+
+
 def _print_summary(console: Console, result) -> None:
-    from sim.report import china_sources_table, summary_table
+    from sim.report import alliance_table, china_sources_table, summary_table
 
     table = Table(title=f"{result.scenario.name}, seed {result.seed}: effective compute in H100e", title_justify="left")
     for column in ("date", "US+allies", "China", "Rest", "US:China", "lead (months)"):
@@ -77,6 +82,19 @@ def _print_summary(console: Console, result) -> None:
     for date, row in sources.iterrows():
         by_source.add_row(date, *(compact(value) for value in row))
     console.print(by_source)
+    allies = alliance_table(result)
+    if allies is not None:
+        friction = Table(title="Allies (year to date, USD and HBM stacks) and China's capacity (a month)",
+                         title_justify="left")
+        for column in ("date", "tools aligned", "allies lost", "US paid back", "tools to China", "HBM to China",
+                       "China wafers", "China packaging"):
+            friction.add_column(column, justify="right")
+        for date, row in allies.iterrows():
+            friction.add_row(date, f"{row.tools_alignment:.0%}", _usd(row.revenue_lost_usd),
+                             _usd(row.compensation_usd), _usd(row.tools_to_china_usd),
+                             compact(row.hbm_stacks_to_china), compact(row.china_wafers_per_month),
+                             compact(row.china_packaging_wafers_per_month))
+        console.print(friction)
 
 
 def command_run(args: argparse.Namespace) -> int:
@@ -256,9 +274,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
         table.add_column(column, overflow="fold")
     for row in report.itertuples():
         table.add_row(
-            Text(row.description), Text(row.source), _fmt(row.model_median, row.unit),
-            f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
-            f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}",
+            Text(row.description), Text(row.source), figure(row.model_median, row.unit),
+            f"{figure(row.model_min, row.unit)} to {figure(row.model_max, row.unit)}",
+            f"{figure(row.low, row.unit)} to {figure(row.high, row.unit)}",
             ("ok" if row.ok else "out (info)") if row.informational
             else ("[green]ok[/green]" if row.ok else "[red]OUT[/red]"),
         )
@@ -266,7 +284,9 @@ def command_calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK if report.loc[~report["informational"], "ok"].all() else 1
 
 
-FIT_DEFAULTS = {"seeds": 3, "budget": 400}  # about 10 generations of 6 parameters; 3 seeds tame the runs' noise
+# 400 candidates: about 8 generations of 50 for the baseline's 10 uncertain parameters (5 a parameter); 3 seeds tame
+# the runs' noise
+FIT_DEFAULTS = {"seeds": 3, "budget": 400}
 # A check of the whole machinery, for CI: one seed, the scenario's own values and one Latin hypercube population
 # (budget None: the smallest a fit takes).
 QUICK_FIT = {"seeds": 1, "budget": None}
@@ -314,18 +334,19 @@ def _print_fit(outcome, fitted: Path, kept: Path | None) -> None:
     for column in ("key path", "range", "scenario", "fitted", ""):
         parameters.add_column(column, overflow="fold")
     for row in parameter_table(outcome).itertuples():
-        parameters.add_row(Text(row.path), f"{_plain(row.low)} to {_plain(row.high)} ({row.scale})",
-                           _plain(row.scenario), _plain(row.fitted), row.note)
+        parameters.add_row(Text(row.path), f"{rounded(row.low)} to {rounded(row.high)} ({row.scale})",
+                           rounded(row.scenario), rounded(row.fitted), row.note)
     console.print(parameters)
+    # The fit holds every seed to the band (stricter than `chipsim calibrate`'s median), so the verdict says so.
     targets = Table(title="calibration targets at the fitted values", title_justify="left")
-    for column in ("target", "model (median)", "model range", "target range", "", "why"):
+    for column in ("target", "model (median)", "model range", "target range", "every seed in band", "why"):
         targets.add_column(column, overflow="fold")
     for row in target_table(outcome).itertuples():
         verdict = (("ok" if row.ok else "out (info)") if row.informational
                    else ("[green]ok[/green]" if row.ok else "[red]OUT[/red]"))
-        targets.add_row(Text(row.description), _fmt(row.model_median, row.unit),
-                        f"{_fmt(row.model_min, row.unit)} to {_fmt(row.model_max, row.unit)}",
-                        f"{_fmt(row.low, row.unit)} to {_fmt(row.high, row.unit)}", verdict, Text(row.why))
+        targets.add_row(Text(row.description), figure(row.model_median, row.unit),
+                        f"{figure(row.model_min, row.unit)} to {figure(row.model_max, row.unit)}",
+                        f"{figure(row.low, row.unit)} to {figure(row.high, row.unit)}", verdict, Text(row.why))
     console.print(targets)
     best, reference = outcome.best, outcome.reference
     lines = [
@@ -341,50 +362,37 @@ def _print_fit(outcome, fitted: Path, kept: Path | None) -> None:
     console.print("\n".join(lines), markup=False)
 
 
-def _plain(value: float) -> str:
-    """A scenario number as read: compact when large (4.95B), to three figures when small (1.55, 0.233)."""
-    return compact(value) if abs(value) >= 1000 else f"{value:.3g}"
-
-
-def _fmt(value: float, unit: str) -> str:
-    return f"{value:.1%}" if unit == "share" else compact(value)
-
 
 def command_project(args: argparse.Namespace) -> int:
     import os
-    from datetime import date
 
     from rich.progress import Progress
 
-    from sim.calibration import LAST_MONTH_NEEDED, check
-    from sim.projections import projections_markdown, run_library, validation_markdown
-    from sim.run import run_scenario
+    from sim.calibration import require_horizon
+    from sim.outputs import write_projections
+    from sim.projections import library_runs, read_kept_sets, validation_figures
     from sim.scenario import load_scenario
-    from sim.storage import atomic_write_bytes
 
     paths = sorted(args.scenarios) if args.scenarios else sorted(Path("scenarios").glob("*.yaml"))
+    kept_sets = read_kept_sets(args.kept) if args.kept else []
+    require_horizon(load_scenario(args.baseline).scenario, str(args.baseline))
     for path in [args.baseline, *paths]:
-        load_scenario(path)  # every bad file reported before any run
+        for overrides in kept_sets or [{}]:
+            load_scenario(path, overrides)  # every bad file, and every kept set a scenario cannot take, before any run
     workers = args.workers or os.cpu_count() or 1
+    runs_per_scenario = args.seeds * max(1, len(kept_sets))
     with Progress(console=_console(), transient=True) as progress:
-        task = progress.add_task("calibration runs", total=args.seeds)
-        calibration_runs = []
-        for seed in range(args.seeds):
-            calibration_runs.append(run_scenario(args.baseline, seed=seed, until=LAST_MONTH_NEEDED))
-            progress.advance(task)
-        library = progress.add_task(f"{len(paths)} scenarios x {args.seeds} seeds", total=len(paths) * args.seeds)
-        runs = run_library(paths, args.seeds, workers, lambda done, _total: progress.update(library, completed=done))
-    text = (
-        f"<!-- Written by `chipsim project --seeds {args.seeds}` on {date.today().isoformat()}; do not edit. -->\n"
-        f"# Validation and projections\n\n"
-        f"## Validation: the baseline against its calibration targets ({args.seeds} seeds)\n\n"
-        f"These figures are what the baseline was calibrated to (derived from the sources, or fitted).\n\n"
-        f"{validation_markdown(check(calibration_runs), _fmt)}\n\n"
-        f"## Projections: what emerges ({args.seeds} seeds; median, range over seeds in brackets)\n\n"
-        f"Nothing was fitted to these. China's compute by source is the median over seeds, in H100e.\n\n"
-        f"{projections_markdown(runs)}\n"
-    )
-    atomic_write_bytes(args.out, text.encode())
+        calibration = progress.add_task("calibration runs", total=runs_per_scenario)
+        figures = validation_figures(args.baseline, args.seeds, kept_sets, workers,
+                                     lambda done: progress.update(calibration, completed=done))
+        library = progress.add_task(f"{len(paths)} scenarios x {runs_per_scenario} runs",
+                                    total=len(paths) * runs_per_scenario)
+        runs = library_runs(paths, args.seeds, kept_sets, workers,
+                            lambda done: progress.update(library, completed=done))
+    command = f"chipsim project --seeds {args.seeds}" + (f" --kept {args.kept}" if kept_sets else "")
+    over = (f"{args.seeds} seed{'s' * (args.seeds != 1)}"
+            + (f" x {len(kept_sets)} kept parameter sets ({args.kept})" if kept_sets else ""))
+    write_projections(args.out, command, over, figures, runs)
     _console().print(f"wrote {args.out}", markup=False)
     return EXIT_OK
 
@@ -497,7 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("scenarios", nargs="+", type=Path)
     validate.set_defaults(handler=command_validate)
 
-    calibrate = sub.add_parser("calibrate", help="compare a scenario's 2025-26 figures with the calibration targets")
+    calibrate = sub.add_parser("calibrate", help="compare a scenario's 2024-26 figures with the calibration targets")
     calibrate.add_argument("scenario", nargs="?", type=Path, default=Path("scenarios/baseline.yaml"))
     calibrate.add_argument("--seeds", type=_positive_int, default=None,
                            help="number of seeds (default 3; 1 with --quick); a fit runs every candidate on each")
@@ -525,6 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     project.add_argument("--baseline", type=Path, default=Path("scenarios/baseline.yaml"),
                          help="the scenario checked against the calibration targets")
     project.add_argument("--seeds", type=_positive_int, default=3, help="seeds per scenario (default 3)")
+    project.add_argument("--kept", type=Path, default=None,
+                         help="the parameter sets a fit kept (CSV from `calibrate --fit --keep N`): every run is "
+                              "repeated under each, so the bands carry the calibration's uncertainty")
     project.add_argument("--workers", type=_positive_int, default=None, help="processes (default: one per core)")
     project.add_argument("--out", type=Path, default=Path("docs/validation_and_projections.md"))
     project.set_defaults(handler=command_project)

@@ -2,8 +2,8 @@
 
 Whoever sells asks the gate (vendors filling orders, intermediaries restocking, data centers choosing offers); the
 gate answers from the month's ``Rules`` (the export controls, allowances and tiered caps in force, the controls
-announced but not yet in force, and the importing governments' bans) and the entity list. It is handed the month's rules once they are written
-(``use``), so no seller climbs back up to the model to ask.
+announced but not yet in force, and the importing governments' bans) and the entity list. It is handed the month's
+rules once they are written (``use``), so no seller climbs back up to the model to ask.
 
 Export rules and the entity list see a buyer only through its country and whether it is listed, so the array
 questions ask each (chip, country, listed) once, whoever asks, and keep the answers until the rules change.

@@ -34,18 +34,21 @@ SOURCE_DOMESTIC = "domestic"
 SOURCE_IMPORT = "import"
 SOURCE_SMUGGLED = "smuggled"
 SOURCE_PROXY_FAB = "proxy_fab"
-INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED, SOURCE_PROXY_FAB)
+SOURCE_CHIPLET = "chiplet"
+INSTALLED_SOURCES = (SOURCE_DOMESTIC, SOURCE_IMPORT, SOURCE_SMUGGLED, SOURCE_PROXY_FAB, SOURCE_CHIPLET)
 SOURCE_INDEX = {source: index for index, source in enumerate(INSTALLED_SOURCES)}
 
 def installed_source(chips: ChipIndex, chip: np.ndarray, owner_bloc_code: np.ndarray,
                      smuggled: np.ndarray | None = None) -> np.ndarray:
     """What chips count as once installed (index in INSTALLED_SOURCES), row by row (chip numbers, owners' bloc codes
     and whether they came over a smuggling route): ``smuggled`` when they did, ``proxy_fab`` when the die was made for
-    a front company, ``domestic`` when the chip's vendor is of the owner's bloc, ``import`` otherwise."""
+    a front company, ``chiplet`` when the chip's vendor is of the owner's bloc and the chip a package of several dies
+    built by the chiplet route, ``domestic`` for the vendor's bloc's other chips, ``import`` otherwise."""
     # The answer for each (chip, owner's bloc), then looked up row by row.
     blocs = len(BLOCS)
-    by_chip_and_bloc = np.where(chips.vendor_bloc_code[:, None] == np.arange(blocs)[None, :],
-                                SOURCE_INDEX[SOURCE_DOMESTIC], SOURCE_INDEX[SOURCE_IMPORT])
+    home = chips.vendor_bloc_code[:, None] == np.arange(blocs)[None, :]
+    by_chip_and_bloc = np.where(home, SOURCE_INDEX[SOURCE_DOMESTIC], SOURCE_INDEX[SOURCE_IMPORT])
+    by_chip_and_bloc[home & chips.chiplet[:, None]] = SOURCE_INDEX[SOURCE_CHIPLET]
     by_chip_and_bloc[chips.proxy_fabricated] = SOURCE_INDEX[SOURCE_PROXY_FAB]
     source = by_chip_and_bloc.ravel()[np.asarray(chip) * blocs + owner_bloc_code]
     if smuggled is not None:
@@ -54,7 +57,8 @@ def installed_source(chips: ChipIndex, chip: np.ndarray, owner_bloc_code: np.nda
 
 
 # Key layout: center << CENTER_SHIFT | chip number << SOURCE_BITS | source. 2^18 chip models is far beyond any world.
-SOURCE_BITS = 2
+SOURCE_BITS = 3
+SOURCE_MASK = (1 << SOURCE_BITS) - 1
 CHIP_BITS = 18
 CENTER_SHIFT = CHIP_BITS + SOURCE_BITS
 MAX_CHIPS = 1 << CHIP_BITS
@@ -162,7 +166,7 @@ class InstalledBase:
         """H100e installed at each center by source: shape (centers, sources), read-only."""
         if self._h100e_by_center_and_source is None:
             sources = len(INSTALLED_SOURCES)
-            center_and_source = (self.keys >> CENTER_SHIFT) * sources + (self.keys & (sources - 1))
+            center_and_source = (self.keys >> CENTER_SHIFT) * sources + (self.keys & SOURCE_MASK)
             h100e = self.counts * self.chips.h100e[(self.keys >> SOURCE_BITS) & (MAX_CHIPS - 1)]
             by_key = np.bincount(center_and_source, weights=h100e, minlength=self.centers * sources)
             by_key.flags.writeable = False  # shared by every caller until the next install or retirement
@@ -187,4 +191,5 @@ class InstalledBase:
         where = self._center_slice(center)
         for key, count in zip(self.keys[where].tolist(), self.counts[where].tolist(), strict=True):
             if count:
-                yield INSTALLED_SOURCES[key & 3], self.chips.ids[(key >> SOURCE_BITS) & (MAX_CHIPS - 1)], count
+                chip = self.chips.ids[(key >> SOURCE_BITS) & (MAX_CHIPS - 1)]
+                yield INSTALLED_SOURCES[key & SOURCE_MASK], chip, count

@@ -4,9 +4,12 @@
 ``TickRecorder`` reads the stocks at the end of each tick and turns both into rows of tidy tables:
 
 - ``blocs``: one row per month and bloc (owner bloc of the data centers): installed compute by source, compute
-  rented in from abroad and out to foreign tenants, distillation uplift (China only), effective compute (installed +
-  rented in - rented out + distillation), chips acquired and retired, spending, production by fabs in the bloc.
-- ``world``: one row per month: the US:China ratio of effective compute, the implied lead in months, smuggling and
+  rented in from abroad and out to foreign tenants, distillation uplift (China only), the worth of the model weights
+  obtained from other blocs, effective compute (installed + rented in - rented out + distillation + weights), chips
+  acquired and retired, spending, production by fabs in the bloc, models obtained this month by theft and by licence,
+  what labs' security cost the bloc's data centers.
+- ``world``: one row per month: the US:China ratio of effective compute, the implied lead in months (and the months of
+  it the weights obtained across blocs take away), smuggling and
   enforcement (chips diverted and seized this month, intermediaries listed so far), and the chip balance
   (initial + produced = installed + inventories + in transit + retired + seized) that the conservation tests check.
 - ``routes``: chips diverted and seized per month by the country they were diverted from.
@@ -15,6 +18,12 @@
 - ``flows``: chips shipped per month by edge kind, from bloc and to bloc.
 - ``prices``: each vendor's price per chip per month.
 - ``production``: chips finished per month by fab and chip.
+- ``alliance``: per month and allied tool or memory maker: how far its government has aligned with the US controls,
+  the pressure and compensation it weighs, its China revenue, what alignment cost it and the US paid back, and the
+  HBM it sold China's fabs or had stopped (alliance friction; empty without allies).
+- ``capacity``: per month and fab: wafers a month over its nodes, advanced-packaging capacity and yield, HBM
+  (domestic deliveries, imports, stockpile) and the share SME and packaging controls take (what China's capacity
+  growth follows).
 
 ``blocs`` and ``world`` are always recorded (they are the run's summary, and the browser page reads them); the others
 only when asked (all of them by default). A sweep reads only the first two; at 10k agents the others cost a few
@@ -45,6 +54,12 @@ if TYPE_CHECKING:
     from sim.trade import Shipments
 
 SOURCES = INSTALLED_SOURCES
+ALLIANCE_COLUMNS = ["date", "tick", "ally", "product", "alignment", "pressure_usd_per_year", "compensation_share",
+                    "china_revenue_usd", "china_sales_usd", "revenue_lost_usd", "compensation_usd",
+                    "hbm_stacks_to_china", "hbm_stacks_stopped"]
+CAPACITY_COLUMNS = ["date", "tick", "fab", "bloc", "wafers_per_month", "packaging_wafers_per_month",
+                    "packaging_yield_fraction", "packages_scrapped", "hbm_stacks_per_month", "hbm_stacks_imported",
+                    "hbm_stacks_stock", "sme_reduction", "packaging_reduction"]
 
 
 def us_china_ratio(us_h100e: float, china_h100e: float) -> float:
@@ -62,6 +77,18 @@ def lead_months(ratio: float, frontier_growth_per_year: float) -> float:
     if math.isinf(ratio):
         return math.inf
     return 12.0 * math.log(ratio) / math.log(frontier_growth_per_year)
+
+
+def weights_lead_months(effective: dict[str, float], weights: dict[str, float], lead: float,
+                        frontier_growth_per_year: float) -> float:
+    """Months of US lead that the weights the two blocs obtained from each other's labs take away: the lead without
+    them less the lead with them. 0 when neither holds any; NaN where the lead is (no US compute); infinite when China
+    has compute only through them."""
+    if not (weights[US_BLOC] or weights[CHINA_BLOC]):
+        return 0.0
+    ratio_without = us_china_ratio(effective[US_BLOC] - weights[US_BLOC], effective[CHINA_BLOC] - weights[CHINA_BLOC])
+    without = lead_months(ratio_without, frontier_growth_per_year)
+    return 0.0 if without == lead else without - lead  # equal infinities take nothing away
 
 
 class Ledger:
@@ -228,6 +255,8 @@ class TickRecorder:
         self._price_codes: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._fab_rank: np.ndarray | None = None
         self.route_rows: list[dict] = []
+        self.alliance_rows: list[dict] = []
+        self.capacity_rows: list[dict] = []
 
     def record(self) -> None:
         model = self.model
@@ -258,6 +287,10 @@ class TickRecorder:
                 produced_h100e=ledger.produced_h100e_by_bloc[bloc],
                 spend_usd=spend[bloc],
                 budget_usd=budget[bloc],
+                weights_h100e=compute.weights_h100e[bloc],
+                weights_stolen_models=model.labs.stolen_this_month[bloc],
+                weights_licensed_models=model.labs.licensed_this_month[bloc],
+                weight_security_usd=model.labs.security_usd_this_month[bloc],
             )
             self.bloc_rows.append(row)
 
@@ -268,6 +301,7 @@ class TickRecorder:
             self._record_routes(date, tick, shipped, smuggled)
 
         ratio = us_china_ratio(effective[US_BLOC], effective[CHINA_BLOC])
+        lead = lead_months(ratio, model.params.frontier_growth_per_year)
         chips_installed = sum(compute.installed_chips.values())
         chips_inventory = model.chips_in_inventory()
         chips_in_transit = model.chips_in_transit()
@@ -276,7 +310,9 @@ class TickRecorder:
                 "date": date,
                 "tick": tick,
                 "us_china_ratio": ratio,
-                "lead_months": lead_months(ratio, model.params.frontier_growth_per_year),
+                "lead_months": lead,
+                "weights_lead_months": weights_lead_months(effective, compute.weights_h100e, lead,
+                                                           model.params.frontier_growth_per_year),
                 "installed_h100e_total": sum(sum(v.values()) for v in installed.values()),
                 "chips_initial": ledger.initial_installed_chips + ledger.initial_in_transit_chips,
                 "chips_produced_total": ledger.produced_chips_total,
@@ -292,6 +328,7 @@ class TickRecorder:
                 "intermediaries_listed": model.intermediaries_listed(),
                 "inspection_capacity": sum(body.inspections_per_month for body in model.enforcement_bodies),
                 "inspections": sum(body.inspections_this_month for body in model.enforcement_bodies),
+                "tenants_barred": len(set().union(*model.rules.cloud.barred_tenants.values())),
             }
         )
 
@@ -304,6 +341,44 @@ class TickRecorder:
             self._record_production(tick)
         if "flows" in self.recorded:
             self._record_flows(date, tick, shipped)
+        if "alliance" in self.recorded:
+            self._record_alliance(date, tick)
+        if "capacity" in self.recorded:
+            self._record_capacity(date, tick)
+
+    def _record_alliance(self, date: str, tick: int) -> None:
+        """Each ally's alignment and what it sold China, or lost, this month (USD and HBM stacks)."""
+        arrays = self.model.ally_arrays
+        sales = arrays.china_sales_usd()
+        for row, ally in enumerate(self.model.allies):
+            self.alliance_rows.append({
+                "date": date, "tick": tick, "ally": ally.agent_id, "product": ally.product,
+                "alignment": float(arrays.alignment[row]),
+                "pressure_usd_per_year": float(arrays.pressure_usd_per_year[row]),
+                "compensation_share": float(arrays.compensation_share[row]),
+                "china_revenue_usd": float(arrays.china_revenue_usd_per_year[row]) / 12,
+                "china_sales_usd": float(sales[row]),
+                "revenue_lost_usd": float(arrays.revenue_lost_usd[row]),
+                "compensation_usd": float(arrays.compensation_usd[row]),
+                "hbm_stacks_to_china": float(arrays.hbm_stacks_to_china[row]),
+                "hbm_stacks_stopped": float(arrays.hbm_stacks_stopped[row]),
+            })
+
+    def _record_capacity(self, date: str, tick: int) -> None:
+        """Each fab's capacity at the end of the month, and the controls' bite on its growth."""
+        for fab in self.model.fabs:
+            self.capacity_rows.append({
+                "date": date, "tick": tick, "fab": fab.agent_id, "bloc": fab.bloc,
+                "wafers_per_month": float(sum(fab.wafers_per_month.values())),
+                "packaging_wafers_per_month": float(fab.packaging_wafers_per_month),
+                "packaging_yield_fraction": float(fab.packaging_yield_fraction),
+                "packages_scrapped": int(fab.packages_scrapped_this_month),
+                "hbm_stacks_per_month": float(fab.hbm_stacks_per_month),
+                "hbm_stacks_imported": float(fab.hbm_stacks_imported_this_month),
+                "hbm_stacks_stock": float(fab.hbm_stacks_stock),
+                "sme_reduction": fab.sme_reduction,
+                "packaging_reduction": fab.packaging_reduction,
+            })
 
     def _record_routes(self, date: str, tick: int, shipped: Shipments, smuggled: np.ndarray) -> None:
         """Chips diverted this month by the country they were diverted from, countries by code."""
@@ -382,6 +457,7 @@ class TickRecorder:
         chip_ids = list(self.model.chips.ids)
         bloc_rows, world_rows = list(self.bloc_rows), list(self.world_rows)
         flow_rows, route_rows = list(self.flow_rows), list(self.route_rows)
+        alliance_rows, capacity_rows = list(self.alliance_rows), list(self.capacity_rows)
         revenue, prices, production = self.revenue.copy(), self.prices.copy(), self.production.copy()
         # Builders as partial functions, not lambdas: a result can be pickled (sent between processes) unbuilt.
         builders = {
@@ -394,5 +470,7 @@ class TickRecorder:
             "production": partial(_production_frame, production, dates, fab_ids, chip_ids,
                                   self.model.chips.h100e.copy()),
             "routes": partial(pd.DataFrame, route_rows, columns=["date", "tick", "from_country", "chips_diverted"]),
+            "alliance": partial(pd.DataFrame, alliance_rows, columns=ALLIANCE_COLUMNS),
+            "capacity": partial(pd.DataFrame, capacity_rows, columns=CAPACITY_COLUMNS),
         }
         return Tables({name: builders[name] for name in self.recorded})

@@ -16,11 +16,13 @@ import mesa
 import numpy as np
 
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
+from sim.agents.ally import AllyAgent, AllyArrays
 from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
 from sim.agents.enforcement import inspect_shipments
 from sim.agents.fab import FabNodes, produce
 from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
+from sim.agents.lab import Labs
 from sim.agents.market import Orders
 from sim.agents.rental import RentalRoutes, clear_rental_market
 from sim.agents.vendor import VendorArrays, fill_vendor_orders
@@ -89,13 +91,16 @@ class ChipSupplyModel(mesa.Model):
         world = build_world(scenario, self.streams, self.catalog)
         self.fabs = [FabAgent(self, spec, index) for index, spec in enumerate(scenario.fabs)]
         self.fab_nodes = FabNodes(scenario.fabs)
+        self.allies = [AllyAgent(self, spec, index) for index, spec in enumerate(scenario.allies)]
+        self.ally_arrays = AllyArrays(scenario.allies, {fab.agent_id: fab.index for fab in self.fabs},
+                                      self.start_month)
         self.vendors = [VendorAgent(self, spec, index) for index, spec in enumerate(scenario.vendors)]
         self.intermediaries = [IntermediaryAgent(self, spec, index) for index, spec in enumerate(world.intermediaries)]
         self.intermediary_arrays = IntermediaryArrays(self, self.intermediaries)
         self.enforcement_bodies = [EnforcementAgent(self, spec) for spec in scenario.enforcement]
         self.agents_by_id: dict[str, SupplyChainAgent] = {
             agent.agent_id: agent
-            for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies]
+            for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies, *self.allies]
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
         self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
@@ -123,14 +128,18 @@ class ChipSupplyModel(mesa.Model):
         self.offer_routes = OfferRoutes(self)
         self.rental_routes = RentalRoutes(self)
         self.intermediary_arrays.connect()
+        # Labs are agents but not trade-network nodes: they move weights, not chips.
+        self.labs = Labs(self, scenario, {center.agent_id: center.index for center in self.data_centers})
         self.policies = build_policies(scenario)
         self.observing_policies = [policy for policy in self.policies if policy.observes]
+        self.rental_observing_policies = [policy for policy in self.policies if policy.observes_rentals]
         self.policy_world = PolicyWorld.of(scenario, self.nodes, self.data_centers, self.catalog, self.chips,
-                                           self.streams)
+                                           self.streams, self.labs.roster())
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
         self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,
                                       len(self.country_code), self.node_listed)
         self.export_gate.use(self.rules)
+        self.sme_reduction_in_effect = self.rules.sme_reduction.copy()  # by fab; allies' alignment moves it monthly
         self.ledger.initial_installed_chips = self.chips_installed()
         self._seed_production_pipeline()
         self.recorder = TickRecorder(self, tables)
@@ -195,6 +204,7 @@ class ChipSupplyModel(mesa.Model):
     PHASES = (
         "_begin_month",
         "_apply_policies",
+        "_allies_decide",
         "_grow_capacity",
         "_deliver_arrivals",
         "_retire_chips",
@@ -208,6 +218,7 @@ class ChipSupplyModel(mesa.Model):
         "_settle_budgets",
         "_inspect",
         "_policies_observe",
+        "_move_weights",
         "_account_compute",
         "_record",
     )
@@ -220,18 +231,28 @@ class ChipSupplyModel(mesa.Model):
             self.running = False
 
     def _policies_observe(self) -> None:
+        for policy in self.rental_observing_policies:
+            policy.observe_rentals(self.network.rented_this_tick, self.policy_world, self.month)
         if not self.observing_policies:
             return  # most runs: no month's copy of the shipments to make
         delivered = self.network.unseized_this_tick()
         for policy in self.observing_policies:
             policy.observe(delivered, self.policy_world, self.month)
 
+    def _move_weights(self) -> None:
+        """Labs train and release models, deploy weights abroad as the rules allow, and lose some to theft."""
+        if not self.labs.agents:
+            return
+        installed_h100e = self.installed.h100e_by_center_and_source().sum(axis=1)
+        self.labs.step(self.month, self.start_month, installed_h100e, self.rules.weights, self.streams)
+
     def _account_compute(self) -> None:
         centers = self.center_arrays
         self.compute = bloc_compute(self.installed, self.owner_bloc_code_of_center, centers.rented_in_h100e,
                                     centers.rented_out_h100e, self.params.distillation_gap_share,
                                     self.params.distillation_cap_share_of_own,
-                                    self.rules.distillation_kept)
+                                    self.rules.distillation_kept,
+                                    self.labs.obtained.h100e(self.month) if self.labs.agents else None)
 
     def _record(self) -> None:
         self.recorder.record()
@@ -262,12 +283,21 @@ class ChipSupplyModel(mesa.Model):
         # Listed diverters whose owners set up a new shell company are back in business this month.
         self.intermediary_arrays.reenter(self.month)
 
+    def _allies_decide(self) -> None:
+        """Allied governments weigh the month's pressure against their makers' China revenue; what they align
+        sets how hard SME controls bite, and their memory makers' HBM that is let through reaches China's fabs."""
+        allies = self.ally_arrays
+        allies.decide(self.rules.alliance, self.month)
+        allies.deliver_hbm(self.fabs)
+        self.sme_reduction_in_effect = self.rules.sme_reduction_in_effect(allies.tools_alignment())
+
     def _grow_capacity(self) -> None:
         # Capacity at the start month is the scenario's; growth applies from the second month on.
         if self.month == self.start_month:
             return
         for fab in self.fabs:
-            fab.grow_capacity(float(self.rules.sme_reduction[fab.index]))
+            fab.grow_capacity(float(self.sme_reduction_in_effect[fab.index]), self.month,
+                              float(self.rules.packaging_reduction[fab.index]))
         self.vendor_arrays.grow_reservations(self.month)
 
     def _deliver_arrivals(self) -> None:
@@ -320,6 +350,10 @@ class ChipSupplyModel(mesa.Model):
         sigma = self.params.demand_noise_sigma
         shocks = self.streams["demand_shocks"].lognormal(-0.5 * sigma**2, sigma, size=len(self.data_centers))
         self.center_arrays.receive_budgets(self.month, shocks)
+        if self.labs.agents:
+            # Labs' security beyond what budgets already paid for comes out of their data centers' cash for chips.
+            self.labs.pay_for_security(self.center_arrays, self.rules.weights.center_budget_kept,
+                                       self.owner_bloc_code_of_center)
 
     def _rent_offshore_compute(self) -> None:
         clear_rental_market(self)

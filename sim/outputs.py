@@ -139,6 +139,17 @@ def write_figure(figure, path: Path, force: bool = False) -> Path:
     return path
 
 
+def write_projections(path: Path, command: str, over: str, figures: list[dict[str, float]], runs) -> Path:
+    """The validation and projection tables (``chipsim project``) as one markdown page, written atomically;
+    ``figures`` are the calibration runs' target figures, ``runs`` the library's rows."""
+    from sim.projections import projections_page
+
+    page = projections_page(command, datetime.now(UTC).date().isoformat(), over, figures, runs)
+    with writing_to(Path(path).parent, "The previous page, if any, is untouched."):
+        atomic_write_bytes(Path(path), page.encode("utf-8"))
+    return Path(path)
+
+
 FITTED_SCENARIO_FILE = "fitted.yaml"
 KEPT_SETS_FILE = "kept.csv"
 

@@ -54,6 +54,7 @@ def china_sources(china: pd.DataFrame) -> dict[str, pd.Series]:
     layers = {c.removeprefix("installed_h100e_"): china[c] for c in china.columns if c.startswith("installed_h100e_")}
     layers["rented_offshore"] = china["rented_in_h100e"]
     layers["distillation"] = china["distillation_h100e"]
+    layers["weights"] = china["weights_h100e"]
     return layers
 
 
@@ -62,6 +63,36 @@ def china_sources_table(result: RunResult) -> pd.DataFrame:
     china = result.blocs[result.blocs["bloc"] == "china"].set_index("date")
     layers = pd.DataFrame(china_sources(china))
     return layers.loc[summary_dates(result)]
+
+
+def alliance_table(result: RunResult) -> pd.DataFrame | None:
+    """At the summary dates: how far allied toolmakers have aligned (weighted by their China sales), what the allies
+    lost to alignment and the US paid back, the tools (USD) and HBM (stacks) they sold China, all over the year to
+    that month, and China's fab and packaging capacity then. None when the run has no allies (or did not record
+    the alliance and capacity tables)."""
+    if "alliance" not in result.tables or "capacity" not in result.tables or result.tables["alliance"].empty:
+        return None
+    allies, capacity = result.tables["alliance"], result.tables["capacity"]
+    dates = summary_dates(result)
+    rows = {}
+    for date in dates:
+        year_to_date = allies[(allies["date"] <= date) & allies["date"].str.startswith(date[:4])]
+        now = allies[(allies["date"] == date) & (allies["product"] == "tools")]
+        sales = now["china_revenue_usd"].sum()
+        china = capacity[(capacity["date"] == date) & (capacity["bloc"] == "china")]
+        tools = year_to_date[year_to_date["product"] == "tools"]
+        rows[date] = {
+            "tools_alignment": float((now["alignment"] * now["china_revenue_usd"]).sum() / sales) if sales else 0.0,
+            "revenue_lost_usd": year_to_date["revenue_lost_usd"].sum(),
+            "compensation_usd": year_to_date["compensation_usd"].sum(),
+            "tools_to_china_usd": tools["china_sales_usd"].sum(),
+            "hbm_stacks_to_china": year_to_date["hbm_stacks_to_china"].sum(),
+            "china_wafers_per_month": china["wafers_per_month"].sum(),
+            "china_packaging_wafers_per_month": china["packaging_wafers_per_month"].sum(),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "date"
+    return table
 
 
 def compute_figure(result: RunResult) -> Figure:

@@ -23,18 +23,21 @@ from sim.policies.cloud import CloudRules
 from sim.policies.export_controls import ControlInForce, ExportRules
 from sim.policies.import_ban import ImportBanInForce
 from sim.rng import RandomStreams
-from sim.scenario.schema import EnforcementBody, Fab, Scenario
+from sim.scenario.schema import Ally, EnforcementBody, Fab, Scenario
+from sim.weights import LabRoster, WeightRules
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
+    from sim.policies.alliance_pressure import AlliancePressureParams
+    from sim.policies.hbm_export_control import HbmExportControlParams
 
 
 @dataclass(frozen=True)
 class PolicyWorld:
     """The parts of the world a policy reads: fabs in the model's order, each data center's country and tier (by its
     place in the model), enforcement bodies, the catalog and chip numbering, each network node's kind, tier, country
-    and bloc (by node number), and the run's random streams. Read-only, except for drawing from a policy's own
-    streams."""
+    and bloc (by node number), the run's random streams, the allied makers and the frontier labs. Read-only, except
+    for drawing from a policy's own streams."""
 
     fabs: tuple[Fab, ...]
     center_country: np.ndarray  # by data center
@@ -47,10 +50,13 @@ class PolicyWorld:
     node_country: np.ndarray  # by node number: country code (strings)
     node_bloc: np.ndarray  # by node number: bloc (strings)
     streams: RandomStreams
+    allies: tuple[Ally, ...] = ()  # allied tool and memory makers, in the model's order
+    labs: LabRoster = LabRoster()  # frontier labs (the model-weights channel), by their place in the scenario
 
     @classmethod
     def of(cls, scenario: Scenario, nodes: Sequence[SupplyChainAgent], data_centers: Sequence[SupplyChainAgent],
-           catalog: Mapping[str, ChipModel], chips: ChipIndex, streams: RandomStreams) -> PolicyWorld:
+           catalog: Mapping[str, ChipModel], chips: ChipIndex, streams: RandomStreams,
+           labs: LabRoster | None = None) -> PolicyWorld:
         """The view of a model's world: ``nodes`` are its agents by node number, ``data_centers`` by their place."""
         return cls(
             fabs=tuple(scenario.fabs), enforcement=tuple(scenario.enforcement), catalog=catalog, chips=chips,
@@ -59,7 +65,9 @@ class PolicyWorld:
             node_kind=np.array([agent.kind for agent in nodes], dtype=object),
             node_tier=np.array([agent.tier for agent in nodes], dtype=np.int64),
             node_country=np.array([agent.country for agent in nodes], dtype=object),
-            node_bloc=np.array([agent.bloc for agent in nodes], dtype=object), streams=streams)
+            node_bloc=np.array([agent.bloc for agent in nodes], dtype=object), streams=streams,
+            allies=tuple(scenario.allies),
+            labs=labs or LabRoster())
 
     def frontier_tpp(self, month: int) -> float:
         """TPP of the best chip on sale in ``month``."""
@@ -78,6 +86,17 @@ class EnforcementSettings:
 
 
 @dataclass
+class AllianceRules:
+    """What the US asks of its allies this month and what its own rules already stop (allied tool and memory makers
+    read it, ``sim.agents.ally``): pressure campaigns and HBM export controls in force, as their parameters, and
+    whether allied toolmakers are taken as fully aligned (``sme_controls`` with ``coordinated: true``)."""
+
+    pressure: list[AlliancePressureParams] = field(default_factory=list)
+    hbm_controls: list[HbmExportControlParams] = field(default_factory=list)
+    imposed_tools_alignment: float = 0.0
+
+
+@dataclass
 class Rules:
     """The rules in force and the policy-set values for one month (see the module docstring)."""
 
@@ -87,13 +106,23 @@ class Rules:
     distillation_kept: float  # share of the distillation uplift that bans and detection leave
     enforcement: dict[str, EnforcementSettings]  # by body id
     sme_reduction: np.ndarray  # by fab (model order): share of capacity growth and yield learning SME controls take
+    # by fab: what they take once allied toolmakers align fully (the model interpolates by how far they have)
+    sme_coordinated_reduction: np.ndarray
+    packaging_reduction: np.ndarray  # by fab: share of packaging growth and yield learning packaging controls take
     front_company_detection: np.ndarray  # by fab: chance foundry KYC refuses a front company's booking
     promoted_bloc_preference: np.ndarray  # by data center: discount it grants US-bloc chips (US-stack promotion)
+    weights: WeightRules  # labs' security levels and what they cost, export controls on weights
     announced_controls: list[ControlInForce] = field(default_factory=list)  # announced, not yet in force
     import_bans: list[ImportBanInForce] = field(default_factory=list)  # importing governments' refusals in force
     # Intermediaries (node numbers) the controlling bloc puts on its entity list this month, as policies found them
     # (inspections list what they seize themselves, in the inspection phase).
     entity_list_additions: list[int] = field(default_factory=list)
+    alliance: AllianceRules = field(default_factory=AllianceRules)
+
+    def sme_reduction_in_effect(self, tools_alignment: float) -> np.ndarray:
+        """By fab: the share SME controls take when allied toolmakers have aligned ``tools_alignment`` of the way
+        from today's partial alignment (0) to full (1)."""
+        return self.sme_reduction + (self.sme_coordinated_reduction - self.sme_reduction) * tools_alignment
 
     @classmethod
     def of_scenario(cls, scenario: Scenario, world: PolicyWorld, seed: int, month: int) -> Rules:
@@ -106,6 +135,9 @@ class Rules:
             enforcement={body.id: EnforcementSettings(body.budget_usd_per_year, body.detection_efficacy,
                                                       body.targeting) for body in world.enforcement},
             sme_reduction=np.zeros(len(world.fabs)),
+            sme_coordinated_reduction=np.zeros(len(world.fabs)),
+            packaging_reduction=np.zeros(len(world.fabs)),
             front_company_detection=np.zeros(len(world.fabs)),
             promoted_bloc_preference=np.zeros(len(world.center_country)),
+            weights=WeightRules.of(world.labs, len(world.center_country)),
         )

@@ -13,16 +13,20 @@ SOURCE_COLOURS = {
     "import": "#f39c12",
     "smuggled": "#c0392b",
     "proxy_fab": "#8e44ad",
+    "chiplet": "#85c1e9",
     "rented_offshore": "#16a085",
     "distillation": "#7f8c8d",
+    "weights": "#d4ac0d",
 }
 SOURCE_LABELS = {
     "domestic": "domestic",
     "import": "legal imports",
     "smuggled": "smuggled",
     "proxy_fab": "front-company fabs",
+    "chiplet": "chiplet packages",
     "rented_offshore": "rented offshore",
     "distillation": "distillation",
+    "weights": "model weights",
 }
 FALLBACK_COLOUR = "#bdc3c7"
 
@@ -76,8 +80,10 @@ METRIC_LABELS = {
     "china_installed_h100e_import": "China: legal imports (H100e)",
     "china_installed_h100e_smuggled": "China: smuggled compute (H100e)",
     "china_installed_h100e_proxy_fab": "China: front-company fabs (H100e)",
+    "china_installed_h100e_chiplet": "China: chiplet packages (H100e)",
     "china_rented_in_h100e": "China: rented offshore (H100e)",
     "china_distillation_h100e": "China: distillation (H100e)",
+    "china_weights_h100e": "China: model weights obtained (H100e)",
     "smuggled_chips": "chips smuggled in the last month",
     "seized_chips": "chips seized in the last month",
     "intermediaries_listed": "intermediaries on the entity list",
@@ -109,6 +115,11 @@ def factor_label(name: str, path: str = "") -> str:
     """A sweep factor as a reader says it: 'smuggling fine (USD per chip)'."""
     unit = unit_of_path(path)
     return f"{name.replace('_', ' ')} ({unit})" if unit and unit != "share" else name.replace("_", " ")
+
+
+def figure(value: float, unit: str) -> str:
+    """A calibration figure in its unit: shares as percentages, counts compact (9.25M, 450.0k)."""
+    return f"{value:.1%}" if unit == "share" else compact(value)
 
 
 def rounded(value: float) -> str:

@@ -73,6 +73,10 @@ def synthetic_scenario(agents: int, suppliers_per_buyer: int = 4, ticks: int = 5
         group["smuggles_to"] = [member for name in group.get("smuggles_to", [])
                                 for member in groups_of.get(name, [name])]
     raw["populations"] = {"data_centers": data_centers, "intermediaries": intermediaries}
+    for lab in (raw.get("model_weights") or {}).get("labs", []):  # labs train on the grown groups
+        lab["trains_on"] = [member for name in lab["trains_on"] for member in groups_of.get(name, [name])]
+        for licensee in lab.get("licensees", []):  # a licensee is one site: the first group of its population
+            licensee["data_center"] = groups_of.get(licensee["data_center"], [licensee["data_center"]])[0]
     return raw
 
 

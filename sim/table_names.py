@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-TABLES = ("blocs", "world", "revenue", "flows", "prices", "production", "routes")
+TABLES = ("blocs", "world", "revenue", "flows", "prices", "production", "routes", "alliance", "capacity")
 ALWAYS_RECORDED = ("blocs", "world")
 
 

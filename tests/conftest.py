@@ -134,9 +134,42 @@ def smuggling_world(**overrides: Any) -> Scenario:
     })
 
 
+LAB = {  # one US lab on all of usdc's compute; a new model every 3 months from a 2-month run on half of it
+    "id": "uslab", "name": "US lab", "country": "US", "trains_on": ["usdc"], "compute_share": 1.0,
+    "training_share": 0.5, "training_months": 2, "model_cadence_months": 3, "security_level": 2,
+    "source": "assumption: test world",
+}
+LICENSEE = {"data_center": "sgdc", "start": "2025-01", "security_level": 2, "source": "assumption: test world"}
+
+
+def weights_world(lab: dict | None = None, **overrides: Any) -> Scenario:
+    """The tiny world with one US lab (``LAB``, changed by ``lab``). Theft is certain at SL1 and SL2, impossible from
+    SL3, so thefts do not depend on draws; a model's worth halves every 8 months."""
+    return tiny(**{
+        "model_weights": {
+            "monthly_theft_probability": {"sl1": 1.0, "sl2": 1.0, "sl3": 0.0, "sl4": 0.0, "sl5": 0.0},
+            "value_halving_months": 8.0, "labs": [{**LAB, **(lab or {})}], "source": "assumption: test world",
+        },
+        **overrides,
+    })
+
+
 def write_yaml(path: Path, data: Any) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
+
+
+def assert_refused(scenario_file: Path, path: str, words: str) -> None:
+    """Loading the file fails with the project's error: the file named first, a line starting with the key path,
+    and the words saying what is allowed."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario_file)
+    message = str(caught.value)
+    assert message.startswith(str(scenario_file))
+    assert any(line.strip().startswith(path) for line in message.splitlines()[1:]), message
+    assert words in message
 
 
 @pytest.fixture

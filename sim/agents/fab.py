@@ -2,9 +2,11 @@
 
 Each month vendors book wafers for their product lines. The fab grants wafers pro rata when a node is
 oversubscribed, then checks the two back-end limits that cap finished accelerators in practice: advanced packaging
-(CoWoS-class wafers) and HBM stacks (from this month's deliveries plus any stockpile). A line's output is the
-least of what its wafers, its packaging share and its HBM share allow; the yield draw is binomial per line, from
-the fab's own random stream.
+(CoWoS-class wafers) and HBM stacks (from this month's deliveries, domestic and imported, plus any stockpile). A
+line's output is the least of what its wafers, its packaging share and its HBM share allow; the yield draw is
+binomial per line, from the fab's own random stream. A fab whose packaging bonds dies with a yield below 1 (China's
+fabs, building chiplet packages) loses a package when any of its dies fails to bond: a second binomial draw, from a
+stream of its own, on the packages attempted (their HBM is lost with them).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from sim.agents.base import SupplyChainAgent
+from sim.calendar import parse_month
 from sim.columns import ColumnTable
 from sim.scenario.schema import Fab
 
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 
 MAX_YIELD = 0.95
+MAX_PACKAGING_YIELD = 0.99  # assumption: mature 2.5D assembly bonds dies in the high nineties, never all of them
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Bookings(ColumnTable):
     wafers_requested: np.ndarray
     chips_per_wafer: np.ndarray
     chips_per_packaging_wafer: np.ndarray  # 0 when the chip needs no advanced packaging
+    dies_per_package: np.ndarray  # compute dies bonded into each package: 1, or more for a chiplet line
 
 
 class FabNodes:
@@ -86,32 +91,48 @@ class FabAgent(SupplyChainAgent):
         self.wafers_per_month = {node: n.wafers_per_month for node, n in spec.nodes.items()}
         self.yield_fraction = {node: n.yield_fraction for node, n in spec.nodes.items()}
         self.packaging_wafers_per_month = spec.packaging_wafers_per_month
+        self.packaging_yield_fraction = spec.packaging_yield_fraction
         self.hbm_stacks_per_month = spec.hbm_stacks_per_month
         self.hbm_stacks_stock = spec.hbm_stacks_stock
+        self.hbm_stacks_imported_this_month = 0.0  # from allied memory makers (sim.agents.ally)
         # Growth multipliers applied each month; policies (SME controls) act on these and on yield.
         self.node_growth_per_month = {node: n.growth_factor_per_year ** (1 / 12) for node, n in spec.nodes.items()}
         self.packaging_growth_per_month = spec.packaging_growth_factor_per_year ** (1 / 12)
+        early = spec.packaging_growth_until
+        # Months up to ``early_packaging_until_month`` grow at the early rate (none when the fab has no early ramp).
+        self.early_packaging_until_month = parse_month(early.until) if early else -1
+        self.early_packaging_growth_per_month = early.growth_factor_per_year ** (1 / 12) if early else 1.0
         self.hbm_growth_per_month = spec.hbm_growth_factor_per_year ** (1 / 12)
         self.yield_gain_per_month = {node: n.yield_gain_per_year / 12 for node, n in spec.nodes.items()}
+        self.packaging_yield_gain_per_month = spec.packaging_yield_gain_per_year / 12
         self.chips_made_this_month = 0
+        self.packages_scrapped_this_month = 0  # bonded packages that failed (chiplet packaging yield)
         self.wafers_started_this_month = 0.0
 
     @property
     def sme_reduction(self) -> float:
-        """Share of capacity growth and yield learning that SME controls take this month (``Rules``)."""
-        return float(self.model.rules.sme_reduction[self.index])
+        """Share of capacity growth and yield learning that SME controls take this month: the rules', given how far
+        allied toolmakers have aligned (the model works it out each month)."""
+        return float(self.model.sme_reduction_in_effect[self.index])
+
+    @property
+    def packaging_reduction(self) -> float:
+        """Share of packaging growth and packaging-yield learning that packaging-equipment controls take (``Rules``)."""
+        return float(self.model.rules.packaging_reduction[self.index])
 
     @property
     def front_company_detection(self) -> float:
         """Chance that foundry KYC refuses a front company's booking this month (``Rules``)."""
         return float(self.model.rules.front_company_detection[self.index])
 
-    def grow_capacity(self, sme_reduction: float) -> None:
+    def grow_capacity(self, sme_reduction: float, month: int, packaging_reduction: float = 0.0) -> None:
         """A month of growth in wafer, packaging and HBM capacity, and of yield learning.
 
         SME controls (``sme_reduction``, set by policy each month on fabs that use controlled equipment) take that
         share off the growth above 1 of its nodes and of its domestic HBM supply (the Dec-2024 rule covers HBM-making
         tools too), and off its yield learning: equipment not delivered is capacity not built and steps not tuned.
+        Controls on advanced-packaging equipment (``packaging_reduction``) do the same to its packaging capacity and
+        its packaging-yield learning (bonders and their servicing are what a packaging line grows and learns with).
         """
         kept = 1.0 - sme_reduction
         for node, factor in self.node_growth_per_month.items():
@@ -120,7 +141,13 @@ class FabAgent(SupplyChainAgent):
             current = self.yield_fraction[node]
             # Learning stops at MAX_YIELD; it never lowers a yield that starts above it.
             self.yield_fraction[node] = max(current, min(MAX_YIELD, current + gain))
-        self.packaging_wafers_per_month *= self.packaging_growth_per_month
+        early = month <= self.early_packaging_until_month
+        packaging = self.early_packaging_growth_per_month if early else self.packaging_growth_per_month
+        packaging_kept = 1.0 - packaging_reduction
+        self.packaging_wafers_per_month *= (1.0 + (packaging - 1.0) * packaging_kept if packaging > 1
+                                            and packaging_reduction > 0 else packaging)
+        learned = self.packaging_yield_fraction + self.packaging_yield_gain_per_month * packaging_kept
+        self.packaging_yield_fraction = max(self.packaging_yield_fraction, min(MAX_PACKAGING_YIELD, learned))
         hbm = self.hbm_growth_per_month
         self.hbm_stacks_per_month *= 1.0 + (hbm - 1.0) * kept if hbm > 1 else hbm
 
@@ -207,20 +234,46 @@ def produce(fabs: list[FabAgent], bookings: Bookings, nodes: FabNodes, streams: 
         good[start:end] = streams[f"fab_yield.{fab.agent_id}"].binomial(candidates[start:end], yields[start:end])
     caps = back_end_caps(good.astype(float))
     # The small tolerance keeps 49.999999 (float division) from costing a whole chip.
-    made = np.where(np.isinf(caps), good, np.minimum(good, np.floor(np.where(np.isinf(caps), 0, caps) + 1e-9)))
-    made = made.astype(np.int64)
+    packaged = np.where(np.isinf(caps), good, np.minimum(good, np.floor(np.where(np.isinf(caps), 0, caps) + 1e-9)))
+    packaged = packaged.astype(np.int64)
+    made = _bonded(booked, table, fab_starts, packaged, streams)
 
     _begin_production(fabs)
-    hbm_used = np.bincount(fab_segment, weights=made * table.hbm_stacks_per_chip, minlength=len(booked))
+    # Packages that failed to bond used their packaging and their HBM all the same.
+    hbm_used = np.bincount(fab_segment, weights=packaged * table.hbm_stacks_per_chip, minlength=len(booked))
     chips_made = np.bincount(fab_segment, weights=made, minlength=len(booked))
+    scrapped = np.bincount(fab_segment, weights=packaged - made, minlength=len(booked))
     wafers_started = _segment_sums(wafers, fab_starts)
     for segment, fab in enumerate(booked):
         fab.hbm_stacks_stock = max(0.0, float(hbm_available[segment]) - float(hbm_used[segment]))
         fab.chips_made_this_month = int(chips_made[segment])
+        fab.packages_scrapped_this_month = int(scrapped[segment])
         fab.wafers_started_this_month = float(wafers_started[segment])
     chips_made_by_booking = np.empty(len(table), dtype=np.int64)
     chips_made_by_booking[by_fab] = made
     return chips_made_by_booking
+
+
+def packaging_yield_of_rows(fab_yield: list[float], dies: list[int]) -> np.ndarray:
+    """Chance that a package works, row by row: its fab's packaging yield per die bonded, to the power of its dies
+    (Python's float power, so that any per-fab rule gets the same number to the last bit)."""
+    return np.array([fraction**count for fraction, count in zip(fab_yield, dies, strict=True)], dtype=float)
+
+
+def _bonded(booked: list[FabAgent], table: Bookings, fab_starts: np.ndarray, packaged: np.ndarray,
+            streams: RandomStreams) -> np.ndarray:
+    """Packages that work out of ``packaged`` attempted, booking by booking: a binomial draw per booking at fabs whose
+    packaging yield is below 1, from each such fab's own stream (fabs that lose nothing draw nothing, so their
+    streams, and every other, are as they were). A chip that needs no advanced packaging bonds nothing and loses
+    nothing."""
+    made = packaged.copy()
+    for fab, (start, end) in zip(booked, _segments(fab_starts, len(table)), strict=True):
+        if fab.packaging_yield_fraction >= 1.0:
+            continue
+        bonded_dies = np.where(table.chips_per_packaging_wafer[start:end] > 0, table.dies_per_package[start:end], 0)
+        works = packaging_yield_of_rows([fab.packaging_yield_fraction] * (end - start), bonded_dies.tolist())
+        made[start:end] = streams[f"fab_packaging_yield.{fab.agent_id}"].binomial(packaged[start:end], works)
+    return made
 
 
 def _begin_production(fabs: list[FabAgent]) -> None:
@@ -228,5 +281,6 @@ def _begin_production(fabs: list[FabAgent]) -> None:
     anything then has its stockpile set to what its bookings left)."""
     for fab in fabs:
         fab.chips_made_this_month = 0
+        fab.packages_scrapped_this_month = 0
         fab.wafers_started_this_month = 0.0
         fab.hbm_stacks_stock += fab.hbm_stacks_per_month

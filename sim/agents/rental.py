@@ -5,7 +5,8 @@ many H100e-months as that buys at ``rental_price_usd_per_h100e_month``, split ev
 passes this month. A host offers ``max_foreign_rental_share`` of its installed compute (less under a foreign-access
 cap, and without the chips a remote-access rule keeps from the tenant) and rations it pro rata. Every route draws
 one number a month from the ``cloud_kyc`` stream whatever the rules, so KYC switched on or off leaves every other
-draw unchanged. Rented compute counts for the tenant's bloc, not the host's, while rented; no chip moves.
+draw unchanged; a tenant that a training-run monitoring regime found is refused outright by hosts in the regime's
+countries while it is barred. Rented compute counts for the tenant's bloc, not the host's, while rented; no chip moves.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
     refusal = once_per_kind(kind, lambda r: rules.refusal_probability(centers[host[r]], centers[tenant[r]],
                                                                       installed_h100e[host[r]]), dtype=float)
     passed = draws >= refusal
+    for country, tenants in rules.barred_tenants.items():
+        if country in model.country_code:
+            at_host = model.node_country[model.center_node[host]] == model.country_code[country]
+            passed &= ~(at_host & np.isin(model.center_node[tenant], list(tenants)))
 
     # Each tenant splits its rental budget evenly over the hosts that passed it.
     arrays = model.center_arrays

@@ -50,11 +50,22 @@ class VariantDesigner:
         if best is None:
             return
         for threshold in new_thresholds:
-            if model.catalog[best.chip].tpp >= threshold and threshold not in self.ready_month:
+            if model.catalog[best.chip].tpp >= threshold and not self.answered(best, threshold):
                 self.ready_month[threshold] = month + self.plan.lag_months
         for threshold, ready in sorted(self.ready_month.items()):
             if ready == month:
                 self.launch(best, threshold, month)
+
+    def answered(self, best: ProductLine, threshold: float) -> bool:
+        """Whether the vendor's catalog already holds a chip of the best chip's generation under the threshold: the
+        H20, NVIDIA's Hopper answer to the Oct-2023 rule, is in the catalog of a run starting in 2024, so no second
+        Hopper variant is designed; the next generation (the B200) still gets its own."""
+        catalog = self.vendor.model.catalog
+        generation = catalog[best.chip].generation
+        return generation is not None and any(
+            chip.vendor_id == self.vendor.agent_id and chip.generation == generation and chip.tpp < threshold
+            for chip in catalog.values()
+        )
 
     def launch(self, base_line: ProductLine, threshold: float, month: int) -> None:
         model = self.vendor.model

@@ -32,7 +32,14 @@ from sim.catalog import ChipModel, proxy_chip_id
 from sim.columns import CELL_KEY_SPAN, stable_order
 from sim.exact import power
 from sim.policies.export_controls import (
-    ALLOWANCE, COVERED_CHIPS, DENIED, LICENSED, SAME_CHIP, STATUS_CODE, TIERED, AllowanceInForce,
+    ALLOWANCE,
+    COVERED_CHIPS,
+    DENIED,
+    LICENSED,
+    SAME_CHIP,
+    STATUS_CODE,
+    TIERED,
+    AllowanceInForce,
 )
 from sim.scenario.schema import BLOC_CODE, BLOCS, ProductLine, Vendor
 from sim.trade import LICENSED_CODE
@@ -276,6 +283,7 @@ class _ProductLines:
     via_front_company: np.ndarray
     chips_per_wafer: np.ndarray
     chips_per_packaging_wafer: np.ndarray  # 0 when none is needed
+    dies_per_package: np.ndarray  # 1, or the dies a chiplet line bonds into each package
     share_of_node: np.ndarray  # the reservation as a share of the node's capacity; NaN for a fixed reservation
 
 
@@ -372,6 +380,8 @@ class VendorArrays:
                 chips_per_wafer=np.array([line.chips_per_wafer for _vendor, line in lines], dtype=float),
                 chips_per_packaging_wafer=np.array([line.chips_per_packaging_wafer or 0.0 for _v, line in lines],
                                                    dtype=float),
+                dies_per_package=np.array([line.chiplet.dies_per_package if line.chiplet else 1
+                                           for _vendor, line in lines], dtype=np.int64),
                 share_of_node=np.array([np.nan if line.reservation_share_of_node is None
                                         else line.reservation_share_of_node for _vendor, line in lines], dtype=float),
             )
@@ -459,6 +469,7 @@ class VendorArrays:
             via_front_company=all_lines.via_front_company[row], wafers_requested=wafers,
             chips_per_wafer=all_lines.chips_per_wafer[row],
             chips_per_packaging_wafer=all_lines.chips_per_packaging_wafer[row],
+            dies_per_package=all_lines.dies_per_package[row],
         )
 
     def released(self, month: int) -> np.ndarray:

@@ -7,7 +7,9 @@ the checkpoint rely on.
 
 The loss follows the targets' own tolerance: per non-informational target, how far the median over seeds lies
 outside [low, high], in band widths, squared; zero inside the band. ``spread`` is the same over each seed's
-value (the worst seed below and above): zero only when every seed is inside, as ``chipsim calibrate`` checks.
+value (the worst seed below and above): zero only when every seed is inside. That is stricter than
+``chipsim calibrate``, which holds the median over seeds to the band: a fitted or kept set meets every target on
+every seed, so it also meets them by the median.
 """
 
 from __future__ import annotations

@@ -35,6 +35,9 @@ class CloudRules:
     caps: list[CloudAccessParams] = field(default_factory=list)
     remote_access: list[CloudAccessParams] = field(default_factory=list)
     monitoring: list[ComputeMonitoringParams] = field(default_factory=list)
+    # Tenants (node numbers) that hosts in a country (the key) must refuse this month, whatever the checks draw:
+    # controlled tenants a training-run monitoring regime found (sim/policies/training_run_monitoring.py).
+    barred_tenants: dict[str, set[int]] = field(default_factory=dict)
 
     def refusal_probability(self, host: DataCenterAgent, tenant: DataCenterAgent, host_h100e: float) -> float:
         """Chance that the host's checks refuse this tenant this month (``host_h100e``: the host's installed compute,

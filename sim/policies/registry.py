@@ -27,7 +27,7 @@ from sim.scenario.pydantic_problems import problem_from_pydantic
 if TYPE_CHECKING:
     from sim.rules import PolicyWorld, Rules
     from sim.scenario.schema import PolicySpec, Scenario
-    from sim.trade import Shipments
+    from sim.trade import Rentals, Shipments
 
 
 class PolicyParams(BaseModel):
@@ -85,6 +85,15 @@ class Policy:
         """See the month's shipments that were not seized, once the market has cleared (every month, whatever the
         dates). A policy that learns something here keeps it in its own state and writes what follows from it into
         the next month's rules. Most policies need nothing of this."""
+
+    @property
+    def observes_rentals(self) -> bool:
+        """Whether this policy acts on the month's offshore rentals (overrides ``observe_rentals``)."""
+        return type(self).observe_rentals is not Policy.observe_rentals
+
+    def observe_rentals(self, rented: Rentals, world: PolicyWorld, month: int) -> None:
+        """See the compute rented offshore this month (host, tenant, H100e-months), once the market has cleared
+        (every month, whatever the dates), as ``observe`` sees shipments."""
 
     @classmethod
     def reference_problems(cls, params: BaseModel, scenario: Scenario, path: tuple) -> list[Problem]:

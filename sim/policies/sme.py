@@ -1,9 +1,12 @@
 """SME controls: export controls on chip-making equipment, acting on fabs that depend on it.
 
-While in force, every fab with ``uses_controlled_equipment`` loses ``reduction`` of its capacity growth above 1 and of
-its yield learning: ``unilateral_reduction`` when only the US controls its toolmakers, ``coordinated_reduction``
-when the Netherlands, Japan and South Korea align theirs (``coordinated: true``), since a unilateral control leaves
-allied tools on sale.
+While in force, every fab with ``uses_controlled_equipment`` loses a share of its capacity growth above 1 and of its
+yield learning: ``unilateral_reduction`` with the allied alignment of today (the Dutch and Japanese rules of 2023-24,
+which leave much allied equipment and servicing on sale), ``coordinated_reduction`` when the Netherlands, Japan and
+South Korea align fully. In between, the share follows how far the allied toolmakers have chosen to align
+(``sim.agents.ally``, moved by ``alliance_pressure``): coordination is an outcome. ``coordinated: true`` is the old
+switch, kept with its meaning: the allies are taken as fully aligned from the policy's effective month, whatever
+they would choose.
 """
 
 from __future__ import annotations
@@ -47,3 +50,7 @@ class SmeControls(Policy):
         for index, fab in enumerate(world.fabs):
             if fab.uses_controlled_equipment:
                 rules.sme_reduction[index] = max(rules.sme_reduction[index], self.params.reduction)
+                rules.sme_coordinated_reduction[index] = max(rules.sme_coordinated_reduction[index],
+                                                             self.params.coordinated_reduction)
+        if self.params.coordinated:
+            rules.alliance.imposed_tools_alignment = 1.0

@@ -1,7 +1,8 @@
 """Reading scenario files: safe YAML, ``extends`` chains, overrides, and validation with readable errors.
 
 The raw YAML is merged along its ``extends`` chain (mappings merge key by key; lists of objects with an ``id``, or
-a ``chip`` for product lines, merge item by item; other values are replaced). A file's ``overrides`` mapping
+a ``chip`` for product lines, merge item by item, as long as each item the variant gives names at most one item of
+the base; other values are replaced). A file's ``overrides`` mapping
 (dotted key paths) is applied after its merge, then overrides given in code, and only then is the whole validated,
 so a variant file or an override is checked exactly like a full scenario.
 """
@@ -85,6 +86,21 @@ def _item_key(items: list) -> str | None:
     return None
 
 
+def _merge_key(base: list, override: list) -> str | None:
+    """The field by which ``override``'s items merge onto ``base``'s: every item of both has it, the override's are
+    unique, and each names at most one base item. A base may repeat a key the override leaves alone (a vendor's two
+    lines of one chip, at two fabs): a variant can still add a line of another chip."""
+    for key in ITEM_KEYS:
+        items = base + override
+        if not (base and override and all(isinstance(item, dict) and key in item for item in items)):
+            continue
+        named = [str(item[key]) for item in override]
+        in_base = [str(item[key]) for item in base]
+        if len(set(named)) == len(named) and all(in_base.count(name) <= 1 for name in named):
+            return key
+    return None
+
+
 def merge(base: Any, override: Any) -> Any:
     """Merge an overriding YAML value onto a base one (see the module docstring for the rules)."""
     if isinstance(base, dict) and isinstance(override, dict):
@@ -92,13 +108,12 @@ def merge(base: Any, override: Any) -> Any:
         for key, value in override.items():
             merged[key] = merge(base[key], value) if key in base else copy.deepcopy(value)
         return merged
-    key = _item_key(base) if isinstance(base, list) and isinstance(override, list) else None
-    if key is not None and _item_key(override) == key:
-        merged_items = {item[key]: item for item in base}
-        for item in override:
-            name = item[key]
-            merged_items[name] = merge(merged_items[name], item) if name in merged_items else copy.deepcopy(item)
-        return list(merged_items.values())
+    key = _merge_key(base, override) if isinstance(base, list) and isinstance(override, list) else None
+    if key is not None:
+        by_name = {str(item[key]): item for item in override}
+        merged_items = [merge(item, by_name.pop(str(item[key]))) if str(item[key]) in by_name else item
+                        for item in base]
+        return merged_items + [copy.deepcopy(item) for item in by_name.values()]
     return copy.deepcopy(override)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from sim.calendar import parse_month
 from sim.policies.registry import policy_problems
 from sim.scenario.errors import Problem, format_path
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import ModelWeights, Scenario
 
 
 class _Checks:
@@ -71,6 +71,24 @@ def member_id_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+def _chiplet_problems(scenario: Scenario) -> list[Problem]:
+    """A chip is a chiplet package of so many dies or it is not: every line that makes it must say the same (the
+    catalog counts its installed compute as ``chiplet`` from it)."""
+    problems, first_said = [], {}
+    for index, vendor in enumerate(scenario.vendors):
+        for line_index, line in enumerate(vendor.product_lines):
+            if line.via_front_company:
+                continue  # a front company's twin is a chip of its own
+            dies = line.chiplet.dies_per_package if line.chiplet else 1
+            path = ("vendors", index, "product_lines", line_index, "chiplet")
+            said = first_said.setdefault(line.chip, (dies, path))
+            if said[0] != dies:
+                message = (f"another line makes {line.chip!r} as {said[0]} die(s) a package ({format_path(said[1])});"
+                           " every line of a chip must give the same chiplet dies_per_package")
+                problems.append(Problem(path, message, dies, True))
+    return problems
+
+
 def reference_problems(scenario: Scenario) -> list[Problem]:
     checks = _Checks()
     problems = checks.problems
@@ -102,6 +120,7 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
                 )
             if checks.known(path + ("fab",), line.fab, "fab", fabs):
                 checks.known(path + ("node",), line.node, f"node of fab {line.fab!r}", fabs[line.fab].nodes)
+    problems.extend(_chiplet_problems(scenario))
 
     intermediary_ids = {item.id for item in scenario.intermediaries}
     data_center_ids = {center.id for center in scenario.data_centers}
@@ -124,6 +143,10 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
     for index, body in enumerate(scenario.enforcement):
         checks.known(("enforcement", index, "country"), body.country, "country", countries)
         checks.all_known(("enforcement", index, "jurisdiction"), body.jurisdiction, "country", countries)
+
+    for index, ally in enumerate(scenario.allies):
+        checks.known(("allies", index, "country"), ally.country, "country", countries)
+        checks.all_known(("allies", index, "hbm_customers"), ally.hbm_customers, "fab", fabs)
 
     for index, pop in enumerate(scenario.populations.intermediaries):
         path = ("populations", "intermediaries", index)
@@ -159,6 +182,7 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
         + [item.id for item in scenario.intermediaries]
         + [center.id for center in scenario.data_centers]
         + [body.id for body in scenario.enforcement]
+        + [ally.id for ally in scenario.allies]
         + [pop.id for pop in scenario.populations.data_centers]
         + [pop.id for pop in scenario.populations.intermediaries]
     )
@@ -169,6 +193,8 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
             )
 
     problems.extend(member_id_problems(scenario))
+    if scenario.model_weights is not None:
+        _lab_problems(checks, scenario.model_weights, countries, destinations)
 
     policy_ids = [policy.id for policy in scenario.policies if policy.id is not None]
     for policy_id, count in Counter(policy_ids).items():
@@ -178,3 +204,28 @@ def reference_problems(scenario: Scenario) -> list[Problem]:
     for index, policy in enumerate(scenario.policies):
         problems.extend(policy_problems(("policies", index), policy, scenario))
     return problems
+
+
+def _lab_problems(checks: _Checks, weights: ModelWeights, countries: set[str], data_centers: set[str]) -> None:
+    """A lab's country, the data centers it trains on and its licensees must be declared; lab ids are unique."""
+    for index, lab in enumerate(weights.labs):
+        path = ("model_weights", "labs", index)
+        checks.known(path + ("country",), lab.country, "country", countries)
+        checks.all_known(path + ("trains_on",), lab.trains_on, "data center or data-center population", data_centers)
+        for licensee_index, licensee in enumerate(lab.licensees):
+            checks.known(path + ("licensees", licensee_index, "data_center"), licensee.data_center,
+                         "data center or data-center population", data_centers)
+    shares: Counter[str] = Counter()
+    for lab in weights.labs:
+        for name in set(lab.trains_on):
+            shares[name] += lab.compute_share
+    for name, share in sorted(shares.items()):
+        if share > 1 + 1e-9:
+            checks.problems.append(Problem(("model_weights", "labs"), f"the labs training on {name!r} hold "
+                                           f"{share:g} of its compute between them (compute_share); at most 1", name,
+                                           True))
+    lab_ids = [lab.id for lab in weights.labs]
+    for lab_id, count in Counter(lab_ids).items():
+        if count > 1:
+            checks.problems.append(Problem(("model_weights", "labs"), f"the lab id {lab_id!r} is used {count} times; "
+                                           "lab ids must be unique", lab_id, True))

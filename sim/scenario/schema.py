@@ -175,6 +175,19 @@ class ProcessNode(Sourced):
     )
 
 
+class GrowthUntil(Strict):
+    """A growth rate that holds until a month, the fab's own rate after it: a ramp faster than the long-run one
+    (TSMC's CoWoS more than doubled in 2024 and 2025, then grows about 1.5x a year)."""
+
+    until: Month = Field(description="the last month that grows at this rate")
+    growth_factor_per_year: GrowthFactor
+
+    @field_validator("until")
+    @classmethod
+    def _until_is_a_month(cls, value: str) -> str:
+        return _check_month(value)
+
+
 class Fab(Sourced):
     id: Identifier
     name: str
@@ -182,11 +195,21 @@ class Fab(Sourced):
     nodes: dict[str, ProcessNode]
     packaging_wafers_per_month: NonNegative = Field(description="advanced packaging (CoWoS-class) capacity")
     packaging_growth_factor_per_year: GrowthFactor
+    packaging_growth_until: GrowthUntil | None = Field(
+        None, description="a different packaging growth up to a month (a faster early ramp); the rate above after it"
+    )
     hbm_stacks_per_month: NonNegative = Field(description="HBM stacks delivered to this fab's packaging per month")
     hbm_growth_factor_per_year: GrowthFactor
     hbm_stacks_stock: NonNegative = Field(0.0, description="HBM stacks already stockpiled at the start")
     uses_controlled_equipment: bool = Field(
         False, description="depends on controlled chip-making equipment (SME controls act on it)"
+    )
+    packaging_yield_fraction: Annotated[float, Field(gt=0, le=1)] = Field(
+        1.0, description="share of dies its advanced packaging bonds into a package without fault (a package of n "
+        "dies works when all n bonds do)"
+    )
+    packaging_yield_gain_per_year: Annotated[float, Field(ge=0, le=1)] = Field(
+        0.0, description="packaging-yield points learned per year (up to 0.99), without packaging-equipment controls"
     )
 
 
@@ -194,12 +217,22 @@ class Window(Strict):
     """A stretch of months over which a product line's reservation ramps up (or winds down), linearly."""
 
     start: Month
-    months: Annotated[int, Field(ge=1, le=120)] = Field(description="months from the start to full (or to none)")
+    months: Annotated[int, Field(ge=1, le=120)] = Field(
+        description="months in the window: full (or none) in its last month")
 
     @field_validator("start")
     @classmethod
     def _start_is_a_month(cls, value: str) -> str:
         return _check_month(value)
+
+
+class Chiplet(Strict):
+    """A package of several compute dies made on the line's node and bonded by its fab's own advanced packaging (the
+    chiplet route: Huawei's dual-die 910C, the quad-die designs of its 2025 patent)."""
+
+    dies_per_package: Annotated[int, Field(ge=2, le=64)] = Field(
+        description="compute dies in one package; chips_per_wafer counts packages' worth of dies"
+    )
 
 
 class ProductLine(Sourced):
@@ -227,6 +260,16 @@ class ProductLine(Sourced):
     wind_down: Window | None = Field(
         None, description="the reservation winds down to none over this window, as the next generation takes over"
     )
+    chiplet: Chiplet | None = Field(
+        None, description="the chip is a package of several dies bonded at this fab (needs chips_per_packaging_wafer)"
+    )
+
+    @model_validator(mode="after")
+    def _chiplets_are_packaged(self) -> ProductLine:
+        if self.chiplet is not None and self.chips_per_packaging_wafer is None:
+            raise ValueError("a chiplet line needs chips_per_packaging_wafer: its dies are bonded by the fab's "
+                             "advanced packaging")
+        return self
 
     @model_validator(mode="after")
     def _winds_down_after_ramping_up(self) -> ProductLine:
@@ -299,6 +342,42 @@ class DataCenter(Sourced):
     max_foreign_rental_share: Fraction = Field(0.0, description="share of its compute it will rent to foreign tenants")
     offshore_rental_share: Fraction = Field(0.0, description="share of its budget it spends renting compute abroad")
     rental_routes: list[Identifier] = Field(default_factory=list, description="data centers it can rent from")
+
+
+class Ally(Sourced):
+    """An allied maker of chip-making tools or of HBM that sells to China unless its government aligns with the US
+    controls (alliance friction, ``sim.agents.ally``)."""
+
+    id: Identifier
+    name: str
+    country: CountryCode
+    product: Literal["tools", "hbm"] = Field(description="what it sells China: chip-making tools or HBM stacks")
+    china_revenue_usd_per_year: NonNegative = Field(description="its sales to Chinese customers a year, at the start")
+    china_revenue_growth_factor_per_year: GrowthFactor = Field(1.0, description="how those sales change, x per year")
+    share_at_stake: Fraction = Field(
+        description="share of its China revenue full alignment would cost it (the sales it could no longer make and "
+        "the retaliation it expects)"
+    )
+    revenue_loss_exponent: Annotated[float, Field(ge=1, le=10)] = Field(
+        2.0, description="revenue lost at alignment a is a^k of the revenue at stake: above 1, the first things "
+        "aligned (the most strategic) cost less than the last (the bread and butter), so an ally may join partly"
+    )
+    decision_lag_months: Months = Field(description="months from its government's decision to the rule in force")
+    hbm_stacks_to_china_per_month: NonNegative = Field(
+        0.0, description="HBM stacks it would sell China's fabs a month if nothing stopped it (memory makers)"
+    )
+    hbm_growth_factor_per_year: GrowthFactor = Field(1.0, description="growth of those stacks, x per year")
+    hbm_customers: list[Identifier] = Field(
+        default_factory=list, description="the fabs (in China) its HBM goes to, shared equally"
+    )
+
+    @model_validator(mode="after")
+    def _memory_makers_have_customers(self) -> Ally:
+        if self.product == "hbm" and self.hbm_stacks_to_china_per_month > 0 and not self.hbm_customers:
+            raise ValueError("an HBM maker that sells to China needs hbm_customers (fab ids)")
+        if self.product == "tools" and (self.hbm_stacks_to_china_per_month > 0 or self.hbm_customers):
+            raise ValueError("a tool maker sells no HBM: leave out hbm_stacks_to_china_per_month and hbm_customers")
+        return self
 
 
 class EnforcementBody(Sourced):
@@ -398,6 +477,86 @@ class Populations(Strict):
     intermediaries: list[IntermediaryPopulation] = Field(default_factory=list)
 
 
+SecurityLevel = Annotated[int, Field(ge=1, le=5, description="RAND's weight-security level, SL1 to SL5")]
+# Training compute of any model ever trained stays far below 1e40 FLOP; the bound keeps a typo from overflowing.
+Flop = Annotated[float, Field(gt=0, le=1e40)]
+# A month of an H100e training at realistic utilisation: 400 dense BF16 TFLOPS sustained (about 40% of the H100's
+# 989; Llama 3.1 405B ran at 380-430 on 16k H100s, llama3_mfu) for 30.44 days. Frontier training runs count FLOP this
+# way (Epoch AI), which is how thresholds (model_weights_threshold, monitoring_threshold_eu) read them.
+TRAINING_FLOP_PER_H100E_MONTH = 400e12 * 30.4375 * 86_400
+
+
+class TheftProbabilities(Strict):
+    """The chance, each month, that a determined state operation exfiltrates weights held at each security level."""
+
+    sl1: Fraction
+    sl2: Fraction
+    sl3: Fraction
+    sl4: Fraction
+    sl5: Fraction
+
+    def at(self, level: int) -> float:
+        return getattr(self, f"sl{level}")
+
+    @model_validator(mode="after")
+    def _higher_levels_are_safer(self) -> TheftProbabilities:
+        for level in range(2, 6):
+            if self.at(level) > self.at(level - 1):
+                raise ValueError(f"sl{level} ({self.at(level)}) is above sl{level - 1} ({self.at(level - 1)}): a "
+                                 "higher security level must not make theft likelier")
+        return self
+
+
+class Licensee(Sourced):
+    """A site abroad where a lab deploys its closed weights (a sovereign-AI partner's data center, say): from
+    ``start`` on it receives each new model the export rules allow, and holds it at its own security level."""
+
+    data_center: Identifier = Field(description="a data center or data-center population (as one site)")
+    start: Month
+    security_level: SecurityLevel
+
+    @field_validator("start")
+    @classmethod
+    def _start_is_a_month(cls, value: str) -> str:
+        return _check_month(value)
+
+
+class Lab(Sourced):
+    """A frontier AI lab: it trains on a share of the compute of the data centers it names, releases a model every
+    ``model_cadence_months`` (each run taking the last ``training_months`` of them on ``training_share`` of its
+    compute), holds the weights at ``security_level`` and deploys them at its licensees."""
+
+    id: Identifier
+    name: str
+    country: CountryCode
+    trains_on: list[Identifier] = Field(min_length=1, description="data centers or data-center populations")
+    compute_share: Annotated[float, Field(gt=0, le=1)] = Field(description="its share of their installed compute")
+    training_share: Annotated[float, Field(gt=0, le=1)] = Field(
+        description="share of its compute in a final training run")
+    training_months: Annotated[int, Field(ge=1, le=24)]
+    model_cadence_months: Annotated[int, Field(ge=1, le=60)] = Field(description="months between releases")
+    security_level: SecurityLevel
+    licensees: list[Licensee] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _runs_fit_between_releases(self) -> Lab:
+        if self.training_months > self.model_cadence_months:
+            raise ValueError(f"training_months ({self.training_months}) exceeds model_cadence_months "
+                             f"({self.model_cadence_months}): a lab runs one final training run at a time")
+        return self
+
+
+class ModelWeights(Sourced):
+    """Frontier labs and what their weights are worth to a bloc that obtains them (the model-weights channel)."""
+
+    monthly_theft_probability: TheftProbabilities
+    value_halving_months: Annotated[float, Field(gt=0, le=1200)] = Field(
+        description="months for the compute needed to train a model as good to halve (algorithmic progress)")
+    training_flop_per_h100e_month: Flop = TRAINING_FLOP_PER_H100E_MONTH
+    thief_bloc: Bloc = Field("china", description="the bloc whose state operations steal weights")
+    labs: list[Lab] = Field(default_factory=list)
+
+
 class PolicySpec(Sourced):
     """One policy lever with its dates. Its parameters are checked by the policy registry.
 
@@ -460,8 +619,12 @@ class Scenario(Strict):
     intermediaries: list[Intermediary] = Field(default_factory=list)
     data_centers: list[DataCenter] = Field(default_factory=list)
     enforcement: list[EnforcementBody] = Field(default_factory=list)
+    allies: list[Ally] = Field(
+        default_factory=list, description="allied tool and memory makers that choose whether to align with the "
+        "US controls (alliance friction)")
     populations: Populations = Field(default_factory=Populations)
     policies: list[PolicySpec] = Field(default_factory=list)
+    model_weights: ModelWeights | None = Field(None, description="frontier labs whose weights may leave their bloc")
     uncertain: list[UncertainParameter] = Field(
         default_factory=list, description="numbers calibration may estimate; a file that extends this one inherits "
         "the list, or replaces it whole by giving its own")

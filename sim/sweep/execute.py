@@ -6,7 +6,6 @@ its traceback instead of a result, and the sweep goes on.
 
 from __future__ import annotations
 
-import copy
 import time
 import traceback
 from pathlib import Path
@@ -20,37 +19,24 @@ from sim.scenario.load import apply_overrides, resolve_extends, validate
 from sim.sweep.inputs import merged_sha256
 from sim.sweep.plan import RunSpec
 
-# Per worker process: scenario file -> (stats of every file in its extends chain, merged mapping, file hash).
-# A worker runs many points of the same few files; parsing the YAML chain once saves a twentieth of each run.
-_MERGED: dict[str, tuple[list[tuple[str, int, int]], dict, str]] = {}
-
-
-def _stats(paths: list[Path]) -> list[tuple[str, int, int]]:
-    return [(str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths]
-
 
 class InputChangedError(RuntimeError):
     """A run's scenario file changed after the sweep was planned."""
 
 
 def load_for_run(scenario_file: str, overrides: dict[str, Any], expected_sha256: str = "") -> LoadedScenario:
-    """``load_scenario`` with the merged YAML cached per worker (re-read when any file of the chain changes).
-
-    With ``expected_sha256`` (the hash of the merged mapping the plan saw), a file edited since is refused."""
-    cached = _MERGED.get(scenario_file)
-    if cached is None or _stats([Path(name) for name, _m, _s in cached[0]]) != cached[0]:
-        read: list[Path] = []
-        digests: list[str] = []  # the hash of the bytes parsed, not of a second read
-        merged = resolve_extends(Path(scenario_file), read=read, digests=digests)
-        cached = (_stats(read), merged, digests[0])
-        _MERGED[scenario_file] = cached
-    _stat, merged, digest = cached
+    """``load_scenario`` for one run of a sweep. With ``expected_sha256`` (the hash of the merged mapping the plan
+    saw), a file edited since is refused. A worker runs many points of the same few files: they are parsed once per
+    process (``sim.scenario.load`` keeps parsed files by the hash of their bytes)."""
+    digests: list[str] = []  # the hash of the bytes parsed, not of a second read
+    merged = resolve_extends(Path(scenario_file), digests=digests)
+    digest = digests[0]
     if expected_sha256 and merged_sha256(merged) != expected_sha256:
         raise InputChangedError(
             f"{scenario_file} (or a file it extends) changed after the sweep started, so this run's result would not "
             "match its id; run the sweep again with --force to start over with the files as they are now"
         )
-    data = apply_overrides(merged, overrides, scenario_file) if overrides else copy.deepcopy(merged)
+    data = apply_overrides(merged, overrides, scenario_file) if overrides else merged
     scenario = validate(data, scenario_file)
     return LoadedScenario(scenario=scenario, path=Path(scenario_file), file_sha256=digest, overrides=dict(overrides))
 

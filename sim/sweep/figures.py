@@ -26,8 +26,10 @@ SOURCE_COLUMNS = {
     "import": "china_installed_h100e_import",
     "smuggled": "china_installed_h100e_smuggled",
     "proxy_fab": "china_installed_h100e_proxy_fab",
+    "chiplet": "china_installed_h100e_chiplet",
     "rented_offshore": "china_rented_in_h100e",
     "distillation": "china_distillation_h100e",
+    "weights": "china_weights_h100e",
 }
 # Inches at the report's dpi (110): 10.5 in is 1,155 px, inside a 1,280 px page with its margins.
 PAGE_WIDTH_INCHES = 10.5

@@ -57,7 +57,7 @@ def write_plan(folder: Path, loaded: LoadedSweep, runs: list[RunSpec]) -> None:
     plan = {
         "format": PLAN_FORMAT, "name": loaded.spec.name, "description": loaded.spec.description,
         "reference": loaded.reference, "metrics": list(loaded.spec.kept_metrics), "inputs": loaded.input_hashes,
-        "factor_paths": {factor.name: factor.path for factor in loaded.spec.factors},
+        "factor_paths": {factor.name: factor.path for factor in loaded.factors},
         "policy_descriptions": {name: " ".join(str(policy.merged.get("description", "")).split())
                                 for name, policy in loaded.policies.items()},
         "sampling": loaded.spec.sampling.method,

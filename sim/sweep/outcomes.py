@@ -21,8 +21,10 @@ US_BLOC_DIRECTION: dict[str, int] = {
     "china_installed_h100e_import": DOWN_IS_BETTER,
     "china_installed_h100e_smuggled": DOWN_IS_BETTER,
     "china_installed_h100e_proxy_fab": DOWN_IS_BETTER,
+    "china_installed_h100e_chiplet": DOWN_IS_BETTER,
     "china_rented_in_h100e": DOWN_IS_BETTER,
     "china_distillation_h100e": DOWN_IS_BETTER,
+    "china_weights_h100e": DOWN_IS_BETTER,
     "smuggled_chips": DOWN_IS_BETTER,
 }
 

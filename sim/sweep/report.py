@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.style import metric_label, rounded
-from sim.sweep.analysis import SCENARIO_KEYS
+from sim.sweep.analysis import MIN_PAIRS_FOR_INTERVAL, SCENARIO_KEYS
 from sim.sweep.discovery import MIN_FAILURES_FOR_DISCOVERY, MIN_RUNS_FOR_DISCOVERY
 from sim.sweep.figures import (
     SOURCE_COLUMNS,
@@ -153,7 +153,8 @@ def paired_html(findings: SweepFindings) -> str:
     return (f"{section('paired')}<p>Mean of (policy - {reference}) over the scenarios both ran, with a 95% "
             "bootstrap interval. <i>Better for the US bloc</i> counts the scenarios where the policy moved the "
             "outcome the way the US bloc wants it: a longer lead, a higher ratio, less compute for China. "
-            f"<span class='flag'>⚠ few</span>: fewer than 20 pairs, an interval too narrow to trust.</p>"
+            f"<span class='flag'>⚠ few</span>: fewer than {MIN_PAIRS_FOR_INTERVAL} pairs, an interval too narrow to "
+            "trust.</p>"
             + table_html(shown, percent=("better for the US bloc in",), index=False))
 
 

@@ -12,6 +12,7 @@ a record (failed, unless it had finished) and the pool is restarted.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
@@ -61,27 +62,55 @@ class SweepOutcome:
 PARENT_CHECK_SECONDS = 1.0
 
 
-def _stop_with_parent(parent_pid: int) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else (the pid was reused): the driver is gone all the same
+        return False
+    return True
+
+
+def _stop_with_parent(driver_pid: int) -> None:
     """Worker initializer: exit as soon as the driver is gone.
 
     A pool worker waits on a queue whose writing end it also holds, so a driver killed with SIGKILL would leave its
-    workers waiting for ever. A daemon thread checks the parent once a second and ends the worker when it changes.
+    workers waiting for ever. A daemon thread checks once a second that the driver is still there (the worker's
+    parent is the driver, or the fork server the driver started) and ends the worker when it is not.
     """
+    parent_pid = os.getppid()
 
     def watch() -> None:
-        while os.getppid() == parent_pid:
+        while os.getppid() == parent_pid and _alive(driver_pid):
             time.sleep(PARENT_CHECK_SECONDS)
         os._exit(1)
 
     threading.Thread(target=watch, name="chipsim-parent-watch", daemon=True).start()
 
 
+# What a worker runs: imported once by the fork server, so a new worker starts with them loaded.
+WORKER_MODULES = ["sim.sweep.execute", "sim.fit.evaluate", "sim.projections"]
+
+
+def worker_processes() -> multiprocessing.context.BaseContext:
+    """How pool workers are started. Importing Mesa sets the whole process's start method to "spawn" (its
+    batchrunner does so), so each worker would import numpy, pandas, scipy, Mesa and chipsim anew: about 5 s of CPU
+    a worker. A fork server imports them once and forks every worker from itself; unlike a plain fork it copies no
+    thread of the driver (progress bars, the watch above). Where there is no fork server (Windows), the default."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(WORKER_MODULES)
+    return context
+
+
 @contextmanager
 def make_executor(kind: str, workers: int, scheduler: str | None) -> Iterator[Executor]:
     """A concurrent.futures executor: a local process pool, or Dask (a LocalCluster, or the scheduler given)."""
     if kind == "process":
-        with ProcessPoolExecutor(max_workers=workers, initializer=_stop_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_processes(),
+                                 initializer=_stop_with_parent, initargs=(os.getpid(),)) as pool:
             yield pool
         return
     if kind != "dask":

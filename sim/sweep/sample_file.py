@@ -10,6 +10,7 @@ column's range; the points are the rows, as they are (read back exactly, whole n
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -50,6 +51,13 @@ def factor_names(paths: list[str]) -> dict[str, str]:
     return names
 
 
+def _first_non_number(values: pd.Series) -> int:
+    """The position of the first cell of a column that is not a number: a word, a boolean or an empty cell."""
+    if pd.api.types.is_bool_dtype(values):
+        return 0
+    return int(pd.to_numeric(values, errors="coerce").isna().to_numpy().argmax())
+
+
 def read_sample_file(path: Path) -> SampleFile:
     """Read and check a points table; every problem is a ScenarioError naming the file, the row and the column."""
     origin = str(path)
@@ -57,21 +65,22 @@ def read_sample_file(path: Path) -> SampleFile:
         raise ScenarioError(origin, [Problem((), "no such file (sample_from: a CSV of points, a column per key path)")])
     raw = path.read_bytes()
     try:
-        # round_trip: the values a fit ran are read back to the last bit, so a sweep runs exactly those sets
-        table = pd.read_csv(path, float_precision="round_trip")
+        # the bytes hashed are the bytes parsed. round_trip: the values a fit ran are read back to the last bit, so a
+        # sweep runs exactly those sets
+        table = pd.read_csv(io.BytesIO(raw), float_precision="round_trip")
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as error:
         raise ScenarioError(origin, [Problem((), f"not a readable CSV table: {error}")]) from None
-    problems = []
     if table.empty:
-        problems.append(Problem((), "has no rows: a row per point is needed"))
+        raise ScenarioError(origin, [Problem((), "has no rows: a row per point is needed")])
+    problems = []
     for column in table.columns:
         values = table[column]
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-            bad = next(value for value in values if not isinstance(value, (int, float)) or isinstance(value, bool))
-            problems.append(Problem((column,), "every value must be a number", bad, True))
+            row = _first_non_number(values)
+            problems.append(Problem((column,), f"row {row + 1} is not a number", values.iloc[row], True))
         elif not values.map(math.isfinite).all():
-            row = int(values.map(math.isfinite).idxmin()) + 1
-            problems.append(Problem((column,), f"row {row} is not a finite number", values.iloc[row - 1], True))
+            row = int(values.map(math.isfinite).idxmin())
+            problems.append(Problem((column,), f"row {row + 1} is not a finite number", values.iloc[row], True))
     repeated = table[table.duplicated()].index.tolist()
     if repeated:
         problems.append(Problem((), f"rows {', '.join(str(i + 1) for i in repeated)} repeat earlier rows: the same "

@@ -35,8 +35,10 @@ REPORT_METRICS = (
     "china_installed_h100e_import",
     "china_installed_h100e_smuggled",
     "china_installed_h100e_proxy_fab",
+    "china_installed_h100e_chiplet",
     "china_rented_in_h100e",
     "china_distillation_h100e",
+    "china_weights_h100e",
 )
 METRICS = REPORT_METRICS + (
     "us_allies_effective_h100e",
@@ -136,6 +138,12 @@ class SweepSpec(_Strict):
             if listed or not factors:
                 raise ValueError("sampling method sobol needs low and high for every factor (Sobol' indices are over "
                                  f"ranges); listed values: {', '.join(listed) or 'no factors at all'}")
+            pinned = [factor.name for factor in factors if factor.low == factor.high]
+            if pinned:
+                # Saltelli's design has a block of d + 2 points per base point; an input that cannot vary would leave
+                # the blocks read with the wrong width, and it has no index to estimate anyway
+                raise ValueError("sampling method sobol needs low < high for every factor; pinned: "
+                                 f"{', '.join(pinned)} (set a fixed value in the scenario instead)")
             if self.sampling.samples & (self.sampling.samples - 1):
                 raise ValueError(f"sampling method sobol needs samples to be a power of 2 (its points' balance "
                                  f"depends on it), got {self.sampling.samples}")

@@ -4,7 +4,8 @@ At the baseline's size (about 220 agents and 600 trade relationships) single age
 aggregates them: one node per (kind, country), sized by capacity or installed compute, and one edge per pair of
 groups and kind of flow, sized by this month's flow in H100e. Columns are the tiers of the chain (fabs, vendors,
 intermediaries, data centers, with enforcement bodies apart); rows are countries grouped by bloc. Positions depend only
-on the scenario, so nothing jumps from one step to the next.
+on the scenario, so nothing jumps from one step to the next. Only the trade network's agents are drawn: allied tool and
+memory makers trade no chips (their standing is in the run's ``alliance`` table).
 
 Rows are labelled with country names; a key gives what a node's size stands for in this month's units.
 
@@ -72,11 +73,11 @@ class GroupNode:
 
 def group_layout(model: ChipSupplyModel) -> dict[tuple[str, str], tuple[float, float]]:
     """Stable positions: x by tier, y by bloc then country (in scenario order)."""
-    present = {agent.country for agent in model.agents_by_id.values()}
+    present = {agent.country for agent in model.nodes}
     countries = [code for bloc in BLOCS for code, country in model.scenario.countries.items()
                  if country.bloc == bloc and code in present]
     row = {code: index for index, code in enumerate(countries)}
-    keys = {(agent.kind, agent.country) for agent in model.agents_by_id.values()}
+    keys = {(agent.kind, agent.country) for agent in model.nodes}
     return {key: (float(COLUMNS[key[0]]), -float(row[key[1]])) for key in keys}
 
 
@@ -94,7 +95,7 @@ def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], Flows]:
     """Group nodes, and this month's flows between groups (see ``month_flows``)."""
     layout = group_layout(model)
     members: dict[tuple[str, str], list] = defaultdict(list)
-    for agent in model.agents_by_id.values():
+    for agent in model.nodes:
         members[agent.kind, agent.country].append(agent)
     nodes = [
         GroupNode(key, key[0], key[1], model.country_bloc[key[1]], len(agents), sum(_size(a) for a in agents),

@@ -38,7 +38,7 @@ from sim.style import (
     source_label,
 )
 
-SOURCES = ["domestic", "import", "smuggled", "proxy_fab", "rented_offshore", "distillation"]
+SOURCES = ["domestic", "import", "smuggled", "proxy_fab", "chiplet", "rented_offshore", "distillation", "weights"]
 DPI = 72  # one point is one pixel: font sizes below are pixels on screen
 FONT_PX = 11
 TITLE_PX = 12
@@ -88,6 +88,8 @@ def _source_h100e(row: dict, source: str) -> float:
         return row["rented_in_h100e"]
     if source == "distillation":
         return row["distillation_h100e"]
+    if source == "weights":
+        return row["weights_h100e"]
     return row[f"installed_h100e_{source}"]
 
 

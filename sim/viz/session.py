@@ -113,7 +113,7 @@ class Frame:
 
     serial: int
     title: str
-    date: str  # "2026-03", or "before 2025-01" until the first step
+    date: str  # "2026-03", or "before 2024-01" (the scenario's start) until the first step
     ended: bool
     images: dict[str, bytes]  # none until the page has said how wide the figures are shown
     sizes: dict[str, tuple[int, int]]

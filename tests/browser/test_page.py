@@ -31,6 +31,8 @@ pytestmark = pytest.mark.browser
 CHECKBOX_LEVERS = ("Cloud KYC + remote-access rule", "Chip-tool (SME) controls coordinated with allies",
                    "Distillation ban")
 SMALLEST_FONT_PX = 10
+# The month the heading shows, as "2024-03", or "" before the first (when it reads "before 2024-01").
+SHOWN_MONTH = "document.querySelector('.chipsim-date').innerText.replace(/^before .*/, '')"
 ALL_TEXT_FONT_SIZES = """() => [...document.querySelectorAll('body *')]
     .filter(e => e.offsetParent !== null && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
     .map(e => [e.innerText.slice(0, 40), parseFloat(getComputedStyle(e).fontSize)])"""
@@ -47,18 +49,16 @@ INK = """(image, right_px) => {
     for (let i = 0; i < data.length; i += 4) count += data[i] + data[i + 1] + data[i + 2] < 750;
     return count;
 }"""
-# The month the heading shows, as "2025-03", or "" before the first (when it reads "before 2025-01").
-SHOWN_MONTH = "document.querySelector('.chipsim-date').innerText.replace(/^before .*/, '')"
 # Where an element starts on the page, scrolled or not.
 PAGE_TOP = "element => element.getBoundingClientRect().top + window.scrollY"
 
 
 def test_page_loads_offline_without_errors_and_steps(page) -> None:
-    assert shown_date(page) == "before 2025-01"
+    assert shown_date(page) == "before 2024-01"
     assert page.title().startswith("chipsim: baseline")
     first_plot = page.locator(".chipsim-compute img").get_attribute("src")
     step(page, 2)
-    assert shown_date(page) == "2025-02"
+    assert shown_date(page) == "2024-02"
     assert page.locator(".chipsim-compute img").get_attribute("src") != first_plot
     assert page.console_errors == [] and page.failed_requests == [] and shows_no_error(page)
 
@@ -85,7 +85,7 @@ def test_a_changed_lever_is_marked_and_reset_keeps_the_previous_run_for_comparis
         page = open_page(browser, server.url, width, height)
         clear = page.get_by_role("button", name="Clear previous run")
         expect(clear).to_be_hidden()  # nothing to clear yet
-        step(page, 14)
+        step(page, 26)  # to 2026-03: the page's levers are in force from 2026-01 (sim/viz/levers.py)
         before = heading_numbers(page)
         assert page.locator(".chipsim-pending").count() == 0
         click_lever(page, "Cloud KYC + remote-access rule")
@@ -93,7 +93,7 @@ def test_a_changed_lever_is_marked_and_reset_keeps_the_previous_run_for_comparis
         reset(page)
         assert page.locator(".chipsim-pending").count() == 0
         assert page.locator(".chipsim-title").inner_text() == "baseline + cloud KYC on"
-        step(page, 14)
+        step(page, 26)
         table = page.locator(".chipsim-compare").inner_text()
         assert "before: baseline" in table and "now: baseline + cloud KYC on" in table
         assert heading_numbers(page) != before  # the change shows ...
@@ -146,10 +146,13 @@ def test_play_with_every_lever_combination_and_reset_mid_play_never_shows_an_err
         slider.focus()
         page.keyboard.press("ArrowRight")
         page.get_by_role("button", name="Play").click()
-        page.wait_for_function(f"{SHOWN_MONTH} >= '2025-01'", timeout=30_000)  # playing: a month is on screen
+        # Wait for what was clicked: a month of PLAY on screen, then the RESET's new run. A fixed sleep let the test
+        # run ahead of the server, whose events queue (a RESET is 5-20 s of wall time on a loaded 2-core machine),
+        # and the 'before' it waited for could still be the previous RESET's.
+        page.wait_for_function(f"{SHOWN_MONTH} >= '2024-01'", timeout=30_000)  # playing: a month is on screen
         reset(page)  # mid-play; returns once the new run, with these levers, is on screen
         assert shows_no_error(page), combination
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function(f"{SHOWN_MONTH} >= '2025-03'", timeout=30_000)  # PLAY still plays
+    page.wait_for_function(f"{SHOWN_MONTH} >= '2024-03'", timeout=30_000)  # PLAY still plays
     page.get_by_role("button", name="Pause").click()
     assert page.console_errors == [] and shows_no_error(page)

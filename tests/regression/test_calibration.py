@@ -37,3 +37,11 @@ def test_calibrate_command_fails_when_a_target_is_missed(tmp_path, capsys) -> No
     })
     assert main(["calibrate", str(starved), "--seeds", "1"]) == 1
     assert "OUT" in capsys.readouterr().out
+
+
+def test_calibrate_refuses_a_scenario_starting_after_the_first_target_month(tmp_path, capsys) -> None:
+    from tests.conftest import write_yaml
+
+    late = write_yaml(tmp_path / "late.yaml", {"extends": str(BASELINE), "name": "late", "start": "2025-01"})
+    assert main(["calibrate", str(late), "--seeds", "1"]) == 2
+    assert "calibration needs a run from 2024-01" in capsys.readouterr().err

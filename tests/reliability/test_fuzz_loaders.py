@@ -29,9 +29,10 @@ from tests.conftest import TINY, tiny_dict, write_yaml
 
 MONTHS_RUN = 3
 # The ratio (and the lead it implies) is infinite by definition when China has no compute; nothing else may be.
-MAY_BE_INFINITE = {"us_china_ratio", "lead_months"}
-# The lead is NaN by definition when the US bloc has no compute (sim.metrics.lead_months); nothing else may be.
-MAY_BE_NAN = {"lead_months"}
+MAY_BE_INFINITE = {"us_china_ratio", "lead_months", "weights_lead_months"}
+# The lead is NaN by definition when the US bloc has no compute (sim.metrics.lead_months), and so is the part of it
+# weights take away; nothing else may be.
+MAY_BE_NAN = {"lead_months", "weights_lead_months"}
 
 
 def _paths(data: Any, prefix: tuple = ()) -> list[tuple]:

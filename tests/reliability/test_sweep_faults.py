@@ -92,8 +92,11 @@ def _wait_for_manifest_lines(folder: Path, count: int, process: subprocess.Popen
 
 
 def _workers(process: subprocess.Popen) -> list[psutil.Process]:
-    children = psutil.Process(process.pid).children(recursive=True)
-    return [child for child in children if "resource_tracker" not in " ".join(child.cmdline())]
+    """The pool's workers: the driver's descendants but for multiprocessing's helpers (the resource tracker, and
+    the fork server the workers are forked from, which is their parent)."""
+    descendants = psutil.Process(process.pid).children(recursive=True)
+    return [process for process in descendants
+            if "resource_tracker" not in " ".join(process.cmdline()) and not process.children()]
 
 
 def _kill_all(process: subprocess.Popen) -> None:

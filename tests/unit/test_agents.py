@@ -26,7 +26,8 @@ def _produce(model: ChipSupplyModel, *wafers: float) -> list[int]:
         chip=np.full(count, model.chips.of(line.chip)), node=np.full(count, model.fab_nodes.code(line.node)),
         hbm_stacks_per_chip=np.full(count, 2), via_front_company=np.zeros(count, dtype=np.int64),
         wafers_requested=np.array(wafers, dtype=float), chips_per_wafer=np.full(count, float(line.chips_per_wafer)),
-        chips_per_packaging_wafer=np.full(count, float(line.chips_per_packaging_wafer or 0.0)))
+        chips_per_packaging_wafer=np.full(count, float(line.chips_per_packaging_wafer or 0.0)),
+        dies_per_package=np.ones(count, dtype=np.int64))
     return produce(model.fabs, bookings, model.fab_nodes, model.streams, model.rules.front_company_detection).tolist()
 
 

@@ -18,7 +18,7 @@ EXPECTED_FILES = {
     "blocs.parquet", "blocs.csv", "world.parquet", "world.csv", "revenue.parquet", "revenue.csv",
     "flows.parquet", "flows.csv", "prices.parquet", "prices.csv", "scenario.resolved.yaml",
     "production.parquet", "production.csv", "routes.parquet", "routes.csv", "compute_by_bloc.png", "summary.json",
-    "network.graphml",
+    "network.graphml", "alliance.parquet", "alliance.csv", "capacity.parquet", "capacity.csv",
 }
 
 
@@ -104,7 +104,8 @@ def test_run_writes_only_the_tables_asked_for_besides_blocs_and_world(tiny_file:
     assert main(["run", str(tiny_file), "--tables", "flows", "routes", "--out", str(out), "--quiet"]) == 0
     run_dir = _only_run_dir(out)
     written = {p.name for p in run_dir.iterdir()}
-    left_out = {f"{name}.{kind}" for name in ("revenue", "prices", "production") for kind in ("parquet", "csv")}
+    left_out = {f"{name}.{kind}" for name in ("revenue", "prices", "production", "alliance", "capacity")
+                for kind in ("parquet", "csv")}
     assert written == EXPECTED_FILES - left_out
     assert json.loads((run_dir / "summary.json").read_text())["tables"] == ["blocs", "world", "flows", "routes"]
 

@@ -116,6 +116,19 @@ def test_vendor_designs_a_compliant_variant_after_its_lag_and_sells_it_to_contro
     assert prices.loc[prices["chip"] == "big_under_4800", "price_usd"].iloc[0] == pytest.approx(4000.0)
 
 
+def test_a_generation_that_already_has_a_compliant_chip_gets_no_second_variant() -> None:
+    # "small" is the vendor's own answer to the line, of big's generation (as the H20 is Hopper's): no big_under_4800.
+    small = {"name": "Small", "vendor": "usv", "tpp": 2368.0, "price_usd": 4000.0, "node": "N4", "release": "2025-06",
+             "hbm_stacks_per_chip": 2, "generation": "g1", "source": "assumption: test world"}
+    answered = run([control(tpp_threshold=4800.0)], **{"vendors.usv.design_to_threshold": DESIGN,
+                                                       "catalog.big.generation": "g1", "catalog.small": small})
+    assert "big_under_4800" not in set(answered.tables["production"]["chip"])
+    # Of another generation, it answers nothing: the variant comes as before.
+    other = run([control(tpp_threshold=4800.0)], **{"vendors.usv.design_to_threshold": DESIGN,
+                                                    "catalog.big.generation": "g2", "catalog.small": small})
+    assert "big_under_4800" in set(other.tables["production"]["chip"])
+
+
 def test_a_ratcheting_threshold_catches_the_variant_and_the_vendor_designs_again() -> None:
     ratchet = control(tpp_threshold=8000.0, ratchet_cadence_months=6, ratchet_frontier_fraction=0.25)
     production = run([ratchet], **{"vendors.usv.design_to_threshold": DESIGN}).tables["production"]

@@ -37,6 +37,16 @@ def test_merge_rules() -> None:
     }
 
 
+def test_a_variant_adds_an_item_beside_base_items_that_share_a_key() -> None:
+    # A vendor makes one chip at two fabs (the die bank): a variant may still add a line, or change the other one.
+    base = {"lines": [{"chip": "a", "fab": "x"}, {"chip": "a", "fab": "y"}, {"chip": "b", "fab": "x"}]}
+    added = merge(base, {"lines": [{"chip": "c", "fab": "x"}, {"chip": "b", "fab": "z"}]})
+    assert added == {"lines": [{"chip": "a", "fab": "x"}, {"chip": "a", "fab": "y"}, {"chip": "b", "fab": "z"},
+                               {"chip": "c", "fab": "x"}]}
+    # Naming the repeated chip is ambiguous: the variant's list replaces the base's, as before.
+    assert merge(base, {"lines": [{"chip": "a", "fab": "z"}]}) == {"lines": [{"chip": "a", "fab": "z"}]}
+
+
 def test_override_by_key_path_selects_list_items_by_id() -> None:
     loaded = load_scenario(BASELINE, overrides={
         "fabs.tsmc.packaging_growth_factor_per_year": 2.0,
@@ -83,7 +93,8 @@ def test_product_lines_merge_by_chip_and_files_can_carry_overrides(tmp_path: Pat
     })
     nvidia = {v.id: v for v in load_scenario(variant).scenario.vendors}["nvidia"]
     lines = {line.chip: line for line in nvidia.product_lines}
-    assert list(lines) == ["b200", "b300", "rubin", "rubin_ultra", "feynman", "h200", "h20"]  # the baseline's order
+    # the baseline's order
+    assert list(lines) == ["h100", "b200", "b300", "rubin", "rubin_ultra", "feynman", "h200", "h20"]
     assert lines["h20"].max_wafers_per_month == 1 and lines["h20"].chips_per_wafer == 60
     assert lines["b200"].reservation_growth_factor_per_year == 2.5
 

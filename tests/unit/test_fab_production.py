@@ -3,8 +3,10 @@
 The reference is the rule as first written, one fab at a time, over its bookings in booking order: foundry KYC
 refuses front-company bookings (one draw each); each node grants wafers pro rata when oversubscribed; wafers are
 started only for chips the back end (packaging pro rata, HBM pro rata from stock plus this month's deliveries) can
-finish; the yield is drawn binomially per booking; a lucky draw is trimmed to the back end. Every month, from the
-state the phase starts with and the same draws, the chips each fab ships to each vendor and its HBM stock after.
+finish; the yield is drawn binomially per booking; a lucky draw is trimmed to the back end; at a fab whose packaging
+bonds with a yield below 1, each booking's packages work with that yield to the power of their dies (one binomial draw
+each, their HBM spent either way). Every month, from the state the phase starts with and the same draws, the chips
+each fab ships to each vendor and its HBM stock after.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _pro_rata(capacity: float, demands: np.ndarray) -> np.ndarray:
     return demands.copy() if total <= capacity or total <= 0 else demands * (capacity / total)
 
 
-def reference_output(fab, bookings: list[dict], kyc_draws, yield_draws) -> tuple[list[int], float]:
+def reference_output(fab, bookings: list[dict], kyc_draws, yield_draws, bonding_draws) -> tuple[list[int], float]:
     """Chips made for each of the fab's bookings, and its HBM stock after."""
     hbm_available = fab.hbm_stacks_stock + fab.hbm_stacks_per_month
     if not bookings:
@@ -57,8 +59,13 @@ def reference_output(fab, bookings: list[dict], kyc_draws, yield_draws) -> tuple
     wafers = granted * np.divide(finishable, expected_good, out=np.zeros_like(finishable), where=expected_good > 0)
     good = yield_draws.binomial((wafers * per_wafer).astype(np.int64), yields)
     limit = caps(good.astype(float))
-    made = [int(g) if np.isinf(c) else int(min(g, np.floor(c + 1e-9))) for g, c in zip(good, limit, strict=True)]
-    return made, max(0.0, hbm_available - sum(m * b["stacks"] for m, b in zip(made, bookings, strict=True)))
+    packaged = [int(g) if np.isinf(c) else int(min(g, np.floor(c + 1e-9))) for g, c in zip(good, limit, strict=True)]
+    made = packaged
+    if fab.packaging_yield_fraction < 1.0:
+        works = [fab.packaging_yield_fraction ** (b["dies"] if b["chips_per_packaging_wafer"] > 0 else 0)
+                 for b in bookings]
+        made = bonding_draws.binomial(np.array(packaged, dtype=np.int64), works).tolist()
+    return made, max(0.0, hbm_available - sum(p * b["stacks"] for p, b in zip(packaged, bookings, strict=True)))
 
 
 def _expected(model: ChipSupplyModel) -> tuple[list[tuple], dict[str, float]]:
@@ -70,13 +77,14 @@ def _expected(model: ChipSupplyModel) -> tuple[list[tuple], dict[str, float]]:
             "node": model.fab_nodes.names[table.node[row]], "front": bool(table.via_front_company[row]),
             "wafers": float(table.wafers_requested[row]), "chips_per_wafer": float(table.chips_per_wafer[row]),
             "chips_per_packaging_wafer": float(table.chips_per_packaging_wafer[row]),
-            "stacks": int(table.hbm_stacks_per_chip[row])})
+            "stacks": int(table.hbm_stacks_per_chip[row]), "dies": int(table.dies_per_package[row])})
     shipped, hbm_after = [], {}
     for fab in model.fabs:
         bookings = by_fab.get(fab.index, [])
         made, hbm_after[fab.agent_id] = reference_output(
             fab, bookings, copy.deepcopy(model.streams[f"foundry_kyc.{fab.agent_id}"]),
-            copy.deepcopy(model.streams[f"fab_yield.{fab.agent_id}"]))
+            copy.deepcopy(model.streams[f"fab_yield.{fab.agent_id}"]),
+            copy.deepcopy(model.streams[f"fab_packaging_yield.{fab.agent_id}"]))
         shipped += [(fab.agent_id, b["vendor"], b["chip"], m) for b, m in zip(bookings, made, strict=True) if m]
     return shipped, hbm_after
 
@@ -113,3 +121,20 @@ def test_output_matches_the_per_fab_rule_in_shipped_scenarios(name: str) -> None
 def test_output_matches_the_per_fab_rule_in_a_synthetic_world() -> None:
     # Many product lines per fab and node: the pro-rata sums run over more than eight bookings.
     assert _compare_every_month(synthetic_model(), months=6) > 100
+
+
+def test_packaging_grows_at_its_early_rate_until_the_month_then_at_its_own() -> None:
+    # 2x a year to 2025-06, then 1.0: packaging grows from the second month through 2025-06 (five months of
+    # growth) and stays there after.
+    from tests.conftest import tiny
+
+    model = ChipSupplyModel(tiny(**{
+        "fabs.usfab.packaging_growth_until": {"until": "2025-06", "growth_factor_per_year": 2.0}}), seed=0)
+    fab = next(fab for fab in model.fabs if fab.agent_id == "usfab")
+    seen = []
+    for _ in range(9):
+        model.step()
+        seen.append(fab.packaging_wafers_per_month)
+    assert seen[0] == 1000.0
+    assert seen[5] == pytest.approx(1000.0 * 2.0 ** (5 / 12))
+    assert seen[8] == seen[5]

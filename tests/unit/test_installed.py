@@ -117,6 +117,8 @@ def test_h100e_by_center_and_source_follows_every_install_and_retirement() -> No
     _install(base, [Cohort(0, "a", "domestic", 3, 1)], month=1)
     assert base.h100e_by_center_and_source()[0, domestic] == 3.0
     base.retire(month=5, lifetime_months=5)  # the month-0 cohort
-    assert base.h100e_by_center_and_source().tolist() == [[3.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    expected = [[0.0] * len(INSTALLED_SOURCES) for _center in range(2)]
+    expected[0][domestic] = 3.0  # only the domestic cohort of center 0 is left
+    assert base.h100e_by_center_and_source().tolist() == expected
     with pytest.raises(ValueError):
         base.h100e_by_center_and_source()[0, 0] = 1.0  # shared by its callers: read-only

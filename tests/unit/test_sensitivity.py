@@ -78,3 +78,8 @@ def test_sobol_sampling_needs_ranges_and_a_power_of_two() -> None:
     with pytest.raises(ValueError, match="needs low and high for every factor"):
         SweepSpec.model_validate({"name": "s", "base": "b.yaml", "sampling": {"method": "sobol", "samples": 8},
                                   "uncertainties": [{"name": "a", "path": "p.a", "values": [1.0, 2.0]}]})
+    # a pinned input would shift the design's blocks by one point each, giving every other input a wrong index
+    with pytest.raises(ValueError, match="low < high for every factor; pinned: c"):
+        SweepSpec.model_validate({"name": "s", "base": "b.yaml", "sampling": {"method": "sobol", "samples": 8},
+                                  "uncertainties": [{"name": "a", "path": "p.a", "low": 0.0, "high": 1.0},
+                                                    {"name": "c", "path": "p.c", "low": 2.0, "high": 2.0}]})

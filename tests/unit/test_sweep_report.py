@@ -116,7 +116,7 @@ def test_the_page_shows_rounded_numbers_and_human_labels() -> None:
     assert "china_effective_h100e" not in page  # no raw metric names
     assert "k</td>" in page  # thousands of H100e as 123.4k, never 123,456.78
     assert not any(len(number) > 8 for number in __import__("re").findall(r"<td>(-?[\d,.]+)</td>", page))
-    assert "fewer than 20 pairs" in page  # 16 pairs: flagged
+    assert "<td>16 ⚠ few</td>" in page  # 16 pairs: the comparison's own row is flagged
 
 
 def test_the_answer_says_when_the_best_policy_fails() -> None:

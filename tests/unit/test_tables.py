@@ -22,7 +22,8 @@ def test_tables_are_built_once_when_read_and_a_sweep_reads_only_blocs_and_world(
     assert len(frame) == len(result.world) and "us_allies_effective_h100e" in frame
     assert set(result.tables._built) == {"blocs", "world"}  # revenue, prices and production never built
     assert result.tables["prices"] is result.tables["prices"]
-    assert list(result.tables) == ["blocs", "world", "revenue", "flows", "prices", "production", "routes"]
+    assert list(result.tables) == ["blocs", "world", "revenue", "flows", "prices", "production", "routes", "alliance",
+                                   "capacity"]
 
 
 def test_tables_are_a_snapshot_of_the_months_recorded_so_far() -> None:
