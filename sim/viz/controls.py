@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import solara
 
-from sim.viz.levers import LEVER_ANNOUNCE, LEVER_EFFECTIVE, LEVERS, Lever, LeverInScenario
+from sim.viz.levers import LEVER_ANNOUNCE, LEVER_EFFECTIVE, LEVER_GROUPS, LEVERS, Lever, LeverInScenario
 from sim.viz.session import RunSettings, ScenarioInfo
 
 # What TPP means, with the chips an analyst knows on either side of the lines in use (TPP from the scenario catalogue).
@@ -43,21 +43,13 @@ def lever_state(lever: Lever, pending: Pending, applied: RunSettings, scenario: 
     value = lever_value(lever, pending, scenario)
     applied_value = (applied.changed.get(lever.name, scenario.value) if applied.scenario_file == pending.scenario_file
                      else None)
-    shown = _shown(lever, scenario.value)
+    shown = lever.value_text(scenario.value)
     described = scenario.described.removesuffix(" (scenario)").removesuffix(" (as in scenario)")
     if value != applied_value:
         return "chipsim-pending", f"changed: press RESET to apply (scenario: {shown})"
     if value != scenario.value:
         return "chipsim-changed", f"changed from the scenario (scenario: {described})"
     return "chipsim-as-scenario", f"as in scenario: {described}"
-
-
-def _shown(lever: Lever, value: object) -> str:
-    if lever.kind == "checkbox":
-        return "on" if value else "off"
-    if lever.name == "enforcement_funding":
-        return f"{float(value):g}x"
-    return f"{float(value):,.0f} TPP"
 
 
 NAMED_NEAR_THRESHOLD = 3  # chips named on each side of the threshold; those further away are counted
@@ -125,12 +117,15 @@ def Controls(scenario_files: list[str], pending: solara.Reactive[Pending], appli
         seed_waiting = applied.scenario_file == current.scenario_file and applied.seed != current.seed
         _caption("chipsim-pending" if seed_waiting else "chipsim-idle",
                  f"changed: press RESET to apply (run on screen: seed {applied.seed})", seed_waiting)
-        solara.HTML(tag="div", unsafe_innerHTML="<b>Levers</b>", classes=["chipsim-section"])
-        for lever in LEVERS:
-            LeverControl(lever, pending, applied, info.levers[lever.name])
-            if lever.name == "export_threshold_tpp":
-                threshold = float(lever_value(lever, current, info.levers[lever.name]))
-                _caption("chipsim-help", threshold_note(chips, threshold))
+        for group in LEVER_GROUPS:
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(group)}</b>", classes=["chipsim-section"])
+            for lever in (lever for lever in LEVERS if lever.group == group):
+                LeverControl(lever, pending, applied, info.levers[lever.name])
+                if lever.name == "export_threshold_tpp":
+                    threshold = float(lever_value(lever, current, info.levers[lever.name]))
+                    _caption("chipsim-help", threshold_note(chips, threshold))
+                else:
+                    _caption("chipsim-help", lever.help)
         _caption("chipsim-help", f"A changed lever keeps the scenario's own dates where the scenario has it; a lever "
                                  f"the scenario does not have is added as the scenario files add theirs: announced "
                                  f"{LEVER_ANNOUNCE}, in force from {LEVER_EFFECTIVE}.")
@@ -155,7 +150,7 @@ def LeverControl(lever: Lever, pending: solara.Reactive[Pending], applied: RunSe
     if lever.kind == "checkbox":
         solara.Checkbox(label=lever.label, value=bool(value), on_value=lambda new: set_value(bool(new)))
     else:
-        _label(f"{lever.label}: {_shown(lever, value)}")
+        _label(f"{lever.label}: {lever.value_text(value)}")
         solara.SliderFloat("", value=float(value), min=lever.minimum,
                            max=lever.maximum, step=lever.step, on_value=lambda new: set_value(float(new)))
     css_class, words = lever_state(lever, current, applied, scenario)

@@ -56,13 +56,15 @@ class ScenarioInfo:
     end: str
     policies: list = field(repr=False)
     levers: dict[str, LeverInScenario] = field(repr=False)
+    countries: tuple[str, ...] = ()  # country codes
 
 
 def scenario_info(scenario_dir: Path, scenario_file: str) -> ScenarioInfo:
     raw = resolve_extends(scenario_dir / scenario_file)
     policies = raw.get("policies", [])
     return ScenarioInfo(raw.get("name", scenario_file), " ".join(str(raw.get("description", "")).split()),
-                        str(raw["start"]), str(raw["end"]), policies, scenario_levers(policies, str(raw["start"])))
+                        str(raw["start"]), str(raw["end"]), policies, scenario_levers(policies, str(raw["start"])),
+                        tuple(raw.get("countries") or ()))
 
 
 def build_model(scenario_dir: Path, settings: RunSettings) -> tuple[ChipSupplyModel, str]:
@@ -71,7 +73,7 @@ def build_model(scenario_dir: Path, settings: RunSettings) -> tuple[ChipSupplyMo
     info = scenario_info(scenario_dir, settings.scenario_file)
     changes = real_changes(settings.changed, info.levers)
     path = scenario_dir / settings.scenario_file
-    overrides = {"policies": apply_changes(info.policies, changes, info.start)} if changes else None
+    overrides = {"policies": apply_changes(info.policies, changes, info.start, info.countries)} if changes else None
     model = ChipSupplyModel(load_scenario(path, overrides).scenario, seed=int(settings.seed))
     return model, run_title(info.name, changes)
 
