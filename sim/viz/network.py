@@ -2,10 +2,13 @@
 
 At the baseline's size (about 220 agents and 600 trade relationships) single agents are unreadable, so the view
 aggregates them: one node per (kind, country), sized by capacity or installed compute, and one edge per pair of
-groups and kind of flow, sized by this month's flow in H100e. Columns are the tiers of the chain (fabs, vendors,
-intermediaries, data centers, with enforcement bodies apart); rows are countries grouped by bloc. Positions depend only
-on the scenario, so nothing jumps from one step to the next. Only the trade network's agents are drawn: allied tool and
-memory makers trade no chips (their standing is in the run's ``alliance`` table).
+groups and kind of flow, sized by this month's flow in H100e. The layout is read from the trade network graph
+(``model.network.graph``), layered by tier: columns are the tiers of the chain (each node's ``kind``: fabs, vendors,
+intermediaries, data centers, with enforcement bodies apart) and rows are countries in bands by their export-control
+``tier`` (the US and its allies at the top, the transit countries between, China at the bottom, so smuggled chips run
+downwards). The graph is frozen when the model is built, so nothing moves from one step to the next or on RESET.
+Only the trade network's agents are drawn: allied tool and memory makers trade no chips (their standing is in the
+run's ``alliance`` table).
 
 Rows are labelled with country names; a key gives what a node's size stands for in this month's units.
 
@@ -23,16 +26,18 @@ animated so a full draw leaves them out); see ``live.py``.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import networkx as nx
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patheffects import Normal, Stroke
+from matplotlib.transforms import blended_transform_factory
 
 from sim.agents.base import SupplyChainAgent
 from sim.model import ChipSupplyModel
-from sim.scenario.schema import BLOCS
 from sim.style import BLOC_COLOURS, BLOC_LABELS, FALLBACK_COLOUR, FLOW_COLOURS, FLOW_LABELS, compact
 from sim.trade import SHIPMENT_KINDS, Shipments
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED
@@ -45,7 +50,8 @@ EDGE_COLOURS = FLOW_COLOURS
 DPI = 72  # one point is one pixel on screen
 FONT_PX = 11
 ROW_PX, TOP_PX, BOTTOM_PX = 30, 30, 8  # height of a country's row, of the tier labels above them, and below
-LABEL_PX, KEY_PX = 150, 290  # room for the country names on the left and the key on the right
+LABEL_PX, KEY_PX = 150, 290  # room for the tiers and country names on the left and the key on the right
+TIER_LABEL_PX, TIER_COLOUR, TIER_LINE_COLOUR = 4, "#666666", "#d0d0d0"  # the tier bands' names and dividing lines
 # What a node's size stands for, per kind of agent, with the unit the size key uses (after a number as 57.6k).
 SIZE_MEANING = {"data_center": ("data centers", "H100e installed"),
                 "fab": ("fabs", "wafers a month"),
@@ -71,14 +77,29 @@ class GroupNode:
     y: float
 
 
-def group_layout(model: ChipSupplyModel) -> dict[tuple[str, str], tuple[float, float]]:
-    """Stable positions: x by tier, y by bloc then country (in scenario order)."""
-    present = {agent.country for agent in model.nodes}
-    countries = [code for bloc in BLOCS for code, country in model.scenario.countries.items()
-                 if country.bloc == bloc and code in present]
+def group_layout(graph: nx.DiGraph, country_order: Sequence[str]) -> dict[tuple[str, str], tuple[float, float]]:
+    """Stable positions of the groups, read from the trade network graph's node attributes: layered by tier. Columns
+    are the tiers of the chain (a node's ``kind``: fabs, vendors, intermediaries, data centers, enforcement); rows are
+    countries in bands by their export-control ``tier`` (1, the US and its allies, at the top; 3, China, at the
+    bottom; the transit countries of tier 2 between them), in ``country_order`` within a band. The graph is frozen
+    when the model is built, so the layout never moves while a run steps, nor on RESET to the same scenario."""
+    tier_of = {data["country"]: data["tier"] for _node, data in graph.nodes(data=True)}
+    countries = sorted(tier_of, key=lambda code: (tier_of[code], country_order.index(code)))
     row = {code: index for index, code in enumerate(countries)}
-    keys = {(agent.kind, agent.country) for agent in model.nodes}
+    keys = {(data["kind"], data["country"]) for _node, data in graph.nodes(data=True)}
     return {key: (float(COLUMNS[key[0]]), -float(row[key[1]])) for key in keys}
+
+
+def tier_bands(graph: nx.DiGraph, layout: dict[tuple[str, str], tuple[float, float]]) -> dict[int, tuple[float, float]]:
+    """Each export-control tier's rows: (top y, bottom y) in the layout."""
+    ys: dict[int, list[float]] = defaultdict(list)
+    for _node, data in graph.nodes(data=True):
+        ys[data["tier"]].append(layout[data["kind"], data["country"]][1])
+    return {tier: (max(values), min(values)) for tier, values in sorted(ys.items())}
+
+
+def model_layout(model: ChipSupplyModel) -> dict[tuple[str, str], tuple[float, float]]:
+    return group_layout(model.network.graph, list(model.scenario.countries))
 
 
 def _size(agent) -> float:
@@ -91,9 +112,10 @@ def _size(agent) -> float:
     return float(sum(agent.inventory.values()))
 
 
-def aggregate(model: ChipSupplyModel) -> tuple[list[GroupNode], Flows]:
-    """Group nodes, and this month's flows between groups (see ``month_flows``)."""
-    layout = group_layout(model)
+def aggregate(model: ChipSupplyModel, layout: dict[tuple[str, str], tuple[float, float]] | None = None,
+              ) -> tuple[list[GroupNode], Flows]:
+    """Group nodes, and this month's flows between groups (see ``month_flows``); ``layout``: the model's, if known."""
+    layout = layout or model_layout(model)
     members: dict[tuple[str, str], list] = defaultdict(list)
     for agent in model.nodes:
         members[agent.kind, agent.country].append(agent)
@@ -146,7 +168,8 @@ class NetworkFigure:
 
     def __init__(self, model: ChipSupplyModel, width_px: int = 1100, reference: dict[int, Flows] | None = None) -> None:
         self.reference = reference or {}
-        nodes, _flows = aggregate(model)
+        self.layout = model_layout(model)
+        nodes, _flows = aggregate(model, self.layout)
         self.position = {node.key: (node.x, node.y) for node in nodes}
         countries = list(dict.fromkeys(node.country for node in nodes))
         height_px = ROW_PX * len(countries) + TOP_PX + BOTTOM_PX
@@ -175,6 +198,14 @@ class NetworkFigure:
         for country in countries:
             y = next(node.y for node in nodes if node.country == country)
             axis.text(-0.35, y, names.get(country, country), ha="right", va="center", fontsize=FONT_PX)
+        # The rows' bands by export-control tier: named at the figure's left edge, a faint line between them.
+        at_left_edge = blended_transform_factory(self.figure.transFigure, axis.transData)
+        bands = tier_bands(model.network.graph, self.layout)
+        for tier, (top, bottom) in bands.items():
+            axis.text(TIER_LABEL_PX / width_px, (top + bottom) / 2, f"Tier {tier}", rotation=90, ha="left",
+                      va="center", fontsize=FONT_PX - 1, color=TIER_COLOUR, transform=at_left_edge)
+            if tier != max(bands):
+                axis.axhline(bottom - 0.5, color=TIER_LINE_COLOUR, linewidth=0.8, zorder=0)
         axis.set_xticks(list(COLUMNS.values()), [KIND_LABELS[k] for k in COLUMNS], fontsize=FONT_PX + 1)
         axis.xaxis.set_ticks_position("top")
         axis.set_yticks([])
@@ -202,7 +233,7 @@ class NetworkFigure:
     def update(self, model: ChipSupplyModel, _series: object = None) -> bool:
         """Bring the dynamic layer to the model's month; the static layer never changes (returns False). The network
         reads the model itself; the time series the other figures share are not needed."""
-        nodes, flows = aggregate(model)
+        nodes, flows = aggregate(model, self.layout)
         by_key = {node.key: node for node in nodes}
         largest_by_kind = {}
         for kind, keys in self.node_keys.items():

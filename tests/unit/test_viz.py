@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from pathlib import Path
 
 import matplotlib.text
 import numpy as np
@@ -20,18 +21,31 @@ from sim.model import ChipSupplyModel  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 from sim.viz import app, live  # noqa: E402
 from sim.viz.live import FIGURE_NAMES, LiveFigures  # noqa: E402
-from sim.viz.network import EDGE_COLOURS, aggregate, group_layout, month_flows  # noqa: E402
+from sim.viz.network import EDGE_COLOURS, NetworkFigure, aggregate, group_layout, month_flows  # noqa: E402
 from tests.conftest import smuggling_world, tiny  # noqa: E402
 
+BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
 
-def test_layout_is_stable_and_grouped_by_tier_and_country() -> None:
-    model = ChipSupplyModel(tiny(), seed=0)
-    before = group_layout(model)
+
+def test_the_network_layout_is_read_from_the_trade_graph_layered_by_tier_and_never_moves() -> None:
+    scenario = load_scenario(BASELINE).scenario
+    model = ChipSupplyModel(scenario, seed=0)
+    figure = NetworkFigure(model, 900)
+    before = dict(figure.position)
+    assert before == group_layout(model.network.graph, list(scenario.countries))
     for _ in range(3):
         model.step()
-    assert group_layout(model) == before
-    assert before["fab", "US"][0] == 0 and before["data_center", "SG"][0] == 3
-    assert before["vendor", "US"][1] == before["fab", "US"][1]  # one row per country
+        figure.update(model)
+    assert figure.position == before == NetworkFigure(ChipSupplyModel(scenario, seed=5), 900).position  # RESET
+    # Columns: the chain's tiers (the nodes' kind); rows: countries, one per country, in bands by export-control tier.
+    assert before["fab", "TW"][0] == 0 and before["vendor", "US"][0] == 1 and before["data_center", "CN"][0] == 3
+    assert before["vendor", "US"][1] == before["data_center", "US"][1]
+    tier = {code: country.tier for code, country in scenario.countries.items()}
+    rows = sorted({(y, country) for (_kind, country), (_x, y) in before.items()}, reverse=True)  # top to bottom
+    assert [tier[country] for _y, country in rows] == sorted(tier[country] for _y, country in rows)
+    assert rows[0][1] == "US" and rows[-1][1] == "CN"
+    labels = [text.get_text() for text in figure.axis.texts]
+    assert {"Tier 1", "Tier 2", "Tier 3"} <= set(labels) and "Malaysia" in labels
 
 
 def test_network_edges_carry_this_months_flows_by_kind_including_seizures() -> None:
