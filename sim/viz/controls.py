@@ -41,8 +41,10 @@ def lever_value(lever: Lever, pending: Pending, scenario: LeverInScenario) -> ob
 def lever_state(lever: Lever, pending: Pending, applied: RunSettings, scenario: LeverInScenario) -> tuple[str, str]:
     """(css class, words) under a lever: waiting for RESET, changed from the scenario, or as in the scenario."""
     value = lever_value(lever, pending, scenario)
+    # Another scenario chosen: the panel's top line says RESET is needed; each lever is marked only if the user
+    # changed it from what the new scenario does (eleven 'press RESET' marks would hide the one that matters).
     applied_value = (applied.changed.get(lever.name, scenario.value) if applied.scenario_file == pending.scenario_file
-                     else None)
+                     else scenario.value)
     shown = lever.value_text(scenario.value)
     described = scenario.described.removesuffix(" (scenario)").removesuffix(" (as in scenario)")
     if value != applied_value:
@@ -101,8 +103,10 @@ def Controls(scenario_files: list[str], pending: solara.Reactive[Pending], appli
             solara.Button("Run to end", on_click=on_run_to_end, disabled=playing or ended, outlined=True, small=True)
             solara.Button("Reset", on_click=on_reset, color="warning" if waiting else None,
                           outlined=not waiting, small=True)
+        new_scenario = current.scenario_file != applied.scenario_file
         _caption("chipsim-pending" if waiting else "chipsim-idle",
-                 "Controls changed: RESET starts a run with them (this run is kept as a faint reference).", waiting)
+                 f"{'Scenario' if new_scenario else 'Controls'} changed: RESET starts a run with "
+                 f"{'it' if new_scenario else 'them'} (this run is kept as a faint reference).", waiting)
 
         def choose(name: str) -> None:
             # A new scenario: every lever follows it again.

@@ -31,9 +31,10 @@ class Lever:
     step: float = 1.0
     shown: str = "{:g}"  # a slider's value in words, as str.format
     short: str = ""  # the lever in the run's title
+    zero_is_off: bool = False  # a slider whose 0 switches its policy off (sim/viz/policy_levers.py)
 
     def value_text(self, value: object) -> str:
-        if self.kind == "checkbox":
+        if self.kind == "checkbox" or (self.zero_is_off and not value):
             return "on" if value else "off"
         return self.shown.format(float(value))
 
@@ -49,13 +50,13 @@ LEVERS = (
           "Allied toolmakers align fully: China's fabs grow and learn yield more slowly.", short="SME coordinated"),
     Lever("packaging_controls", "Packaging-tool controls", "slider", CHIPS,
           "Share of China's advanced-packaging growth and bonding-yield learning that controls on bonders stop.",
-          0.0, 1.0, 0.05, "{:.0%}", "packaging controls"),
+          0.0, 1.0, 0.05, "{:.0%}", "packaging controls", True),
     Lever("hbm_export_control", "HBM export control", "slider", CHIPS,
           "Share of the HBM that Samsung and SK hynix would sell China's fabs that the rule stops.",
-          0.0, 1.0, 0.05, "{:.0%}", "HBM control"),
+          0.0, 1.0, 0.05, "{:.0%}", "HBM control", True),
     Lever("alliance_pressure", "Alliance pressure on each ally", "slider", CHIPS,
           "What not aligning export controls costs each allied government a year; the US repays 25% of lost sales.",
-          0.0, 10.0, 0.5, "{:g}B USD a year", "alliance pressure"),
+          0.0, 10.0, 0.5, "{:g}B USD a year", "alliance pressure", True),
     Lever("cloud_kyc", "Cloud KYC + remote-access rule", "checkbox", CLOUD,
           "Cloud hosts refuse tenants from controlled countries, at home and offshore.", short="cloud KYC"),
     Lever("training_run_monitoring", "Training-run monitoring", "checkbox", CLOUD,

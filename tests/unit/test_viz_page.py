@@ -11,12 +11,12 @@ import pytest
 from sim import run_scenario
 from sim.scenario.load import resolve_extends
 from sim.viz.app import catalogue_chips
-from sim.viz.controls import threshold_note
+from sim.viz.controls import Pending, lever_state, threshold_note
 from sim.viz.heading import comparison_html, heading_html
-from sim.viz.levers import apply_changes, run_title, scenario_levers
+from sim.viz.levers import LEVERS, apply_changes, run_title, scenario_levers
 from sim.viz.live import FIGURE_NAMES
 from sim.viz.network import month_flows
-from sim.viz.session import PageRun, RunSettings, build_model
+from sim.viz.session import PageRun, RunSettings, build_model, scenario_info
 from sim.world import EDGE_RENTED
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -80,6 +80,20 @@ def test_a_lever_the_scenario_lacks_is_added_from_2026_and_changes_the_run() -> 
 
     assert china_in(RunSettings("baseline.yaml", changes=(("cloud_kyc", True),))) != china_in(
         RunSettings("baseline.yaml"))
+
+
+def test_choosing_another_scenario_marks_only_the_levers_the_user_changed_in_it() -> None:
+    """The panel's top line says the new scenario waits for RESET; a lever says 'press RESET' only if the user moved
+    it from what the new scenario does."""
+    info = scenario_info(SCENARIOS, "alliance_pressure.yaml")
+    pending = Pending("alliance_pressure.yaml", 0, {"training_run_monitoring": True})
+    states = {lever.name: lever_state(lever, pending, RunSettings("baseline.yaml"), info.levers[lever.name])
+              for lever in LEVERS}
+    assert states.pop("training_run_monitoring") == ("chipsim-pending",
+                                                     "changed: press RESET to apply (scenario: off)")
+    assert states["alliance_pressure"] == ("chipsim-as-scenario",
+                                           "as in scenario: 3B USD a year, 25% compensated from 2026-01")
+    assert {css for css, _words in states.values()} == {"chipsim-as-scenario"}
 
 
 def test_the_threshold_note_names_the_chips_nearest_the_line_and_only_chips_the_controls_concern() -> None:
