@@ -148,7 +148,7 @@ def pairwise_combinations(levers: int) -> list[tuple[bool, ...]]:
     return [tuple(row in subset for subset in subsets) for row in range(6)]
 
 
-def test_play_with_every_lever_combination_and_reset_mid_play_never_shows_an_error(page) -> None:
+def test_play_with_every_pair_of_levers_and_reset_mid_play_never_shows_an_error(page) -> None:
     """Every pair of checkbox levers in all four combinations, then every lever on; each row also moves one slider to
     an end of its range (in turn: enforcement at 10x, the threshold at its lowest, packaging controls at 100%, HBM at
     0%, alliance pressure at 10B USD, ...). PLAY, then RESET while playing."""

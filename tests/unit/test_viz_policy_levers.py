@@ -3,6 +3,7 @@ and set on the page it runs as the scenario file that ships the policy runs."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,22 @@ def test_every_new_lever_added_at_once_runs_and_the_title_names_each() -> None:
     types = {policy.type for policy in model.scenario.policies if policy.enabled}
     assert types >= {"packaging_controls", "alliance_pressure", "training_run_monitoring", "weight_security",
                      "weight_export_control"}
+
+
+# Every slider at the end of its range that moves furthest from the baseline.
+SLIDERS_AT_AN_END = (("enforcement_funding", 10.0), ("export_threshold_tpp", 1600.0), ("packaging_controls", 1.0),
+                     ("hbm_export_control", 0.0), ("alliance_pressure", 10.0))
+
+
+def test_every_combination_of_the_checkbox_levers_runs_past_the_levers_dates() -> None:
+    """All 2^6 on/off combinations of the checkboxes (the browser test clicks every pair of them on the page), every
+    other one with each slider at an end of its range: each builds and steps to 2026-03, when every added lever is in
+    force, without an error."""
+    checkboxes = [lever.name for lever in LEVERS if lever.kind == "checkbox"]
+    assert len(checkboxes) == 6
+    for index, combination in enumerate(itertools.product((False, True), repeat=len(checkboxes))):
+        changes = tuple(zip(checkboxes, combination, strict=True)) + (SLIDERS_AT_AN_END if index % 2 else ())
+        model, _title = build_model(SCENARIOS, RunSettings("baseline.yaml", changes=changes))
+        for _ in range(27):
+            model.step()
+        assert model.date == "2026-03" and len(model.recorder.world_rows) == 27, changes
