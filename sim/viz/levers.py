@@ -157,7 +157,7 @@ def scenario_levers(policies: list[dict], start: str) -> dict[str, LeverInScenar
             levers[lever.name] = LeverInScenario(lever.off_value(), "off (as in scenario)", False)
         else:
             value, policy = found
-            described = lever.describe({**lever.added_params, **(policy.get("params") or {})})
+            described = lever.describe(policy.get("params") or {})  # its own settings, not the page's defaults
             levers[lever.name] = LeverInScenario(value, f"{described}{_since(policy, start)} (scenario)", True)
     return levers
 

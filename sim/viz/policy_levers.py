@@ -71,8 +71,8 @@ class PolicyLever:
         if not found:
             return None
         policy = found[-1]
-        params = {**self.added_params, **(policy.get("params") or {})}
-        value = True if self.parameter is None else float(params[self.parameter]) / self.scale
+        # The slider's parameters are required by their policies (sim/policies/), so a valid scenario has them.
+        value = True if self.parameter is None else float(policy["params"][self.parameter]) / self.scale
         return value, policy
 
     def apply(self, policies: list[dict], value: float | bool, added: Callable[[str, dict], dict],

@@ -35,6 +35,14 @@ def test_each_new_lever_shows_what_the_scenario_that_ships_it_does(scenario, lev
     assert shown.value == value and shown.in_scenario and described in shown.described
 
 
+def test_a_lever_describes_the_scenarios_own_settings_not_the_pages_defaults() -> None:
+    """A weights control on Tier 1 alone is described as that, not with the Tier 2 and 3 thresholds an added one has."""
+    tier_1_only = {"type": "weight_export_control", "announce": "2026-01", "effective": "2026-07",
+                   "params": {"tier_1_threshold_flop": 1e27}}
+    shown = scenario_levers([tier_1_only], "2024-01")["weight_export_control"]
+    assert shown.described == "weights over 1e27 FLOP kept out of Tier 1 from 2026-07 (scenario)"
+
+
 def test_a_scenario_without_the_policies_shows_them_off_as_in_scenario() -> None:
     baseline = levers_of("baseline.yaml")
     for lever in POLICY_LEVERS:
