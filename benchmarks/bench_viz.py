@@ -13,6 +13,7 @@ usage: python benchmarks/bench_viz.py [--steps 24] [--no-browser]
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import statistics
 import time
@@ -25,9 +26,11 @@ VIEWPORT = {"width": 1400, "height": 1000}
 BROWSER_WIDTH_PX = 1076  # the page's main column at that viewport, which the figures are drawn to fit
 ALL_IMAGES_CHANGED = """before => document.querySelector('.chipsim-date').innerText !== before.date
     && [...document.querySelectorAll('.chipsim-figure img')].every((image, i) => image.src !== before.images[i])"""
-FIGURES_AT_SHOWN_WIDTH = """() => [...document.querySelectorAll('.chipsim-figure img')]
-    .every(image => image.naturalWidth > 0
-                    && Math.abs(image.naturalWidth - image.getBoundingClientRect().width) <= 1)"""
+
+
+def _load_average(when: str) -> str:
+    """The machine's load (1, 5, 15 min) beside the timings: on a shared machine they mean little without it."""
+    return "load average {}: {:.2f} {:.2f} {:.2f}".format(when, *os.getloadavg())
 
 
 def _summary(seconds: list[float]) -> str:
@@ -77,7 +80,14 @@ def in_browser(steps: int) -> float | None:
     except ImportError:
         print("\nin the browser: skipped (playwright is not installed)")
         return None
-    from sim.viz.serve import CHROMIUM_ARGS, chromium_executable, free_port, start_server, wait_until_serving
+    from sim.viz.serve import (
+        CHROMIUM_ARGS,
+        FIGURES_AT_SHOWN_WIDTH,
+        chromium_executable,
+        free_port,
+        start_server,
+        wait_until_serving,
+    )
 
     if not chromium_executable().exists():
         print("\nin the browser: skipped (no chromium; apt-get install chromium)")
@@ -122,10 +132,12 @@ def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*use_state.*found despite early return.*")
-    print(f"chipsim browser page benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()} "
-          f"{platform.processor() or ''} Python {platform.python_version()}")
+    print(f"chipsim browser page benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {platform.machine()} "
+          f"{platform.processor() or ''} Python {platform.python_version()}, {os.cpu_count()} cores")
+    print(_load_average("at the start"))
     layered = in_process(args.steps)
     browser = None if args.no_browser else in_browser(args.steps)
+    print(_load_average("at the end"))
     print(f"\ntarget: a step including the redraw under {TARGET_SECONDS:.1f} s")
     print(f"  in process: {layered:.3f} s median ({layered / TARGET_SECONDS:.2f} of the target)")
     if browser is not None:

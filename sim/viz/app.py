@@ -18,6 +18,7 @@ from pathlib import Path
 import solara
 
 from sim.scenario import load_scenario
+from sim.scenario.schema import CONTROLLING_BLOC
 from sim.viz.controls import Controls, Pending
 from sim.viz.heading import comparison_html, heading_html
 from sim.viz.session import Frame, PageRun, RunSettings, scenario_info
@@ -43,12 +44,13 @@ html { overflow-y: scroll; }  /* a scroll bar that comes and goes would change t
 .chipsim-pending { color: #a04000; font-weight: 600; }
 .chipsim-description { font-size: 12px; color: #333; margin-top: -12px; }
 .chipsim-section { margin-top: 4px; font-size: 13px; }
-.chipsim-compare { border-collapse: collapse; font-size: 13px; margin: 0 0 6px 0; }
-.chipsim-compare caption { caption-side: top; text-align: left; color: #555; font-size: 12px; }
-.chipsim-compare th, .chipsim-compare td { padding: 1px 10px; text-align: right; border-bottom: 1px solid #ddd; }
+.chipsim-compare { border-collapse: collapse; font-size: 13px; margin: 0 0 2px 0; }
+.chipsim-compare th.chipsim-at { font-weight: 400; color: #555; font-size: 12px; }
+.chipsim-compare th, .chipsim-compare td { padding: 0 10px; text-align: right; border-bottom: 1px solid #ddd; }
 .chipsim-compare th:first-child { text-align: left; }
 .chipsim-figure { flex: none; }
 .chipsim-figure img { display: block; max-width: none; }
+.v-application .chipsim-hidden { display: none !important; }  /* beats Vuetify's .v-application .d-flex */
 .chipsim-error { color: #a93226; font-weight: 600; font-size: 14px; }
 """
 
@@ -58,13 +60,16 @@ def scenario_files() -> list[str]:
 
 
 def catalogue_chips(scenario_file: str) -> list[tuple[str, float]]:
-    """The scenario's chips that export controls concern (not China's own), by TPP: for the threshold's note."""
+    """The scenario's chips that export controls concern (those of the controlling bloc's vendors, not China's own),
+    by TPP: for the threshold's note."""
     try:
         scenario = load_scenario(SCENARIO_DIR / scenario_file).scenario
     except Exception:  # noqa: BLE001 - an unreadable file is reported when a run is started from it
         return []
+    bloc = {country_id: country.bloc for country_id, country in scenario.countries.items()}
+    controlling_vendors = {vendor.id for vendor in scenario.vendors if bloc[vendor.country] == CONTROLLING_BLOC}
     chips = [(chip.name.removeprefix("NVIDIA ").removeprefix("AMD "), float(chip.tpp))
-             for chip in scenario.catalog.values() if chip.vendor != "huawei" and "Custom" not in chip.name]
+             for chip in scenario.catalog.values() if chip.vendor in controlling_vendors and "Custom" not in chip.name]
     return sorted(chips, key=lambda chip: chip[1])
 
 
@@ -75,6 +80,9 @@ def WidthProbe(width: int, on_width) -> None:
 
 @solara.component
 def Figures(frame: Frame) -> None:
+    if not frame.images:  # drawn once the width probe has measured the column
+        return
+
     def image(name: str) -> None:
         width, _height = frame.sizes[name]
         with solara.Div(classes=["chipsim-figure", f"chipsim-{name}"]):
@@ -147,7 +155,8 @@ def Page() -> None:
             solara.HTML(tag="div", unsafe_innerHTML=html.escape(frame.error or ""),
                         classes=["chipsim-error"] if frame.error else [], style="" if frame.error else "display: none")
             comparison = comparison_html(frame)
-            with solara.Row(style="align-items: flex-end; gap: 12px" + ("" if comparison else "; display: none")):
+            # Hidden by a class: a Row is a Vuetify d-flex, whose display: flex !important would beat an inline style.
+            with solara.Row(style="align-items: flex-end; gap: 12px", classes=[] if comparison else ["chipsim-hidden"]):
                 solara.HTML(tag="div", unsafe_innerHTML=comparison)
                 solara.Button("Clear previous run", on_click=clear_reference, text=True, small=True)
             Figures(frame)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import solara
 
-from sim.viz.levers import LEVER_ANNOUNCE, LEVER_EFFECTIVE, LEVERS, Lever, LeverInScenario
+from sim.viz.levers import LEVER_ANNOUNCE, LEVER_EFFECTIVE, LEVER_GROUPS, LEVERS, Lever, LeverInScenario
 from sim.viz.session import RunSettings, ScenarioInfo
 
 # What TPP means, with the chips an analyst knows on either side of the lines in use (TPP from the scenario catalogue).
@@ -41,9 +41,11 @@ def lever_value(lever: Lever, pending: Pending, scenario: LeverInScenario) -> ob
 def lever_state(lever: Lever, pending: Pending, applied: RunSettings, scenario: LeverInScenario) -> tuple[str, str]:
     """(css class, words) under a lever: waiting for RESET, changed from the scenario, or as in the scenario."""
     value = lever_value(lever, pending, scenario)
+    # Another scenario chosen: the panel's top line says RESET is needed; each lever is marked only if the user
+    # changed it from what the new scenario does (eleven 'press RESET' marks would hide the one that matters).
     applied_value = (applied.changed.get(lever.name, scenario.value) if applied.scenario_file == pending.scenario_file
-                     else None)
-    shown = _shown(lever, scenario.value)
+                     else scenario.value)
+    shown = lever.value_text(scenario.value)
     described = scenario.described.removesuffix(" (scenario)").removesuffix(" (as in scenario)")
     if value != applied_value:
         return "chipsim-pending", f"changed: press RESET to apply (scenario: {shown})"
@@ -52,20 +54,26 @@ def lever_state(lever: Lever, pending: Pending, applied: RunSettings, scenario: 
     return "chipsim-as-scenario", f"as in scenario: {described}"
 
 
-def _shown(lever: Lever, value: object) -> str:
-    if lever.kind == "checkbox":
-        return "on" if value else "off"
-    if lever.name == "enforcement_funding":
-        return f"{float(value):g}x"
-    return f"{float(value):,.0f} TPP"
+NAMED_NEAR_THRESHOLD = 3  # chips named on each side of the threshold; those further away are counted
 
 
 def threshold_note(chips: list[tuple[str, float]], threshold: float) -> str:
-    """Which of the catalogue's chips a threshold catches and which it leaves free."""
+    """Which of the catalogue's chips (sorted by TPP) a threshold catches and which it leaves free. The few nearest
+    the line are named and the rest counted, up to the fastest and down to the slowest: the roadmap's generations
+    named in full would fill the control panel."""
     caught = [f"{name} ({tpp:,.0f})" for name, tpp in chips if tpp >= threshold]
-    free = [f"{name} ({tpp:,.0f})" for name, tpp in chips if tpp < threshold]
-    return (f"{TPP_EXPLAINED} At {threshold:,.0f}: controlled {', '.join(caught) or 'none'}; "
-            f"free {', '.join(free) or 'none'}.")
+    free = [f"{name} ({tpp:,.0f})" for name, tpp in chips if tpp < threshold][::-1]  # nearest the line first
+    return (f"{TPP_EXPLAINED} At {threshold:,.0f}: controlled {_nearest(caught, 'up to')}; "
+            f"free {_nearest(free, 'down to')}.")
+
+
+def _nearest(chips: list[str], towards: str) -> str:
+    if not chips:
+        return "none"
+    named, rest = chips[:NAMED_NEAR_THRESHOLD], chips[NAMED_NEAR_THRESHOLD:]
+    if len(rest) > 1:
+        return f"{', '.join(named)} and {len(rest)} more, {towards} {rest[-1]}"
+    return ", ".join(chips)
 
 
 def _label(text: str) -> None:
@@ -95,8 +103,10 @@ def Controls(scenario_files: list[str], pending: solara.Reactive[Pending], appli
             solara.Button("Run to end", on_click=on_run_to_end, disabled=playing or ended, outlined=True, small=True)
             solara.Button("Reset", on_click=on_reset, color="warning" if waiting else None,
                           outlined=not waiting, small=True)
+        new_scenario = current.scenario_file != applied.scenario_file
         _caption("chipsim-pending" if waiting else "chipsim-idle",
-                 "Controls changed: RESET starts a run with them (this run is kept as a faint reference).", waiting)
+                 f"{'Scenario' if new_scenario else 'Controls'} changed: RESET starts a run with "
+                 f"{'it' if new_scenario else 'them'} (this run is kept as a faint reference).", waiting)
 
         def choose(name: str) -> None:
             # A new scenario: every lever follows it again.
@@ -111,12 +121,15 @@ def Controls(scenario_files: list[str], pending: solara.Reactive[Pending], appli
         seed_waiting = applied.scenario_file == current.scenario_file and applied.seed != current.seed
         _caption("chipsim-pending" if seed_waiting else "chipsim-idle",
                  f"changed: press RESET to apply (run on screen: seed {applied.seed})", seed_waiting)
-        solara.HTML(tag="div", unsafe_innerHTML="<b>Levers</b>", classes=["chipsim-section"])
-        for lever in LEVERS:
-            LeverControl(lever, pending, applied, info.levers[lever.name])
-            if lever.name == "export_threshold_tpp":
-                threshold = float(lever_value(lever, current, info.levers[lever.name]))
-                _caption("chipsim-help", threshold_note(chips, threshold))
+        for group in LEVER_GROUPS:
+            solara.HTML(tag="div", unsafe_innerHTML=f"<b>{html.escape(group)}</b>", classes=["chipsim-section"])
+            for lever in (lever for lever in LEVERS if lever.group == group):
+                LeverControl(lever, pending, applied, info.levers[lever.name])
+                if lever.name == "export_threshold_tpp":
+                    threshold = float(lever_value(lever, current, info.levers[lever.name]))
+                    _caption("chipsim-help", threshold_note(chips, threshold))
+                else:
+                    _caption("chipsim-help", lever.help)
         _caption("chipsim-help", f"A changed lever keeps the scenario's own dates where the scenario has it; a lever "
                                  f"the scenario does not have is added as the scenario files add theirs: announced "
                                  f"{LEVER_ANNOUNCE}, in force from {LEVER_EFFECTIVE}.")
@@ -141,7 +154,7 @@ def LeverControl(lever: Lever, pending: solara.Reactive[Pending], applied: RunSe
     if lever.kind == "checkbox":
         solara.Checkbox(label=lever.label, value=bool(value), on_value=lambda new: set_value(bool(new)))
     else:
-        _label(f"{lever.label}: {_shown(lever, value)}")
+        _label(f"{lever.label}: {lever.value_text(value)}")
         solara.SliderFloat("", value=float(value), min=lever.minimum,
                            max=lever.maximum, step=lever.step, on_value=lambda new: set_value(float(new)))
     css_class, words = lever_state(lever, current, applied, scenario)

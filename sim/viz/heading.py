@@ -71,6 +71,7 @@ def comparison_html(frame: Frame) -> str:
         cells.append(f"<tr><th>{label}</th><td>{shown(was)}</td><td>{shown(value) if now else '&ndash;'}</td>"
                      f"<td class='chipsim-change'>{change}</td></tr>")
     at = before.date if now is None or now.date == before.date else f"{now.date} (previous run: {before.date})"
-    return (f"<table class='chipsim-compare'><caption>Previous run (faint dashed lines) against this one, "
-            f"at {html.escape(at)}</caption><tr><th></th><th>before: {html.escape(frame.reference_title)}</th>"
-            f"<th>now: {html.escape(frame.title)}</th><th>change</th></tr>{''.join(cells)}</table>")
+    # The month compared sits in the corner cell rather than a caption: a line less above the figures.
+    return (f"<table class='chipsim-compare'><tr><th class='chipsim-at'>at {html.escape(at)}</th>"
+            f"<th>before: {html.escape(frame.reference_title)}</th><th>now: {html.escape(frame.title)}</th>"
+            f"<th>change</th></tr>{''.join(cells)}</table>")

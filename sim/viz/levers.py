@@ -9,9 +9,11 @@ dates the scenario files use for their levers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Literal
+
+from sim.viz.policy_levers import POLICY_LEVER_BY_NAME, POLICY_LEVERS
 
 LEVER_ANNOUNCE, LEVER_EFFECTIVE = "2025-07", "2026-01"
 LEVER_SOURCE = "assumption: set on the browser page"
@@ -22,18 +24,54 @@ class Lever:
     name: str
     label: str
     kind: Literal["slider", "checkbox"]
+    group: str
+    help: str  # one short line under the control: what the lever does when on
     minimum: float = 0.0
     maximum: float = 1.0
     step: float = 1.0
+    shown: str = "{:g}"  # a slider's value in words, as str.format
+    short: str = ""  # the lever in the run's title
+    zero_is_off: bool = False  # a slider whose 0 switches its policy off (sim/viz/policy_levers.py)
+
+    def value_text(self, value: object) -> str:
+        if self.kind == "checkbox" or (self.zero_is_off and not value):
+            return "on" if value else "off"
+        return self.shown.format(float(value))
 
 
+CHIPS, CLOUD, WEIGHTS = "Chips: export controls and enforcement", "Compute rented abroad", "Model weights"
 LEVERS = (
-    Lever("enforcement_funding", "Enforcement funding (x today's budgets)", "slider", 0.25, 10.0, 0.25),
-    Lever("export_threshold_tpp", "Export-control threshold", "slider", 1600, 40000, 400),
-    Lever("cloud_kyc", "Cloud KYC + remote-access rule", "checkbox"),
-    Lever("sme_coordinated", "Chip-tool (SME) controls coordinated with allies", "checkbox"),
-    Lever("distillation_ban", "Distillation ban", "checkbox"),
+    Lever("enforcement_funding", "Enforcement funding (x today's budgets)", "slider", CHIPS,
+          "Every enforcement body's budget: more inspections, more smuggled chips seized.", 0.25, 10.0, 0.25,
+          "{:g}x"),
+    Lever("export_threshold_tpp", "Export-control threshold", "slider", CHIPS, "", 1600, 40000, 400,
+          "{:,.0f} TPP"),
+    Lever("sme_coordinated", "Chip-tool (SME) controls coordinated with allies", "checkbox", CHIPS,
+          "Allied toolmakers align fully: China's fabs grow and learn yield more slowly.", short="SME coordinated"),
+    Lever("packaging_controls", "Packaging-tool controls", "slider", CHIPS,
+          "Share of China's advanced-packaging growth and bonding-yield learning that controls on bonders stop.",
+          0.0, 1.0, 0.05, "{:.0%}", "packaging controls", True),
+    Lever("hbm_export_control", "HBM export control", "slider", CHIPS,
+          "Share of the HBM that Samsung and SK hynix would sell China's fabs that the rule stops.",
+          0.0, 1.0, 0.05, "{:.0%}", "HBM control", True),
+    Lever("alliance_pressure", "Alliance pressure on each ally", "slider", CHIPS,
+          "What not aligning export controls costs each allied government a year; the US repays 25% of lost sales.",
+          0.0, 10.0, 0.5, "{:g}B USD a year", "alliance pressure", True),
+    Lever("cloud_kyc", "Cloud KYC + remote-access rule", "checkbox", CLOUD,
+          "Cloud hosts refuse tenants from controlled countries, at home and offshore.", short="cloud KYC"),
+    Lever("training_run_monitoring", "Training-run monitoring", "checkbox", CLOUD,
+          "The US, its allies, Singapore and Malaysia report runs over 1e25 FLOP and refuse the Chinese tenants "
+          "behind them.", short="run monitoring"),
+    Lever("weight_security", "Weight vaults (SL4) at US labs", "checkbox", WEIGHTS,
+          "US labs and their licensees abroad hold weights at RAND's SL4, for 2% of their compute.",
+          short="weight vaults"),
+    Lever("weight_export_control", "Export control on frontier weights", "checkbox", WEIGHTS,
+          "Weights trained with 1e26 FLOP or more stay out of Tier 2 and 3 (ECCN 4E091).",
+          short="weights control"),
+    Lever("distillation_ban", "Distillation ban", "checkbox", WEIGHTS,
+          "Takes back half of what China gains by distilling US frontier models.", short="distillation ban"),
 )
+LEVER_GROUPS = tuple(dict.fromkeys(lever.group for lever in LEVERS))
 LEVER_BY_NAME = {lever.name: lever for lever in LEVERS}
 
 
@@ -113,6 +151,14 @@ def scenario_levers(policies: list[dict], start: str) -> dict[str, LeverInScenar
     ban = _enabled(policies, "distillation_ban")
     levers["distillation_ban"] = (LeverInScenario(True, f"on{_since(ban[0], start)} (scenario)", True) if ban
                                   else LeverInScenario(False, "off (as in scenario)", False))
+    for lever in POLICY_LEVERS:
+        found = lever.in_scenario(policies)
+        if found is None:
+            levers[lever.name] = LeverInScenario(lever.off_value(), "off (as in scenario)", False)
+        else:
+            value, policy = found
+            described = lever.describe(policy.get("params") or {})  # its own settings, not the page's defaults
+            levers[lever.name] = LeverInScenario(value, f"{described}{_since(policy, start)} (scenario)", True)
     return levers
 
 
@@ -122,8 +168,10 @@ def _added(kind: str, params: dict, start: str) -> dict:
             "source": LEVER_SOURCE}
 
 
-def apply_changes(policies: list[dict], changes: Mapping[str, object], start: str) -> list[dict]:
-    """The scenario's policies with the changed levers applied (a new list; the scenario's own is left alone)."""
+def apply_changes(policies: list[dict], changes: Mapping[str, object], start: str,
+                  countries: Collection[str] = ()) -> list[dict]:
+    """The scenario's policies with the changed levers applied (a new list; the scenario's own is left alone).
+    ``countries``: the scenario's country codes (a lever covering countries covers only those)."""
     edited = [dict(policy, params=dict(policy.get("params") or {})) for policy in policies]
     if "enforcement_funding" in changes:
         multiplier = float(changes["enforcement_funding"])
@@ -154,6 +202,10 @@ def apply_changes(policies: list[dict], changes: Mapping[str, object], start: st
             edited.append(_added("distillation_ban", {"compliance": 0.5, "detection": 0.5}, start))
         for ban in bans if not changes["distillation_ban"] else ():
             ban["enabled"] = False
+    for name, value in changes.items():
+        if name in POLICY_LEVER_BY_NAME:
+            POLICY_LEVER_BY_NAME[name].apply(edited, value, lambda kind, params: _added(kind, params, start),
+                                             countries)
     return edited
 
 
@@ -174,8 +226,8 @@ def change_label(name: str, value: object) -> str:
         return f"enforcement x{float(value):g}"
     if name == "export_threshold_tpp":
         return f"threshold {float(value):,.0f} TPP"
-    words = {"cloud_kyc": "cloud KYC", "sme_coordinated": "SME coordinated", "distillation_ban": "distillation ban"}
-    return f"{words[name]} {'on' if value else 'off'}"
+    lever = LEVER_BY_NAME[name]
+    return f"{lever.short} {lever.value_text(value)}"
 
 
 def run_title(scenario_name: str, changes: Mapping[str, object]) -> str:

@@ -21,14 +21,14 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from sim.model import ChipSupplyModel
-from sim.viz.network import NetworkFigure
+from sim.viz.network import Flows, NetworkFigure
 from sim.viz.plots import DPI, ComputeFigure, LeadFigure, LeakageFigure, Series
 
 FIGURE_DPI = DPI  # one point is one pixel: what the page shows is what was drawn
 # PNG compression level 1 of 9: the images are small and go over a local socket, so encoding speed matters more.
 PNG_COMPRESS_LEVEL = 1
 FIGURE_NAMES = ("compute", "lead", "leakage", "network")
-COMPUTE_HEIGHT_PX, ROW_HEIGHT_PX = 280, 260
+COMPUTE_HEIGHT_PX, ROW_HEIGHT_PX = 250, 240  # short enough that the network starts within 720 px
 LEAD_SHARE = 0.36  # of the width: the lead and the leakage panels share one row
 GAP_PX = 8
 DEFAULT_WIDTH_PX = 1100
@@ -66,16 +66,17 @@ class LayeredCanvas:
 
 
 class LiveFigures:
-    """The page's four figures for one run, ``width_px`` wide, with a previous run drawn faintly if given."""
+    """The page's four figures for one run, ``width_px`` wide, with a previous run drawn faintly if given: its records
+    on the time series, its flows by model month on the network."""
 
-    def __init__(self, model: ChipSupplyModel, width_px: int = DEFAULT_WIDTH_PX,
-                 reference: Series | None = None) -> None:
+    def __init__(self, model: ChipSupplyModel, width_px: int = DEFAULT_WIDTH_PX, reference: Series | None = None,
+                 reference_flows: dict[int, Flows] | None = None) -> None:
         sizes = figure_sizes(width_px)
         self.width_px = width_px
         self.figures = {"compute": ComputeFigure(model, sizes["compute"], reference),
                         "lead": LeadFigure(model, sizes["lead"], reference),
                         "leakage": LeakageFigure(model, sizes["leakage"], reference),
-                        "network": NetworkFigure(model, width_px)}
+                        "network": NetworkFigure(model, width_px, reference_flows)}
         self.canvases = {name: LayeredCanvas(figure.figure) for name, figure in self.figures.items()}
         self._series: tuple[int, Series] | None = None
         self._png: dict[str, tuple[int, bytes]] = {}

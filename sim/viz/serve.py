@@ -19,6 +19,16 @@ DEFAULT_HOST = "127.0.0.1"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
+# True in the browser once the page shows its four figures drawn for the width its main column measures (the page
+# draws none until the width probe has reported, and draws them again when the window is resized). For windows whose
+# column is within the widths the page draws at (sim/viz/session.py: MIN_WIDTH_PX to MAX_WIDTH_PX).
+FIGURES_AT_SHOWN_WIDTH = """() => {
+    const images = [...document.querySelectorAll('.chipsim-figure img')];
+    const column = Math.floor(document.querySelector('.chipsim-width-probe').getBoundingClientRect().width);
+    return images.length === 4 && images.every(image => image.complete && image.naturalWidth > 0)
+        && ['compute', 'network'].every(name => document.querySelector(`.chipsim-${name} img`).naturalWidth === column);
+}"""
+
 
 def chromium_executable() -> Path:
     return Path(shutil.which("chromium") or "/usr/bin/chromium")

@@ -25,7 +25,8 @@ from sim.model import ChipSupplyModel
 from sim.scenario import load_scenario
 from sim.scenario.load import resolve_extends
 from sim.viz.levers import LeverInScenario, apply_changes, real_changes, run_title, scenario_levers
-from sim.viz.live import DEFAULT_WIDTH_PX, FIGURE_NAMES, LiveFigures
+from sim.viz.live import FIGURE_NAMES, LiveFigures
+from sim.viz.network import Flows, month_flows
 from sim.viz.plots import Series
 
 logger = logging.getLogger(__name__)
@@ -55,13 +56,15 @@ class ScenarioInfo:
     end: str
     policies: list = field(repr=False)
     levers: dict[str, LeverInScenario] = field(repr=False)
+    countries: tuple[str, ...] = ()  # country codes
 
 
 def scenario_info(scenario_dir: Path, scenario_file: str) -> ScenarioInfo:
     raw = resolve_extends(scenario_dir / scenario_file)
     policies = raw.get("policies", [])
     return ScenarioInfo(raw.get("name", scenario_file), " ".join(str(raw.get("description", "")).split()),
-                        str(raw["start"]), str(raw["end"]), policies, scenario_levers(policies, str(raw["start"])))
+                        str(raw["start"]), str(raw["end"]), policies, scenario_levers(policies, str(raw["start"])),
+                        tuple(raw.get("countries") or ()))
 
 
 def build_model(scenario_dir: Path, settings: RunSettings) -> tuple[ChipSupplyModel, str]:
@@ -70,7 +73,7 @@ def build_model(scenario_dir: Path, settings: RunSettings) -> tuple[ChipSupplyMo
     info = scenario_info(scenario_dir, settings.scenario_file)
     changes = real_changes(settings.changed, info.levers)
     path = scenario_dir / settings.scenario_file
-    overrides = {"policies": apply_changes(info.policies, changes, info.start)} if changes else None
+    overrides = {"policies": apply_changes(info.policies, changes, info.start, info.countries)} if changes else None
     model = ChipSupplyModel(load_scenario(path, overrides).scenario, seed=int(settings.seed))
     return model, run_title(info.name, changes)
 
@@ -99,10 +102,11 @@ def headline_at(series: Series, date_number: float | None = None) -> Headline | 
 
 @dataclass(frozen=True)
 class Reference:
-    """A previous run kept on the plots: its title and records."""
+    """A previous run kept on the plots: its title, records and the network's flows by model month."""
 
     title: str
     series: Series
+    flows: dict[int, Flows]
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ class Frame:
     title: str
     date: str  # "2026-03", or "before 2024-01" (the scenario's start) until the first step
     ended: bool
-    images: dict[str, bytes]
+    images: dict[str, bytes]  # none until the page has said how wide the figures are shown
     sizes: dict[str, tuple[int, int]]
     headline: Headline | None
     reference_title: str | None = None
@@ -125,17 +129,24 @@ _SERIALS = itertools.count(1)
 
 
 class PageRun:
-    """A tab's current run and reference, and the latest frame; every method is safe to call from any thread."""
+    """A tab's current run and reference, and the latest frame; every method is safe to call from any thread.
 
-    def __init__(self, scenario_dir: Path, settings: RunSettings, width_px: int = DEFAULT_WIDTH_PX) -> None:
+    Without ``width_px`` the figures are drawn only once the page has said how wide they are shown (``resize``): a
+    first drawing at a guessed width would be thrown away a moment later, and on a busy machine it kept the page
+    showing figures cut off at the right, and every click waiting, for seconds."""
+
+    def __init__(self, scenario_dir: Path, settings: RunSettings, width_px: int | None = None) -> None:
         self.scenario_dir = scenario_dir
         self.lock = threading.RLock()
-        self.width_px = _clamp_width(width_px)
+        self.width_px = _clamp_width(width_px) if width_px is not None else None
         self.reference: Reference | None = None
         self.generation = 0  # goes up with every RESET: a PLAY loop of an older run stops
         self.settings = settings
         self.model, self.title = build_model(scenario_dir, settings)
-        self.figures = LiveFigures(self.model, self.width_px)
+        # Each month's flows between the network's groups, kept for when this run becomes the reference: the model
+        # keeps only the current month's shipments, and RUN TO END draws none of the months it passes.
+        self.flows: dict[int, Flows] = {}
+        self.figures = self._figures()
         self.frame = self._render()
 
     def step(self, generation: int | None = None) -> Frame:
@@ -145,7 +156,7 @@ class PageRun:
                 return self.frame
             if self.model.running:
                 try:
-                    self.model.step()
+                    self._step_model()
                 except Exception as error:  # noqa: BLE001 - the page says what failed instead of a traceback
                     return self._fail(f"the run stopped at {self.model.date}: {error}", error)
             self.frame = self._render()
@@ -156,7 +167,7 @@ class PageRun:
         with self.lock:
             try:
                 while self.model.running:
-                    self.model.step()
+                    self._step_model()
             except Exception as error:  # noqa: BLE001
                 return self._fail(f"the run stopped at {self.model.date}: {error}", error)
             self.frame = self._render()
@@ -169,19 +180,19 @@ class PageRun:
                 model, title = build_model(self.scenario_dir, settings)
             except Exception as error:  # noqa: BLE001 - e.g. a scenario file edited into something invalid
                 return self._fail(f"could not start {settings.scenario_file}: {error}", error, stop=False)
-            finished = self.figures.series(self.model)
+            finished = self._series()
             if not finished.empty:
-                self.reference = Reference(self.title, finished)
+                self.reference = Reference(self.title, finished, self.flows)
             self.generation += 1
-            self.settings, self.model, self.title = settings, model, title
-            self.figures = LiveFigures(model, self.width_px, self._reference_series())
+            self.settings, self.model, self.title, self.flows = settings, model, title, {}
+            self.figures = self._figures()
             self.frame = self._render()
             return self.frame
 
     def clear_reference(self) -> Frame:
         with self.lock:
             self.reference = None
-            self.figures = LiveFigures(self.model, self.width_px)
+            self.figures = self._figures()
             self.frame = self._render()
             return self.frame
 
@@ -191,18 +202,31 @@ class PageRun:
             width_px = _clamp_width(width_px)
             if width_px != self.width_px:
                 self.width_px = width_px
-                self.figures = LiveFigures(self.model, width_px, self._reference_series())
+                self.figures = self._figures()
                 self.frame = self._render()
             return self.frame
 
-    def _reference_series(self) -> Series | None:
-        return self.reference.series if self.reference is not None else None
+    def _step_model(self) -> None:
+        self.model.step()
+        self.flows[self.model.month] = month_flows(self.model)
+
+    def _figures(self) -> LiveFigures | None:
+        if self.width_px is None:
+            return None
+        if self.reference is None:
+            return LiveFigures(self.model, self.width_px)
+        return LiveFigures(self.model, self.width_px, self.reference.series, self.reference.flows)
+
+    def _series(self) -> Series:
+        return self.figures.series(self.model) if self.figures is not None else Series.of(self.model)
 
     def _render(self, error: str | None = None) -> Frame:
         model = self.model
-        images = {name: self.figures.png(name, model) for name in FIGURE_NAMES}
-        sizes = {name: figure.figure.canvas.get_width_height() for name, figure in self.figures.figures.items()}
-        series = self.figures.series(model)
+        images, sizes = {}, {}
+        if self.figures is not None:
+            images = {name: self.figures.png(name, model) for name in FIGURE_NAMES}
+            sizes = {name: figure.figure.canvas.get_width_height() for name, figure in self.figures.figures.items()}
+        series = self._series()
         headline = headline_at(series)
         reference_headline = None
         if self.reference is not None:

@@ -12,7 +12,14 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sim.viz.serve import CHROMIUM_ARGS, chromium_executable, free_port, start_server, wait_until_serving
+from sim.viz.serve import (
+    CHROMIUM_ARGS,
+    FIGURES_AT_SHOWN_WIDTH,
+    chromium_executable,
+    free_port,
+    start_server,
+    wait_until_serving,
+)
 
 CHROMIUM = chromium_executable()
 BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.yaml"
@@ -83,15 +90,9 @@ def open_page(browser, url: str, width: int = 1400, height: int = 1000):
 
 
 def wait_for_figures_at_shown_width(page) -> None:
-    """Until the figures have been drawn again for the width the page measured (a moment after loading)."""
+    """Until the figures are shown, drawn for the width the page measured (a moment after loading)."""
     page.wait_for_function(FIGURES_AT_SHOWN_WIDTH, timeout=30_000)
 
-
-FIGURES_AT_SHOWN_WIDTH = """() => {
-    const images = [...document.querySelectorAll('.chipsim-figure img')];
-    return images.length === 4 && images.every(image => image.complete && image.naturalWidth > 0
-        && Math.abs(image.naturalWidth - image.getBoundingClientRect().width) <= 1);
-}"""
 
 
 def keep_screenshot(page, name: str) -> None:

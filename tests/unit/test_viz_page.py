@@ -10,9 +10,14 @@ import pytest
 
 from sim import run_scenario
 from sim.scenario.load import resolve_extends
+from sim.viz.app import catalogue_chips
+from sim.viz.controls import Pending, lever_state, threshold_note
 from sim.viz.heading import comparison_html, heading_html
-from sim.viz.levers import apply_changes, run_title, scenario_levers
-from sim.viz.session import PageRun, RunSettings, build_model
+from sim.viz.levers import LEVERS, apply_changes, run_title, scenario_levers
+from sim.viz.live import FIGURE_NAMES
+from sim.viz.network import month_flows
+from sim.viz.session import PageRun, RunSettings, build_model, scenario_info
+from sim.world import EDGE_RENTED
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -77,6 +82,31 @@ def test_a_lever_the_scenario_lacks_is_added_from_2026_and_changes_the_run() -> 
         RunSettings("baseline.yaml"))
 
 
+def test_choosing_another_scenario_marks_only_the_levers_the_user_changed_in_it() -> None:
+    """The panel's top line says the new scenario waits for RESET; a lever says 'press RESET' only if the user moved
+    it from what the new scenario does."""
+    info = scenario_info(SCENARIOS, "alliance_pressure.yaml")
+    pending = Pending("alliance_pressure.yaml", 0, {"training_run_monitoring": True})
+    states = {lever.name: lever_state(lever, pending, RunSettings("baseline.yaml"), info.levers[lever.name])
+              for lever in LEVERS}
+    assert states.pop("training_run_monitoring") == ("chipsim-pending",
+                                                     "changed: press RESET to apply (scenario: off)")
+    assert states["alliance_pressure"] == ("chipsim-as-scenario",
+                                           "as in scenario: 3B USD a year, 25% compensated from 2026-01")
+    assert {css for css, _words in states.values()} == {"chipsim-as-scenario"}
+
+
+def test_the_threshold_note_names_the_chips_nearest_the_line_and_only_chips_the_controls_concern() -> None:
+    chips = catalogue_chips("baseline.yaml")
+    names = [name for name, _tpp in chips]
+    assert "A100" in names and not any(name.startswith(("Huawei", "Cambricon")) for name in names)  # not China's
+    note = threshold_note(chips, 4800)
+    assert "controlled A100 (4,992), AWS Trainium2 (10,672), H100 SXM (15,832) and 13 more, up to Feynman" in note
+    assert "free H20 (2,368)." in note
+    # Free at 20,000: the H100 and H200 (15,832 each) and the Trainium2 named, the two below them counted.
+    assert "(15,832), AWS Trainium2 (10,672) and 2 more, down to H20 (2,368)." in threshold_note(chips, 20_000)
+
+
 def test_reset_keeps_the_previous_run_and_the_table_shows_the_difference() -> None:
     run = PageRun(SCENARIOS, RunSettings("baseline.yaml"), width_px=800)
     assert run.frame.date == "before 2024-01" and run.frame.headline is None
@@ -95,6 +125,58 @@ def test_reset_keeps_the_previous_run_and_the_table_shows_the_difference() -> No
     run.reset(RunSettings("baseline.yaml"))
     assert run.frame.reference_title == "baseline + enforcement x4"
     assert comparison_html(run.clear_reference()) == ""
+
+
+def test_figures_are_drawn_once_the_page_says_how_wide_they_are_shown() -> None:
+    """Not first at a guessed width: that drawing was thrown away a moment later, and until then the figures ran off
+    the right edge of a 1280 px window."""
+    run = PageRun(SCENARIOS, RunSettings("baseline.yaml"))
+    assert run.frame.images == {} and run.frame.date == "before 2024-01"
+    frame = run.resize(900)
+    assert set(frame.images) == set(FIGURE_NAMES) and frame.sizes["compute"][0] == frame.sizes["network"][0] == 900
+
+
+def test_the_first_month_after_reset_is_painted_on_the_layers_already_drawn() -> None:
+    """PLAY or STEP right after RESET shows its first month as fast as any later one: the previous run has set the
+    axes, so no figure draws its static layer (axes, ticks, legends) again, which takes most of a second on a busy
+    machine (and kept a RESET mid-PLAY waiting behind it)."""
+    run = PageRun(SCENARIOS, RunSettings("baseline.yaml"), width_px=800)
+    for _ in range(3):
+        run.step()
+    run.reset(RunSettings("baseline.yaml"))
+    drawn = {name: canvas.background for name, canvas in run.figures.canvases.items()}
+    run.step()
+    assert all(canvas.background is drawn[name] for name, canvas in run.figures.canvases.items())
+
+
+def test_after_reset_the_network_outlines_the_previous_runs_flows_that_shrank_in_the_same_month() -> None:
+    run = PageRun(SCENARIOS, RunSettings("baseline.yaml"), width_px=800)
+    run.run_to_end()  # draws none of the months on the way, yet each month's flows are kept
+    months = {run.model.start_month + row["tick"] for row in run.model.recorder.world_rows}
+    run.reset(RunSettings("baseline.yaml", changes=(("cloud_kyc", True),)))
+    assert set(run.reference.flows) == months
+    network = run.figures.figures["network"]
+    rim, hollow = network.outline
+    for _ in range(24):  # 2024-25: the KYC rule is not in force yet, every route carries what it did: no outline
+        run.step()
+        assert rim.get_segments() == []
+    for _ in range(2):  # 2026-02: China's renting in Singapore and Malaysia has all but stopped
+        run.step()
+    previous, now = run.reference.flows[run.model.month], month_flows(run.model)
+    rentals = [key for key in previous if key[2] == EDGE_RENTED and key[1] == ("data_center", "CN")]
+    assert len(rentals) == 2 and all(now.get(key, 0.0) < previous[key] / 50 for key in rentals)
+    # Malaysia's renting (about 340k H100e a month before) is outlined; Singapore's (30k) is too thin an edge for its
+    # fall to show, and no route that carries as much as before is outlined.
+    outlined = {tuple(map(tuple, segment)) for segment in rim.get_segments()}
+    shrank = {(network.position[source], network.position[target])
+              for (source, target, kind), h100e in previous.items() if now.get((source, target, kind), 0) < h100e}
+    malaysia = next(key for key in rentals if key[0] == ("data_center", "MY"))
+    assert (network.position[malaysia[0]], network.position[malaysia[1]]) in outlined and outlined <= shrank
+    assert len(hollow.get_segments()) == len(outlined)
+    assert (rim.get_linewidths() > hollow.get_linewidths()).all()  # hollow lines: a rim each side
+    run.clear_reference()
+    run.step()
+    assert run.figures.figures["network"].outline[0].get_segments() == []
 
 
 def test_the_heading_names_the_run_the_month_and_the_numbers_and_says_when_it_ended() -> None:
