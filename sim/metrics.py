@@ -136,10 +136,12 @@ class Ledger:
             self.acquired_chips[bloc_and_source] += int(chips_by_key[index])
             self.acquired_h100e[bloc_and_source] += float(h100e_by_key[index])
 
-    def seize(self, chips: int, h100e: float) -> None:
-        self.seized_chips_total += chips
-        self.seized_chips += chips
-        self.seized_h100e += h100e
+    def seize(self, chips: np.ndarray, h100e_per_chip: np.ndarray) -> None:
+        """Count seized shipments (row by row: chips, H100e per chip)."""
+        for count, per_chip in zip(chips.tolist(), h100e_per_chip.tolist(), strict=True):
+            self.seized_chips_total += count
+            self.seized_chips += count
+            self.seized_h100e += count * per_chip  # added one by one in row order, as the figures always were
 
     def retired(self, owner_bloc: str, chips: int, h100e: float) -> None:
         self.retired_chips_total += chips
@@ -264,7 +266,7 @@ class TickRecorder:
         date, tick = model.date, model.month - model.start_month
         compute = model.compute
         installed, effective = compute.installed_h100e, compute.effective_h100e
-        centers, owner_bloc = model.center_arrays, model.owner_bloc_code_of_center
+        centers, owner_bloc = model.center_arrays, model.center_arrays.owner_bloc_code
         spend, budget = (
             dict(zip(BLOCS, np.bincount(owner_bloc, weights=by_center, minlength=len(BLOCS)).tolist(), strict=True))
             for by_center in (centers.spent_usd, centers.budget_usd))
@@ -382,10 +384,10 @@ class TickRecorder:
 
     def _record_routes(self, date: str, tick: int, shipped: Shipments, smuggled: np.ndarray) -> None:
         """Chips diverted this month by the country they were diverted from, countries by code."""
-        model = self.model
-        countries = list(model.country_code)
-        diverted_by_country = np.bincount(model.node_country[shipped.source[smuggled]], weights=shipped.count[smuggled],
-                                          minlength=len(countries))
+        network = self.model.network
+        countries = list(network.country_code)
+        diverted_by_country = np.bincount(network.node_country[shipped.source[smuggled]],
+                                          weights=shipped.count[smuggled], minlength=len(countries))
         for code in sorted(np.flatnonzero(diverted_by_country).tolist(), key=countries.__getitem__):
             self.route_rows.append({"date": date, "tick": tick, "from_country": countries[code],
                                     "chips_diverted": int(diverted_by_country[code])})
@@ -393,9 +395,9 @@ class TickRecorder:
     def _record_flows(self, date: str, tick: int, shipped: Shipments) -> None:
         """Chips, H100e and value shipped this month by (kind, from bloc, to bloc): rows grouped by one integer key,
         summed with bincount."""
-        model = self.model
         blocs = len(BLOCS)
-        source_bloc, target_bloc = model.node_bloc_code[shipped.source], model.node_bloc_code[shipped.target]
+        node_bloc_code = self.model.network.node_bloc_code
+        source_bloc, target_bloc = node_bloc_code[shipped.source], node_bloc_code[shipped.target]
         key = (shipped.kind * blocs + source_bloc) * blocs + target_bloc
         keys = len(SHIPMENT_KINDS) * blocs * blocs
         present = np.flatnonzero(np.bincount(key, minlength=keys))

@@ -18,7 +18,7 @@ has had its chance to seize some of them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -27,6 +27,7 @@ import numpy as np
 
 from sim.catalog import ChipIndex
 from sim.columns import ColumnTable, rows_by_value
+from sim.scenario.schema import BLOC_CODE
 from sim.world import EDGE_LEGAL, EDGE_LICENSED, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED
 
 # Every kind a shipment may carry, numbered in this order in the columns' ``kind``.
@@ -94,11 +95,14 @@ class Rentals(ColumnTable):
 
 
 class TradeNetwork:
-    def __init__(self, graph: nx.DiGraph, chips: ChipIndex) -> None:
+    """``countries``: the scenario's country codes, in the order array code numbers them (``country_code``)."""
+
+    def __init__(self, graph: nx.DiGraph, chips: ChipIndex, countries: Iterable[str]) -> None:
         self.graph = graph
         self.chips = chips
         self.node_ids = list(graph.nodes)
         self.node_number = {node_id: number for number, node_id in enumerate(self.node_ids)}
+        self._number_agents(countries)
         # Per edge, what a shipment needs (kind code, lead time), as arrays sorted by (source, target) node number
         # (an edge's place there is its number).
         nodes = len(self.node_ids)
@@ -142,6 +146,28 @@ class TradeNetwork:
         self._shipped: Shipments | None = None
         self._seized_rows = np.zeros(0, dtype=np.int64)
         self.rented_this_tick = Rentals.empty()
+
+    def _number_agents(self, countries: Iterable[str]) -> None:
+        """What array code needs of each node, by node number, read from the graph's node attributes: its country
+        (``country_code``), its bloc (``BLOC_CODE``) and, for fabs, vendors, intermediaries and data centers, its place
+        among the agents of its kind, else -1 (``node_vendor``, ...); and each kind's node numbers by place
+        (``vendor_node``, ...). The world builder lists each kind's agents in the model's order, so a place here is
+        the agent's ``index`` in the model's list of its kind."""
+        self.country_code = {country: code for code, country in enumerate(countries)}
+        attributes = [self.graph.nodes[node_id] for node_id in self.node_ids]
+        self.node_country = np.array([self.country_code[node["country"]] for node in attributes], dtype=np.int64)
+        self.node_bloc_code = np.array([BLOC_CODE[node["bloc"]] for node in attributes], dtype=np.int64)
+        kind = np.array([node["kind"] for node in attributes], dtype=object)
+        self.fab_node, self.vendor_node, self.intermediary_node, self.center_node = (
+            np.flatnonzero(kind == name) for name in ("fab", "vendor", "intermediary", "data_center"))
+        self.node_vendor, self.node_intermediary, self.node_center = (
+            self._place_in_kind(node) for node in (self.vendor_node, self.intermediary_node, self.center_node))
+
+    def _place_in_kind(self, kind_node: np.ndarray) -> np.ndarray:
+        """By node number: the place among its kind's nodes (``kind_node``, node numbers by place), or -1."""
+        place = np.full(len(self.node_ids), -1, dtype=np.int64)
+        place[kind_node] = np.arange(len(kind_node))
+        return place
 
     @property
     def edge_count(self) -> int:

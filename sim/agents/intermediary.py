@@ -36,10 +36,13 @@ from sim.columns import CELL_KEY_SPAN, ColumnTable, order_within_groups, rows_by
 from sim.policies.export_controls import DENIED, STATUS_CODE
 from sim.scenario.schema import Intermediary
 from sim.trade import SMUGGLED_CODE
+from sim.world import EDGE_SMUGGLED
 
 if TYPE_CHECKING:
+    from sim.agents.enforcement import Finds
     from sim.agents.vendor import VendorAgent
     from sim.model import ChipSupplyModel
+    from sim.trade import Shipments
 
 DEMAND_SMOOTHING = 0.3
 
@@ -185,15 +188,18 @@ class IntermediaryArrays:
         self._quotes: tuple[Quotes, Quotes] | None = None  # valid until stock moves or a listing changes
 
     def connect(self) -> None:
-        """Read the network once it is built: each intermediary's vendors (in order) and country."""
+        """Read the network once it is built: each intermediary's vendors (in order), smuggling customers and
+        country."""
         model = self.model
         items = model.intermediaries
+        for item in items:
+            routes = model.network.customers_of(item.agent_id, kinds=(EDGE_SMUGGLED,))
+            item.connect([model.agents_by_id[vendor_id] for vendor_id in item.vendor_ids], routes)
         vendor_index = {vendor.agent_id: v for v, vendor in enumerate(model.vendors)}
         self.edge_item = np.array([i for i, item in enumerate(items) for _ in item.vendors], dtype=np.int64)
         self.edge_vendor = np.array([vendor_index[v.agent_id] for item in items for v in item.vendors], dtype=np.int64)
-        self.node = np.array([item.node for item in items], dtype=np.int64)
-        self.country = model.node_country[self.node]
-        self.vendor_node = np.array([vendor.node for vendor in model.vendors], dtype=np.int64)
+        self.node = model.network.intermediary_node
+        self.country = model.network.node_country[self.node]
 
     # --- cells ------------------------------------------------------------------------------------------------
     def cells(self, item: np.ndarray, chip: np.ndarray) -> np.ndarray:
@@ -253,7 +259,20 @@ class IntermediaryArrays:
         self.believed_detection[item] = max(self.believed_detection[item], 2 * prior)
         self._sources_month, self._quotes = None, None
 
-    def learn_from_inspections(self, diverted_from: np.ndarray, caught: np.ndarray, countries: int) -> None:
+    def node_listed(self) -> np.ndarray:
+        """Whether each node of the trade network is on the entity list now (only intermediaries ever are)."""
+        listed = np.zeros(len(self.model.network.node_ids), dtype=bool)
+        listed[self.node[self.listed]] = True
+        return listed
+
+    def after_inspections(self, found: Finds, shipped: Shipments, month: int) -> None:
+        """The month's inspections found ``found`` among ``shipped``: the senders of what was seized are listed, and
+        diverters learn from what was caught."""
+        for item in self.model.network.node_intermediary[shipped.source[found.seized_rows]].tolist():
+            self.list_on_entity_list(item, month)
+        self.learn_from_inspections(found.diverted_from, found.diverted_caught)
+
+    def learn_from_inspections(self, diverted_from: np.ndarray, caught: np.ndarray) -> None:
         """Diverters in a country learn from the share of that country's diverted shipments caught this month.
 
         ``diverted_from`` holds the country code of each diverted shipment, ``caught`` whether it was seized. With
@@ -262,6 +281,7 @@ class IntermediaryArrays:
         way to what its country saw.
         """
         params = self.model.params
+        countries = len(self.model.network.country_code)
         diverted_by_country = np.bincount(diverted_from, minlength=countries)
         caught_by_country = np.bincount(diverted_from, weights=caught, minlength=countries)
         observed = np.full(countries, params.perceived_detection_initial)
@@ -369,21 +389,28 @@ class IntermediaryArrays:
         cell = np.flatnonzero((wanted > 0) & (self.source_vendor >= 0))
         chips = self.model.chips
         cell = cell[stable_order(self.cell_item[cell] * len(chips) + chips.sort_rank[self.cell_chip[cell]])]
-        buyer, seller = self.node[self.cell_item[cell]], self.vendor_node[self.source_vendor[cell]]
+        buyer, seller = self.node[self.cell_item[cell]], self.model.network.vendor_node[self.source_vendor[cell]]
         return Orders(buyer=buyer, seller=seller, edge=self.model.network.edge_numbers(seller, buyer),
                       seller_cell=self.model.vendor_arrays.cells(self.source_vendor[cell], self.cell_chip[cell]),
                       chip=self.cell_chip[cell], requested=np.minimum(wanted[cell], MAX_CHIPS_PER_ORDER),
                       unit_price_usd=self.source_price_usd[cell])
 
-    def on_filled(self, item: np.ndarray, chip: np.ndarray, count: np.ndarray, value_usd: np.ndarray) -> None:
-        """Restocking orders filled by vendors (rows in order): chips now on order, and paid for."""
-        np.add.at(self.on_order, self.cells(item, chip), count)
-        np.add.at(self.purchases_usd, item, value_usd)
+    def on_filled(self, buyer: np.ndarray, chip: np.ndarray, filled: np.ndarray, value_usd: np.ndarray) -> None:
+        """Orders filled (rows in order; ``buyer`` a node number): the intermediaries' restocking orders among them
+        are chips now on order, and paid for."""
+        item = self.model.network.node_intermediary[buyer]
+        mine = (item >= 0) & (filled > 0)
+        item = item[mine]
+        np.add.at(self.on_order, self.cells(item, chip[mine]), filled[mine])
+        np.add.at(self.purchases_usd, item, value_usd[mine])
 
-    def receive(self, item: np.ndarray, chip: np.ndarray, count: np.ndarray) -> None:
-        cell = self.cells(item, chip)
-        np.add.at(self.inventory, cell, count)
-        np.subtract.at(self.on_order, cell, count)
+    def receive(self, arriving: Shipments) -> None:
+        """Chips from vendors, arrived (the arriving shipments addressed to intermediaries): in stock."""
+        item = self.model.network.node_intermediary[arriving.target]
+        mine = item >= 0
+        cell = self.cells(item[mine], arriving.chip[mine])
+        np.add.at(self.inventory, cell, arriving.count[mine])
+        np.subtract.at(self.on_order, cell, arriving.count[mine])
 
 
 def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
@@ -398,7 +425,7 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     """
     arrays, chips = model.intermediary_arrays, model.chips
     items = len(model.intermediaries)
-    row_item = model.node_intermediary[orders.seller]
+    row_item = model.network.node_intermediary[orders.seller]
     mine = np.flatnonzero(row_item >= 0)
     # The intermediaries' rows picked and put in order in one take (the columns are 100k rows at S10k).
     placed = mine[stable_order(row_item[mine] * len(chips) + chips.sort_rank[orders.chip[mine]])]
@@ -434,7 +461,8 @@ def fill_intermediary_orders(model: ChipSupplyModel, orders: Orders, month: int)
     value = filled * orders.unit_price_usd
     model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
                        value, edge=orders.edge)
-    model.charge_buyers(orders.buyer, orders.chip, filled, value)
+    model.center_arrays.pay(model.network.node_center[orders.buyer], value)
+    arrays.on_filled(orders.buyer, orders.chip, filled, value)
     arrays.after_sales(group_cell, ordered=sum_by_group(group, limits, len(first)),
                        filled=sum_by_group(group, filled, len(first)),
                        sales_usd=sum_by_group(row_item, value, items),

@@ -46,6 +46,7 @@ from sim.trade import LICENSED_CODE
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
+    from sim.trade import Shipments
 
 DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand forecast
 ADJUSTMENT_MONTHS = 3.0  # a stock gap is closed over this many months, so bookings do not whipsaw
@@ -476,11 +477,33 @@ class VendorArrays:
         """Whether each cell's chip is on sale in ``month``."""
         return self.model.chips.release_month[self.cell_chip] <= month
 
-    def receive(self, vendor: np.ndarray, chip: np.ndarray, count: np.ndarray) -> None:
-        """Chips from the fabs, arrived: in stock, no longer in production."""
-        cell = self.cells(vendor, chip)
-        np.add.at(self.inventory, cell, count)
-        np.subtract.at(self.in_production, cell, count)
+    def receive(self, arriving: Shipments) -> None:
+        """Chips from the fabs, arrived (the arriving shipments addressed to vendors): in stock, no longer in
+        production."""
+        vendor = self.model.network.node_vendor[arriving.target]
+        mine = vendor >= 0
+        cell = self.cells(vendor[mine], arriving.chip[mine])
+        np.add.at(self.inventory, cell, arriving.count[mine])
+        np.subtract.at(self.in_production, cell, arriving.count[mine])
+
+    def production_under_way(self, start_month: int) -> list[tuple[str, str, str, int, int, int]]:
+        """Chips already in production at the start, as shipments from the fabs (rows for
+        ``TradeNetwork.seed_in_transit``): one lead time of each line's full-reservation output, counted in production.
+
+        Front-company lines are left out: whether they produce at all depends on foundry KYC from the first month.
+        """
+        model = self.model
+        under_way = []
+        for vendor in model.vendors:
+            for line in vendor.product_lines:
+                if model.catalog[line.chip].release_month > start_month or line.via_front_company:
+                    continue
+                monthly = int(vendor.full_reservation_output(line, start_month))
+                for months_ahead in range(model.params.production_lead_time_months):
+                    under_way.append((line.fab, vendor.agent_id, line.chip, monthly, start_month - 1,
+                                      start_month + months_ahead))
+                    vendor.production_shipped(line.chip, monthly)
+        return under_way
 
     def after_sales(self, month: int, ordered: np.ndarray, available: np.ndarray) -> None:
         """Update each released chip's demand forecast and price after the month's sales (``ordered``: chips
@@ -513,9 +536,9 @@ def vendor_price_list(model: ChipSupplyModel, month: int) -> tuple[np.ndarray, n
 
 
 def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> None:
-    """Every vendor's orders of the month, filled at once: stock rationed among each chip's orders (none for a
-    buyer the export rules deny), shipped (``licensed`` when sold under a licence or allowance), paid for; then each
-    vendor updates its forecasts and prices.
+    """Every vendor's orders of the month (the rows of ``orders`` whose seller is one), filled at once: stock
+    rationed among each chip's orders (none for a buyer the export rules deny), shipped (``licensed`` when sold under
+    a licence or allowance), paid for; then each vendor updates its forecasts and prices.
 
     A chip's orders are its vendor's ``orders`` of old, in the order placed; vendors and chips go in the order the
     per-vendor rule took them (vendor, then its list of chips: the order of the vendor arrays' cells), which is also
@@ -523,7 +546,8 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     order at a time, in that order, since each sale uses up a cap the next one sees.
     """
     vendors, chips, nodes, arrays = model.vendors, model.chips, model.nodes, model.vendor_arrays
-    placed = stable_order(orders.seller_cell)
+    mine = np.flatnonzero(model.network.node_vendor[orders.seller] >= 0)
+    placed = mine[stable_order(orders.seller_cell[mine])]
     cell = orders.seller_cell[placed]
     orders = orders.take(placed)
     status = model.export_gate.status_codes(orders.chip, orders.buyer)
@@ -546,12 +570,13 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     value = filled * orders.unit_price_usd
     model.network.ship(orders.seller, orders.buyer, orders.chip, filled, month, filled * chips.h100e[orders.chip],
                        value, kind=np.where(licensed, LICENSED_CODE, -1), edge=orders.edge)
-    model.charge_buyers(orders.buyer, orders.chip, filled, value)
+    model.center_arrays.pay(model.network.node_center[orders.buyer], value)
+    model.intermediary_arrays.on_filled(orders.buyer, orders.chip, filled, value)
 
     # Per vendor: revenue net of tariffs and tariffs, by destination country (sales only).
     sold = filled > 0
     countries = arrays.revenue_usd.shape[1]
-    vendor_country = arrays.cell_vendor[cell[sold]] * countries + model.node_country[orders.buyer[sold]]
+    vendor_country = arrays.cell_vendor[cell[sold]] * countries + model.network.node_country[orders.buyer[sold]]
     arrays.revenue_usd += sum_by_group(vendor_country, value[sold] - tariff[sold],
                                        arrays.revenue_usd.size).reshape(arrays.revenue_usd.shape)
     arrays.tariff_usd += sum_by_group(vendor_country, tariff[sold], arrays.tariff_usd.size).reshape(
@@ -561,6 +586,6 @@ def fill_vendor_orders(model: ChipSupplyModel, orders: Orders, month: int) -> No
     filled_by_cell = sum_by_group(cell, filled, cells)
     arrays.inventory -= filled_by_cell
     arrays.chips_sold = sum_by_group(arrays.cell_vendor, filled_by_cell, len(vendors))
-    arrays.sold_by_bloc = sum_by_group(cell * blocs + model.node_bloc_code[orders.buyer], filled,
+    arrays.sold_by_bloc = sum_by_group(cell * blocs + model.network.node_bloc_code[orders.buyer], filled,
                                        cells * blocs).reshape(cells, blocs)
     arrays.after_sales(month, ordered=sum_by_group(cell, orders.requested, cells), available=available)

@@ -192,7 +192,7 @@ def test_buyers_pay_for_exactly_what_was_shipped_to_them() -> None:
             cash_before = model.center_arrays.cash_usd.copy()
         getattr(model, phase)()
     shipped = model.network.shipped_this_tick
-    to_center = model.node_center[shipped.target]
+    to_center = model.network.node_center[shipped.target]
     paid = np.bincount(to_center[to_center >= 0], weights=shipped.value_usd[to_center >= 0],
                        minlength=len(model.data_centers))
     np.testing.assert_allclose(cash_before - model.center_arrays.cash_usd, paid, rtol=1e-12, atol=1e-6)
