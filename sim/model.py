@@ -8,8 +8,6 @@ last, when every order (from data centers and intermediaries alike) is in.
 
 from __future__ import annotations
 
-import functools
-import gc
 from collections.abc import Iterable
 
 import mesa
@@ -21,20 +19,23 @@ from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
 from sim.agents.enforcement import inspect_shipments
 from sim.agents.fab import FabNodes, book_and_produce
-from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
+from sim.agents.intermediary_arrays import IntermediaryArrays
+from sim.agents.intermediary_sales import fill_intermediary_orders
 from sim.agents.lab import Labs
 from sim.agents.market import Orders
 from sim.agents.rental import RentalRoutes, clear_rental_market
-from sim.agents.vendor import VendorArrays, fill_vendor_orders
+from sim.agents.vendor_arrays import VendorArrays
+from sim.agents.vendor_sales import fill_vendor_orders
 from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
 from sim.compute import bloc_compute
 from sim.export_gate import ExportGate
+from sim.gc_pause import without_cyclic_gc
 from sim.installed import InstalledBase
 from sim.metrics import Ledger, TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
 from sim.parameters import run_parameters
-from sim.policies.registry import build_policies
+from sim.policies.registry import PoliciesInForce
 from sim.rng import RandomStreams
 from sim.rules import PolicyWorld, Rules
 from sim.scenario.schema import Scenario
@@ -43,32 +44,10 @@ from sim.trade import SHIPMENT_KINDS, TradeNetwork
 from sim.world import EDGE_RENTED, build_world
 
 
-def _without_cyclic_gc(method):
-    """Run ``method`` with Python's cyclic garbage collector paused, and back on afterwards.
-
-    Building a world and stepping it create hundreds of thousands of small objects (cohorts, orders, shipments) that
-    live on or are freed by reference counting. Each burst of allocations set off the cyclic collector, which walks
-    every tracked object of the model, again and again: half the set-up and over a quarter of a tick at 10k agents
-    (benchmarks/bench_scale.py). Paused for the call, it runs at most once after it. Results do not change.
-    """
-
-    @functools.wraps(method)
-    def paused(*args, **kwargs):
-        if not gc.isenabled():
-            return method(*args, **kwargs)
-        gc.disable()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
-
-
 class ChipSupplyModel(mesa.Model):
     """The AI-chip supply chain of one scenario, run with one seed."""
 
-    @_without_cyclic_gc
+    @without_cyclic_gc
     def __init__(self, scenario: Scenario, seed: int = 0, tables: Iterable[str] | None = None) -> None:
         """``tables``: which of sim.table_names.TABLES to record besides blocs and world (None: all of them)."""
         tables = recorded_tables(tables)  # a bad name is refused before any set-up work
@@ -127,9 +106,7 @@ class ChipSupplyModel(mesa.Model):
         self.rental_routes = RentalRoutes(self)
         # Labs are agents but not trade-network nodes: they move weights, not chips.
         self.labs = Labs(self, scenario, {center.agent_id: center.index for center in self.data_centers})
-        self.policies = build_policies(scenario)
-        self.observing_policies = [policy for policy in self.policies if policy.observes]
-        self.rental_observing_policies = [policy for policy in self.policies if policy.observes_rentals]
+        self.policies = PoliciesInForce(scenario)
         self.policy_world = PolicyWorld.of(scenario, self.nodes, self.data_centers, self.catalog, self.chips,
                                            self.streams, self.labs.roster())
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
@@ -168,44 +145,12 @@ class ChipSupplyModel(mesa.Model):
         "_record",
     )
 
-    @_without_cyclic_gc
+    @without_cyclic_gc
     def step(self) -> None:
         for phase in self.PHASES:
             getattr(self, phase)()
         if self.month >= self.end_month:
             self.running = False
-
-    def _policies_observe(self) -> None:
-        for policy in self.rental_observing_policies:
-            policy.observe_rentals(self.network.rented_this_tick, self.policy_world, self.month)
-        if not self.observing_policies:
-            return  # most runs: no month's copy of the shipments to make
-        delivered = self.network.unseized_this_tick()
-        for policy in self.observing_policies:
-            policy.observe(delivered, self.policy_world, self.month)
-
-    def _move_weights(self) -> None:
-        """Labs train and release models, deploy weights abroad as the rules allow, and lose some to theft."""
-        if not self.labs.agents:
-            return
-        installed_h100e = self.installed.h100e_by_center_and_source().sum(axis=1)
-        self.labs.step(self.month, self.start_month, installed_h100e, self.rules.weights, self.streams)
-
-    def _account_compute(self) -> None:
-        centers = self.center_arrays
-        self.compute = bloc_compute(self.installed, self.center_arrays.owner_bloc_code, centers.rented_in_h100e,
-                                    centers.rented_out_h100e, self.params.distillation_gap_share,
-                                    self.params.distillation_cap_share_of_own,
-                                    self.rules.distillation_kept,
-                                    self.labs.obtained.h100e(self.month) if self.labs.agents else None)
-
-    def _record(self) -> None:
-        self.recorder.record()
-
-    @property
-    def date(self) -> str:
-        """The month being (or last) simulated, as YYYY-MM."""
-        return format_month(self.month)
 
     def _begin_month(self) -> None:
         self.month += 1
@@ -217,8 +162,7 @@ class ChipSupplyModel(mesa.Model):
     def _apply_policies(self) -> None:
         # Fresh rules from the scenario every month; each policy in force writes what it changes, in file order.
         self.rules = Rules.of_scenario(self.scenario, self.policy_world, self.seed, self.month)
-        for policy in self.policies:
-            policy.apply(self.rules, self.policy_world, self.month)
+        self.policies.apply(self.rules, self.policy_world, self.month)
         self.export_gate.use(self.rules)
         for node in self.rules.entity_list_additions:
             self.intermediary_arrays.list_on_entity_list(self.network.node_intermediary[node], self.month)
@@ -294,6 +238,32 @@ class ChipSupplyModel(mesa.Model):
         self.ledger.seize(shipped.count[found.seized_rows], self.chips.h100e[shipped.chip[found.seized_rows]])
         self.network.seize(found.seized_rows)
         self.intermediary_arrays.after_inspections(found, shipped, self.month)
+
+    def _policies_observe(self) -> None:
+        network = self.network
+        self.policies.observe(network.rented_this_tick, network.unseized_this_tick, self.policy_world, self.month)
+
+    def _move_weights(self) -> None:
+        """Labs train and release models, deploy weights abroad as the rules allow, and lose some to theft."""
+        if not self.labs.agents:
+            return
+        installed_h100e = self.installed.h100e_by_center_and_source().sum(axis=1)
+        self.labs.step(self.month, self.start_month, installed_h100e, self.rules.weights, self.streams)
+
+    def _account_compute(self) -> None:
+        centers, params = self.center_arrays, self.params
+        self.compute = bloc_compute(self.installed, centers.owner_bloc_code, centers.rented_in_h100e,
+                                    centers.rented_out_h100e, params.distillation_gap_share,
+                                    params.distillation_cap_share_of_own, self.rules.distillation_kept,
+                                    self.labs.obtained.h100e(self.month) if self.labs.agents else None)
+
+    def _record(self) -> None:
+        self.recorder.record()
+
+    @property
+    def date(self) -> str:
+        """The month being (or last) simulated, as YYYY-MM."""
+        return format_month(self.month)
 
     # --- stocks, for accounting and tests -------------------------------------------------------------------
     def chips_installed(self) -> int:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
-from sim.agents.vendor import vendor_price_list
 from sim.columns import segment_rows
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
 from sim.policies.export_controls import DENIED, STATUS_CODE
@@ -142,7 +141,7 @@ class _OfferPool:
         self.routes = routes = model.offer_routes
         # The pool of quoted rows: vendors' blocks, then intermediaries' local quotes, then their grey quotes. A
         # vendor quotes every released chip the export rules let it sell to the block's kind of buyer.
-        vendor_cell, vendor, chip, price = vendor_price_list(model, month)
+        vendor_cell, vendor, chip, price = model.vendor_arrays.price_list(month)
         per_vendor = np.bincount(vendor, minlength=len(model.vendors))
         vendor_blocks = np.flatnonzero(routes.block_vendor >= 0)
         asked = routes.block_vendor[vendor_blocks]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents.intermediary import DEMAND_SMOOTHING
+from sim.agents.intermediary_arrays import DEMAND_SMOOTHING
 from sim.agents.market import ration_quantities
-from sim.agents.vendor import DEMAND_SMOOTHING as VENDOR_SMOOTHING
+from sim.agents.vendor_arrays import DEMAND_SMOOTHING as VENDOR_SMOOTHING
 from sim.model import ChipSupplyModel
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED
 from sim.scenario import load_scenario, validate
