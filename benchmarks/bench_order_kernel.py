@@ -36,7 +36,7 @@ from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
 from sim.model import ChipSupplyModel
 from sim.ordering import _OfferPool, plan_orders
-from sim.scenario.schema import BLOCS
+from sim.scenario.fields import BLOCS
 
 KERNEL = Path(__file__).resolve().parent / "order_kernel.c"
 INT64 = np.ctypeslib.ndpointer(dtype=np.int64, flags="C_CONTIGUOUS")

@@ -45,7 +45,7 @@ from sim.columns import smallest_int
 from sim.compute import CHINA_BLOC, US_BLOC
 from sim.installed import INSTALLED_SOURCES
 from sim.lasting import LastingArrays, Packed, unpacked
-from sim.scenario.schema import BLOC_CODE, BLOCS
+from sim.scenario.fields import BLOC_CODE, BLOCS
 from sim.table_names import TABLES, recorded_tables
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 

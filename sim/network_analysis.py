@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import pandas as pd
 
-from sim.scenario.schema import CONTROLLING_BLOC
+from sim.scenario.fields import CONTROLLING_BLOC
 from sim.style import compact
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
 from sim.columns import segment_rows
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
 from sim.policies.export_controls import DENIED, STATUS_CODE
-from sim.scenario.schema import BLOC_CODE, CONTROLLING_BLOC
+from sim.scenario.fields import BLOC_CODE, CONTROLLING_BLOC
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent

@@ -27,7 +27,7 @@ import numpy as np
 
 from sim.catalog import ChipIndex
 from sim.columns import ColumnTable, rows_by_value
-from sim.scenario.schema import BLOC_CODE
+from sim.scenario.fields import BLOC_CODE
 from sim.world import EDGE_LEGAL, EDGE_LICENSED, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED
 
 # Every kind a shipment may carry, numbered in this order in the columns' ``kind``.

@@ -20,7 +20,8 @@ from sim.agents.base import RowOf, SupplyChainAgent
 from sim.columns import rows_by_value
 from sim.exact import power
 from sim.installed import INSTALLED_SOURCES, InstalledBase, installed_source
-from sim.scenario.schema import BLOC_CODE, BLOCS, DataCenter
+from sim.scenario.fields import BLOC_CODE, BLOCS
+from sim.scenario.schema import DataCenter
 from sim.trade import SMUGGLED_CODE
 
 if TYPE_CHECKING:

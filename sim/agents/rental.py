@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.market import once_per_kind
-from sim.scenario.schema import CONTROLLING_BLOC
+from sim.scenario.fields import CONTROLLING_BLOC
 from sim.trade import Rentals
 
 if TYPE_CHECKING:

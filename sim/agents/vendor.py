@@ -28,7 +28,8 @@ from sim.policies.export_controls import (
     TIERED,
     AllowanceInForce,
 )
-from sim.scenario.schema import BLOC_CODE, ProductLine, Vendor
+from sim.scenario.fields import BLOC_CODE
+from sim.scenario.schema import ProductLine, Vendor
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel

@@ -19,7 +19,8 @@ from sim.agents.product_lines import ProductLines, line_ramp_factor, line_window
 from sim.catalog import ChipModel
 from sim.columns import CELL_KEY_SPAN
 from sim.exact import power
-from sim.scenario.schema import BLOCS, ProductLine
+from sim.scenario.fields import BLOCS
+from sim.scenario.schema import ProductLine
 
 if TYPE_CHECKING:
     from sim.agents.vendor import VendorAgent

@@ -9,7 +9,7 @@ import numpy as np
 from sim.agents.market import Order, Orders, ration_groups, sum_by_group
 from sim.columns import stable_order
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, STATUS_CODE, TIERED
-from sim.scenario.schema import BLOCS
+from sim.scenario.fields import BLOCS
 from sim.trade import LICENSED_CODE
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from matplotlib.lines import Line2D
 
 from sim.agents.base import SupplyChainAgent
 from sim.model import ChipSupplyModel
-from sim.scenario.schema import BLOCS
+from sim.scenario.fields import BLOCS
 from sim.style import BLOC_COLOURS, BLOC_LABELS, FALLBACK_COLOUR, FLOW_COLOURS, FLOW_LABELS
 from sim.trade import SHIPMENT_KINDS, Shipments
 from sim.world import EDGE_RENTED, EDGE_SMUGGLED

@@ -23,7 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.model import ChipSupplyModel
-from sim.scenario.schema import BLOCS
+from sim.scenario.fields import BLOCS
 from sim.style import (
     BLOC_LABELS,
     LEAD_COLOUR,
