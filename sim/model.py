@@ -32,7 +32,8 @@ from sim.compute import bloc_compute
 from sim.export_gate import ExportGate
 from sim.gc_pause import without_cyclic_gc
 from sim.installed import InstalledBase
-from sim.metrics import Ledger, TickRecorder
+from sim.ledger import Ledger
+from sim.metrics import TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
 from sim.parameters import run_parameters
 from sim.policies.registry import PoliciesInForce
@@ -84,17 +85,15 @@ class ChipSupplyModel(mesa.Model):
         self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
         self.center_arrays = DataCenterArrays(world.data_centers, self.start_month, self.country_bloc, self.installed)
         self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
-        self.center_arrays.install_initial(world.initial_chips, self.chips.numbers(world.initial_chip_ids)[
-            world.initial_chips.chip])
+        self.center_arrays.install_initial(world.initial_chips, world.initial_chip_ids)
         # After the installed base: chips are numbered as first met, installed chips first (sums run in that order).
         self.vendor_arrays = VendorArrays(self, self.vendors)
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
-        self.network = TradeNetwork(world.graph, self.chips, self.country_bloc)
-        self.nodes = [self.agents_by_id[node_id] for node_id in self.network.node_ids]  # the agent of each node
+        self.network = network = TradeNetwork(world.graph, self.chips, self.country_bloc)
+        self.nodes = [self.agents_by_id[node_id] for node_id in network.node_ids]  # the agent of each node
         for number, agent in enumerate(self.nodes):
             agent.node = number
-        network = self.network
         self.intermediary_arrays.connect()
         supplying = tuple(kind for kind in SHIPMENT_KINDS if kind != EDGE_RENTED)
         for center in self.data_centers:
@@ -116,7 +115,7 @@ class ChipSupplyModel(mesa.Model):
         self.sme_reduction_in_effect = self.rules.sme_reduction.copy()  # by fab; allies' alignment moves it monthly
         self.ledger.initial_installed_chips = self.chips_installed()
         under_way = self.vendor_arrays.production_under_way(self.start_month)
-        self.network.seed_in_transit(under_way)
+        network.seed_in_transit(under_way)
         self.ledger.initial_in_transit_chips = sum(count for _fab, _vendor, _chip, count, _sent, _due in under_way)
         self.recorder = TickRecorder(self, tables)
         self.orders_placed_this_month = 0  # data centers' and restocking orders (the market's work; benchmarks)

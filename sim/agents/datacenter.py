@@ -25,7 +25,7 @@ from sim.scenario.schema import DataCenter
 from sim.trade import SMUGGLED_CODE
 
 if TYPE_CHECKING:
-    from sim.metrics import Ledger
+    from sim.ledger import Ledger
     from sim.model import ChipSupplyModel
     from sim.trade import Shipments
     from sim.world import InitialChips
@@ -81,8 +81,9 @@ class DataCenterAgent(SupplyChainAgent):
 
 
 class DataCenterArrays:
-    """Every data center's money and rented compute for the month, a row per data center (its ``index``), and how
-    how much it prefers its own bloc's chips (this month's preference for promoted hardware is in ``Rules``).
+    """Every data center's money and rented compute for the month, a row per data center (its ``index``), how much it
+    prefers its own bloc's chips (this month's preference for promoted hardware is in ``Rules``), and its installed
+    chips (the ``InstalledBase``, where this class installs arrivals and retires old cohorts).
 
     Each month a data center adds its (noisy) budget to its cash, and after ordering keeps at most
     ``budget_carryover_months`` of budget as cash for the next month.
@@ -137,10 +138,10 @@ class DataCenterArrays:
         np.add.at(self.spent_usd, center[mine], value_usd[mine])
 
     # --- installed chips --------------------------------------------------------------------------------------
-    def install_initial(self, initial: InitialChips, chip: np.ndarray) -> None:
-        """Every data center's chips installed before the start, one batch per install month (``chip``: the model's
-        number of each row's chip)."""
-        center = initial.center
+    def install_initial(self, initial: InitialChips, chip_ids: list[str]) -> None:
+        """Every data center's chips installed before the start, one batch per install month (``chip_ids``: the chip
+        of each of ``initial``'s chip numbers)."""
+        center, chip = initial.center, self.installed.chips.numbers(chip_ids)[initial.chip]
         source = installed_source(self.installed.chips, chip, self.owner_bloc_code[center])
         for month, rows in rows_by_value(self.start_month - initial.age_months):
             self.installed.install_numbered(center[rows], chip[rows], source[rows], initial.count[rows], month=month)
