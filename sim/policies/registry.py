@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -144,19 +144,25 @@ def _load_plugins() -> None:
         importlib.import_module(f"sim.policies.{module.name}")
 
 
-class PoliciesInForce:
+class PoliciesInForce(Sequence["Policy"]):
     """A scenario's enabled policies, in file order (the order they act in each tick), and the two things the model
     asks of them each month."""
 
     def __init__(self, scenario: Scenario) -> None:
         _load_plugins()
-        self.policies = [REGISTRY[spec.type](spec) for spec in scenario.policies if spec.enabled]
-        self._observing = [policy for policy in self.policies if policy.observes]
-        self._observing_rentals = [policy for policy in self.policies if policy.observes_rentals]
+        self._policies = [REGISTRY[spec.type](spec) for spec in scenario.policies if spec.enabled]
+        self._observing = [policy for policy in self._policies if policy.observes]
+        self._observing_rentals = [policy for policy in self._policies if policy.observes_rentals]
+
+    def __getitem__(self, index):
+        return self._policies[index]
+
+    def __len__(self) -> int:
+        return len(self._policies)
 
     def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
         """Each policy in force writes what it changes into this month's ``rules``, in file order."""
-        for policy in self.policies:
+        for policy in self._policies:
             policy.apply(rules, world, month)
 
     def observe(self, rented: Rentals, unseized: Callable[[], Shipments], world: PolicyWorld, month: int) -> None:
