@@ -36,7 +36,7 @@ from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
 from sim.model import ChipSupplyModel
 from sim.ordering import _OfferPool, plan_orders
-from sim.scenario.schema import BLOCS
+from sim.scenario.fields import BLOCS
 
 KERNEL = Path(__file__).resolve().parent / "order_kernel.c"
 INT64 = np.ctypeslib.ndpointer(dtype=np.int64, flags="C_CONTIGUOUS")
@@ -82,7 +82,7 @@ def kernel_arguments(model: ChipSupplyModel) -> tuple[_OfferPool, tuple]:
                   np.asarray(pool.chip, dtype=np.int64), np.asarray(pool.price, dtype=np.float64),
                   model.center_arrays.cash_usd,
                   1.0 - model.center_arrays.home_vendor_preference,
-                  np.asarray(model.owner_bloc_code_of_center, dtype=np.int64),
+                  np.asarray(model.center_arrays.owner_bloc_code, dtype=np.int64),
                   blocs, (domestic == SOURCE_INDEX[SOURCE_DOMESTIC]).astype(np.uint8),
                   np.asarray(chips.h100e, dtype=np.float64), float(model.params.buyer_price_sensitivity), *buffers)
 
@@ -93,7 +93,7 @@ def compiled_orders(model: ChipSupplyModel, kernel: ctypes.CDLL) -> Orders:
     placed = kernel.plan_orders(*arguments)
     route, pool_row, quantity = (column[:placed] for column in arguments[-3:])
     routes = pool.routes
-    return Orders(buyer=model.center_node[routes.edge_center[route]], seller=routes.edge_seller[route],
+    return Orders(buyer=model.network.center_node[routes.edge_center[route]], seller=routes.edge_seller[route],
                   edge=routes.edge_network[route], seller_cell=pool.cell[pool_row], chip=pool.chip[pool_row],
                   requested=np.minimum(quantity, MAX_CHIPS_PER_ORDER), unit_price_usd=pool.price[pool_row])
 

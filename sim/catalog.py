@@ -19,7 +19,8 @@ from functools import cached_property
 import numpy as np
 
 from sim.calendar import parse_month
-from sim.scenario.schema import BLOC_CODE, Scenario
+from sim.scenario.fields import BLOC_CODE
+from sim.scenario.schema import Scenario
 
 H100_TPP = 15_832.0
 H100_DENSE_8BIT_TOPS = 1_979.0  # = H100_TPP / 8

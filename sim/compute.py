@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.installed import INSTALLED_SOURCES, InstalledBase
-from sim.scenario.schema import BLOC_CODE, BLOCS, CONTROLLING_BLOC
+from sim.scenario.fields import BLOC_CODE, BLOCS, CONTROLLING_BLOC
 
 US_BLOC, CHINA_BLOC = CONTROLLING_BLOC, "china"
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.agents.market import AnswersByKind
 from sim.policies.export_controls import DENIED, STATUS_CODE, AllowanceInForce
-from sim.scenario.schema import CONTROLLING_BLOC
+from sim.scenario.fields import CONTROLLING_BLOC
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent

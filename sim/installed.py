@@ -25,7 +25,7 @@ import numpy as np
 from sim.catalog import ChipIndex
 from sim.columns import stable_order
 from sim.lasting import LastingArrays, SplitInts
-from sim.scenario.schema import BLOCS
+from sim.scenario.fields import BLOCS
 
 if TYPE_CHECKING:
     from sim.catalog import ChipModel

@@ -128,8 +128,9 @@ class LastingArrays:
 
     def keep(self, array: np.ndarray) -> np.ndarray:
         """A read-only copy of ``array`` (same dtype, shape and values) in a map. A broadcast view (one value
-        repeated, as ``metrics._compact`` makes) is kept as it is: it holds one value, not a column; so is an array of
-        Python objects, whose values live elsewhere anyway, and an array kept already (shared by many months)."""
+        repeated, as ``table_blocks.compact_column`` makes) is kept as it is: it holds one value, not a column; so is
+        an array of Python objects, whose values live elsewhere anyway, and an array kept already (shared by many
+        months)."""
         array = np.asarray(array)
         if array.dtype.hasobject or (array.size > 1 and 0 in array.strides) or _is_kept(array):
             return array

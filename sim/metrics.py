@@ -1,7 +1,7 @@
 """Accounting: what the model reports each tick, per bloc and for the world. Units are in the column names.
 
-``Ledger`` counts the chip flows that stocks cannot show (produced, acquired, retired) as they happen;
-``TickRecorder`` reads the stocks at the end of each tick and turns both into rows of tidy tables:
+``Ledger`` (``sim/ledger.py``) counts the chip flows that stocks cannot show (produced, acquired, retired) as they
+happen; ``TickRecorder`` reads the stocks at the end of each tick and turns both into rows of tidy tables:
 
 - ``blocs``: one row per month and bloc (owner bloc of the data centers): installed compute by source, compute
   rented in from abroad and out to foreign tenants, distillation uplift (China only), the worth of the model weights
@@ -33,27 +33,24 @@ percent of each month and ~8 MB of peak memory by the end of a 520-month run.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from sim.columns import smallest_int
 from sim.compute import CHINA_BLOC, US_BLOC
 from sim.installed import INSTALLED_SOURCES
-from sim.lasting import LastingArrays, Packed, unpacked
-from sim.scenario.schema import BLOC_CODE, BLOCS
-from sim.table_names import TABLES, recorded_tables
+from sim.scenario.fields import BLOC_CODE, BLOCS
+from sim.table_blocks import Blocks, Tables
+from sim.table_names import recorded_tables
 from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE
 
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
     from sim.trade import Shipments
 
-SOURCES = INSTALLED_SOURCES
 ALLIANCE_COLUMNS = ["date", "tick", "ally", "product", "alignment", "pressure_usd_per_year", "compensation_share",
                     "china_revenue_usd", "china_sales_usd", "revenue_lost_usd", "compensation_usd",
                     "hbm_stacks_to_china", "hbm_stacks_stopped"]
@@ -91,144 +88,6 @@ def weights_lead_months(effective: dict[str, float], weights: dict[str, float], 
     return 0.0 if without == lead else without - lead  # equal infinities take nothing away
 
 
-class Ledger:
-    """Running counts of chip flows, for the balance check and the per-tick tables."""
-
-    def __init__(self) -> None:
-        self.initial_installed_chips = 0
-        self.initial_in_transit_chips = 0
-        self.produced_chips_total = 0
-        self.retired_chips_total = 0
-        self.seized_chips_total = 0
-        self.begin_tick()
-
-    def begin_tick(self) -> None:
-        self.produced_chips_by_bloc: dict[str, int] = defaultdict(int)
-        self.produced_h100e_by_bloc: dict[str, float] = defaultdict(float)
-        self.production_rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (fab, chip number, chips)
-        self.acquired_chips: dict[tuple[str, str], int] = defaultdict(int)
-        self.acquired_h100e: dict[tuple[str, str], float] = defaultdict(float)
-        self.retired_chips_by_bloc: dict[str, int] = defaultdict(int)
-        self.retired_h100e_by_bloc: dict[str, float] = defaultdict(float)
-        self.seized_chips = 0
-        self.seized_h100e = 0.0
-
-    def produced(self, fab_bloc_code: np.ndarray, fab: np.ndarray, chip: np.ndarray, chips: np.ndarray,
-                 h100e: np.ndarray) -> None:
-        """Count this month's output, row by row (the fab's bloc code, its place in the model's fabs, chip number,
-        chips, H100e), fab by fab."""
-        self.produced_chips_total += int(chips.sum())
-        for code in np.unique(fab_bloc_code).tolist():
-            rows = fab_bloc_code == code
-            self.produced_chips_by_bloc[BLOCS[code]] += int(chips[rows].sum())
-            # Added one by one in row order, as the per-bloc figures always were.
-            self.produced_h100e_by_bloc[BLOCS[code]] += sum(h100e[rows].tolist())
-        self.production_rows.append((fab, chip, chips))
-
-    def installed(self, owner_bloc_code: np.ndarray, source: np.ndarray, chips: np.ndarray, h100e: np.ndarray) -> None:
-        """Count this month's cohorts (row by row: owner's bloc code, source index, chips, H100e) as acquired."""
-        sources = len(SOURCES)
-        key = owner_bloc_code * sources + source
-        chips_by_key = np.bincount(key, weights=chips, minlength=len(BLOCS) * sources)
-        h100e_by_key = np.bincount(key, weights=h100e, minlength=len(BLOCS) * sources)
-        for index in np.flatnonzero(chips_by_key).tolist():
-            bloc_and_source = (BLOCS[index // sources], SOURCES[index % sources])
-            self.acquired_chips[bloc_and_source] += int(chips_by_key[index])
-            self.acquired_h100e[bloc_and_source] += float(h100e_by_key[index])
-
-    def seize(self, chips: int, h100e: float) -> None:
-        self.seized_chips_total += chips
-        self.seized_chips += chips
-        self.seized_h100e += h100e
-
-    def retired(self, owner_bloc: str, chips: int, h100e: float) -> None:
-        self.retired_chips_total += chips
-        self.retired_chips_by_bloc[owner_bloc] += chips
-        self.retired_h100e_by_bloc[owner_bloc] += h100e
-
-
-class Blocks:
-    """A table that grows a month's block of rows at a time (rows per vendor and chip, say), each block kept as numpy
-    columns: the month once, whole-number columns (codes of text, counts) as the smallest integers that hold them,
-    compressed when that saves memory (they are read once, when the table is built; see ``sim.lasting``).
-    Text columns are stored as codes and decoded once, in ``frame``, which also spells the month as "date" and
-    "tick". Large worlds add thousands of rows a month; a Python object per value took about 100 bytes a row."""
-
-    def __init__(self, *names: str) -> None:
-        self.names = names  # after "date" and "tick"
-        self.blocks: list[tuple[int, tuple[np.ndarray | Packed, ...]]] = []
-        self._lasting = LastingArrays()
-
-    def add(self, tick: int, *columns: np.ndarray) -> None:
-        """A month's rows; a column ``kept`` already (shared by many months) is kept as it is."""
-        self.blocks.append((tick, tuple(self._lasting.keep_packed(_compact(column)) for column in columns)))
-
-    def kept(self, column: np.ndarray) -> np.ndarray:
-        """``column`` as a block keeps it (compact, read-only, not compressed): for a column shared by many blocks."""
-        return self._lasting.keep(_compact(column))
-
-    def copy(self) -> Blocks:
-        """The blocks so far (the arrays are shared: a block is never changed once added)."""
-        copied = Blocks(*self.names)
-        copied.blocks = list(self.blocks)
-        return copied
-
-    def frame(self, dates: list[str], decode: dict[str, list[str]]) -> pd.DataFrame:
-        """The table, with the columns named in ``decode`` turned from codes into the strings they stand for."""
-        lengths = [len(columns[0]) if columns else 0 for _tick, columns in self.blocks]
-        tick = np.repeat(np.array([tick for tick, _columns in self.blocks], dtype=np.int64), lengths)
-        frame = {"date": np.array(dates, dtype=object)[tick], "tick": tick}
-        for index, name in enumerate(self.names):
-            parts = [unpacked(columns[index]) for _tick, columns in self.blocks]
-            column = np.concatenate(parts) if parts else np.zeros(0)
-            if name in decode:
-                column = np.array(decode[name], dtype=object)[column.astype(np.int64)]
-            elif column.dtype.kind in "iu":
-                column = column.astype(np.int64)
-            frame[name] = column
-        return pd.DataFrame(frame)
-
-
-class Tables(Mapping[str, pd.DataFrame]):
-    """A run's tables by name, each built from the recorded rows the first time it is read, then kept.
-
-    A large world's per-vendor tables (revenue, prices, production) are millions of rows, hundreds of MB as data
-    frames; a sweep reads only the bloc and world tables, so it never builds them."""
-
-    def __init__(self, builders: dict[str, Callable[[], pd.DataFrame]]) -> None:
-        self._builders = builders
-        self._built: dict[str, pd.DataFrame] = {}
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        if name not in self._builders:
-            left_out = " (not asked for: run with tables=[...] naming it)" if name in TABLES else ""
-            raise KeyError(f"no table {name!r} in this run{left_out}; it recorded {', '.join(self._builders)}")
-        if name not in self._built:
-            self._built[name] = self._builders[name]()
-        return self._built[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._builders)
-
-    def __len__(self) -> int:
-        return len(self._builders)
-
-
-def _compact(column: np.ndarray) -> np.ndarray:
-    """A column in as little memory as holds it exactly: a column of one value repeated (a month's tariffs where
-    none are levied, say) as a read-only view of that one value; whole numbers in the smallest signed integer type
-    that holds them; anything else as it is."""
-    column = np.asarray(column)
-    if not len(column):
-        return column
-    if column.dtype.kind in "fiu":
-        # Compared by bit pattern: 0.0 and -0.0 are not one value.
-        bits = np.ascontiguousarray(column).view(np.uint8).reshape(len(column), -1)
-        if (bits == bits[0]).all():
-            return np.broadcast_to(column[:1].copy(), column.shape)
-    return smallest_int(column) if column.dtype.kind == "i" else column
-
-
 def _production_frame(production: Blocks, dates: list[str], fab_ids: list[str], chip_ids: list[str],
                       h100e_by_chip: np.ndarray) -> pd.DataFrame:
     """The production table, each row's H100e worked out from its chips and chip (8 bytes a row not kept for the
@@ -264,23 +123,23 @@ class TickRecorder:
         date, tick = model.date, model.month - model.start_month
         compute = model.compute
         installed, effective = compute.installed_h100e, compute.effective_h100e
-        centers, owner_bloc = model.center_arrays, model.owner_bloc_code_of_center
+        centers, owner_bloc = model.center_arrays, model.center_arrays.owner_bloc_code
         spend, budget = (
             dict(zip(BLOCS, np.bincount(owner_bloc, weights=by_center, minlength=len(BLOCS)).tolist(), strict=True))
             for by_center in (centers.spent_usd, centers.budget_usd))
         for bloc in BLOCS:
             row = {"date": date, "tick": tick, "bloc": bloc, "effective_h100e": effective[bloc],
                    "installed_h100e": sum(installed[bloc].values())}
-            for source in SOURCES:
+            for source in INSTALLED_SOURCES:
                 row[f"installed_h100e_{source}"] = installed[bloc][source]
             row.update(
                 rented_in_h100e=compute.rented_in_h100e[bloc],
                 rented_out_h100e=compute.rented_out_h100e[bloc],
                 distillation_h100e=compute.distillation_h100e[bloc],
                 installed_chips=compute.installed_chips[bloc],
-                acquired_chips=sum(ledger.acquired_chips[bloc, s] for s in SOURCES),
-                acquired_h100e=sum(ledger.acquired_h100e[bloc, s] for s in SOURCES),
-                **{f"acquired_h100e_{s}": ledger.acquired_h100e[bloc, s] for s in SOURCES},
+                acquired_chips=sum(ledger.acquired_chips[bloc, s] for s in INSTALLED_SOURCES),
+                acquired_h100e=sum(ledger.acquired_h100e[bloc, s] for s in INSTALLED_SOURCES),
+                **{f"acquired_h100e_{s}": ledger.acquired_h100e[bloc, s] for s in INSTALLED_SOURCES},
                 retired_chips=ledger.retired_chips_by_bloc[bloc],
                 retired_h100e=ledger.retired_h100e_by_bloc[bloc],
                 produced_chips=ledger.produced_chips_by_bloc[bloc],
@@ -382,10 +241,10 @@ class TickRecorder:
 
     def _record_routes(self, date: str, tick: int, shipped: Shipments, smuggled: np.ndarray) -> None:
         """Chips diverted this month by the country they were diverted from, countries by code."""
-        model = self.model
-        countries = list(model.country_code)
-        diverted_by_country = np.bincount(model.node_country[shipped.source[smuggled]], weights=shipped.count[smuggled],
-                                          minlength=len(countries))
+        network = self.model.network
+        countries = list(network.country_code)
+        diverted_by_country = np.bincount(network.node_country[shipped.source[smuggled]],
+                                          weights=shipped.count[smuggled], minlength=len(countries))
         for code in sorted(np.flatnonzero(diverted_by_country).tolist(), key=countries.__getitem__):
             self.route_rows.append({"date": date, "tick": tick, "from_country": countries[code],
                                     "chips_diverted": int(diverted_by_country[code])})
@@ -393,9 +252,9 @@ class TickRecorder:
     def _record_flows(self, date: str, tick: int, shipped: Shipments) -> None:
         """Chips, H100e and value shipped this month by (kind, from bloc, to bloc): rows grouped by one integer key,
         summed with bincount."""
-        model = self.model
         blocs = len(BLOCS)
-        source_bloc, target_bloc = model.node_bloc_code[shipped.source], model.node_bloc_code[shipped.target]
+        node_bloc_code = self.model.network.node_bloc_code
+        source_bloc, target_bloc = node_bloc_code[shipped.source], node_bloc_code[shipped.target]
         key = (shipped.kind * blocs + source_bloc) * blocs + target_bloc
         keys = len(SHIPMENT_KINDS) * blocs * blocs
         present = np.flatnonzero(np.bincount(key, minlength=keys))

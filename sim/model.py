@@ -8,8 +8,6 @@ last, when every order (from data centers and intermediaries alike) is in.
 
 from __future__ import annotations
 
-import functools
-import gc
 from collections.abc import Iterable
 
 import mesa
@@ -20,56 +18,37 @@ from sim.agents.ally import AllyAgent, AllyArrays
 from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
 from sim.agents.enforcement import inspect_shipments
-from sim.agents.fab import FabNodes, produce
-from sim.agents.intermediary import IntermediaryArrays, fill_intermediary_orders
+from sim.agents.fab import FabNodes, book_and_produce
+from sim.agents.intermediary_arrays import IntermediaryArrays
+from sim.agents.intermediary_sales import fill_intermediary_orders
 from sim.agents.lab import Labs
 from sim.agents.market import Orders
 from sim.agents.rental import RentalRoutes, clear_rental_market
-from sim.agents.vendor import VendorArrays, fill_vendor_orders
+from sim.agents.vendor_arrays import VendorArrays
+from sim.agents.vendor_sales import fill_vendor_orders
 from sim.calendar import format_month, parse_month
 from sim.catalog import ChipIndex, build_catalog
-from sim.columns import rows_by_value
 from sim.compute import bloc_compute
 from sim.export_gate import ExportGate
-from sim.installed import InstalledBase, installed_source
-from sim.metrics import Ledger, TickRecorder
+from sim.gc_pause import without_cyclic_gc
+from sim.installed import InstalledBase
+from sim.ledger import Ledger
+from sim.metrics import TickRecorder
 from sim.ordering import OfferRoutes, plan_orders
 from sim.parameters import run_parameters
-from sim.policies.registry import build_policies
+from sim.policies.registry import PoliciesInForce
 from sim.rng import RandomStreams
 from sim.rules import PolicyWorld, Rules
-from sim.scenario.schema import BLOC_CODE, BLOCS, Scenario
+from sim.scenario.schema import Scenario
 from sim.table_names import recorded_tables
-from sim.trade import SHIPMENT_KINDS, SMUGGLED_CODE, TradeNetwork
-from sim.world import EDGE_RENTED, EDGE_SMUGGLED, InitialChips, build_world
-
-
-def _without_cyclic_gc(method):
-    """Run ``method`` with Python's cyclic garbage collector paused, and back on afterwards.
-
-    Building a world and stepping it create hundreds of thousands of small objects (cohorts, orders, shipments) that
-    live on or are freed by reference counting. Each burst of allocations set off the cyclic collector, which walks
-    every tracked object of the model, again and again: half the set-up and over a quarter of a tick at 10k agents
-    (benchmarks/bench_scale.py). Paused for the call, it runs at most once after it. Results do not change.
-    """
-
-    @functools.wraps(method)
-    def paused(*args, **kwargs):
-        if not gc.isenabled():
-            return method(*args, **kwargs)
-        gc.disable()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            gc.enable()
-
-    return paused
+from sim.trade import SHIPMENT_KINDS, TradeNetwork
+from sim.world import EDGE_RENTED, build_world
 
 
 class ChipSupplyModel(mesa.Model):
     """The AI-chip supply chain of one scenario, run with one seed."""
 
-    @_without_cyclic_gc
+    @without_cyclic_gc
     def __init__(self, scenario: Scenario, seed: int = 0, tables: Iterable[str] | None = None) -> None:
         """``tables``: which of sim.table_names.TABLES to record besides blocs and world (None: all of them)."""
         tables = recorded_tables(tables)  # a bad name is refused before any set-up work
@@ -104,21 +83,18 @@ class ChipSupplyModel(mesa.Model):
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
         self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
-        self.center_arrays = DataCenterArrays(world.data_centers, self.start_month)
+        self.center_arrays = DataCenterArrays(world.data_centers, self.start_month, self.country_bloc, self.installed)
         self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
-        self.owner_bloc_code_of_center = np.array([BLOC_CODE[center.owner_bloc] for center in self.data_centers],
-                                                  dtype=np.int64)
-        self._install_initial_chips(world.initial_chips, world.initial_chip_ids)
+        self.center_arrays.install_initial(world.initial_chips, world.initial_chip_ids)
         # After the installed base: chips are numbered as first met, installed chips first (sums run in that order).
         self.vendor_arrays = VendorArrays(self, self.vendors)
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
-        self.network = TradeNetwork(world.graph, self.chips)
-        self._number_nodes()
-        network = self.network
-        for item in self.intermediaries:
-            routes = network.customers_of(item.agent_id, kinds=(EDGE_SMUGGLED,))
-            item.connect([self.agents_by_id[vendor_id] for vendor_id in item.vendor_ids], routes)
+        self.network = network = TradeNetwork(world.graph, self.chips, self.country_bloc)
+        self.nodes = [self.agents_by_id[node_id] for node_id in network.node_ids]  # the agent of each node
+        for number, agent in enumerate(self.nodes):
+            agent.node = number
+        self.intermediary_arrays.connect()
         supplying = tuple(kind for kind in SHIPMENT_KINDS if kind != EDGE_RENTED)
         for center in self.data_centers:
             # Legal suppliers first (in the scenario's order), then smuggling routes: the edges come in that order.
@@ -127,77 +103,22 @@ class ChipSupplyModel(mesa.Model):
 
         self.offer_routes = OfferRoutes(self)
         self.rental_routes = RentalRoutes(self)
-        self.intermediary_arrays.connect()
         # Labs are agents but not trade-network nodes: they move weights, not chips.
         self.labs = Labs(self, scenario, {center.agent_id: center.index for center in self.data_centers})
-        self.policies = build_policies(scenario)
-        self.observing_policies = [policy for policy in self.policies if policy.observes]
-        self.rental_observing_policies = [policy for policy in self.policies if policy.observes_rentals]
+        self.policies = PoliciesInForce(scenario)
         self.policy_world = PolicyWorld.of(scenario, self.nodes, self.data_centers, self.catalog, self.chips,
                                            self.streams, self.labs.roster())
         self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
-        self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, self.node_country,
-                                      len(self.country_code), self.node_listed)
+        self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, network.node_country,
+                                      len(network.country_code), self.intermediary_arrays.node_listed)
         self.export_gate.use(self.rules)
         self.sme_reduction_in_effect = self.rules.sme_reduction.copy()  # by fab; allies' alignment moves it monthly
         self.ledger.initial_installed_chips = self.chips_installed()
-        self._seed_production_pipeline()
+        under_way = self.vendor_arrays.production_under_way(self.start_month)
+        network.seed_in_transit(under_way)
+        self.ledger.initial_in_transit_chips = sum(count for _fab, _vendor, _chip, count, _sent, _due in under_way)
         self.recorder = TickRecorder(self, tables)
         self.orders_placed_this_month = 0  # data centers' and restocking orders (the market's work; benchmarks)
-
-    def _install_initial_chips(self, initial: InitialChips, chip_ids: list[str]) -> None:
-        """Every data center's chips installed before the start, one batch per install month."""
-        center = initial.center
-        chip = self.chips.numbers(chip_ids)[initial.chip]
-        source = installed_source(self.chips, chip, self.owner_bloc_code_of_center[center])
-        for month, rows in rows_by_value(self.start_month - initial.age_months):
-            self.installed.install_numbered(center[rows], chip[rows], source[rows], initial.count[rows], month=month)
-
-    def _number_nodes(self) -> None:
-        """Each agent's node number in the network, and what array code needs of each node, by number."""
-        self.nodes = [self.agents_by_id[node_id] for node_id in self.network.node_ids]
-        for number, agent in enumerate(self.nodes):
-            agent.node = number
-        self.country_code = {country: code for code, country in enumerate(self.country_bloc)}
-        self.node_country = np.array([self.country_code[agent.country] for agent in self.nodes], dtype=np.int64)
-        self.node_bloc_code = np.array([BLOC_CODE[agent.bloc] for agent in self.nodes], dtype=np.int64)
-        self.node_center = np.array([getattr(agent, "index", -1) if agent.kind == DataCenterAgent.kind else -1
-                                     for agent in self.nodes], dtype=np.int64)
-        self.node_vendor = np.full(len(self.nodes), -1, dtype=np.int64)  # place in self.vendors, or -1
-        self.node_vendor[[vendor.node for vendor in self.vendors]] = np.arange(len(self.vendors))
-        self.node_intermediary = np.full(len(self.nodes), -1, dtype=np.int64)  # place in self.intermediaries, or -1
-        self.fab_node = np.array([fab.node for fab in self.fabs], dtype=np.int64)  # by place in self.fabs
-        self.fab_bloc_code = np.array([BLOC_CODE[fab.bloc] for fab in self.fabs], dtype=np.int64)
-        self.vendor_node = np.array([vendor.node for vendor in self.vendors], dtype=np.int64)
-        self.center_node = np.array([center.node for center in self.data_centers], dtype=np.int64)
-        self.node_intermediary[[item.node for item in self.intermediaries]] = np.arange(len(self.intermediaries))
-
-    def node_listed(self) -> np.ndarray:
-        """Whether each node is on the entity list now (only intermediaries ever are)."""
-        listed = np.zeros(len(self.nodes), dtype=bool)
-        arrays = self.intermediary_arrays
-        listed[arrays.node[arrays.listed]] = True
-        return listed
-
-    def _seed_production_pipeline(self) -> None:
-        """Chips already in production at the start: one lead time of each line's full-reservation output.
-
-        Front-company lines are left out: whether they produce at all depends on foundry KYC from the first month.
-        """
-        lead = self.params.production_lead_time_months
-        under_way = []
-        for vendor in self.vendors:
-            for line in vendor.product_lines:
-                chip = self.catalog[line.chip]
-                if chip.release_month > self.start_month or line.via_front_company:
-                    continue
-                monthly = int(vendor.full_reservation_output(line, self.start_month))
-                for months_ahead in range(lead):
-                    under_way.append((line.fab, vendor.agent_id, line.chip, monthly, self.start_month - 1,
-                                      self.start_month + months_ahead))
-                    vendor.production_shipped(line.chip, monthly)
-                    self.ledger.initial_in_transit_chips += monthly
-        self.network.seed_in_transit(under_way)
 
     # --- the tick ---------------------------------------------------------------------------------------------
     # The phases of a month, in order; one list, so that benchmarks can time each by name.
@@ -223,44 +144,12 @@ class ChipSupplyModel(mesa.Model):
         "_record",
     )
 
-    @_without_cyclic_gc
+    @without_cyclic_gc
     def step(self) -> None:
         for phase in self.PHASES:
             getattr(self, phase)()
         if self.month >= self.end_month:
             self.running = False
-
-    def _policies_observe(self) -> None:
-        for policy in self.rental_observing_policies:
-            policy.observe_rentals(self.network.rented_this_tick, self.policy_world, self.month)
-        if not self.observing_policies:
-            return  # most runs: no month's copy of the shipments to make
-        delivered = self.network.unseized_this_tick()
-        for policy in self.observing_policies:
-            policy.observe(delivered, self.policy_world, self.month)
-
-    def _move_weights(self) -> None:
-        """Labs train and release models, deploy weights abroad as the rules allow, and lose some to theft."""
-        if not self.labs.agents:
-            return
-        installed_h100e = self.installed.h100e_by_center_and_source().sum(axis=1)
-        self.labs.step(self.month, self.start_month, installed_h100e, self.rules.weights, self.streams)
-
-    def _account_compute(self) -> None:
-        centers = self.center_arrays
-        self.compute = bloc_compute(self.installed, self.owner_bloc_code_of_center, centers.rented_in_h100e,
-                                    centers.rented_out_h100e, self.params.distillation_gap_share,
-                                    self.params.distillation_cap_share_of_own,
-                                    self.rules.distillation_kept,
-                                    self.labs.obtained.h100e(self.month) if self.labs.agents else None)
-
-    def _record(self) -> None:
-        self.recorder.record()
-
-    @property
-    def date(self) -> str:
-        """The month being (or last) simulated, as YYYY-MM."""
-        return format_month(self.month)
 
     def _begin_month(self) -> None:
         self.month += 1
@@ -272,11 +161,10 @@ class ChipSupplyModel(mesa.Model):
     def _apply_policies(self) -> None:
         # Fresh rules from the scenario every month; each policy in force writes what it changes, in file order.
         self.rules = Rules.of_scenario(self.scenario, self.policy_world, self.seed, self.month)
-        for policy in self.policies:
-            policy.apply(self.rules, self.policy_world, self.month)
+        self.policies.apply(self.rules, self.policy_world, self.month)
         self.export_gate.use(self.rules)
         for node in self.rules.entity_list_additions:
-            self.intermediary_arrays.list_on_entity_list(self.node_intermediary[node], self.month)
+            self.intermediary_arrays.list_on_entity_list(self.network.node_intermediary[node], self.month)
         # Vendors answer the thresholds now in force (variants launch after their design lag).
         for vendor in self.vendors:
             vendor.design_variants(self.month)
@@ -302,58 +190,22 @@ class ChipSupplyModel(mesa.Model):
 
     def _deliver_arrivals(self) -> None:
         arriving = self.network.arrivals(self.month)
-        center = self.node_center[arriving.target]
-        to_center = center >= 0
-        item = self.node_intermediary[arriving.target]
-        to_item = item >= 0
-        self.intermediary_arrays.receive(item[to_item], arriving.chip[to_item], arriving.count[to_item])
-        vendor = self.node_vendor[arriving.target]
-        to_vendor = vendor >= 0
-        self.vendor_arrays.receive(vendor[to_vendor], arriving.chip[to_vendor], arriving.count[to_vendor])
-        if to_center.any():
-            # Only the columns installing needs (not a take of every column: most arrivals go to data centers).
-            center, chip, count = center[to_center], arriving.chip[to_center], arriving.count[to_center]
-            source = installed_source(self.chips, chip, self.owner_bloc_code_of_center[center],
-                                      smuggled=arriving.kind[to_center] == SMUGGLED_CODE)
-            self.installed.install_numbered(center, chip, source, count, self.month)
-            self.ledger.installed(self.owner_bloc_code_of_center[center], source, count,
-                                  count * self.chips.h100e[chip])
+        self.intermediary_arrays.receive(arriving)
+        self.vendor_arrays.receive(arriving)
+        self.center_arrays.install_arrivals(arriving, self.network.node_center, self.ledger, self.month)
 
     def _retire_chips(self) -> None:
-        retired = self.installed.retire(self.month, self.params.chip_lifetime_months)
-        if len(retired.chips) == 0:
-            return
-        codes = self.owner_bloc_code_of_center[retired.center]
-        present = np.flatnonzero(np.bincount(codes, minlength=len(BLOCS)))  # a count, not a sort of every cohort
-        for bloc in sorted(BLOCS[code] for code in present.tolist()):
-            mine = codes == BLOC_CODE[bloc]
-            self.ledger.retired(bloc, int(retired.chips[mine].sum()), float(retired.h100e[mine].sum()))
+        self.center_arrays.retire(self.month, self.params.chip_lifetime_months, self.ledger)
 
     def _book_and_produce(self) -> None:
-        bookings = self.vendor_arrays.bookings(self.month)
-        made = produce(self.fabs, bookings, self.fab_nodes, self.streams, self.rules.front_company_detection)
-        # Shipped and counted fab by fab, each fab's bookings in booking order.
-        rows = np.argsort(bookings.fab, kind="stable")
-        rows = rows[made[rows] > 0]
-        if not len(rows):
-            return
-        fab, vendor, chip, count = bookings.fab[rows], bookings.vendor[rows], bookings.chip[rows], made[rows]
-        h100e = count * self.chips.h100e[chip]
-        self.ledger.produced(self.fab_bloc_code[fab], fab, chip, count, h100e)
-        self.network.ship(self.fab_node[fab], self.vendor_node[vendor], chip, count, self.month, h100e,
-                          value_usd=np.zeros(len(rows)))
-        arrays = self.vendor_arrays
-        np.add.at(arrays.in_production, arrays.cells(vendor, chip), count)
+        book_and_produce(self, self.month)
 
     def _receive_budgets(self) -> None:
-        # One draw per data center from one stream, in a fixed order: a policy never shifts these shocks.
-        sigma = self.params.demand_noise_sigma
-        shocks = self.streams["demand_shocks"].lognormal(-0.5 * sigma**2, sigma, size=len(self.data_centers))
-        self.center_arrays.receive_budgets(self.month, shocks)
+        self.center_arrays.receive_budgets(self.month, self.streams["demand_shocks"], self.params.demand_noise_sigma)
         if self.labs.agents:
             # Labs' security beyond what budgets already paid for comes out of their data centers' cash for chips.
             self.labs.pay_for_security(self.center_arrays, self.rules.weights.center_budget_kept,
-                                       self.owner_bloc_code_of_center)
+                                       self.center_arrays.owner_bloc_code)
 
     def _rent_offshore_compute(self) -> None:
         clear_rental_market(self)
@@ -369,22 +221,10 @@ class ChipSupplyModel(mesa.Model):
 
     def _fill_vendor_orders(self) -> None:
         # Vendors' orders from data centers first, then intermediaries' restocking: the order they were placed in.
-        from_centers = self.orders.take(self.node_vendor[self.orders.seller] >= 0)
-        fill_vendor_orders(self, Orders.concatenate([from_centers, self.restock_orders]), self.month)
+        fill_vendor_orders(self, Orders.concatenate([self.orders, self.restock_orders]), self.month)
         # Done with: not kept through the next month's phases (6 MB of orders at S10k).
         self.orders_placed_this_month = len(self.orders) + len(self.restock_orders)
         self.orders = self.restock_orders = Orders.empty()
-
-    def charge_buyers(self, buyer: np.ndarray, chip: np.ndarray, filled: np.ndarray, value_usd: np.ndarray) -> None:
-        """Buyers pay for their filled orders (rows of node, chip number, chips, USD), in row order: data centers
-        from their cash, intermediaries (buying to restock) into chips on order."""
-        center = self.node_center[buyer]
-        to_center = center >= 0
-        np.subtract.at(self.center_arrays.cash_usd, center[to_center], value_usd[to_center])
-        np.add.at(self.center_arrays.spent_usd, center[to_center], value_usd[to_center])
-        item = self.node_intermediary[buyer]
-        to_item = (item >= 0) & (filled > 0)
-        self.intermediary_arrays.on_filled(item[to_item], chip[to_item], filled[to_item], value_usd[to_item])
 
     def _settle_budgets(self) -> None:
         self.center_arrays.settle(self.month, self.params.budget_carryover_months)
@@ -393,15 +233,36 @@ class ChipSupplyModel(mesa.Model):
         """Enforcement inspects this month's shipments from intermediaries; finds are seized, their diverters listed,
         and diverters everywhere learn from what was caught."""
         shipped = self.network.shipped_this_tick
-        found = inspect_shipments(self.enforcement_bodies, shipped, self.node_intermediary, self.node_country,
-                                  self.country_code, self.streams)
-        for row in found.seized_rows.tolist():
-            chips = int(shipped.count[row])
-            self.ledger.seize(chips, chips * float(self.chips.h100e[shipped.chip[row]]))
-            self.intermediary_arrays.list_on_entity_list(self.node_intermediary[shipped.source[row]], self.month)
+        found = inspect_shipments(self.enforcement_bodies, shipped, self.network, self.streams)
+        self.ledger.seize(shipped.count[found.seized_rows], self.chips.h100e[shipped.chip[found.seized_rows]])
         self.network.seize(found.seized_rows)
-        self.intermediary_arrays.learn_from_inspections(found.diverted_from, found.diverted_caught,
-                                                        len(self.country_code))
+        self.intermediary_arrays.after_inspections(found, shipped, self.month)
+
+    def _policies_observe(self) -> None:
+        network = self.network
+        self.policies.observe(network.rented_this_tick, network.unseized_this_tick, self.policy_world, self.month)
+
+    def _move_weights(self) -> None:
+        """Labs train and release models, deploy weights abroad as the rules allow, and lose some to theft."""
+        if not self.labs.agents:
+            return
+        installed_h100e = self.installed.h100e_by_center_and_source().sum(axis=1)
+        self.labs.step(self.month, self.start_month, installed_h100e, self.rules.weights, self.streams)
+
+    def _account_compute(self) -> None:
+        centers, params = self.center_arrays, self.params
+        self.compute = bloc_compute(self.installed, centers.owner_bloc_code, centers.rented_in_h100e,
+                                    centers.rented_out_h100e, params.distillation_gap_share,
+                                    params.distillation_cap_share_of_own, self.rules.distillation_kept,
+                                    self.labs.obtained.h100e(self.month) if self.labs.agents else None)
+
+    def _record(self) -> None:
+        self.recorder.record()
+
+    @property
+    def date(self) -> str:
+        """The month being (or last) simulated, as YYYY-MM."""
+        return format_month(self.month)
 
     # --- stocks, for accounting and tests -------------------------------------------------------------------
     def chips_installed(self) -> int:

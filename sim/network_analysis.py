@@ -1,7 +1,7 @@
 """Where the leakage runs: questions an analyst asks of a run's trade network, answered with networkx.
 
 Read from the network a run writes (``network.graphml``, or ``RunResult.network.to_graph()``), whose edges carry what
-moved over them in the run (``sim.trade.EdgeFlows``):
+moved over them in the run (``sim.edge_flows.EdgeFlows``):
 
 - **who carried diverted compute**: H100e shipped over smuggling edges, by intermediary and by its country;
 - **transit hubs' flow-weighted betweenness**: on the edges that carried chips, how many of the shortest routes from
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import pandas as pd
 
-from sim.scenario.schema import CONTROLLING_BLOC
+from sim.scenario.fields import CONTROLLING_BLOC
 from sim.style import compact
 
 if TYPE_CHECKING:

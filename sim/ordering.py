@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.market import MAX_CHIPS_PER_ORDER, Orders
-from sim.agents.vendor import vendor_price_list
 from sim.columns import segment_rows
 from sim.installed import SOURCE_DOMESTIC, SOURCE_INDEX, installed_source
 from sim.policies.export_controls import DENIED, STATUS_CODE
-from sim.scenario.schema import BLOC_CODE, CONTROLLING_BLOC
+from sim.scenario.fields import BLOC_CODE, CONTROLLING_BLOC
 
 if TYPE_CHECKING:
     from sim.agents.base import SupplyChainAgent
@@ -56,7 +55,7 @@ def _orders_of(model: ChipSupplyModel, pool: _OfferPool, offers: _OfferRows) -> 
     chips = model.chips
     home_weight = 1.0 - model.center_arrays.home_vendor_preference
     promoted = model.rules.promoted_bloc_preference
-    source = installed_source(chips, chip, model.owner_bloc_code_of_center[center])
+    source = installed_source(chips, chip, model.center_arrays.owner_bloc_code[center])
     weight = np.where(source == SOURCE_INDEX[SOURCE_DOMESTIC], home_weight[center], 1.0)
     if promoted.any():
         promote = (promoted[center] != 0) & (chips.vendor_bloc_code[chip] == BLOC_CODE[PROMOTED_BLOC])
@@ -69,7 +68,7 @@ def _orders_of(model: ChipSupplyModel, pool: _OfferPool, offers: _OfferRows) -> 
     attraction = np.exp(-model.params.buyer_price_sensitivity * (effective / cheapest - 1.0))
     shares = attraction / np.repeat(np.add.reduceat(attraction, starts), counts)
     spend = cash_by_center[center] * shares
-    center_node = model.center_node
+    center_node = model.network.center_node
     if model.rules.announced_controls:
         # A ban is announced: buy ahead of it, spending future budget (cash may go negative: a debt).
         soon = model.export_gate.denied_soon_codes(chip, center_node[center])
@@ -112,11 +111,12 @@ class OfferRoutes:
         self.edge_block = np.array(edge_block, dtype=np.int64)
         self.edge_center = np.array(edge_center, dtype=np.int64)
         self.edge_seller = np.array(edge_seller, dtype=np.int64)
-        self.edge_network = model.network.edge_numbers(self.edge_seller, model.center_node[self.edge_center])
+        network = model.network
+        self.edge_network = network.edge_numbers(self.edge_seller, network.center_node[self.edge_center])
         # Each block's supplier as a vendor or intermediary index (-1: not one), and the buyer it quotes, by node.
-        self.block_vendor = np.array([model.node_vendor[supplier.node] for supplier, _ in self.blocks], dtype=np.int64)
-        self.block_item = np.array([model.node_intermediary[supplier.node] for supplier, _ in self.blocks],
-                                   dtype=np.int64)
+        block_seller = np.array([supplier.node for supplier, _ in self.blocks], dtype=np.int64)
+        self.block_vendor = network.node_vendor[block_seller]
+        self.block_item = network.node_intermediary[block_seller]
         self.block_buyer = np.array([buyer.node for _, buyer in self.blocks], dtype=np.int64)
         # Intermediaries quote smuggling customers the grey list.
         self.block_grey = np.array([self.block_item[b] >= 0 and supplier.offer_key(buyer)[0]
@@ -141,7 +141,7 @@ class _OfferPool:
         self.routes = routes = model.offer_routes
         # The pool of quoted rows: vendors' blocks, then intermediaries' local quotes, then their grey quotes. A
         # vendor quotes every released chip the export rules let it sell to the block's kind of buyer.
-        vendor_cell, vendor, chip, price = vendor_price_list(model, month)
+        vendor_cell, vendor, chip, price = model.vendor_arrays.price_list(month)
         per_vendor = np.bincount(vendor, minlength=len(model.vendors))
         vendor_blocks = np.flatnonzero(routes.block_vendor >= 0)
         asked = routes.block_vendor[vendor_blocks]

@@ -1,6 +1,6 @@
 """The scenario's world parameters as plain numbers, read in the monthly phases' hot loops.
 
-``RunParameters`` has one attribute per field of ``sim.scenario.schema.Parameters`` (the one table of world
+``RunParameters`` has one attribute per field of ``sim.scenario.world_parameters.Parameters`` (the one table of world
 parameters, with their ranges): an int for whole-month parameters, a float for the rest. Adding a parameter to that
 table adds it here.
 """
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import make_dataclass
 
-from sim.scenario.schema import PARAMETER_BOUNDS, Scenario
+from sim.scenario.schema import Scenario
+from sim.scenario.world_parameters import PARAMETER_BOUNDS
 
 RunParameters = make_dataclass(
     "RunParameters", [(name, int if whole else float) for name, (_low, _high, whole) in PARAMETER_BOUNDS.items()],

@@ -15,10 +15,10 @@ from typing import Any
 import pandas as pd
 
 from sim.calendar import format_month, parse_month
+from sim.edge_flows import EdgeFlows
 from sim.model import ChipSupplyModel
 from sim.scenario import LoadedScenario, Scenario, ScenarioError, load_scenario
 from sim.scenario.errors import Problem
-from sim.trade import EdgeFlows
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -29,7 +29,7 @@ class RunResult:
     seed: int
     until: str
     wall_time_s: float
-    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # built when read: see sim.metrics.Tables
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)  # built when read: see sim.table_blocks.Tables
     model: ChipSupplyModel | None = None
     network: EdgeFlows | None = None  # what moved over each edge of the trade network (``network.to_graph()``)
 

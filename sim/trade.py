@@ -18,7 +18,7 @@ has had its chance to seize some of them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -27,6 +27,8 @@ import numpy as np
 
 from sim.catalog import ChipIndex
 from sim.columns import ColumnTable, rows_by_value
+from sim.edge_flows import FLOW_NAMES, EdgeFlows
+from sim.scenario.fields import BLOC_CODE
 from sim.world import EDGE_LEGAL, EDGE_LICENSED, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED
 
 # Every kind a shipment may carry, numbered in this order in the columns' ``kind``.
@@ -54,33 +56,6 @@ class Shipments(ColumnTable):
     value_usd: np.ndarray  # what the buyer paid for it
 
 
-# What moves over an edge, as ``EdgeFlows`` names it (each with ``_total`` and ``_this_month``).
-FLOW_NAMES = ("chips", "h100e", "licensed_chips", "licensed_h100e", "rented_h100e_months")
-
-
-@dataclass(frozen=True)
-class EdgeFlows:
-    """What moved over each edge of the trade network, by edge number (arrays named ``<flow>_total`` since the start
-    and ``<flow>_this_month``, flows as in ``FLOW_NAMES``): chips and H100e shipped (seized ones included: they
-    left), the part of those shipped under licence, and H100e-months of compute rented."""
-
-    graph: nx.DiGraph  # the trade network (frozen)
-    node_ids: list[str]
-    edge_source: np.ndarray  # node number, by edge number
-    edge_target: np.ndarray
-    flows: dict[str, np.ndarray]
-
-    def to_graph(self) -> nx.DiGraph:
-        """A copy of the trade network (unfrozen, a dict per edge) whose edges carry these flows as attributes."""
-        graph = self.graph.copy()  # graph attributes come with the copy
-        columns = {name: values.tolist() for name, values in self.flows.items()}
-        ids = self.node_ids
-        for edge, (source, target) in enumerate(zip(self.edge_source.tolist(), self.edge_target.tolist(),
-                                                    strict=True)):
-            graph.edges[ids[source], ids[target]].update({name: values[edge] for name, values in columns.items()})
-        return graph
-
-
 @dataclass(frozen=True)
 class Rentals(ColumnTable):
     """Compute rented over ``rented`` edges in a month, one row per (host, tenant); no chip moves."""
@@ -94,11 +69,14 @@ class Rentals(ColumnTable):
 
 
 class TradeNetwork:
-    def __init__(self, graph: nx.DiGraph, chips: ChipIndex) -> None:
+    """``countries``: the scenario's country codes, in the order array code numbers them (``country_code``)."""
+
+    def __init__(self, graph: nx.DiGraph, chips: ChipIndex, countries: Iterable[str]) -> None:
         self.graph = graph
         self.chips = chips
         self.node_ids = list(graph.nodes)
         self.node_number = {node_id: number for number, node_id in enumerate(self.node_ids)}
+        self._number_agents(countries)
         # Per edge, what a shipment needs (kind code, lead time), as arrays sorted by (source, target) node number
         # (an edge's place there is its number).
         nodes = len(self.node_ids)
@@ -142,6 +120,28 @@ class TradeNetwork:
         self._shipped: Shipments | None = None
         self._seized_rows = np.zeros(0, dtype=np.int64)
         self.rented_this_tick = Rentals.empty()
+
+    def _number_agents(self, countries: Iterable[str]) -> None:
+        """What array code needs of each node, by node number, read from the graph's node attributes: its country
+        (``country_code``), its bloc (``BLOC_CODE``) and, for fabs, vendors, intermediaries and data centers, its place
+        among the agents of its kind, else -1 (``node_vendor``, ...); and each kind's node numbers by place
+        (``vendor_node``, ...). The world builder lists each kind's agents in the model's order, so a place here is
+        the agent's ``index`` in the model's list of its kind."""
+        self.country_code = {country: code for code, country in enumerate(countries)}
+        attributes = [self.graph.nodes[node_id] for node_id in self.node_ids]
+        self.node_country = np.array([self.country_code[node["country"]] for node in attributes], dtype=np.int64)
+        self.node_bloc_code = np.array([BLOC_CODE[node["bloc"]] for node in attributes], dtype=np.int64)
+        kind = np.array([node["kind"] for node in attributes], dtype=object)
+        self.fab_node, self.vendor_node, self.intermediary_node, self.center_node = (
+            np.flatnonzero(kind == name) for name in ("fab", "vendor", "intermediary", "data_center"))
+        self.node_vendor, self.node_intermediary, self.node_center = (
+            self._place_in_kind(node) for node in (self.vendor_node, self.intermediary_node, self.center_node))
+
+    def _place_in_kind(self, kind_node: np.ndarray) -> np.ndarray:
+        """By node number: the place among its kind's nodes (``kind_node``, node numbers by place), or -1."""
+        place = np.full(len(self.node_ids), -1, dtype=np.int64)
+        place[kind_node] = np.arange(len(kind_node))
+        return place
 
     @property
     def edge_count(self) -> int:

@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sim.scenario.schema import BLOCS
+from sim.scenario.fields import BLOCS
 
 
 @dataclass(frozen=True)

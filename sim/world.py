@@ -26,13 +26,8 @@ import numpy as np
 from sim.catalog import ChipIndex, ChipModel
 from sim.columns import ColumnTable
 from sim.rng import RandomStreams
-from sim.scenario.schema import (
-    DataCenter,
-    DataCenterPopulation,
-    Intermediary,
-    IntermediaryPopulation,
-    Scenario,
-)
+from sim.scenario.populations import DataCenterPopulation, IntermediaryPopulation
+from sim.scenario.schema import DataCenter, Intermediary, Scenario
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,24 @@ made for a front company at a foreign fab.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.agents.base import RowOf, SupplyChainAgent
 from sim.calendar import parse_month
-from sim.installed import INSTALLED_SOURCES, installed_source
-from sim.scenario.schema import BLOC_CODE, DataCenter
+from sim.columns import rows_by_value
+from sim.installed import INSTALLED_SOURCES, InstalledBase, installed_source
+from sim.scenario.fields import BLOC_CODE, BLOCS
+from sim.scenario.schema import DataCenter
+from sim.trade import SMUGGLED_CODE
 
 if TYPE_CHECKING:
+    from sim.ledger import Ledger
     from sim.model import ChipSupplyModel
+    from sim.trade import Shipments
+    from sim.world import InitialChips
 
 
 class DataCenterAgent(SupplyChainAgent):
@@ -74,16 +81,22 @@ class DataCenterAgent(SupplyChainAgent):
 
 
 class DataCenterArrays:
-    """Every data center's money and rented compute for the month, a row per data center (its ``index``), and how
-    how much it prefers its own bloc's chips (this month's preference for promoted hardware is in ``Rules``).
+    """Every data center's money and rented compute for the month, a row per data center (its ``index``), how much it
+    prefers its own bloc's chips (this month's preference for promoted hardware is in ``Rules``), and its installed
+    chips (the ``InstalledBase``, where this class installs arrivals and retires old cohorts).
 
     Each month a data center adds its (noisy) budget to its cash, and after ordering keeps at most
     ``budget_carryover_months`` of budget as cash for the next month.
     """
 
-    def __init__(self, specs: list[DataCenter], start_month: int) -> None:
+    def __init__(self, specs: list[DataCenter], start_month: int, country_bloc: Mapping[str, str],
+                 installed: InstalledBase) -> None:
         count = len(specs)
         self.start_month = start_month
+        self.installed = installed  # their chips, cohort by cohort
+        # The bloc whose compute a center's chips count towards: its owner's, else its country's.
+        self.owner_bloc_code = np.array([BLOC_CODE[spec.owner_bloc or country_bloc[spec.country]] for spec in specs],
+                                        dtype=np.int64)
         self.base_budget_usd_per_month = np.array([spec.budget_usd_per_month for spec in specs], dtype=float)
         self.budget_growth_factor_per_year = np.array([spec.budget_growth_factor_per_year for spec in specs],
                                                       dtype=float)
@@ -120,7 +133,10 @@ class DataCenterArrays:
                                                                             early_years.tolist(), strict=True)])
         return self.base_budget_usd_per_month * growth[path_of_center.ravel()]
 
-    def receive_budgets(self, month: int, budget_shocks: np.ndarray) -> None:
+    def receive_budgets(self, month: int, shocks: np.random.Generator, noise_sigma: float) -> None:
+        """This month's budgets, each its base budget grown to ``month`` times a lognormal shock of mean 1."""
+        # One draw per data center, in a fixed order, from a stream of its own: a policy never shifts these shocks.
+        budget_shocks = shocks.lognormal(-0.5 * noise_sigma**2, noise_sigma, size=len(self.cash_usd))
         self.budget_usd = self.budget_usd_per_month(month) * budget_shocks
         self.cash_usd += self.budget_usd
         for month_total in (self.spent_usd, self.rented_in_h100e, self.rented_out_h100e, self.rental_revenue_usd):
@@ -129,3 +145,43 @@ class DataCenterArrays:
     def settle(self, month: int, carryover_months: float) -> None:
         """Keep at most ``carryover_months`` of budget as cash for next month."""
         self.cash_usd = np.minimum(self.cash_usd, carryover_months * self.budget_usd_per_month(month))
+
+    def pay(self, center: np.ndarray, value_usd: np.ndarray) -> None:
+        """Orders filled, paid for from cash in row order (``center``: each row's data center, -1 for another buyer)."""
+        mine = center >= 0
+        np.subtract.at(self.cash_usd, center[mine], value_usd[mine])
+        np.add.at(self.spent_usd, center[mine], value_usd[mine])
+
+    # --- installed chips --------------------------------------------------------------------------------------
+    def install_initial(self, initial: InitialChips, chip_ids: list[str]) -> None:
+        """Every data center's chips installed before the start, one batch per install month (``chip_ids``: the chip
+        of each of ``initial``'s chip numbers)."""
+        center, chip = initial.center, self.installed.chips.numbers(chip_ids)[initial.chip]
+        source = installed_source(self.installed.chips, chip, self.owner_bloc_code[center])
+        for month, rows in rows_by_value(self.start_month - initial.age_months):
+            self.installed.install_numbered(center[rows], chip[rows], source[rows], initial.count[rows], month=month)
+
+    def install_arrivals(self, arriving: Shipments, node_center: np.ndarray, ledger: Ledger, month: int) -> None:
+        """Install the arriving shipments addressed to data centers (``node_center``: each node's center, or -1)."""
+        center = node_center[arriving.target]
+        to_center = center >= 0
+        if not to_center.any():
+            return
+        # Only the columns installing needs (not a take of every column: most arrivals go to data centers).
+        center, chip, count = center[to_center], arriving.chip[to_center], arriving.count[to_center]
+        owner_bloc_code = self.owner_bloc_code[center]
+        source = installed_source(self.installed.chips, chip, owner_bloc_code,
+                                  smuggled=arriving.kind[to_center] == SMUGGLED_CODE)
+        self.installed.install_numbered(center, chip, source, count, month)
+        ledger.installed(owner_bloc_code, source, count, count * self.installed.chips.h100e[chip])
+
+    def retire(self, month: int, lifetime_months: int, ledger: Ledger) -> None:
+        """Take the cohorts that have reached ``lifetime_months`` out of service, counted by owner bloc."""
+        retired = self.installed.retire(month, lifetime_months)
+        if len(retired.chips) == 0:
+            return
+        codes = self.owner_bloc_code[retired.center]
+        present = np.flatnonzero(np.bincount(codes, minlength=len(BLOCS)))  # a count, not a sort of every cohort
+        for bloc in sorted(BLOCS[code] for code in present.tolist()):
+            mine = codes == BLOC_CODE[bloc]
+            ledger.retired(bloc, int(retired.chips[mine].sum()), float(retired.h100e[mine].sum()))

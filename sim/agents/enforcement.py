@@ -22,7 +22,7 @@ from sim.trade import SMUGGLED_CODE
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
     from sim.rng import RandomStreams
-    from sim.trade import Shipments
+    from sim.trade import Shipments, TradeNetwork
 
 
 class EnforcementAgent(SupplyChainAgent):
@@ -116,14 +116,15 @@ class Finds:
     diverted_caught: np.ndarray  # whether each of those was seized
 
 
-def inspect_shipments(bodies: list[EnforcementAgent], shipped: Shipments, node_intermediary: np.ndarray,
-                      node_country: np.ndarray, country_code: dict[str, int], streams: RandomStreams) -> Finds:
+def inspect_shipments(bodies: list[EnforcementAgent], shipped: Shipments, network: TradeNetwork,
+                      streams: RandomStreams) -> Finds:
     """Every body inspects the month's shipments from intermediaries in its jurisdiction, in the scenario's order;
     a shipment one body seized is out of the next one's reach. Each body draws from its own stream."""
-    from_intermediary = np.flatnonzero(node_intermediary[shipped.source] >= 0)
+    from_intermediary = np.flatnonzero(network.node_intermediary[shipped.source] >= 0)
     count = shipped.count[from_intermediary]
     diverted = shipped.kind[from_intermediary] == SMUGGLED_CODE
-    country = node_country[shipped.source[from_intermediary]]
+    country = network.node_country[shipped.source[from_intermediary]]
+    country_code = network.country_code
     seized = np.zeros(len(from_intermediary), dtype=bool)
     seized_rows = []
     for body in bodies:

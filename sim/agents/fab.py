@@ -284,3 +284,22 @@ def _begin_production(fabs: list[FabAgent]) -> None:
         fab.packages_scrapped_this_month = 0
         fab.wafers_started_this_month = 0.0
         fab.hbm_stacks_stock += fab.hbm_stacks_per_month
+
+
+def book_and_produce(model: ChipSupplyModel, month: int) -> None:
+    """The month's production: vendors book wafers (``VendorArrays.bookings``), the fabs make what they can
+    (``produce``) and ship it to the vendors, fab by fab, each fab's bookings in booking order; the chips are in
+    production at their vendor until they arrive."""
+    vendors, network = model.vendor_arrays, model.network
+    bookings = vendors.bookings(month)
+    made = produce(model.fabs, bookings, model.fab_nodes, model.streams, model.rules.front_company_detection)
+    rows = np.argsort(bookings.fab, kind="stable")
+    rows = rows[made[rows] > 0]
+    if not len(rows):
+        return
+    fab, vendor, chip, count = bookings.fab[rows], bookings.vendor[rows], bookings.chip[rows], made[rows]
+    h100e = count * model.chips.h100e[chip]
+    fab_node = network.fab_node[fab]
+    model.ledger.produced(network.node_bloc_code[fab_node], fab, chip, count, h100e)
+    network.ship(fab_node, network.vendor_node[vendor], chip, count, month, h100e, value_usd=np.zeros(len(rows)))
+    np.add.at(vendors.in_production, vendors.cells(vendor, chip), count)

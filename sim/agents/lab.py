@@ -25,7 +25,9 @@ import numpy as np
 
 from sim.agents.base import SupplyChainAgent
 from sim.calendar import parse_month
-from sim.scenario.schema import BLOCS, Lab, Licensee, ModelWeights, Scenario
+from sim.scenario.fields import BLOCS
+from sim.scenario.labs import Lab, Licensee, ModelWeights
+from sim.scenario.schema import Scenario
 from sim.weights import FrontierModel, LabRoster, ObtainedWeights
 from sim.world import member_ids
 

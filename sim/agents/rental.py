@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.market import once_per_kind
-from sim.scenario.schema import CONTROLLING_BLOC
+from sim.scenario.fields import CONTROLLING_BLOC
 from sim.trade import Rentals
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ class RentalRoutes:
         tenants = [center for center in centers if center.rental_hosts]
         self.tenant = np.array([tenant.index for tenant in tenants for _ in tenant.rental_hosts], dtype=np.int64)
         self.host = np.array([host.index for tenant in tenants for host in tenant.rental_hosts], dtype=np.int64)
-        country = model.node_country[[center.node for center in centers]]
+        country = model.network.node_country[[center.node for center in centers]]
         # Cloud rules see a route only through its host's and tenant's countries (and the host's compute).
-        self.country_pair = country[self.host] * len(model.country_code) + country[self.tenant]
+        self.country_pair = country[self.host] * len(model.network.country_code) + country[self.tenant]
         self.max_foreign_share = np.array([center.max_foreign_rental_share for center in centers], dtype=float)
         self.offshore_share = np.array([center.offshore_rental_share for center in centers], dtype=float)
 
@@ -67,9 +67,9 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
                                                                       installed_h100e[host[r]]), dtype=float)
     passed = draws >= refusal
     for country, tenants in rules.barred_tenants.items():
-        if country in model.country_code:
-            at_host = model.node_country[model.center_node[host]] == model.country_code[country]
-            passed &= ~(at_host & np.isin(model.center_node[tenant], list(tenants)))
+        if country in model.network.country_code:
+            at_host = model.network.node_country[model.network.center_node[host]] == model.network.country_code[country]
+            passed &= ~(at_host & np.isin(model.network.center_node[tenant], list(tenants)))
 
     # Each tenant splits its rental budget evenly over the hosts that passed it.
     arrays = model.center_arrays
@@ -105,6 +105,6 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
     np.add.at(arrays.spent_usd, asking_tenant, cost)
     np.add.at(arrays.rented_out_h100e, asked_host, granted)
     np.add.at(arrays.rental_revenue_usd, asked_host, cost)
-    center_node = model.center_node
+    center_node = model.network.center_node
     model.network.record_rentals(Rentals(host=center_node[asked_host], tenant=center_node[asking_tenant],
                                          h100e=granted, value_usd=cost))

@@ -19,7 +19,7 @@ from pydantic import Field
 
 from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
-from sim.scenario.schema import MAX_QUANTITY
+from sim.scenario.fields import MAX_QUANTITY
 
 if TYPE_CHECKING:
     from sim.rules import PolicyWorld, Rules

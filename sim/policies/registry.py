@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -144,7 +144,33 @@ def _load_plugins() -> None:
         importlib.import_module(f"sim.policies.{module.name}")
 
 
-def build_policies(scenario: Scenario) -> list[Policy]:
-    """Instantiate the scenario's policies in file order (the order they act in each tick)."""
-    _load_plugins()
-    return [REGISTRY[spec.type](spec) for spec in scenario.policies if spec.enabled]
+class PoliciesInForce(Sequence["Policy"]):
+    """A scenario's enabled policies, in file order (the order they act in each tick), and the two things the model
+    asks of them each month."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        _load_plugins()
+        self._policies = [REGISTRY[spec.type](spec) for spec in scenario.policies if spec.enabled]
+        self._observing = [policy for policy in self._policies if policy.observes]
+        self._observing_rentals = [policy for policy in self._policies if policy.observes_rentals]
+
+    def __getitem__(self, index):
+        return self._policies[index]
+
+    def __len__(self) -> int:
+        return len(self._policies)
+
+    def apply(self, rules: Rules, world: PolicyWorld, month: int) -> None:
+        """Each policy in force writes what it changes into this month's ``rules``, in file order."""
+        for policy in self._policies:
+            policy.apply(rules, world, month)
+
+    def observe(self, rented: Rentals, unseized: Callable[[], Shipments], world: PolicyWorld, month: int) -> None:
+        """Policies that act on what happened see the month's rentals and the shipments not seized (``unseized``
+        is asked only if one of them looks: most runs need no copy of the month's shipments)."""
+        for policy in self._observing_rentals:
+            policy.observe_rentals(rented, world, month)
+        if self._observing:
+            delivered = unseized()
+            for policy in self._observing:
+                policy.observe(delivered, world, month)

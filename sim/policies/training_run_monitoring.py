@@ -33,7 +33,7 @@ from pydantic import Field
 
 from sim.policies.registry import Policy, PolicyParams, register, unknown_ids
 from sim.scenario.errors import Problem
-from sim.scenario.schema import TRAINING_FLOP_PER_H100E_MONTH
+from sim.scenario.labs import TRAINING_FLOP_PER_H100E_MONTH
 from sim.trade import SMUGGLED_CODE
 
 if TYPE_CHECKING:

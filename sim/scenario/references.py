@@ -12,7 +12,8 @@ from collections.abc import Collection
 from sim.calendar import parse_month
 from sim.policies.registry import policy_problems
 from sim.scenario.errors import Problem, format_path
-from sim.scenario.schema import ModelWeights, Scenario
+from sim.scenario.labs import ModelWeights
+from sim.scenario.schema import Scenario
 
 
 class _Checks:

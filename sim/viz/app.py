@@ -18,7 +18,7 @@ from pathlib import Path
 import solara
 
 from sim.scenario import load_scenario
-from sim.scenario.schema import CONTROLLING_BLOC
+from sim.scenario.fields import CONTROLLING_BLOC
 from sim.viz.controls import Controls, Pending
 from sim.viz.heading import comparison_html, heading_html
 from sim.viz.session import Frame, PageRun, RunSettings, scenario_info

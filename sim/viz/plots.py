@@ -26,7 +26,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from sim.model import ChipSupplyModel
-from sim.scenario.schema import BLOCS
+from sim.scenario.fields import BLOCS
 from sim.style import (
     BLOC_LABELS,
     LEAD_COLOUR,

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from sim.model import ChipSupplyModel
 from sim.scenario import ScenarioError, load_scenario
+from sim.scenario.fields import MAX_QUANTITY
 from sim.scenario.load import resolve_extends
-from sim.scenario.schema import MAX_QUANTITY, PARAMETER_BOUNDS
+from sim.scenario.world_parameters import PARAMETER_BOUNDS
 from tests.conftest import BASELINE, tiny, write_yaml
 from tests.properties.test_conservation import assert_balanced_each_month
 from tests.reliability.test_fuzz_loaders import assert_tables_sane

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.agents.intermediary import DEMAND_SMOOTHING
+from sim.agents.intermediary_arrays import DEMAND_SMOOTHING
 from sim.agents.market import ration_quantities
-from sim.agents.vendor import DEMAND_SMOOTHING as VENDOR_SMOOTHING
+from sim.agents.vendor_arrays import DEMAND_SMOOTHING as VENDOR_SMOOTHING
 from sim.model import ChipSupplyModel
 from sim.policies.export_controls import ALLOWANCE, DENIED, LICENSED, TIERED
 from sim.scenario import load_scenario, validate
@@ -192,7 +192,7 @@ def test_buyers_pay_for_exactly_what_was_shipped_to_them() -> None:
             cash_before = model.center_arrays.cash_usd.copy()
         getattr(model, phase)()
     shipped = model.network.shipped_this_tick
-    to_center = model.node_center[shipped.target]
+    to_center = model.network.node_center[shipped.target]
     paid = np.bincount(to_center[to_center >= 0], weights=shipped.value_usd[to_center >= 0],
                        minlength=len(model.data_centers))
     np.testing.assert_allclose(cash_before - model.center_arrays.cash_usd, paid, rtol=1e-12, atol=1e-6)

@@ -17,7 +17,7 @@ import pytest
 from sim import run_scenario
 from sim.metrics import lead_months, us_china_ratio
 from sim.scenario import ScenarioError
-from sim.scenario.schema import TRAINING_FLOP_PER_H100E_MONTH
+from sim.scenario.labs import TRAINING_FLOP_PER_H100E_MONTH
 from tests.conftest import LAB, LICENSEE, assert_refused, tiny_dict, weights_world, write_yaml
 
 MONTHS = [f"2025-{month:02d}" for month in range(1, 13)]

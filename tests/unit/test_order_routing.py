@@ -12,7 +12,7 @@ from tests.conftest import check_before_phase, shipped_model, synthetic_model
 def check_routing(model, orders) -> int:
     """Each order's edge is its seller -> buyer edge, and its cell the seller's cell for its chip."""
     assert np.array_equal(orders.edge, model.network.edge_numbers(orders.seller, orders.buyer))
-    vendor, item = model.node_vendor[orders.seller], model.node_intermediary[orders.seller]
+    vendor, item = model.network.node_vendor[orders.seller], model.network.node_intermediary[orders.seller]
     assert ((vendor >= 0) != (item >= 0)).all()  # every seller is a vendor or an intermediary
     to_vendor, to_item = vendor >= 0, item >= 0
     assert np.array_equal(orders.seller_cell[to_vendor],

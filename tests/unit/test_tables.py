@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from sim import run_scenario
-from sim.metrics import Blocks
 from sim.model import ChipSupplyModel
 from sim.sweep.execute import execute_run, metrics_frame
 from sim.sweep.plan import RunSpec
+from sim.table_blocks import Blocks
 from tests.conftest import tiny
 
 

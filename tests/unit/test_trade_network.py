@@ -12,11 +12,28 @@ from sim.trade import KIND_CODE, Rentals, TradeNetwork
 from sim.world import EDGE_LEGAL, EDGE_PRODUCTION, EDGE_RENTED, EDGE_SMUGGLED, EdgeSpec, relationship_graph
 from tests.conftest import tiny
 
-NODES = ["fab", "vendor", "hub", "dc_a", "dc_b"]
+# Each node's kind, country and bloc, as the world builder gives them.
+NODE_ATTRIBUTES = {"fab": ("fab", "TW", "us_allies"), "vendor": ("vendor", "US", "us_allies"),
+                   "hub": ("intermediary", "SG", "rest"), "dc_a": ("data_center", "CN", "china"),
+                   "dc_b": ("data_center", "US", "us_allies")}
+NODES = list(NODE_ATTRIBUTES)
+COUNTRIES = ("US", "CN", "TW", "SG")
 
 
 def _network(edges: list[EdgeSpec]) -> TradeNetwork:
-    return TradeNetwork(relationship_graph(edges, NODES), ChipIndex(build_catalog(tiny())))
+    nodes = [(node, {"kind": kind, "country": country, "bloc": bloc})
+             for node, (kind, country, bloc) in NODE_ATTRIBUTES.items()]
+    return TradeNetwork(relationship_graph(edges, nodes), ChipIndex(build_catalog(tiny())), COUNTRIES)
+
+
+def test_each_node_is_numbered_within_its_kind_with_its_country_and_bloc() -> None:
+    network = _network([EdgeSpec("fab", "vendor", EDGE_PRODUCTION, 3)])
+    assert network.node_vendor.tolist() == [-1, 0, -1, -1, -1]
+    assert network.node_intermediary.tolist() == [-1, -1, 0, -1, -1]
+    assert network.node_center.tolist() == [-1, -1, -1, 0, 1]
+    assert (network.fab_node.tolist(), network.vendor_node.tolist(), network.center_node.tolist()) == ([0], [1], [3, 4])
+    assert network.node_country.tolist() == [2, 0, 3, 1, 0]
+    assert network.node_bloc_code.tolist() == [0, 0, 2, 1, 0]
 
 
 def test_suppliers_and_customers_come_in_the_order_the_edges_were_given() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sim import run_scenario
-from sim.scenario.schema import TRAINING_FLOP_PER_H100E_MONTH
+from sim.scenario.labs import TRAINING_FLOP_PER_H100E_MONTH
 from tests.conftest import CONTROL, smuggling_world, tiny
 
 # Without monitoring, the Chinese tenant rents half of Singapore's sgdc, capped at the 100 H100e-months it asks for:

@@ -14,7 +14,8 @@ import math
 import pytest
 
 from sim.agents.market import MAX_CHIPS_PER_ORDER
-from sim.agents.vendor import ADJUSTMENT_MONTHS, line_ramp_factor, line_windows
+from sim.agents.product_lines import line_ramp_factor, line_windows
+from sim.agents.vendor_arrays import ADJUSTMENT_MONTHS
 from sim.calendar import parse_month
 from sim.model import ChipSupplyModel
 from tests.conftest import check_before_phase, shipped_model, synthetic_model
