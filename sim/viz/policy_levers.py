@@ -3,18 +3,21 @@ alliance pressure): switched on or off (a checkbox), or one of the policy's numb
 
 What the scenario does is read from its last enabled policy of the type. A changed lever edits that policy's number
 (its dates and other settings stay) or switches every policy of the type off; a lever the scenario lacks adds the
-policy with the values of the scenario file that ships it (scenarios/<type>.yaml), so the page's 'on' means what
-that file means. The dates of an added policy are the caller's (``levers.py``), the same as for the older levers.
+policy with the values of the scenario file that ships it (``shipped_in``: scenarios/<type>.yaml, the baseline for
+the HBM rule), read from that file, so the page's 'on' means what that file means. The dates of an added policy
+are the caller's (``levers.py``), the same as for the older levers.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
-# Tier-1 allies and the two rental hubs, as scenarios/training_run_monitoring.yaml covers them.
-MONITORING_COVERAGE = {"US": 0.9, "TW": 0.9, "JP": 0.9, "KR": 0.9, "GB": 0.9, "DE": 0.9, "FR": 0.9, "NL": 0.9,
-                       "SG": 0.7, "MY": 0.5}
+from sim.scenario import load_scenario
+
+SHIPPED_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 USD_PER_BILLION = 1e9
 
 
@@ -55,9 +58,16 @@ class PolicyLever:
     name: str
     policy_type: str
     describe: Callable[[dict], str]  # the scenario's policy in a few words
-    added_params: dict = field(default_factory=dict)  # an added policy's settings (the shipped scenario's)
+    shipped_in: str  # the scenario file (in scenarios/) whose policy of the type an added policy copies
     parameter: str | None = None  # the slider's parameter; None for a checkbox
     scale: float = 1.0  # the parameter's value for a slider value of 1 (the slider in B USD, the policy in USD)
+
+    def added_params(self) -> dict:
+        """An added policy's settings: those of the last enabled policy of the type in ``shipped_in`` (parsed files
+        are cached by ``sim.scenario``, so this reads the file once)."""
+        shipped = load_scenario(SHIPPED_SCENARIOS / self.shipped_in).scenario.policies
+        last = [policy for policy in shipped if policy.enabled and policy.type == self.policy_type][-1]
+        return copy.deepcopy(last.params)
 
     def off_value(self) -> float | bool:
         return False if self.parameter is None else 0.0
@@ -86,7 +96,7 @@ class PolicyLever:
         if found and self.parameter is not None:
             found[-1]["params"][self.parameter] = float(value) * self.scale
         elif not found:
-            params = dict(self.added_params)
+            params = self.added_params()
             if self.parameter is not None:
                 params[self.parameter] = float(value) * self.scale
             if "coverage" in params:  # only the countries this scenario has
@@ -95,17 +105,12 @@ class PolicyLever:
 
 
 POLICY_LEVERS = (
-    PolicyLever("weight_security", "weight_security", _weight_security,
-                {"security_level": 4, "budget_share": 0.02, "blocs": ["us_allies"], "licensees": True}),
-    PolicyLever("weight_export_control", "weight_export_control", _weight_export,
-                {"tier_2_threshold_flop": 1e26, "tier_3_threshold_flop": 1e26, "origin_blocs": ["us_allies"]}),
-    PolicyLever("training_run_monitoring", "training_run_monitoring", _monitoring,
-                {"coverage": MONITORING_COVERAGE, "threshold_flop": 1e25, "run_months": 3, "refusal_months": 12,
-                 "tenant_detection": 0.8, "cluster_detection": 0.3, "shared_reports": True}),
-    PolicyLever("packaging_controls", "packaging_controls", _packaging, {"reduction": 0.8}, "reduction"),
-    PolicyLever("hbm_export_control", "hbm_export_control", _hbm, {"compliance": 1.0}, "compliance"),
-    PolicyLever("alliance_pressure", "alliance_pressure", _pressure,
-                {"pressure_usd_per_year": 3e9, "compensation_share": 0.25}, "pressure_usd_per_year",
-                USD_PER_BILLION),
+    PolicyLever("weight_security", "weight_security", _weight_security, "weight_security.yaml"),
+    PolicyLever("weight_export_control", "weight_export_control", _weight_export, "weight_export_control.yaml"),
+    PolicyLever("training_run_monitoring", "training_run_monitoring", _monitoring, "training_run_monitoring.yaml"),
+    PolicyLever("packaging_controls", "packaging_controls", _packaging, "packaging_controls.yaml", "reduction"),
+    PolicyLever("hbm_export_control", "hbm_export_control", _hbm, "baseline.yaml", "compliance"),
+    PolicyLever("alliance_pressure", "alliance_pressure", _pressure, "alliance_pressure.yaml",
+                "pressure_usd_per_year", USD_PER_BILLION),
 )
 POLICY_LEVER_BY_NAME = {lever.name: lever for lever in POLICY_LEVERS}
