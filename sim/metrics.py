@@ -162,8 +162,8 @@ class TickRecorder:
         ratio = us_china_ratio(effective[US_BLOC], effective[CHINA_BLOC])
         lead = lead_months(ratio, model.params.frontier_growth_per_year)
         chips_installed = sum(compute.installed_chips.values())
-        chips_inventory = model.chips_in_inventory()
-        chips_in_transit = model.chips_in_transit()
+        chips_inventory = model.stocks.in_inventory()
+        chips_in_transit = model.stocks.in_transit()
         self.world_rows.append(
             {
                 "date": date,
@@ -184,9 +184,9 @@ class TickRecorder:
                 "smuggled_h100e": smuggled_h100e,
                 "seized_chips": ledger.seized_chips,
                 "seized_h100e": ledger.seized_h100e,
-                "intermediaries_listed": model.intermediaries_listed(),
-                "inspection_capacity": sum(body.inspections_per_month for body in model.enforcement_bodies),
-                "inspections": sum(body.inspections_this_month for body in model.enforcement_bodies),
+                "intermediaries_listed": model.intermediary_arrays.listed_count(),
+                "inspection_capacity": model.enforcement.inspection_capacity(),
+                "inspections": model.enforcement.inspections_made(),
                 "tenants_barred": len(set().union(*model.rules.cloud.barred_tenants.values())),
             }
         )

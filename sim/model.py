@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import mesa
-import numpy as np
 
 from sim.agents import DataCenterAgent, EnforcementAgent, FabAgent, IntermediaryAgent, VendorAgent
 from sim.agents.ally import AllyAgent, AllyArrays
 from sim.agents.base import SupplyChainAgent
 from sim.agents.datacenter import DataCenterArrays
-from sim.agents.enforcement import inspect_shipments
+from sim.agents.enforcement import EnforcementBodies
 from sim.agents.fab import FabNodes, book_and_produce
 from sim.agents.intermediary_arrays import IntermediaryArrays
 from sim.agents.intermediary_sales import fill_intermediary_orders
@@ -40,6 +39,7 @@ from sim.policies.registry import PoliciesInForce
 from sim.rng import RandomStreams
 from sim.rules import PolicyWorld, Rules
 from sim.scenario.schema import Scenario
+from sim.stocks import ChipStocks
 from sim.table_names import recorded_tables
 from sim.trade import SHIPMENT_KINDS, TradeNetwork
 from sim.world import EDGE_RENTED, build_world
@@ -75,11 +75,12 @@ class ChipSupplyModel(mesa.Model):
                                       self.start_month)
         self.vendors = [VendorAgent(self, spec, index) for index, spec in enumerate(scenario.vendors)]
         self.intermediaries = [IntermediaryAgent(self, spec, index) for index, spec in enumerate(world.intermediaries)]
-        self.intermediary_arrays = IntermediaryArrays(self, self.intermediaries)
-        self.enforcement_bodies = [EnforcementAgent(self, spec) for spec in scenario.enforcement]
+        self.intermediary_arrays = IntermediaryArrays(self.intermediaries, self.chips, self.params)
+        self.enforcement = EnforcementBodies([EnforcementAgent(self, spec) for spec in scenario.enforcement],
+                                             self.streams)
         self.agents_by_id: dict[str, SupplyChainAgent] = {
             agent.agent_id: agent
-            for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies, *self.allies]
+            for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement.agents, *self.allies]
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
         self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
@@ -87,14 +88,19 @@ class ChipSupplyModel(mesa.Model):
         self.data_centers = [DataCenterAgent(self, spec, index) for index, spec in enumerate(world.data_centers)]
         self.center_arrays.install_initial(world.initial_chips, world.initial_chip_ids)
         # After the installed base: chips are numbered as first met, installed chips first (sums run in that order).
-        self.vendor_arrays = VendorArrays(self, self.vendors)
+        self.vendor_arrays = VendorArrays(self.vendors, self.fabs, self.fab_nodes, self.catalog, self.chips,
+                                          self.params, len(self.country_bloc))
         self.agents_by_id.update({center.agent_id: center for center in self.data_centers})
 
         self.network = network = TradeNetwork(world.graph, self.chips, self.country_bloc)
         self.nodes = [self.agents_by_id[node_id] for node_id in network.node_ids]  # the agent of each node
         for number, agent in enumerate(self.nodes):
             agent.node = number
-        self.intermediary_arrays.connect()
+        self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, network.node_country,
+                                      len(network.country_code), self.intermediary_arrays.node_listed)
+        self.vendor_arrays.connect(network.node_vendor)
+        self.intermediary_arrays.connect(network, self.agents_by_id, self.vendors, self.vendor_arrays,
+                                         self.export_gate)
         supplying = tuple(kind for kind in SHIPMENT_KINDS if kind != EDGE_RENTED)
         for center in self.data_centers:
             # Legal suppliers first (in the scenario's order), then smuggling routes: the edges come in that order.
@@ -108,12 +114,10 @@ class ChipSupplyModel(mesa.Model):
         self.policies = PoliciesInForce(scenario)
         self.policy_world = PolicyWorld.of(scenario, self.nodes, self.data_centers, self.catalog, self.chips,
                                            self.streams, self.labs.roster())
-        self.rules = Rules.of_scenario(scenario, self.policy_world, seed, self.month)
-        self.export_gate = ExportGate(self.catalog, self.chips, self.vendor_bloc, self.nodes, network.node_country,
-                                      len(network.country_code), self.intermediary_arrays.node_listed)
-        self.export_gate.use(self.rules)
+        self._use_rules(Rules.of_scenario(scenario, self.policy_world, seed, self.month))
         self.sme_reduction_in_effect = self.rules.sme_reduction.copy()  # by fab; allies' alignment moves it monthly
-        self.ledger.initial_installed_chips = self.chips_installed()
+        self.stocks = ChipStocks(self.installed, self.vendor_arrays, self.intermediary_arrays, network)
+        self.ledger.initial_installed_chips = self.stocks.installed()
         under_way = self.vendor_arrays.production_under_way(self.start_month)
         network.seed_in_transit(under_way)
         self.ledger.initial_in_transit_chips = sum(count for _fab, _vendor, _chip, count, _sent, _due in under_way)
@@ -160,9 +164,9 @@ class ChipSupplyModel(mesa.Model):
 
     def _apply_policies(self) -> None:
         # Fresh rules from the scenario every month; each policy in force writes what it changes, in file order.
-        self.rules = Rules.of_scenario(self.scenario, self.policy_world, self.seed, self.month)
-        self.policies.apply(self.rules, self.policy_world, self.month)
-        self.export_gate.use(self.rules)
+        rules = Rules.of_scenario(self.scenario, self.policy_world, self.seed, self.month)
+        self.policies.apply(rules, self.policy_world, self.month)
+        self._use_rules(rules)
         for node in self.rules.entity_list_additions:
             self.intermediary_arrays.list_on_entity_list(self.network.node_intermediary[node], self.month)
         # Vendors answer the thresholds now in force (variants launch after their design lag).
@@ -170,6 +174,12 @@ class ChipSupplyModel(mesa.Model):
             vendor.design_variants(self.month)
         # Listed diverters whose owners set up a new shell company are back in business this month.
         self.intermediary_arrays.reenter(self.month)
+
+    def _use_rules(self, rules: Rules) -> None:
+        """From now on every phase reads ``rules``; those who ask the month's questions are handed them."""
+        self.rules = rules
+        self.export_gate.use(rules)
+        self.intermediary_arrays.use(rules)
 
     def _allies_decide(self) -> None:
         """Allied governments weigh the month's pressure against their makers' China revenue; what they align
@@ -233,7 +243,7 @@ class ChipSupplyModel(mesa.Model):
         """Enforcement inspects this month's shipments from intermediaries; finds are seized, their diverters listed,
         and diverters everywhere learn from what was caught."""
         shipped = self.network.shipped_this_tick
-        found = inspect_shipments(self.enforcement_bodies, shipped, self.network, self.streams)
+        found = self.enforcement.inspect(shipped, self.network)
         self.ledger.seize(shipped.count[found.seized_rows], self.chips.h100e[shipped.chip[found.seized_rows]])
         self.network.seize(found.seized_rows)
         self.intermediary_arrays.after_inspections(found, shipped, self.month)
@@ -263,22 +273,3 @@ class ChipSupplyModel(mesa.Model):
     def date(self) -> str:
         """The month being (or last) simulated, as YYYY-MM."""
         return format_month(self.month)
-
-    # --- stocks, for accounting and tests -------------------------------------------------------------------
-    def chips_installed(self) -> int:
-        return self.installed.total_chips()
-
-    def chips_in_inventory(self) -> int:
-        return int(self.vendor_arrays.inventory.sum()) + int(self.intermediary_arrays.inventory.sum())
-
-    def chips_in_transit(self) -> int:
-        return int(self.network.in_transit_by_chip().sum())
-
-    def intermediaries_listed(self) -> int:
-        return int(self.intermediary_arrays.listed.sum())
-
-    def all_stocks_non_negative(self) -> bool:
-        stocks = [self.installed.fewest_chips(), int(self.intermediary_arrays.inventory.min(initial=0)),
-                  int(self.vendor_arrays.inventory.min(initial=0))]
-        stocks.extend(self.network.in_transit_by_chip().tolist())
-        return bool(np.min(stocks, initial=0) >= 0)

@@ -3,9 +3,9 @@
 A body turns its budget into inspections each month; each inspection examines a consignment of
 ``chips_per_inspection`` chips among those leaving intermediaries in its jurisdiction. A diverted shipment's chance of
 being examined is its share of those chips, weighted ``targeting`` times up for intelligence on diverted flows; an
-examined diverted shipment is found with probability ``detection_efficacy``. Finds are seized and the intermediary
-is entity-listed (the model does both). Budget, efficacy and targeting are this month's (``Rules.enforcement``):
-the scenario's, as policies in force change them.
+examined diverted shipment is found with probability ``detection_efficacy``. ``EnforcementBodies.inspect`` returns
+the finds; they are seized, their senders entity-listed, and diverters learn from them. Budget, efficacy and targeting
+are this month's (``Rules.enforcement``): the scenario's, as policies in force change them.
 """
 
 from __future__ import annotations
@@ -116,30 +116,45 @@ class Finds:
     diverted_caught: np.ndarray  # whether each of those was seized
 
 
-def inspect_shipments(bodies: list[EnforcementAgent], shipped: Shipments, network: TradeNetwork,
-                      streams: RandomStreams) -> Finds:
-    """Every body inspects the month's shipments from intermediaries in its jurisdiction, in the scenario's order;
-    a shipment one body seized is out of the next one's reach. Each body draws from its own stream."""
-    from_intermediary = np.flatnonzero(network.node_intermediary[shipped.source] >= 0)
-    count = shipped.count[from_intermediary]
-    diverted = shipped.kind[from_intermediary] == SMUGGLED_CODE
-    country = network.node_country[shipped.source[from_intermediary]]
-    country_code = network.country_code
-    seized = np.zeros(len(from_intermediary), dtype=bool)
-    seized_rows = []
-    for body in bodies:
-        jurisdiction = [country_code[code] for code in sorted(body.jurisdiction) if code in country_code]
-        in_reach = np.isin(country, jurisdiction) & ~seized
-        looked_at = np.flatnonzero(in_reach & diverted)
-        stream, weight = streams[f"enforcement.{body.agent_id}"], body.inspection_weight
-        if weight is None:
-            found = body.inspect(int(count[in_reach & ~diverted].sum()), count[looked_at], stream)
-        else:
-            reach = np.flatnonzero(in_reach)
-            found = body.inspect_by_weight(shipped.source[from_intermediary[reach]], count[reach], diverted[reach],
-                                           weight, stream)
-        finds = looked_at[found]
-        seized[finds] = True
-        seized_rows.append(from_intermediary[finds])
-    rows = np.concatenate(seized_rows) if seized_rows else np.zeros(0, dtype=np.int64)
-    return Finds(rows, country[diverted], seized[diverted])
+class EnforcementBodies:
+    """Every enforcement body, in the scenario's order (``agents``): together they inspect each month's shipments
+    from intermediaries, each body from its own random stream."""
+
+    def __init__(self, agents: list[EnforcementAgent], streams: RandomStreams) -> None:
+        self.agents = agents
+        self._streams = [streams[f"enforcement.{body.agent_id}"] for body in agents]
+
+    def inspection_capacity(self) -> int:
+        """Inspections this month's budgets pay for, over every body."""
+        return sum(body.inspections_per_month for body in self.agents)
+
+    def inspections_made(self) -> int:
+        """Inspections made this month, over every body."""
+        return sum(body.inspections_this_month for body in self.agents)
+
+    def inspect(self, shipped: Shipments, network: TradeNetwork) -> Finds:
+        """Every body inspects the month's shipments from intermediaries in its jurisdiction, in the scenario's
+        order; a shipment one body seized is out of the next one's reach."""
+        from_intermediary = np.flatnonzero(network.node_intermediary[shipped.source] >= 0)
+        count = shipped.count[from_intermediary]
+        diverted = shipped.kind[from_intermediary] == SMUGGLED_CODE
+        country = network.node_country[shipped.source[from_intermediary]]
+        country_code = network.country_code
+        seized = np.zeros(len(from_intermediary), dtype=bool)
+        seized_rows = []
+        for body, stream in zip(self.agents, self._streams, strict=True):
+            jurisdiction = [country_code[code] for code in sorted(body.jurisdiction) if code in country_code]
+            in_reach = np.isin(country, jurisdiction) & ~seized
+            looked_at = np.flatnonzero(in_reach & diverted)
+            weight = body.inspection_weight
+            if weight is None:
+                found = body.inspect(int(count[in_reach & ~diverted].sum()), count[looked_at], stream)
+            else:
+                reach = np.flatnonzero(in_reach)
+                found = body.inspect_by_weight(shipped.source[from_intermediary[reach]], count[reach],
+                                               diverted[reach], weight, stream)
+            finds = looked_at[found]
+            seized[finds] = True
+            seized_rows.append(from_intermediary[finds])
+        rows = np.concatenate(seized_rows) if seized_rows else np.zeros(0, dtype=np.int64)
+        return Finds(rows, country[diverted], seized[diverted])

@@ -6,6 +6,7 @@ What intermediaries do and why is told in ``sim/agents/intermediary.py``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -17,10 +18,16 @@ from sim.policies.export_controls import DENIED, STATUS_CODE
 from sim.world import EDGE_SMUGGLED
 
 if TYPE_CHECKING:
+    from sim.agents.base import SupplyChainAgent
     from sim.agents.enforcement import Finds
     from sim.agents.intermediary import IntermediaryAgent
-    from sim.model import ChipSupplyModel
-    from sim.trade import Shipments
+    from sim.agents.vendor import VendorAgent
+    from sim.agents.vendor_arrays import VendorArrays
+    from sim.catalog import ChipIndex
+    from sim.export_gate import ExportGate
+    from sim.parameters import RunParameters
+    from sim.rules import Rules
+    from sim.trade import Shipments, TradeNetwork
 
 DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand forecast
 
@@ -68,15 +75,15 @@ class IntermediaryArrays:
         "source_price_usd": (float, np.nan),
     }
 
-    def __init__(self, model: ChipSupplyModel, items: list[IntermediaryAgent]) -> None:
-        self.model = model
+    def __init__(self, items: list[IntermediaryAgent], chips: ChipIndex, params: RunParameters) -> None:
+        self.items, self.chips, self.params = items, chips, params
         count = len(items)
         self.markup_fraction = np.array([item.markup_fraction for item in items], dtype=float)
         self.capacity_chips_per_month = np.array([item.diversion_capacity_chips_per_month for item in items],
                                                  dtype=np.int64)
         self.risk_aversion = np.array([item.risk_aversion for item in items], dtype=float)
         self.reentry_months = np.array([item.shell_reentry_months for item in items], dtype=np.int64)
-        self.believed_detection = np.full(count, model.params.perceived_detection_initial)
+        self.believed_detection = np.full(count, params.perceived_detection_initial)
         self.listed = np.zeros(count, dtype=bool)
         self.listed_month = np.full(count, -1, dtype=np.int64)
         self.times_listed = np.zeros(count, dtype=np.int64)
@@ -93,20 +100,27 @@ class IntermediaryArrays:
         self._source_rows = SourceRows.empty()  # laid out (cells included) for...
         self._source_rows_for: np.ndarray | None = None  # ...these vendors' lists (vendor x CELL_KEY_SPAN + chip)
         self._quotes: tuple[Quotes, Quotes] | None = None  # valid until stock moves or a listing changes
+        self.smuggling_fine_usd_per_chip = 0.0  # this month's, from the rules in force (use())
 
-    def connect(self) -> None:
-        """Read the network once it is built: each intermediary's vendors (in order), smuggling customers and
-        country."""
-        model = self.model
-        items = model.intermediaries
+    def connect(self, network: TradeNetwork, agents_by_id: Mapping[str, SupplyChainAgent],
+                vendors: list[VendorAgent], vendor_arrays: VendorArrays, gate: ExportGate) -> None:
+        """Read the network once it is built: each intermediary's vendors (in order; ``vendor_arrays`` holds their
+        prices, ``gate`` says which of their chips they may sell it), smuggling customers and country."""
+        items = self.items
         for item in items:
-            routes = model.network.customers_of(item.agent_id, kinds=(EDGE_SMUGGLED,))
-            item.connect([model.agents_by_id[vendor_id] for vendor_id in item.vendor_ids], routes)
-        vendor_index = {vendor.agent_id: v for v, vendor in enumerate(model.vendors)}
+            routes = network.customers_of(item.agent_id, kinds=(EDGE_SMUGGLED,))
+            item.connect([agents_by_id[vendor_id] for vendor_id in item.vendor_ids], routes)
+        vendor_index = {vendor.agent_id: v for v, vendor in enumerate(vendors)}
+        self.vendor_count = len(vendors)
+        self.vendor_arrays, self.gate, self.network = vendor_arrays, gate, network
         self.edge_item = np.array([i for i, item in enumerate(items) for _ in item.vendors], dtype=np.int64)
         self.edge_vendor = np.array([vendor_index[v.agent_id] for item in items for v in item.vendors], dtype=np.int64)
-        self.node = model.network.intermediary_node
-        self.country = model.network.node_country[self.node]
+        self.node = network.intermediary_node
+        self.country = network.node_country[self.node]
+
+    def use(self, rules: Rules) -> None:
+        """This month's rules: the fine a diverter risks."""
+        self.smuggling_fine_usd_per_chip = rules.smuggling_fine_usd_per_chip
 
     # --- cells ------------------------------------------------------------------------------------------------
     def cells(self, item: np.ndarray, chip: np.ndarray) -> np.ndarray:
@@ -120,7 +134,7 @@ class IntermediaryArrays:
     def _lay_out_source_rows(self, vendor: np.ndarray, chip: np.ndarray) -> None:
         """The rows ``find_sources`` goes through, for the vendors' price lists (``vendor``, ``chip``) of now: each
         intermediary's vendors in order, each vendor's chips in its list's order; cells for pairs new to the list."""
-        per_vendor = np.bincount(vendor, minlength=len(self.model.vendors))
+        per_vendor = np.bincount(vendor, minlength=self.vendor_count)
         edge, price_row = segment_rows((np.cumsum(per_vendor) - per_vendor)[self.edge_vendor],
                                        per_vendor[self.edge_vendor])
         item, chip = self.edge_item[edge], chip[price_row]
@@ -162,20 +176,24 @@ class IntermediaryArrays:
         self.listed_month[item] = month
         self.times_listed[item] += 1
         # Having been caught, its owners take the risk more seriously.
-        prior = self.model.params.perceived_detection_initial
+        prior = self.params.perceived_detection_initial
         self.believed_detection[item] = max(self.believed_detection[item], 2 * prior)
         self._sources_month, self._quotes = None, None
 
+    def listed_count(self) -> int:
+        """How many intermediaries are on the entity list now."""
+        return int(self.listed.sum())
+
     def node_listed(self) -> np.ndarray:
         """Whether each node of the trade network is on the entity list now (only intermediaries ever are)."""
-        listed = np.zeros(len(self.model.network.node_ids), dtype=bool)
+        listed = np.zeros(len(self.network.node_ids), dtype=bool)
         listed[self.node[self.listed]] = True
         return listed
 
     def after_inspections(self, found: Finds, shipped: Shipments, month: int) -> None:
         """The month's inspections found ``found`` among ``shipped``: the senders of what was seized are listed, and
         diverters learn from what was caught."""
-        for item in self.model.network.node_intermediary[shipped.source[found.seized_rows]].tolist():
+        for item in self.network.node_intermediary[shipped.source[found.seized_rows]].tolist():
             self.list_on_entity_list(item, month)
         self.learn_from_inspections(found.diverted_from, found.diverted_caught)
 
@@ -187,8 +205,8 @@ class IntermediaryArrays:
         one scare does not close a route for ever. Each belief moves ``perceived_detection_learning_rate`` of the
         way to what its country saw.
         """
-        params = self.model.params
-        countries = len(self.model.network.country_code)
+        params = self.params
+        countries = len(self.network.country_code)
         diverted_by_country = np.bincount(diverted_from, minlength=countries)
         caught_by_country = np.bincount(diverted_from, weights=caught, minlength=countries)
         observed = np.full(countries, params.perceived_detection_initial)
@@ -206,10 +224,9 @@ class IntermediaryArrays:
         if self._sources_month == month:
             return
         self._sources_month = month
-        model = self.model
         self.source_vendor[:] = -1
         self.source_price_usd[:] = np.nan
-        _cell, vendor, chip, price = model.vendor_arrays.price_list(month)
+        _cell, vendor, chip, price = self.vendor_arrays.price_list(month)
         # Every (intermediary, vendor it buys from, chip the vendor sells) is a row, in the order the intermediary
         # looks; the rows, and their cells, change only when vendors' lists of chips do (a release, a variant).
         vendor_chip = vendor * CELL_KEY_SPAN + chip
@@ -219,7 +236,7 @@ class IntermediaryArrays:
         sources = self._source_rows
         if not len(sources):
             return
-        sellable = model.export_gate.status_codes(sources.chip, self.node[sources.item]) != STATUS_CODE[DENIED]
+        sellable = self.gate.status_codes(sources.chip, self.node[sources.item]) != STATUS_CODE[DENIED]
         sources = sources.take(sellable)
         vendor, price, cell = sources.vendor, price[sources.price_row], sources.cell
 
@@ -263,13 +280,13 @@ class IntermediaryArrays:
         return self._quotes
 
     def grey_price_usd(self, cost_usd: np.ndarray) -> np.ndarray:
-        return cost_usd * self.model.params.smuggling_price_markup
+        return cost_usd * self.params.smuggling_price_markup
 
     def diversion_pays(self, item: np.ndarray, cost_usd: np.ndarray) -> np.ndarray:
         """Whether diverting one chip bought at ``cost_usd`` beats the expected penalty, by each intermediary's
         (``item``'s) beliefs."""
         caught = self.believed_detection[item]
-        fine = self.model.rules.smuggling_fine_usd_per_chip
+        fine = self.smuggling_fine_usd_per_chip
         expected_profit = ((1 - caught) * self.grey_price_usd(cost_usd) - cost_usd
                            - caught * fine * self.risk_aversion[item])
         return ~self.listed[item] & (self.capacity_chips_per_month[item] != 0) & (expected_profit > 0)
@@ -290,22 +307,22 @@ class IntermediaryArrays:
         """Orders to the cheapest vendor for every chip short of ``lead time + cover`` months of expected demand in
         stock and on order, intermediary by intermediary, each going through its chips by id."""
         self.find_sources(month)
-        params = self.model.params
+        params = self.params
         horizon = params.shipping_lead_time_months + params.intermediary_cover_months
         wanted = (self.expected_demand * horizon).astype(np.int64) - self.inventory - self.on_order
         cell = np.flatnonzero((wanted > 0) & (self.source_vendor >= 0))
-        chips = self.model.chips
+        chips, network = self.chips, self.network
         cell = cell[stable_order(self.cell_item[cell] * len(chips) + chips.sort_rank[self.cell_chip[cell]])]
-        buyer, seller = self.node[self.cell_item[cell]], self.model.network.vendor_node[self.source_vendor[cell]]
-        return Orders(buyer=buyer, seller=seller, edge=self.model.network.edge_numbers(seller, buyer),
-                      seller_cell=self.model.vendor_arrays.cells(self.source_vendor[cell], self.cell_chip[cell]),
+        buyer, seller = self.node[self.cell_item[cell]], network.vendor_node[self.source_vendor[cell]]
+        return Orders(buyer=buyer, seller=seller, edge=network.edge_numbers(seller, buyer),
+                      seller_cell=self.vendor_arrays.cells(self.source_vendor[cell], self.cell_chip[cell]),
                       chip=self.cell_chip[cell], requested=np.minimum(wanted[cell], MAX_CHIPS_PER_ORDER),
                       unit_price_usd=self.source_price_usd[cell])
 
     def on_filled(self, buyer: np.ndarray, chip: np.ndarray, filled: np.ndarray, value_usd: np.ndarray) -> None:
         """Orders filled (rows in order; ``buyer`` a node number): the intermediaries' restocking orders among them
         are chips now on order, and paid for."""
-        item = self.model.network.node_intermediary[buyer]
+        item = self.network.node_intermediary[buyer]
         mine = (item >= 0) & (filled > 0)
         item = item[mine]
         np.add.at(self.on_order, self.cells(item, chip[mine]), filled[mine])
@@ -313,7 +330,7 @@ class IntermediaryArrays:
 
     def receive(self, arriving: Shipments) -> None:
         """Chips from vendors, arrived (the arriving shipments addressed to intermediaries): in stock."""
-        item = self.model.network.node_intermediary[arriving.target]
+        item = self.network.node_intermediary[arriving.target]
         mine = item >= 0
         cell = self.cells(item[mine], arriving.chip[mine])
         np.add.at(self.inventory, cell, arriving.count[mine])

@@ -9,6 +9,7 @@ the stock it has) within a floor and a ceiling around list price. Revenue is kep
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,8 +24,10 @@ from sim.scenario.fields import BLOCS
 from sim.scenario.schema import ProductLine
 
 if TYPE_CHECKING:
+    from sim.agents.fab import FabAgent, FabNodes
     from sim.agents.vendor import VendorAgent
-    from sim.model import ChipSupplyModel
+    from sim.catalog import ChipIndex
+    from sim.parameters import RunParameters
     from sim.trade import Shipments
 
 DEMAND_SMOOTHING = 0.3  # weight of this month's orders in the demand forecast
@@ -41,9 +44,12 @@ class VendorArrays:
     this month's revenue net of tariffs, and tariffs.
     """
 
-    def __init__(self, model: ChipSupplyModel, vendors: list[VendorAgent]) -> None:
-        self.model = model
-        catalog, chips = model.catalog, model.chips
+    def __init__(self, vendors: list[VendorAgent], fabs: list[FabAgent], fab_nodes: FabNodes,
+                 catalog: Mapping[str, ChipModel], chips: ChipIndex, params: RunParameters, countries: int) -> None:
+        """``countries``: how many countries the model numbers (revenue is kept by destination country)."""
+        self.vendors, self.fabs, self.fab_nodes = vendors, fabs, fab_nodes
+        self.catalog, self.chips, self.params = catalog, chips, params
+        self.node_vendor: np.ndarray | None = None  # by trade-network node, its vendor index (-1: none); connect()
         self.cell_vendor = np.array([v for v, vendor in enumerate(vendors) for _ in vendor.chips], dtype=np.int64)
         self.cell_chip = chips.numbers([chip for vendor in vendors for chip in vendor.chips])
         cells = len(self.cell_vendor)
@@ -53,7 +59,6 @@ class VendorArrays:
                                   dtype=float)
         self.expected_demand = np.full(cells, np.nan)
         self.sold_by_bloc = np.zeros((cells, len(BLOCS)), dtype=np.int64)
-        countries = len(model.country_bloc)
         self.revenue_usd = np.zeros((len(vendors), countries))
         self.tariff_usd = np.zeros((len(vendors), countries))
         self.chips_sold = np.zeros(len(vendors), dtype=np.int64)
@@ -67,7 +72,7 @@ class VendorArrays:
         self.windows: tuple[np.ndarray, ...] = line_windows([])  # by line number, as line_windows gives them
 
     def _index_cells(self) -> None:
-        self.vendor_start = np.searchsorted(self.cell_vendor, np.arange(len(self.model.vendors) + 1))
+        self.vendor_start = np.searchsorted(self.cell_vendor, np.arange(len(self.vendors) + 1))
         key = self.cell_vendor * CELL_KEY_SPAN + self.cell_chip
         self._by_key = np.argsort(key, kind="stable")
         self._sorted_key = key[self._by_key]
@@ -84,7 +89,7 @@ class VendorArrays:
         """A cell for a chip the vendor starts selling, after its other chips, at list price."""
         at = int(self.vendor_start[vendor + 1])
         self.cell_vendor = np.insert(self.cell_vendor, at, vendor)
-        self.cell_chip = np.insert(self.cell_chip, at, self.model.chips.of(chip.id))
+        self.cell_chip = np.insert(self.cell_chip, at, self.chips.of(chip.id))
         self.inventory = np.insert(self.inventory, at, 0)
         self.in_production = np.insert(self.in_production, at, 0)
         self.price_usd = np.insert(self.price_usd, at, chip.list_price_usd)
@@ -92,6 +97,10 @@ class VendorArrays:
         self.sold_by_bloc = np.insert(self.sold_by_bloc, at, 0, axis=0)
         self._index_cells()
         self._lines = None
+
+    def connect(self, node_vendor: np.ndarray) -> None:
+        """Read the trade network once it is built: which node is which vendor (``node_vendor``, -1: none)."""
+        self.node_vendor = node_vendor
 
     def begin_month(self) -> None:
         self.revenue_usd[:] = 0.0
@@ -101,24 +110,23 @@ class VendorArrays:
         """Every product line, in booking order (vendor by vendor, each through its chips in order, each chip's
         lines in order); worked out again when a variant adds a line (the lines' numbers stay)."""
         if self._lines is None:
-            model = self.model
             lines, cells = [], []
-            for vendor in model.vendors:
+            for vendor in self.vendors:
                 first = int(self.vendor_start[vendor.index])
                 for position, chip in enumerate(vendor.chips):
                     for line in vendor.product_lines:
                         if line.chip == chip:
                             lines.append((vendor, line))
                             cells.append(first + position)
-            fab_index = {fab.agent_id: fab.index for fab in model.fabs}
+            fab_index = {fab.agent_id: fab.index for fab in self.fabs}
             self._number_lines([line for _vendor, line in lines])
             self._lines = ProductLines(
                 lines=lines,
                 number=np.array([self._line_number[id(line)] for _vendor, line in lines], dtype=np.int64),
                 cell=np.array(cells, dtype=np.int64),
                 fab=np.array([fab_index[line.fab] for _vendor, line in lines], dtype=np.int64),
-                node=np.array([model.fab_nodes.code(line.node) for _vendor, line in lines], dtype=np.int64),
-                hbm_stacks_per_chip=np.array([model.catalog[line.chip].hbm_stacks_per_chip for _v, line in lines],
+                node=np.array([self.fab_nodes.code(line.node) for _vendor, line in lines], dtype=np.int64),
+                hbm_stacks_per_chip=np.array([self.catalog[line.chip].hbm_stacks_per_chip for _v, line in lines],
                                              dtype=np.int64),
                 via_front_company=np.array([line.via_front_company for _vendor, line in lines], dtype=np.int64),
                 chips_per_wafer=np.array([line.chips_per_wafer for _vendor, line in lines], dtype=float),
@@ -161,14 +169,14 @@ class VendorArrays:
         towards ``lead time + cover`` months of expected demand (closing the gap over ADJUSTMENT_MONTHS, so that
         bookings do not whipsaw), shared over the chip's lines by their capacity, within each line's reservation.
         A chip's first forecast is its lines' full output."""
-        params, chips = self.model.params, self.model.chips
+        params, chips = self.params, self.chips
         lead = params.production_lead_time_months
         all_lines = self._product_lines()
         due = np.flatnonzero(chips.release_month[self.cell_chip[all_lines.cell]] <= month + lead)
         if not len(due):
             return Bookings.empty()
         line_cell = all_lines.cell[due]
-        node_wafers, node_yield = fab_node_table(self.model.fabs, self.model.fab_nodes)
+        node_wafers, node_yield = fab_node_table(self.fabs, self.fab_nodes)
         fab, node, share = all_lines.fab[due], all_lines.node[due], all_lines.share_of_node[due]
         fixed = self.fixed_wafers[all_lines.number[due]]
         windows = [column[all_lines.number[due]] for column in self.windows]
@@ -194,7 +202,7 @@ class VendorArrays:
         # the orders it got at that price (which a high price keeps low, so a forecast from them would keep it short).
         # No more than one order's worth (MAX_CHIPS_PER_ORDER) a month beyond demand: counts stay exact however far
         # capacity grows (sim/scenario/exact_counts.py).
-        short = cell[self.price_usd[cell] >= self.model.chips.list_price_usd[self.cell_chip[cell]]]
+        short = cell[self.price_usd[cell] >= self.chips.list_price_usd[self.cell_chip[cell]]]
         wanted[short] = np.maximum(wanted[short], np.minimum(capacity[short], MAX_CHIPS_PER_ORDER))
 
         booked = np.flatnonzero(capacity[line_cell] > 0)
@@ -218,12 +226,12 @@ class VendorArrays:
 
     def released(self, month: int) -> np.ndarray:
         """Whether each cell's chip is on sale in ``month``."""
-        return self.model.chips.release_month[self.cell_chip] <= month
+        return self.chips.release_month[self.cell_chip] <= month
 
     def receive(self, arriving: Shipments) -> None:
         """Chips from the fabs, arrived (the arriving shipments addressed to vendors): in stock, no longer in
         production."""
-        vendor = self.model.network.node_vendor[arriving.target]
+        vendor = self.node_vendor[arriving.target]
         mine = vendor >= 0
         cell = self.cells(vendor[mine], arriving.chip[mine])
         np.add.at(self.inventory, cell, arriving.count[mine])
@@ -235,14 +243,13 @@ class VendorArrays:
 
         Front-company lines are left out: whether they produce at all depends on foundry KYC from the first month.
         """
-        model = self.model
         under_way = []
-        for vendor in model.vendors:
+        for vendor in self.vendors:
             for line in vendor.product_lines:
-                if model.catalog[line.chip].release_month > start_month or line.via_front_company:
+                if self.catalog[line.chip].release_month > start_month or line.via_front_company:
                     continue
                 monthly = int(vendor.full_reservation_output(line, start_month))
-                for months_ahead in range(model.params.production_lead_time_months):
+                for months_ahead in range(self.params.production_lead_time_months):
                     under_way.append((line.fab, vendor.agent_id, line.chip, monthly, start_month - 1,
                                       start_month + months_ahead))
                     vendor.production_shipped(line.chip, monthly)
@@ -256,7 +263,7 @@ class VendorArrays:
         within a floor and a ceiling around list price: the vendor's pricing policy (it will not sell below cost or
         price gouge beyond what buyers bear), not a correction of input.
         """
-        params = self.model.params
+        params = self.params
         cell = np.flatnonzero(self.released(month))
         ordered, available = ordered[cell], available[cell]
         previous = self.expected_demand[cell]
@@ -265,7 +272,7 @@ class VendorArrays:
         self.expected_demand[cell] = expected
         pressure = (ordered + expected * params.vendor_inventory_cover_months) / np.maximum(available, 1)
         price = self.price_usd[cell] * power(pressure, params.vendor_price_response)
-        list_price = self.model.chips.list_price_usd[self.cell_chip[cell]]
+        list_price = self.chips.list_price_usd[self.cell_chip[cell]]
         low, high = params.vendor_price_floor_ratio * list_price, params.vendor_price_ceiling_ratio * list_price
         self.price_usd[cell] = np.minimum(high, np.maximum(low, price))
 

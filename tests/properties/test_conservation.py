@@ -20,14 +20,14 @@ def assert_balanced_each_month(model: ChipSupplyModel, months: int) -> None:
     for _ in range(months):
         model.step()
         accounted = (
-            model.chips_installed()
-            + model.chips_in_inventory()
-            + model.chips_in_transit()
+            model.stocks.installed()
+            + model.stocks.in_inventory()
+            + model.stocks.in_transit()
             + ledger.retired_chips_total
             + ledger.seized_chips_total
         )
         assert initial + ledger.produced_chips_total == accounted, f"chips unbalanced in {model.date}"
-        assert model.all_stocks_non_negative(), f"a stock went negative in {model.date}"
+        assert model.stocks.all_non_negative(), f"a stock went negative in {model.date}"
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -57,7 +57,7 @@ def test_the_largest_line_the_bound_allows_counts_exactly() -> None:
     initial = ledger.initial_installed_chips + ledger.initial_in_transit_chips
     while model.running:
         model.step()
-        accounted = (model.chips_installed() + model.chips_in_inventory() + model.chips_in_transit()
+        accounted = (model.stocks.installed() + model.stocks.in_inventory() + model.stocks.in_transit()
                      + ledger.retired_chips_total + ledger.seized_chips_total)
         assert initial + ledger.produced_chips_total == accounted, f"chips unbalanced in {model.date}"
     assert ledger.produced_chips_total > 10**12

@@ -120,7 +120,7 @@ def assert_clear_error_or_sane_run(path: Path) -> None:
     model = ChipSupplyModel(loaded.scenario, seed=0)
     for _ in range(min(MONTHS_RUN, model.end_month - model.start_month + 1)):
         model.step()
-        assert model.all_stocks_non_negative(), f"a stock went negative in {model.date}"
+        assert model.stocks.all_non_negative(), f"a stock went negative in {model.date}"
     assert_tables_sane(model.recorder.tables())
 
 

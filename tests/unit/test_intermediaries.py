@@ -170,5 +170,5 @@ def test_an_intermediary_reads_its_own_row() -> None:
                                                          arrays.inventory[mine].tolist(), strict=True) if n}
         assert dict(item.inventory) == stocked
         assert item.believed_detection == arrays.believed_detection[item.index]
-    assert model.chips_in_inventory() == sum(sum(v.inventory.values()) for v in model.vendors) + sum(
+    assert model.stocks.in_inventory() == sum(sum(v.inventory.values()) for v in model.vendors) + sum(
         sum(item.inventory.values()) for item in model.intermediaries)

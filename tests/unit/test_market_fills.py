@@ -211,6 +211,6 @@ def test_a_vendor_reads_its_own_cells() -> None:
                                                                     arrays.inventory[mine].tolist(), strict=True) if n}
         assert list(vendor.price_usd.values()) == arrays.price_usd[mine].tolist()
         assert sum(vendor.revenue_usd_by_country.values()) == pytest.approx(arrays.revenue_usd[vendor.index].sum())
-    assert model.chips_in_inventory() == sum(sum(v.inventory.values()) for v in model.vendors) + sum(
+    assert model.stocks.in_inventory() == sum(sum(v.inventory.values()) for v in model.vendors) + sum(
         sum(item.inventory.values()) for item in model.intermediaries)
     assert sum(sum(v.inventory.values()) for v in model.vendors) > 0
