@@ -167,8 +167,6 @@ class ChipSupplyModel(mesa.Model):
         rules = Rules.of_scenario(self.scenario, self.policy_world, self.seed, self.month)
         self.policies.apply(rules, self.policy_world, self.month)
         self._use_rules(rules)
-        for node in self.rules.entity_list_additions:
-            self.intermediary_arrays.list_on_entity_list(self.network.node_intermediary[node], self.month)
         # Vendors answer the thresholds now in force (variants launch after their design lag).
         for vendor in self.vendors:
             vendor.design_variants(self.month)
@@ -179,7 +177,7 @@ class ChipSupplyModel(mesa.Model):
         """From now on every phase reads ``rules``; those who ask the month's questions are handed them."""
         self.rules = rules
         self.export_gate.use(rules)
-        self.intermediary_arrays.use(rules)
+        self.intermediary_arrays.use(rules, self.month)
 
     def _allies_decide(self) -> None:
         """Allied governments weigh the month's pressure against their makers' China revenue; what they align

@@ -118,9 +118,12 @@ class IntermediaryArrays:
         self.node = network.intermediary_node
         self.country = network.node_country[self.node]
 
-    def use(self, rules: Rules) -> None:
-        """This month's rules: the fine a diverter risks."""
+    def use(self, rules: Rules, month: int) -> None:
+        """This month's rules: the fine a diverter risks, and the intermediaries a policy puts on the entity list
+        (by node number) from ``month``."""
         self.smuggling_fine_usd_per_chip = rules.smuggling_fine_usd_per_chip
+        for node in rules.entity_list_additions:
+            self.list_on_entity_list(self.network.node_intermediary[node], month)
 
     # --- cells ------------------------------------------------------------------------------------------------
     def cells(self, item: np.ndarray, chip: np.ndarray) -> np.ndarray:
