@@ -185,8 +185,8 @@ class TickRecorder:
                 "seized_chips": ledger.seized_chips,
                 "seized_h100e": ledger.seized_h100e,
                 "intermediaries_listed": model.intermediary_arrays.listed_count(),
-                "inspection_capacity": model.enforcement.inspection_capacity(),
-                "inspections": model.enforcement.inspections_made(),
+                "inspection_capacity": model.enforcement_bodies.inspection_capacity(),
+                "inspections": model.enforcement_bodies.inspections_made(),
                 "tenants_barred": len(set().union(*model.rules.cloud.barred_tenants.values())),
             }
         )

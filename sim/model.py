@@ -76,11 +76,11 @@ class ChipSupplyModel(mesa.Model):
         self.vendors = [VendorAgent(self, spec, index) for index, spec in enumerate(scenario.vendors)]
         self.intermediaries = [IntermediaryAgent(self, spec, index) for index, spec in enumerate(world.intermediaries)]
         self.intermediary_arrays = IntermediaryArrays(self.intermediaries, self.chips, self.params)
-        self.enforcement = EnforcementBodies([EnforcementAgent(self, spec) for spec in scenario.enforcement],
-                                             self.streams)
+        self.enforcement_bodies = EnforcementBodies([EnforcementAgent(self, spec) for spec in scenario.enforcement],
+                                                    self.streams)
         self.agents_by_id: dict[str, SupplyChainAgent] = {
-            agent.agent_id: agent
-            for agent in [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement.agents, *self.allies]
+            agent.agent_id: agent for agent in
+            [*self.fabs, *self.vendors, *self.intermediaries, *self.enforcement_bodies.agents, *self.allies]
         }
         # Data centers come last: their initial cohorts need the vendor blocs above.
         self.installed = InstalledBase(len(world.data_centers), self.catalog, self.chips)
@@ -178,6 +178,7 @@ class ChipSupplyModel(mesa.Model):
         self.rules = rules
         self.export_gate.use(rules)
         self.intermediary_arrays.use(rules, self.month)
+        self.enforcement_bodies.use(rules)
 
     def _allies_decide(self) -> None:
         """Allied governments weigh the month's pressure against their makers' China revenue; what they align
@@ -241,7 +242,7 @@ class ChipSupplyModel(mesa.Model):
         """Enforcement inspects this month's shipments from intermediaries; finds are seized, their diverters listed,
         and diverters everywhere learn from what was caught."""
         shipped = self.network.shipped_this_tick
-        found = self.enforcement.inspect(shipped, self.network)
+        found = self.enforcement_bodies.inspect_shipments(shipped, self.network)
         self.ledger.seize(shipped.count[found.seized_rows], self.chips.h100e[shipped.chip[found.seized_rows]])
         self.network.seize(found.seized_rows)
         self.intermediary_arrays.after_inspections(found, shipped, self.month)

@@ -1,6 +1,6 @@
-"""Where every chip is at the end of a phase: installed at data centers, in vendors' and intermediaries' stock, or in
-transit on the trade network. Chips are conserved: made = these stocks + retired + seized (``sim/ledger.py`` keeps
-the flows), which the recorder's world table and the conservation tests check every month.
+"""Where every chip is now: installed at data centers, in vendors' and intermediaries' stock, or in transit on the
+trade network. Chips are conserved, initial + produced = these stocks + retired + seized (``sim/ledger.py`` counts the
+flows); the recorder's world table records both sides each month and the conservation tests check they agree.
 """
 
 from __future__ import annotations
@@ -19,18 +19,21 @@ if TYPE_CHECKING:
 class ChipStocks:
     """The stocks of chips, read from the populations that hold them (nothing is kept here)."""
 
-    def __init__(self, installed: InstalledBase, vendors: VendorArrays, intermediaries: IntermediaryArrays,
-                 network: TradeNetwork) -> None:
-        self._installed, self._vendors, self._intermediaries, self._network = (installed, vendors, intermediaries,
-                                                                               network)
+    def __init__(self, installed: InstalledBase, vendor_arrays: VendorArrays,
+                 intermediary_arrays: IntermediaryArrays, network: TradeNetwork) -> None:
+        self._installed, self._vendors, self._intermediaries = installed, vendor_arrays, intermediary_arrays
+        self._network = network
 
     def installed(self) -> int:
+        """Chips installed at data centers."""
         return self._installed.total_chips()
 
     def in_inventory(self) -> int:
+        """Chips in vendors' and intermediaries' stock."""
         return int(self._vendors.inventory.sum()) + int(self._intermediaries.inventory.sum())
 
     def in_transit(self) -> int:
+        """Chips shipped and not yet arrived (this month's seized shipments excluded)."""
         return int(self._network.in_transit_by_chip().sum())
 
     def all_non_negative(self) -> bool:

@@ -3,9 +3,10 @@
 A body turns its budget into inspections each month; each inspection examines a consignment of
 ``chips_per_inspection`` chips among those leaving intermediaries in its jurisdiction. A diverted shipment's chance of
 being examined is its share of those chips, weighted ``targeting`` times up for intelligence on diverted flows; an
-examined diverted shipment is found with probability ``detection_efficacy``. ``EnforcementBodies.inspect`` returns
-the finds; they are seized, their senders entity-listed, and diverters learn from them. Budget, efficacy and targeting
-are this month's (``Rules.enforcement``): the scenario's, as policies in force change them.
+examined diverted shipment is found with probability ``detection_efficacy``. ``EnforcementBodies.inspect_shipments``
+returns the finds; they are seized, their senders entity-listed, and diverters learn from them. Budget, efficacy and
+targeting are this month's (``Rules.enforcement``, handed over by ``EnforcementBodies.use``): the scenario's, as
+policies in force change them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sim.trade import SMUGGLED_CODE
 if TYPE_CHECKING:
     from sim.model import ChipSupplyModel
     from sim.rng import RandomStreams
+    from sim.rules import EnforcementSettings, Rules
     from sim.trade import Shipments, TradeNetwork
 
 
@@ -37,18 +39,19 @@ class EnforcementAgent(SupplyChainAgent):
         self.chips_per_inspection = spec.chips_per_inspection
         self.inspections_this_month = 0
         self.finds_this_month = 0
+        self.in_force: EnforcementSettings | None = None  # this month's settings (EnforcementBodies.use)
 
     @property
     def budget_usd_per_year(self) -> float:
-        return self.model.rules.enforcement[self.agent_id].budget_usd_per_year
+        return self.in_force.budget_usd_per_year
 
     @property
     def detection_efficacy(self) -> float:
-        return self.model.rules.enforcement[self.agent_id].detection_efficacy
+        return self.in_force.detection_efficacy
 
     @property
     def targeting(self) -> float:
-        return self.model.rules.enforcement[self.agent_id].targeting
+        return self.in_force.targeting
 
     @property
     def inspections_per_month(self) -> int:
@@ -65,7 +68,7 @@ class EnforcementAgent(SupplyChainAgent):
     @property
     def inspection_weight(self) -> np.ndarray | None:
         """This month's weight of each network node in where inspections go (None: by flow alone)."""
-        return self.model.rules.enforcement[self.agent_id].inspection_weight
+        return self.in_force.inspection_weight
 
     def inspect(self, legal_chips: int, diverted_chips: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Which of this month's diverted shipments (their chip counts, in the order shipped) the inspections find,
@@ -124,6 +127,11 @@ class EnforcementBodies:
         self.agents = agents
         self._streams = [streams[f"enforcement.{body.agent_id}"] for body in agents]
 
+    def use(self, rules: Rules) -> None:
+        """This month's budgets, efficacy and targeting, body by body."""
+        for body in self.agents:
+            body.in_force = rules.enforcement[body.agent_id]
+
     def inspection_capacity(self) -> int:
         """Inspections this month's budgets pay for, over every body."""
         return sum(body.inspections_per_month for body in self.agents)
@@ -132,7 +140,7 @@ class EnforcementBodies:
         """Inspections made this month, over every body."""
         return sum(body.inspections_this_month for body in self.agents)
 
-    def inspect(self, shipped: Shipments, network: TradeNetwork) -> Finds:
+    def inspect_shipments(self, shipped: Shipments, network: TradeNetwork) -> Finds:
         """Every body inspects the month's shipments from intermediaries in its jurisdiction, in the scenario's
         order; a shipment one body seized is out of the next one's reach."""
         from_intermediary = np.flatnonzero(network.node_intermediary[shipped.source] >= 0)

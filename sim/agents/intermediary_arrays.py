@@ -100,7 +100,7 @@ class IntermediaryArrays:
         self._source_rows = SourceRows.empty()  # laid out (cells included) for...
         self._source_rows_for: np.ndarray | None = None  # ...these vendors' lists (vendor x CELL_KEY_SPAN + chip)
         self._quotes: tuple[Quotes, Quotes] | None = None  # valid until stock moves or a listing changes
-        self.smuggling_fine_usd_per_chip = 0.0  # this month's, from the rules in force (use())
+        self.rules: Rules | None = None  # this month's (use)
 
     def connect(self, network: TradeNetwork, agents_by_id: Mapping[str, SupplyChainAgent],
                 vendors: list[VendorAgent], vendor_arrays: VendorArrays, gate: ExportGate) -> None:
@@ -119,9 +119,9 @@ class IntermediaryArrays:
         self.country = network.node_country[self.node]
 
     def use(self, rules: Rules, month: int) -> None:
-        """This month's rules: the fine a diverter risks, and the intermediaries a policy puts on the entity list
-        (by node number) from ``month``."""
-        self.smuggling_fine_usd_per_chip = rules.smuggling_fine_usd_per_chip
+        """This month's rules (the fine a diverter risks is read from them), and the intermediaries a policy put on
+        the entity list (by node number) listed from ``month``."""
+        self.rules = rules
         for node in rules.entity_list_additions:
             self.list_on_entity_list(self.network.node_intermediary[node], month)
 
@@ -289,7 +289,7 @@ class IntermediaryArrays:
         """Whether diverting one chip bought at ``cost_usd`` beats the expected penalty, by each intermediary's
         (``item``'s) beliefs."""
         caught = self.believed_detection[item]
-        fine = self.smuggling_fine_usd_per_chip
+        fine = self.rules.smuggling_fine_usd_per_chip
         expected_profit = ((1 - caught) * self.grey_price_usd(cost_usd) - cost_usd
                            - caught * fine * self.risk_aversion[item])
         return ~self.listed[item] & (self.capacity_chips_per_month[item] != 0) & (expected_profit > 0)
