@@ -13,8 +13,10 @@ Two measures of a chip, kept apart on purpose:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import islice
 
 import numpy as np
 
@@ -116,6 +118,8 @@ class ChipIndex:
         self.ids: list[str] = []
         self.number: dict[str, int] = {}
         self._arrays: dict[str, np.ndarray] = {}
+        self._lowest_tpp: dict[tuple[str, str | None], float] = {}  # by (vendor id, generation), lowest_tpp
+        self._tpp_indexed = 0  # catalog entries lowest_tpp has read
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -128,6 +132,16 @@ class ChipIndex:
             self.ids.append(chip_id)
             self._arrays = {}
         return number
+
+    def lowest_tpp(self, vendor_id: str, generation: str) -> float:
+        """The lowest TPP among the catalog's chips of this vendor and generation (inf: none). Chips are only ever
+        added to the catalog (variants, at the end), so the index reads each entry once, when first asked after it."""
+        if self._tpp_indexed < len(self.catalog):
+            for chip in islice(self.catalog.values(), self._tpp_indexed, None):
+                key = (chip.vendor_id, chip.generation)
+                self._lowest_tpp[key] = min(self._lowest_tpp.get(key, math.inf), chip.tpp)
+            self._tpp_indexed = len(self.catalog)
+        return self._lowest_tpp.get((vendor_id, generation), math.inf)
 
     def numbers(self, chip_ids) -> np.ndarray:
         return np.array([self.of(chip) for chip in chip_ids], dtype=np.int64)

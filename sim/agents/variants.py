@@ -30,10 +30,6 @@ class VariantDesigner:
         self.plan = plan
         self.ready_month: dict[float, int] = {}
         self.launched: list[str] = []
-        # (best chip, threshold) pairs the catalog already answers. A yes stays a yes: chips are frozen and only ever
-        # added to the catalog. Asking again each month went through the whole catalog (most of a month's time in a
-        # 100k-agent world).
-        self._answered_pairs: set[tuple[str, float]] = set()
 
     def best_chip(self, month: int) -> ProductLine | None:
         catalog = self.vendor.model.catalog
@@ -64,17 +60,10 @@ class VariantDesigner:
         """Whether the vendor's catalog already holds a chip of the best chip's generation under the threshold: the
         H20, NVIDIA's Hopper answer to the Oct-2023 rule, is in the catalog of a run starting in 2024, so no second
         Hopper variant is designed; the next generation (the B200) still gets its own."""
-        if (best.chip, threshold) in self._answered_pairs:
-            return True
-        catalog = self.vendor.model.catalog
-        generation = catalog[best.chip].generation
-        has_variant = generation is not None and any(
-            chip.vendor_id == self.vendor.agent_id and chip.generation == generation and chip.tpp < threshold
-            for chip in catalog.values()
-        )
-        if has_variant:
-            self._answered_pairs.add((best.chip, threshold))
-        return has_variant
+        model = self.vendor.model
+        generation = model.catalog[best.chip].generation
+        # Asked of an index, not by going through the catalog: that was most of a month at 100k agents.
+        return generation is not None and model.chips.lowest_tpp(self.vendor.agent_id, generation) < threshold
 
     def launch(self, base_line: ProductLine, threshold: float, month: int) -> None:
         model = self.vendor.model

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import pytest
 
 from sim import run_scenario
+from sim.model import ChipSupplyModel
 from tests.conftest import tiny
 
 
@@ -127,6 +131,19 @@ def test_a_generation_that_already_has_a_compliant_chip_gets_no_second_variant()
     other = run([control(tpp_threshold=4800.0)], **{"vendors.usv.design_to_threshold": DESIGN,
                                                     "catalog.big.generation": "g2", "catalog.small": small})
     assert "big_under_4800" in set(other.tables["production"]["chip"])
+
+
+def test_the_index_vendors_ask_sees_a_chip_added_to_the_catalog_after_it_was_first_asked() -> None:
+    # Vendors ask "have I a chip of this generation under the threshold?" of an index over the catalog; a variant
+    # launched mid-run must count from then on, or the vendor would design the same variant again.
+    model = ChipSupplyModel(tiny(**{"catalog.big.generation": "g1"}), seed=0)
+    assert model.chips.lowest_tpp("usv", "g1") == 15832.0
+    assert model.chips.lowest_tpp("usv", "g2") == math.inf
+    model.catalog["big_under_4800"] = replace(model.catalog["big"], id="big_under_4800", tpp=4320.0)
+    model.catalog["other_vendor_chip"] = replace(model.catalog["big"], id="other_vendor_chip", vendor_id="cnv",
+                                                 tpp=100.0)
+    assert model.chips.lowest_tpp("usv", "g1") == 4320.0
+    assert model.chips.lowest_tpp("cnv", "g1") == 100.0
 
 
 def test_a_ratcheting_threshold_catches_the_variant_and_the_vendor_designs_again() -> None:
