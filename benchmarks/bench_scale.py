@@ -146,6 +146,8 @@ def main() -> None:
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: measure one world in this process
     parser.add_argument("--state-of", type=int, help=argparse.SUPPRESS)  # internal: one world's state, traced
     args = parser.parse_args()
+    if args.ticks < 2:  # a scenario must end after the month it starts in
+        parser.error(f"--ticks {args.ticks}: a world runs at least 2 months (its end must come after its start)")
     if args.one:
         print(json.dumps(measure_world(args.one, args.ticks, args.budget_seconds, args.suppliers)))
         return
