@@ -147,7 +147,8 @@ class DataCenterArrays:
         self.cash_usd = np.minimum(self.cash_usd, carryover_months * self.budget_usd_per_month(month))
 
     def pay(self, center: np.ndarray, value_usd: np.ndarray) -> None:
-        """Orders filled, paid for from cash in row order (``center``: each row's data center, -1 for another buyer)."""
+        """Purchases (orders filled, compute rented) paid for from cash in row order (``center``: each row's data
+        center, -1 for another buyer)."""
         mine = center >= 0
         np.subtract.at(self.cash_usd, center[mine], value_usd[mine])
         np.add.at(self.spent_usd, center[mine], value_usd[mine])

@@ -101,8 +101,7 @@ def clear_rental_market(model: ChipSupplyModel) -> None:
     asking_tenant, asked_host, granted = asking_tenant[rented], asked_host[rented], granted[rented]
     cost = granted * price
     np.add.at(arrays.rented_in_h100e, asking_tenant, granted)
-    np.subtract.at(arrays.cash_usd, asking_tenant, cost)
-    np.add.at(arrays.spent_usd, asking_tenant, cost)
+    arrays.pay(asking_tenant, cost)
     np.add.at(arrays.rented_out_h100e, asked_host, granted)
     np.add.at(arrays.rental_revenue_usd, asked_host, cost)
     center_node = model.network.center_node

@@ -115,7 +115,7 @@ class VendorAgent(SupplyChainAgent):
 
     def add_product_line(self, line: ProductLine, chip: ChipModel) -> None:
         """Start selling a new chip (a design-to-threshold variant) made on ``line``."""
-        self.product_lines.append(line)  # its reservation starts at max_wafers_per_month (see _ProductLines)
+        self.product_lines.append(line)  # its reservation starts at max_wafers_per_month (VendorArrays)
         self.chips.append(chip.id)
         self.model.vendor_arrays.add_cell(self.index, chip)
 
@@ -125,9 +125,6 @@ class VendorAgent(SupplyChainAgent):
 
     def is_released(self, chip: str, month: int) -> bool:
         return self.model.catalog[chip].release_month <= month
-
-    def production_shipped(self, chip: str, count: int) -> None:
-        self.model.vendor_arrays.in_production[self._cell(chip)] += count
 
     # --- sales ------------------------------------------------------------------------------------------------
     def offer_key(self, buyer: SupplyChainAgent) -> tuple:

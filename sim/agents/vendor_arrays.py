@@ -249,10 +249,11 @@ class VendorArrays:
                 if self.catalog[line.chip].release_month > start_month or line.via_front_company:
                     continue
                 monthly = int(vendor.full_reservation_output(line, start_month))
+                cell = int(self.cells(np.array([vendor.index]), self.chips.numbers([line.chip]))[0])
                 for months_ahead in range(self.params.production_lead_time_months):
                     under_way.append((line.fab, vendor.agent_id, line.chip, monthly, start_month - 1,
                                       start_month + months_ahead))
-                    vendor.production_shipped(line.chip, monthly)
+                    self.in_production[cell] += monthly
         return under_way
 
     def after_sales(self, month: int, ordered: np.ndarray, available: np.ndarray) -> None:
