@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
+from sim.sweep.prim import MIN_MASS, box_stats
+
 # Three splits give a leaf of at most three conditions: as many as a reader takes in at once.
 MAX_DEPTH = 3
-# PRIM stops peeling at 5% of the runs (sim.sweep.prim); a leaf smaller than that would be a finding PRIM may not make.
-MIN_LEAF_SHARE = 0.05
+# PRIM stops peeling at MIN_MASS of the runs; a leaf smaller than that would be a finding PRIM may not make.
+MIN_LEAF_SHARE = MIN_MASS
 MIN_LEAF_RUNS = 5
 # The tree's own tie-breaking between equally good splits is random: fixed, so a report is the same when rebuilt.
 TREE_SEED = 0
@@ -54,9 +56,8 @@ def failing_leaves(inputs: pd.DataFrame, fails: np.ndarray) -> list[Leaf]:
     leaves = []
     for node, (low, high) in _failing_regions(tree, list(inputs.columns), on_path, fails).items():
         inside = on_path[:, node]
-        failed = int(fails[inside].sum())
-        leaves.append(Leaf(low=low, high=high, inside=inside, coverage=failed / fails.sum(),
-                           density=failed / inside.sum()))
+        coverage, density, _mass = box_stats(inside, fails)
+        leaves.append(Leaf(low=low, high=high, inside=inside, coverage=coverage, density=density))
     return sorted(leaves, key=lambda leaf: -leaf.coverage)
 
 
@@ -124,7 +125,6 @@ def agreement(in_box: np.ndarray, in_box_inputs: list[str], leaves: list[Leaf], 
         verdict = "partly agree"
     else:
         verdict = "disagree"
-    failed_in_leaves = (fails & in_leaves).sum()
-    return Agreement(verdict=verdict, shared_runs=shared, cart_coverage=float(failed_in_leaves / max(fails.sum(), 1)),
-                     cart_density=float(failed_in_leaves / max(in_leaves.sum(), 1)), only_cart=only_cart,
-                     only_prim=only_prim)
+    cart_coverage, cart_density, _mass = box_stats(in_leaves, fails)
+    return Agreement(verdict=verdict, shared_runs=shared, cart_coverage=cart_coverage, cart_density=cart_density,
+                     only_cart=only_cart, only_prim=only_prim)

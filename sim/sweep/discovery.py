@@ -86,14 +86,12 @@ def discover(final: pd.DataFrame, varied: list[str], target: Target,
             high = box.high[name] if box.high[name] < inputs[name].max() else None
             limits.append({"policy": policy, "factor": name, "low": low, "high": high})
             clauses.append(limit_words(name, paths.get(name, ""), low, high))
-        where = (f"when {' and '.join(clauses)}" if clauses
-                 else "across the inputs' whole ranges (no narrower box does better)")
         leaves = failing_leaves(inputs, fails)
         cart += [{"policy": policy, **leaf_row} for leaf_row in leaf_rows(leaves, fails, paths)]
         verdict = agreement(in_box(inputs, box), list(box.restricted), leaves, fails) if leaves else None
         boxes.append({**row, "coverage": box.coverage, "density": box.density, "mass": box.mass,
-                      "words": f"fails {where}: {box.coverage:.0%} of its failures, "
-                               f"{box.density:.0%} of the runs in the box fail",
+                      "words": failure_words(clauses, "no narrower box does better", box.coverage, box.density,
+                                             "box"),
                       "cart_verdict": verdict.verdict if verdict else "no failing leaf",
                       "cart_words": agreement_words(verdict, box)})
         steps = trajectory_frame(trajectory)
@@ -112,13 +110,17 @@ def leaf_rows(leaves: list[Leaf], fails: np.ndarray, paths: dict[str, str]) -> l
     rows = []
     for number, leaf in enumerate(leaves, start=1):
         clauses = [limit_words(name, paths.get(name, ""), leaf.low[name], leaf.high[name]) for name in leaf.restricted]
-        where = (f"when {' and '.join(clauses)}" if clauses
-                 else "across the inputs' whole ranges (the tree makes no split)")
         rows.append({"leaf": number, "runs": int(leaf.inside.sum()), "failures": int(fails[leaf.inside].sum()),
                      "coverage": leaf.coverage, "density": leaf.density,
-                     "words": f"fails {where}: {leaf.coverage:.0%} of its failures, "
-                              f"{leaf.density:.0%} of the runs in the leaf fail"})
+                     "words": failure_words(clauses, "the tree makes no split", leaf.coverage, leaf.density, "leaf")})
     return rows
+
+
+def failure_words(clauses: list[str], why_unbounded: str, coverage: float, density: float, region: str) -> str:
+    """Where a policy fails, as a sentence: the region's limits (or the inputs' whole ranges, and why), the share of
+    the failures in it and the share of its runs that fail."""
+    where = f"when {' and '.join(clauses)}" if clauses else f"across the inputs' whole ranges ({why_unbounded})"
+    return f"fails {where}: {coverage:.0%} of its failures, {density:.0%} of the runs in the {region} fail"
 
 
 def agreement_words(found: Agreement | None, box: Box) -> str:

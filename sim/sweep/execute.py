@@ -19,6 +19,7 @@ from sim.scenario import LoadedScenario
 from sim.scenario.load import apply_overrides, resolve_extends, validate
 from sim.sweep.inputs import merged_sha256
 from sim.sweep.plan import RunSpec
+from sim.sweep.spec import REVENUE_METRICS
 
 
 class InputChangedError(RuntimeError):
@@ -40,11 +41,6 @@ def load_for_run(scenario_file: str, overrides: dict[str, Any], expected_sha256:
     data = apply_overrides(merged, overrides, scenario_file) if overrides else merged
     scenario = validate(data, scenario_file)
     return LoadedScenario(scenario=scenario, path=Path(scenario_file), file_sha256=digest, overrides=dict(overrides))
-
-
-# Metrics summed from the run's revenue table (a row per month, vendor and destination bloc), which a sweep run
-# records only when one of them is asked for.
-REVENUE_METRICS = ("us_allies_vendor_revenue_usd", "tariffs_collected_usd")
 
 
 def tables_for(metrics: tuple[str, ...]) -> tuple[str, ...]:

@@ -43,7 +43,9 @@ class Box:
     restricted: tuple[str, ...]  # the inputs whose range the box narrows, in the order they were first cut
 
 
-def _box_stats(inside: np.ndarray, interesting: np.ndarray) -> tuple[float, float, float]:
+def box_stats(inside: np.ndarray, interesting: np.ndarray) -> tuple[float, float, float]:
+    """(coverage, density, mass) of the runs ``inside`` a region: its share of the interesting runs, the share of its
+    runs that are interesting, and its share of all runs."""
     count = inside.sum()
     hits = (interesting & inside).sum()
     return float(hits / max(interesting.sum(), 1)), float(hits / max(count, 1)), float(count / inside.size)
@@ -59,7 +61,7 @@ def peel(inputs: pd.DataFrame, interesting: pd.Series | np.ndarray, alpha: float
     inside = np.ones(len(values), dtype=bool)
     order: list[str] = []
     trajectory = [Box(dict(zip(names, low, strict=True)), dict(zip(names, high, strict=True)),
-                      *_box_stats(inside, wanted), ())]
+                      *box_stats(inside, wanted), ())]
     while True:
         best = None  # (density after the cut, cases kept, input, side, new limit, cases kept as a mask)
         for column, name in enumerate(names):
@@ -93,7 +95,7 @@ def peel(inputs: pd.DataFrame, interesting: pd.Series | np.ndarray, alpha: float
         if name not in order:
             order.append(name)
         trajectory.append(Box(dict(zip(names, low, strict=True)), dict(zip(names, high, strict=True)),
-                              *_box_stats(inside, wanted), tuple(order)))
+                              *box_stats(inside, wanted), tuple(order)))
 
 
 def chosen_box(trajectory: list[Box]) -> Box:
@@ -138,7 +140,7 @@ def simplified(inputs: pd.DataFrame, interesting: pd.Series | np.ndarray, box: B
             return box
         low = {**box.low, weakest: float(inputs[weakest].min())}
         high = {**box.high, weakest: float(inputs[weakest].max())}
-        box = Box(low, high, *_box_stats(_inside(inputs, low, high), wanted),
+        box = Box(low, high, *box_stats(_inside(inputs, low, high), wanted),
                   tuple(name for name in box.restricted if name != weakest))
     return box
 

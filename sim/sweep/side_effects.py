@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from sim.sweep.analysis import SCENARIO_KEYS, final_outcomes
+from sim.sweep.spec import REVENUE_METRICS
 
 STOCKS_AT_END = {
     "us_allies_effective_h100e": "US & allies' compute at the end (H100e)",
@@ -45,7 +46,7 @@ def side_effect_outcomes(results: pd.DataFrame) -> pd.DataFrame:
 
 def side_effect_notes(results: pd.DataFrame) -> list[str]:
     """What the side-effects table cannot show, or shows as nothing for a reason worth saying."""
-    if "us_allies_vendor_revenue_usd" not in results or "tariffs_collected_usd" not in results:
+    if not set(REVENUE_METRICS) <= set(results.columns):
         return [REVENUE_NOT_RECORDED]
     return [NO_TARIFFS] if (results["tariffs_collected_usd"] == 0).all() else []
 

@@ -40,15 +40,17 @@ REPORT_METRICS = (
     "china_distillation_h100e",
     "china_weights_h100e",
 )
+# Metrics summed from the run's revenue table (sim.sweep.execute.revenue_metrics; a row per month, vendor and
+# destination bloc), which a sweep run records only when one of them is asked for: what controls cost the US bloc's
+# vendors.
+REVENUE_METRICS = ("us_allies_vendor_revenue_usd", "tariffs_collected_usd")
 METRICS = REPORT_METRICS + (
     "us_allies_effective_h100e",
     "rest_effective_h100e",
     "smuggled_chips",
     "seized_chips",
     "intermediaries_listed",
-    # From the run's revenue table (sim.sweep.execute.revenue_metrics): what controls cost the US bloc's vendors.
-    "us_allies_vendor_revenue_usd",
-    "tariffs_collected_usd",
+    *REVENUE_METRICS,
 )
 
 

@@ -10,7 +10,6 @@ are the caller's (``levers.py``), the same as for the older levers.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,11 +62,10 @@ class PolicyLever:
     scale: float = 1.0  # the parameter's value for a slider value of 1 (the slider in B USD, the policy in USD)
 
     def added_params(self) -> dict:
-        """An added policy's settings: those of the last enabled policy of the type in ``shipped_in`` (parsed files
-        are cached by ``sim.scenario``, so this reads the file once)."""
+        """An added policy's settings: those of the last enabled policy of the type in ``shipped_in`` (validated
+        afresh each time; only the file's parse is cached by ``sim.scenario``)."""
         shipped = load_scenario(SHIPPED_SCENARIOS / self.shipped_in).scenario.policies
-        last = [policy for policy in shipped if policy.enabled and policy.type == self.policy_type][-1]
-        return copy.deepcopy(last.params)
+        return self.enabled([policy.model_dump() for policy in shipped])[-1]["params"]
 
     def off_value(self) -> float | bool:
         return False if self.parameter is None else 0.0
