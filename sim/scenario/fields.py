@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from sim.calendar import parse_month
 from sim.sources import citation_problem
@@ -39,7 +39,8 @@ def check_month(value: str) -> str:
     return value
 
 
-Month = Annotated[str, Field(description="a calendar month, YYYY-MM")]
+# Checked on the type, so that every month field of every section is checked the same way.
+Month = Annotated[str, AfterValidator(check_month), Field(description="a calendar month, YYYY-MM")]
 
 
 class Sourced(Strict):
@@ -74,8 +75,3 @@ class GrowthUntil(Strict):
 
     until: Month = Field(description="the last month that grows at this rate")
     growth_factor_per_year: GrowthFactor
-
-    @field_validator("until")
-    @classmethod
-    def _until_is_a_month(cls, value: str) -> str:
-        return check_month(value)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from sim.scenario.fields import Bloc, CountryCode, Fraction, Identifier, Month, Sourced, Strict, check_month
+from sim.scenario.fields import Bloc, CountryCode, Fraction, Identifier, Month, Sourced, Strict
 
 SecurityLevel = Annotated[int, Field(ge=1, le=5, description="RAND's weight-security level, SL1 to SL5")]
 # Training compute of any model ever trained stays far below 1e40 FLOP; the bound keeps a typo from overflowing.
@@ -45,11 +45,6 @@ class Licensee(Sourced):
     data_center: Identifier = Field(description="a data center or data-center population (as one site)")
     start: Month
     security_level: SecurityLevel
-
-    @field_validator("start")
-    @classmethod
-    def _start_is_a_month(cls, value: str) -> str:
-        return check_month(value)
 
 
 class Lab(Sourced):

@@ -30,7 +30,6 @@ from sim.scenario.fields import (
     PriceUsd,
     Sourced,
     Strict,
-    check_month,
 )
 from sim.scenario.labs import ModelWeights
 from sim.scenario.populations import Populations
@@ -61,11 +60,6 @@ class Chip(Sourced):
         "defaults to tpp / 8, exact for every chip whose TPP is set by an 8- or 16-bit format"
     )
     generation: str | None = Field(None, description="the vendor's architecture generation (a label for tables)")
-
-    @field_validator("release")
-    @classmethod
-    def _release_is_a_month(cls, value: str) -> str:
-        return check_month(value)
 
 
 class ProcessNode(Sourced):
@@ -108,11 +102,6 @@ class Window(Strict):
     start: Month
     months: Annotated[int, Field(ge=1, le=120)] = Field(
         description="months in the window: full (or none) in its last month")
-
-    @field_validator("start")
-    @classmethod
-    def _start_is_a_month(cls, value: str) -> str:
-        return check_month(value)
 
 
 class Chiplet(Strict):
@@ -300,11 +289,6 @@ class PolicySpec(Sourced):
     end: Month | None = None
     params: dict[str, object] = Field(default_factory=dict)
 
-    @field_validator("announce", "effective", "end")
-    @classmethod
-    def _months_are_months(cls, value: str | None) -> str | None:
-        return value if value is None else check_month(value)
-
 
 class UncertainParameter(Strict):
     """A scenario number that calibration may estimate (``chipsim calibrate --fit``): its key path, as overrides and
@@ -366,8 +350,3 @@ class Scenario(Strict):
         if repeated:
             raise ValueError(f"each path may appear once; repeated: {', '.join(repeated)}")
         return entries
-
-    @field_validator("start", "end")
-    @classmethod
-    def _months_are_months(cls, value: str) -> str:
-        return check_month(value)
